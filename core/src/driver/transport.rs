@@ -1,0 +1,120 @@
+//! Sending [`HttpRequest`]s with reqwest.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::error::Error;
+use crate::http::{HttpRequest, HttpResponse, HttpResult, KEPT_HEADERS, Method, TransportFailure};
+use crate::validate::is_loopback;
+
+/// Largest response body accepted; provider answers are a few KiB.
+const MAX_BODY: usize = 1 << 20;
+
+/// The HTTP client every flow of a [`crate::Client`] shares (one connection pool).
+#[derive(Clone, Debug)]
+pub struct Transport {
+    client: reqwest::Client,
+}
+
+impl Transport {
+    /// A client with rustls (ring provider) verifying certificates against the operating
+    /// system's trust store, that never follows redirects (the WebView does that, not the API
+    /// client).
+    pub fn new() -> Result<Self, Error> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(|e| {
+            Error::invalid(
+                "tls",
+                format!("platform certificate verifier unavailable: {e}"),
+            )
+        })?;
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::invalid("tls", e.to_string()))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("obauth/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::invalid("tls", format!("cannot build the HTTP client: {e}")))?;
+        Ok(Transport { client })
+    }
+
+    /// Sends one request. Never panics; every failure comes back as a [`TransportFailure`].
+    pub async fn execute(&self, request: HttpRequest) -> HttpResult {
+        if request.url.scheme() != "https" && !is_loopback(&request.url) {
+            return Err(TransportFailure::Refused(
+                "refusing plain http to a non-loopback host".into(),
+            ));
+        }
+        let started = Instant::now();
+        let mut builder = match request.method {
+            Method::Get => self.client.get(request.url.clone()),
+            Method::Post => self.client.post(request.url.clone()),
+        }
+        .timeout(request.timeout);
+        for (name, value) in &request.headers {
+            builder = builder.header(*name, value.expose());
+        }
+        if let Some((content_type, body)) = &request.body {
+            builder = builder
+                .header("content-type", *content_type)
+                .body(body.expose().to_owned());
+        }
+        let result = Self::read(builder.send().await).await;
+        log::debug!(
+            "{:?} {} -> {} ({} ms)",
+            request.method,
+            request.url.path(),
+            match &result {
+                Ok(r) => r.status.to_string(),
+                Err(e) => format!("{e:?}"),
+            },
+            started.elapsed().as_millis()
+        );
+        result
+    }
+
+    async fn read(sent: reqwest::Result<reqwest::Response>) -> HttpResult {
+        let mut response = sent.map_err(failure)?;
+        let status = response.status().as_u16();
+        let headers = KEPT_HEADERS
+            .iter()
+            .filter_map(|name| {
+                let value = response.headers().get(*name)?.to_str().ok()?;
+                Some((name.to_string(), value.to_owned()))
+            })
+            .collect();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(failure)? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(TransportFailure::Network("response body too large".into()));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// Describes a reqwest error without its URL, walking the source chain for the cause.
+fn failure(error: reqwest::Error) -> TransportFailure {
+    if error.is_timeout() {
+        return TransportFailure::Timeout;
+    }
+    let error = error.without_url();
+    let mut detail = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        detail.push_str(": ");
+        detail.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    TransportFailure::Network(detail)
+}

@@ -1,0 +1,268 @@
+//! Errors sorted by what the host app should do next.
+//!
+//! An app cannot do much with "HTTP 400". It needs to know whether to fix its configuration,
+//! show a retry button, ask the user to act, or start the sign-in again. Every [`Error`] maps to
+//! one [`ErrorCategory`] that says exactly that, and the category survives the trip through the
+//! Swift and Kotlin bindings. Messages never contain secrets: provider error text is reduced to
+//! its short error code, transport errors are stripped of URLs.
+
+use std::time::Duration;
+
+/// What the host app should do about an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ErrorCategory {
+    /// An argument or configuration value is wrong; fix it (the error names the field). Nothing
+    /// was sent.
+    InvalidInput,
+    /// A transient problem (network, provider 5xx, rate limit, time-out): try again later.
+    RetryLater,
+    /// The user stopped or failed the sign-in at the bank: offer to start again.
+    UserAction,
+    /// The grant is gone (expired or rejected code, `invalid_grant`): run the sign-in again.
+    Reauthenticate,
+    /// Not recoverable by retrying: bad client credentials, protocol violation, forged state.
+    Fatal,
+}
+
+/// Everything that can go wrong in a flow.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument failed validation before any request was sent.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// The argument or configuration field at fault (e.g. `userHash`, `redirectUrl`).
+        field: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The provider answered 401: the client id or secret is wrong.
+    #[error(
+        "unauthorized: the provider rejected the client credentials (check the client id and secret)"
+    )]
+    BadClientCredentials,
+    /// The request could not be completed on the network.
+    #[error("network error calling {endpoint}: {detail}")]
+    Network {
+        /// Which provider endpoint.
+        endpoint: &'static str,
+        /// What failed (no URLs, no secrets).
+        detail: String,
+    },
+    /// A single request took longer than its time-out.
+    #[error("request to {endpoint} timed out")]
+    RequestTimeout {
+        /// Which provider endpoint.
+        endpoint: &'static str,
+    },
+    /// The provider answered 5xx.
+    #[error("provider error: HTTP {status} from {endpoint}")]
+    ServerError {
+        /// Which provider endpoint.
+        endpoint: &'static str,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The provider answered 429.
+    #[error("rate limited by {endpoint}")]
+    RateLimited {
+        /// Which provider endpoint.
+        endpoint: &'static str,
+        /// The provider's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
+    },
+    /// The provider answered with a status this flow does not expect.
+    #[error("unexpected HTTP {status} from {endpoint}{}", provider_code(.code))]
+    UnexpectedStatus {
+        /// Which provider endpoint.
+        endpoint: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// The provider's short error code from the body, if any.
+        code: Option<String>,
+    },
+    /// The provider's answer could not be understood.
+    #[error("malformed response from {endpoint}: {detail}")]
+    MalformedResponse {
+        /// Which provider endpoint.
+        endpoint: &'static str,
+        /// What was wrong with it.
+        detail: String,
+    },
+    /// The provider does not know the login session (expired or never created).
+    #[error("the provider does not know this login session")]
+    SessionNotFound,
+    /// The sign-in failed at the bank.
+    #[error("failed: the login failed at the bank{}", provider_code(.detail))]
+    LoginFailed {
+        /// The provider's description, if it gave one.
+        detail: Option<String>,
+    },
+    /// The flow was cancelled, by the user at the bank or by the host app.
+    #[error("cancelled by {by}")]
+    Cancelled {
+        /// Who cancelled.
+        by: CancelOrigin,
+    },
+    /// The provider reports that this login needs no session (e.g. some payments): there is no
+    /// token to get.
+    #[error("not applicable: the provider reports that no session is needed")]
+    NotApplicable,
+    /// The overall deadline of the flow passed before it finished.
+    #[error("timed out: the sign-in did not finish within {0:?}")]
+    TimedOut(Duration),
+    /// The authorization code expired before it could be exchanged.
+    #[error("the authorization code expired before it could be exchanged")]
+    CodeExpired,
+    /// The provider refused the code (already used, expired or unknown).
+    #[error("the provider rejected the authorization code (HTTP {status}{})", provider_code(.code))]
+    CodeRejected {
+        /// The HTTP status.
+        status: u16,
+        /// The provider's short error code, if any.
+        code: Option<String>,
+    },
+    /// A redirect reached the app that does not belong to this flow's request, or is malformed.
+    #[error("rejected redirect: {0}")]
+    InvalidRedirect(String),
+}
+
+/// Who cancelled a flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum CancelOrigin {
+    /// The user cancelled on the bank's pages.
+    User,
+    /// The host app called `cancel`.
+    Host,
+}
+
+impl std::fmt::Display for CancelOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CancelOrigin::User => "the user",
+            CancelOrigin::Host => "the app",
+        })
+    }
+}
+
+fn provider_code(code: &Option<String>) -> String {
+    code.as_deref()
+        .map(|c| format!(": {c}"))
+        .unwrap_or_default()
+}
+
+impl Error {
+    /// What the host should do next.
+    pub fn category(&self) -> ErrorCategory {
+        match self {
+            Error::InvalidInput { .. } => ErrorCategory::InvalidInput,
+            Error::Network { .. }
+            | Error::RequestTimeout { .. }
+            | Error::ServerError { .. }
+            | Error::RateLimited { .. }
+            | Error::TimedOut(_) => ErrorCategory::RetryLater,
+            Error::LoginFailed { .. } | Error::Cancelled { .. } => ErrorCategory::UserAction,
+            Error::CodeExpired | Error::CodeRejected { .. } => ErrorCategory::Reauthenticate,
+            Error::BadClientCredentials
+            | Error::UnexpectedStatus { .. }
+            | Error::MalformedResponse { .. }
+            | Error::SessionNotFound
+            | Error::NotApplicable
+            | Error::InvalidRedirect(_) => ErrorCategory::Fatal,
+        }
+    }
+
+    /// Whether the same request may succeed if sent again later (network trouble, 5xx, 429).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Error::Network { .. }
+                | Error::RequestTimeout { .. }
+                | Error::ServerError { .. }
+                | Error::RateLimited { .. }
+        )
+    }
+
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Short, printable provider error codes only: anything else could echo request data back.
+pub(crate) fn sanitize_provider_code(raw: &str) -> Option<String> {
+    let code: String = raw
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '))
+        .take(64)
+        .collect();
+    let code = code.trim().to_owned();
+    (!code.is_empty()).then_some(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categories() {
+        assert_eq!(Error::BadClientCredentials.category(), ErrorCategory::Fatal);
+        assert_eq!(
+            Error::invalid("userHash", "too short").category(),
+            ErrorCategory::InvalidInput
+        );
+        assert_eq!(
+            Error::Cancelled {
+                by: CancelOrigin::User
+            }
+            .category(),
+            ErrorCategory::UserAction
+        );
+        assert_eq!(Error::CodeExpired.category(), ErrorCategory::Reauthenticate);
+        assert!(
+            Error::ServerError {
+                endpoint: "status",
+                status: 503
+            }
+            .is_transient()
+        );
+        assert!(!Error::BadClientCredentials.is_transient());
+    }
+
+    #[test]
+    fn messages_say_what_happened() {
+        assert!(
+            Error::BadClientCredentials
+                .to_string()
+                .starts_with("unauthorized")
+        );
+        assert!(
+            Error::invalid("userHash", "must be 8 to 64 characters")
+                .to_string()
+                .contains("userHash")
+        );
+        assert_eq!(
+            Error::Cancelled {
+                by: CancelOrigin::User
+            }
+            .to_string(),
+            "cancelled by the user"
+        );
+    }
+
+    #[test]
+    fn provider_codes_are_sanitized() {
+        assert_eq!(
+            sanitize_provider_code("InvalidCode"),
+            Some("InvalidCode".into())
+        );
+        assert_eq!(
+            sanitize_provider_code("<script>x</script>"),
+            Some("scriptxscript".into())
+        );
+        assert_eq!(sanitize_provider_code("\u{1}\u{2}"), None);
+        assert_eq!(sanitize_provider_code(&"a".repeat(500)).unwrap().len(), 64);
+    }
+}

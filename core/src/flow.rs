@@ -1,0 +1,135 @@
+//! The contract between a sans-IO flow and the driver that runs it.
+//!
+//! A flow is a state machine: an [`Input`] (or a redirect URL) plus a [`Ctx`] (the current time
+//! and a random number) goes in, a list of [`Effect`]s comes out. The flow never reads a clock,
+//! draws a random number or touches a socket, so every transition is a plain function call in
+//! tests, and random interleavings of inputs can be checked exhaustively. The driver
+//! ([`crate::driver`]) turns effects into HTTP requests, timers and state notifications, and feeds
+//! the results back as inputs.
+
+use std::time::Duration;
+
+use url::Url;
+
+use crate::error::Error;
+use crate::http::{HttpRequest, HttpResult, RequestKind};
+use crate::timestamp::Timestamp;
+
+/// What the flow is handed with every input: it reads no clock and draws no randomness itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ctx {
+    /// The current wall-clock time.
+    pub now: Timestamp,
+    /// A fresh random number (for retry jitter).
+    pub entropy: u64,
+}
+
+impl Ctx {
+    /// The real clock and the OS random source; used by the driver.
+    pub fn live() -> Self {
+        Ctx {
+            now: Timestamp::now(),
+            entropy: getrandom::u64().unwrap_or(0x9e37_79b9_7f4a_7c15),
+        }
+    }
+}
+
+/// Timers a flow can arm. At most one of each kind is armed at a time; re-arming replaces it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum TimerKind {
+    /// Retry a request of this kind after a transient failure.
+    Retry(RequestKind),
+    /// Send the next status long-poll (the previous window ended early).
+    NextPoll,
+    /// The flow's overall deadline.
+    Deadline,
+}
+
+/// Something that happened to the flow.
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// Begin (send the first request).
+    Start,
+    /// A request sent for an [`Effect::Send`] finished.
+    Response {
+        /// Which request.
+        kind: RequestKind,
+        /// Its outcome.
+        result: HttpResult,
+    },
+    /// A timer armed by [`Effect::ArmTimer`] fired.
+    Timer(TimerKind),
+    /// The host cancelled the flow.
+    Cancel,
+}
+
+/// Something the flow wants done.
+#[derive(Clone, Debug)]
+pub enum Effect<S> {
+    /// Send this request and feed back an [`Input::Response`] of the same kind. Replaces (aborts)
+    /// any request of the same kind still in flight.
+    Send(HttpRequest),
+    /// Abandon the in-flight request of this kind; its response must not be fed back.
+    Abort(RequestKind),
+    /// Fire [`Input::Timer`] after `after`; replaces an armed timer of the same kind.
+    ArmTimer {
+        /// Which timer.
+        timer: TimerKind,
+        /// When, from now.
+        after: Duration,
+    },
+    /// Disarm a timer.
+    CancelTimer(TimerKind),
+    /// The flow ended: abandon every request and timer.
+    Stop,
+    /// The flow entered a new state; tell the host. States come in order, none skipped.
+    State(S),
+}
+
+/// What the core did with a URL the host handed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RedirectOutcome {
+    /// Not this flow's redirect: the host should handle the URL as it normally would.
+    NotForThisFlow,
+    /// The redirect carried a code; the exchange has started.
+    CodeAccepted,
+    /// The redirect reported an error from the provider; the flow has ended with it.
+    ProviderError(Error),
+    /// The redirect belongs to this flow but changes nothing.
+    Ignored(IgnoredReason),
+    /// The redirect matched but was refused (malformed, forged or missing state, no code); the
+    /// flow goes on waiting for a valid one.
+    Rejected(Error),
+}
+
+/// Why a matching redirect changed nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IgnoredReason {
+    /// A code was already received (by an earlier redirect or by polling) and is being or has
+    /// been exchanged: duplicates are never exchanged again.
+    CodeAlreadyReceived,
+    /// The flow has already finished (authenticated, failed, cancelled or timed out).
+    FlowFinished,
+    /// The flow has not reached the point where it waits for the user (a stale redirect).
+    NotWaitingForRedirect,
+}
+
+/// A sans-IO flow the driver can run.
+pub trait Flow: Send + 'static {
+    /// The renderable state the host observes.
+    type State: Clone + std::fmt::Debug + Send + Sync + 'static;
+    /// What the flow produces when it succeeds.
+    type Output: Clone + Send + Sync + 'static;
+
+    /// Feeds one input.
+    fn handle(&mut self, input: Input, ctx: Ctx) -> Vec<Effect<Self::State>>;
+
+    /// Offers a URL the host met (WebView navigation, Universal Link, App Link, loopback).
+    fn redirect(&mut self, url: &Url, ctx: Ctx) -> (RedirectOutcome, Vec<Effect<Self::State>>);
+
+    /// The current state.
+    fn state(&self) -> Self::State;
+
+    /// `Some` once the flow has finished: its result.
+    fn outcome(&self) -> Option<Result<Self::Output, Error>>;
+}

@@ -1,0 +1,222 @@
+//! Recognising this flow's redirect among every URL the host app sees.
+//!
+//! The WebView and the Universal Link / App Link plumbing hand the core every URL they meet.
+//! Only the one whose scheme, host, port and path match the registered redirect belongs to the
+//! flow; a registered pattern may end its path in `*` (never in the host). Query values are
+//! percent-decoded exactly once and `+` stays `+`: authorization codes are base64 and contain
+//! `+`, `/` and `=`, so form-decoding (`+` → space) or a second decode would corrupt them.
+//! A parameter given twice is refused rather than guessed at.
+
+use percent_encoding::percent_decode_str;
+use url::Url;
+
+use crate::error::Error;
+use crate::validate::is_loopback;
+
+/// A registered redirect URI, possibly with a trailing `*` wildcard in the path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedirectPattern {
+    url: Url,
+    wildcard: bool,
+}
+
+impl RedirectPattern {
+    /// Parses and checks a redirect URI. `allow_wildcard` is set by flows whose provider accepts
+    /// registered patterns such as `https://mydomain.com/aiia-callback/*`.
+    pub fn parse(field: &'static str, value: &str, allow_wildcard: bool) -> Result<Self, Error> {
+        let value = value.trim();
+        let (text, wildcard) = match value.strip_suffix('*') {
+            Some(prefix) if allow_wildcard => (prefix, true),
+            Some(_) => return Err(Error::invalid(field, "wildcards are not allowed here")),
+            None => (value, false),
+        };
+        let url = Url::parse(text).map_err(|e| Error::invalid(field, format!("not a URL: {e}")))?;
+        if url.cannot_be_a_base() {
+            return Err(Error::invalid(field, "must be an absolute URL with a host"));
+        }
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback(&url) => {}
+            "http" => {
+                return Err(Error::invalid(
+                    field,
+                    "plain http redirects are only allowed to loopback hosts; use an https \
+                     Universal Link / App Link",
+                ));
+            }
+            _ => {} // custom schemes work, though the providers advise against them
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(Error::invalid(field, "has no host"));
+        }
+        if text.contains('*') {
+            return Err(Error::invalid(
+                field,
+                "a wildcard may only end the path, never appear in the host",
+            ));
+        }
+        if url.fragment().is_some() {
+            return Err(Error::invalid(field, "must not have a fragment"));
+        }
+        if wildcard && url.query().is_some() {
+            return Err(Error::invalid(
+                field,
+                "a wildcard pattern must not have a query",
+            ));
+        }
+        Ok(RedirectPattern { url, wildcard })
+    }
+
+    /// The registered value, as sent to the provider.
+    pub fn as_str(&self) -> String {
+        if self.wildcard {
+            format!("{}*", self.url)
+        } else {
+            self.url.to_string()
+        }
+    }
+
+    /// The URL to register with the provider when it is not a pattern.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// Whether the pattern ends in a wildcard.
+    pub fn is_wildcard(&self) -> bool {
+        self.wildcard
+    }
+
+    /// Whether the loopback listener of a desktop/CLI host should catch it (RFC 8252 §7.3).
+    pub fn is_loopback_http(&self) -> bool {
+        self.url.scheme() == "http" && is_loopback(&self.url)
+    }
+
+    /// Whether `candidate` is a redirect to this URI: same scheme, host and port, and the same
+    /// path (or, for a wildcard pattern, a path under the pattern's prefix).
+    pub fn matches(&self, candidate: &Url) -> bool {
+        if candidate.scheme() != self.url.scheme()
+            || candidate.host_str().map(str::to_ascii_lowercase)
+                != self.url.host_str().map(str::to_ascii_lowercase)
+            || candidate.port_or_known_default() != self.url.port_or_known_default()
+        {
+            return false;
+        }
+        if self.wildcard {
+            candidate.path().starts_with(self.url.path())
+        } else {
+            candidate.path() == self.url.path()
+        }
+    }
+}
+
+/// The query parameters of a redirect, each percent-decoded exactly once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedirectQuery {
+    pairs: Vec<(String, String)>,
+}
+
+impl RedirectQuery {
+    /// Reads the query of `url`. Fails on invalid UTF-8 after decoding.
+    pub fn parse(url: &Url) -> Result<Self, Error> {
+        let mut pairs = Vec::new();
+        for part in url
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
+            let (name, value) = part.split_once('=').unwrap_or((part, ""));
+            pairs.push((decode_once(name)?, decode_once(value)?));
+        }
+        Ok(RedirectQuery { pairs })
+    }
+
+    /// The value of `name`; an error if it occurs more than once.
+    pub fn get(&self, name: &str) -> Result<Option<&str>, Error> {
+        let mut found = self.pairs.iter().filter(|(n, _)| n == name);
+        let first = found.next();
+        if found.next().is_some() {
+            return Err(Error::InvalidRedirect(format!(
+                "the parameter {name:?} occurs more than once"
+            )));
+        }
+        Ok(first.map(|(_, v)| v.as_str()))
+    }
+}
+
+fn decode_once(raw: &str) -> Result<String, Error> {
+    percent_decode_str(raw)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| Error::InvalidRedirect("a query parameter is not valid UTF-8".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn exact_match_checks_scheme_host_port_and_path() {
+        let p = RedirectPattern::parse("redirectUrl", "https://app.example.com/cb", false).unwrap();
+        assert!(p.matches(&url("https://app.example.com/cb?code=x")));
+        assert!(p.matches(&url("https://APP.example.com:443/cb")));
+        assert!(!p.matches(&url("http://app.example.com/cb")));
+        assert!(!p.matches(&url("https://app.example.com:444/cb")));
+        assert!(!p.matches(&url("https://evil.example.com/cb")));
+        assert!(!p.matches(&url("https://app.example.com/cb/x")));
+        assert!(!p.matches(&url("https://app.example.com/c")));
+        assert!(!p.matches(&url("https://app.example.com.evil.com/cb")));
+    }
+
+    #[test]
+    fn wildcard_only_in_the_path() {
+        let p =
+            RedirectPattern::parse("redirect_uri", "https://mydomain.com/aiia-callback/*", true)
+                .unwrap();
+        assert!(p.matches(&url("https://mydomain.com/aiia-callback/tenant-7?code=x")));
+        assert!(p.matches(&url("https://mydomain.com/aiia-callback/")));
+        assert!(!p.matches(&url("https://mydomain.com/aiia-callbackx")));
+        assert!(!p.matches(&url("https://other.com/aiia-callback/a")));
+        assert!(RedirectPattern::parse("r", "https://*.mydomain.com/cb", true).is_err());
+        assert!(RedirectPattern::parse("r", "https://mydomain.com/a*/b", true).is_err());
+        assert!(RedirectPattern::parse("r", "https://mydomain.com/cb/*", false).is_err());
+    }
+
+    #[test]
+    fn scheme_rules() {
+        assert!(
+            RedirectPattern::parse("r", "http://127.0.0.1:8123/cb", false)
+                .unwrap()
+                .is_loopback_http()
+        );
+        assert!(RedirectPattern::parse("r", "http://example.com/cb", false).is_err());
+        assert!(RedirectPattern::parse("r", "myapp://callback/done", false).is_ok());
+        assert!(RedirectPattern::parse("r", "mailto:someone@example.com", false).is_err());
+        assert!(RedirectPattern::parse("r", "https://app.example.com/cb#frag", false).is_err());
+    }
+
+    #[test]
+    fn codes_are_decoded_exactly_once_and_plus_survives() {
+        let code = "qgAAAAVDaXBoZXJ0+ZXh0/AHAAAA==";
+        let encoded = "qgAAAAVDaXBoZXJ0%2BZXh0%2FAHAAAA%3D%3D";
+        let q = RedirectQuery::parse(&url(&format!("https://a.b/cb?code={encoded}"))).unwrap();
+        assert_eq!(q.get("code").unwrap(), Some(code));
+        // The seed's own example puts the code in the URL unencoded.
+        let q = RedirectQuery::parse(&url(&format!("https://a.b/cb?code={code}"))).unwrap();
+        assert_eq!(q.get("code").unwrap(), Some(code));
+        // A double-encoded value is decoded once only.
+        let q = RedirectQuery::parse(&url("https://a.b/cb?code=a%252Bb")).unwrap();
+        assert_eq!(q.get("code").unwrap(), Some("a%2Bb"));
+    }
+
+    #[test]
+    fn duplicate_parameters_are_refused() {
+        let q = RedirectQuery::parse(&url("https://a.b/cb?code=a&code=b")).unwrap();
+        assert!(matches!(q.get("code"), Err(Error::InvalidRedirect(_))));
+        assert_eq!(q.get("state").unwrap(), None);
+    }
+}

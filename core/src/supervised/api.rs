@@ -1,0 +1,182 @@
+//! The Aiia Enterprise wire format: building requests and reading responses, without I/O.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::config::Credentials;
+use crate::error::Error;
+use crate::http::{HttpRequest, HttpResponse, Method, RequestKind, parse_json};
+use crate::secret::Secret;
+use crate::session::AccessSession;
+use crate::timestamp::Timestamp;
+
+use super::state::{CodeSource, LoginToken, SupervisedTokens};
+
+const JSON: &str = "application/json";
+
+/// `POST /v1/authentication/initialize`.
+pub(super) fn initialize(creds: &Credentials, user_hash: &str, redirect_url: &str) -> HttpRequest {
+    let body = serde_json::json!({ "userHash": user_hash, "redirectUrl": redirect_url });
+    HttpRequest {
+        kind: RequestKind::Initialize,
+        method: Method::Post,
+        url: creds.endpoint("v1/authentication/initialize"),
+        headers: creds.partner_headers(),
+        body: Some((JSON, Secret::new(body.to_string()))),
+        timeout: creds.request_timeout,
+    }
+}
+
+/// `GET /v1/authentication/{sessionId}/status?pollTimeout=N`; the request time-out covers the
+/// provider's hold plus the ordinary request time-out.
+pub(super) fn status(creds: &Credentials, session_id: &str, poll_timeout: Duration) -> HttpRequest {
+    let mut url = creds.endpoint("v1/authentication/");
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().push(session_id).push("status");
+    }
+    url.query_pairs_mut()
+        .append_pair("pollTimeout", &poll_timeout.as_secs().to_string());
+    HttpRequest {
+        kind: RequestKind::Status,
+        method: Method::Get,
+        url,
+        headers: creds.partner_headers(),
+        body: None,
+        timeout: poll_timeout + creds.request_timeout,
+    }
+}
+
+/// `POST /v1/authentication/tokens` with `{"code": …}`.
+pub(super) fn exchange(creds: &Credentials, code: &Secret) -> HttpRequest {
+    let body = serde_json::json!({ "code": code.expose() });
+    HttpRequest {
+        kind: RequestKind::Exchange,
+        method: Method::Post,
+        url: creds.endpoint("v1/authentication/tokens"),
+        headers: creds.partner_headers(),
+        body: Some((JSON, Secret::new(body.to_string()))),
+        timeout: creds.request_timeout,
+    }
+}
+
+/// The initialize answer.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InitializeResponse {
+    /// The bank page to show.
+    pub auth_url: String,
+    /// The session to poll.
+    pub session_id: String,
+}
+
+pub(super) fn parse_initialize(response: &HttpResponse) -> Result<InitializeResponse, Error> {
+    let parsed: InitializeResponse = parse_json(RequestKind::Initialize, response)?;
+    let malformed = |detail: &str| Error::MalformedResponse {
+        endpoint: RequestKind::Initialize.endpoint(),
+        detail: detail.to_owned(),
+    };
+    let auth_url = Url::parse(&parsed.auth_url).map_err(|_| malformed("authUrl is not a URL"))?;
+    if !matches!(auth_url.scheme(), "https" | "http") {
+        return Err(malformed("authUrl is not an http(s) URL"));
+    }
+    if parsed.session_id.trim().is_empty() {
+        return Err(malformed("sessionId is empty"));
+    }
+    Ok(parsed)
+}
+
+/// The status answer.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct StatusResponse {
+    /// `InProgress`, `Succeeded`, `Failed`, `NotApplicable` or `Cancelled`.
+    pub state: String,
+    /// The code, with `Succeeded`.
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+impl StatusResponse {
+    pub(super) fn parse(response: &HttpResponse) -> Result<Self, Error> {
+        parse_json(RequestKind::Status, response)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TokensBody {
+    #[serde(default)]
+    success: Option<bool>,
+    session: SessionBody,
+    login: LoginBody,
+    #[serde(default)]
+    provider_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionBody {
+    expires: String,
+    access_token: Secret,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LoginBody {
+    #[serde(default)]
+    provider_id: Option<String>,
+    expires: String,
+    login_token: Secret,
+    #[serde(default)]
+    supports_unattended: bool,
+    #[serde(default)]
+    label: Option<String>,
+    #[serde(default)]
+    subject_id: Option<String>,
+}
+
+pub(super) fn parse_tokens(
+    response: &HttpResponse,
+    via: CodeSource,
+) -> Result<SupervisedTokens, Error> {
+    let kind = RequestKind::Exchange;
+    let body: TokensBody = parse_json(kind, response)?;
+    let malformed = |detail: String| Error::MalformedResponse {
+        endpoint: kind.endpoint(),
+        detail,
+    };
+    if body.success == Some(false) {
+        return Err(malformed("success is false".into()));
+    }
+    let timestamp = |field: &str, text: &str| {
+        Timestamp::parse_rfc3339(text)
+            .map_err(|_| malformed(format!("{field} is not an ISO 8601 timestamp")))
+    };
+    let session_expires = timestamp("session.expires", &body.session.expires)?;
+    let login_expires = timestamp("login.expires", &body.login.expires)?;
+    if body.session.access_token.is_empty() || body.login.login_token.is_empty() {
+        return Err(malformed("a token is empty".into()));
+    }
+    let provider_id = body
+        .provider_id
+        .or_else(|| body.login.provider_id.clone())
+        .unwrap_or_default();
+    // An expiry header on this response (if any) is applied by the machine.
+    Ok(SupervisedTokens {
+        session: AccessSession::new(body.session.access_token, session_expires),
+        login: LoginToken {
+            token: body.login.login_token,
+            expires: login_expires,
+            provider_id: body
+                .login
+                .provider_id
+                .unwrap_or_else(|| provider_id.clone()),
+            supports_unattended: body.login.supports_unattended,
+            label: body.login.label,
+            subject_id: body.login.subject_id,
+        },
+        provider_id,
+        completed_via: via,
+    })
+}

@@ -1,0 +1,867 @@
+//! Transition tests for the supervised-login machine, and a property test over interleavings.
+
+use std::time::Duration;
+
+use url::Url;
+
+use super::*;
+use crate::config::{ClientConfig, Credentials};
+use crate::error::{CancelOrigin, Error};
+use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
+use crate::http::{HttpRequest, HttpResponse, HttpResult, RequestKind, TransportFailure};
+use crate::timestamp::Timestamp;
+
+const REDIRECT: &str = "https://app.example.com/aiia/callback";
+const CODE: &str = "qgAAAAVDaXBo+ZXh0/AHAAAA==";
+const CODE_ENCODED: &str = "qgAAAAVDaXBo%2BZXh0%2FAHAAAA%3D%3D";
+
+fn creds() -> Credentials {
+    ClientConfig::new("https://api.example.com", "client-1", "secret-1")
+        .validate()
+        .unwrap()
+}
+
+fn machine() -> SupervisedLoginMachine {
+    SupervisedLoginMachine::new(
+        creds(),
+        SupervisedLoginParams::new("test-user-id", REDIRECT),
+    )
+    .unwrap()
+}
+
+fn at(secs: i64) -> Ctx {
+    Ctx {
+        now: Timestamp::from_unix_millis(1_700_000_000_000 + secs * 1000),
+        entropy: 42,
+    }
+}
+
+fn json(status: u16, body: &str) -> HttpResult {
+    Ok(HttpResponse {
+        status,
+        headers: vec![],
+        body: body.as_bytes().to_vec(),
+    })
+}
+
+fn with_header(status: u16, name: &str, value: &str, body: &str) -> HttpResult {
+    Ok(HttpResponse {
+        status,
+        headers: vec![(name.to_owned(), value.to_owned())],
+        body: body.as_bytes().to_vec(),
+    })
+}
+
+const INIT_OK: &str =
+    r#"{"authUrl":"https://bank.example.com/start?startToken=abc%3D%3D","sessionId":"s-1"}"#;
+const TOKENS_OK: &str = r#"{"success":true,"session":{"expires":"2030-01-23T13:30:07.1389724+00:00","accessToken":"AT"},"login":{"providerId":"DemoBank","expires":"2030-07-25T13:20:07.141971Z","loginToken":"-ELT2-LT","supportsUnattended":true,"label":"DemoBank","subjectId":"abc"},"providerId":"DemoBank"}"#;
+
+fn sent(effects: &[Effect<LoginState>]) -> Vec<&HttpRequest> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+fn states(effects: &[Effect<LoginState>]) -> Vec<LoginState> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::State(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn timers(effects: &[Effect<LoginState>]) -> Vec<(TimerKind, Duration)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::ArmTimer { timer, after } => Some((*timer, *after)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn respond(
+    m: &mut SupervisedLoginMachine,
+    kind: RequestKind,
+    result: HttpResult,
+    ctx: Ctx,
+) -> Vec<Effect<LoginState>> {
+    m.handle(Input::Response { kind, result }, ctx)
+}
+
+/// A machine waiting for the user, with its first status request in flight (sent at t=0).
+fn awaiting() -> SupervisedLoginMachine {
+    let mut m = machine();
+    m.handle(Input::Start, at(0));
+    respond(&mut m, RequestKind::Initialize, json(200, INIT_OK), at(0));
+    m
+}
+
+fn body(request: &HttpRequest) -> serde_json::Value {
+    serde_json::from_str(request.body.as_ref().unwrap().1.expose()).unwrap()
+}
+
+fn header<'a>(request: &'a HttpRequest, name: &str) -> &'a str {
+    request
+        .headers
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.expose())
+        .unwrap()
+}
+
+#[test]
+fn invalid_parameters_are_rejected_before_anything_is_sent() {
+    let bad = |user: &str, redirect: &str, poll: u64| {
+        let mut p = SupervisedLoginParams::new(user, redirect);
+        p.poll_timeout = Duration::from_secs(poll);
+        SupervisedLoginMachine::new(creds(), p).unwrap_err()
+    };
+    assert!(matches!(
+        bad("short", REDIRECT, 30),
+        Error::InvalidInput {
+            field: "userHash",
+            ..
+        }
+    ));
+    assert!(matches!(
+        bad("test-user-id", "not a url", 30),
+        Error::InvalidInput {
+            field: "redirectUrl",
+            ..
+        }
+    ));
+    assert!(matches!(
+        bad("test-user-id", "http://app.example.com/cb", 30),
+        Error::InvalidInput {
+            field: "redirectUrl",
+            ..
+        }
+    ));
+    assert!(matches!(
+        bad("test-user-id", REDIRECT, 0),
+        Error::InvalidInput {
+            field: "pollTimeout",
+            ..
+        }
+    ));
+    assert_eq!(machine().state(), LoginState::Created);
+}
+
+#[test]
+fn start_sends_initialize_with_partner_headers_and_arms_the_deadline() {
+    let mut m = machine();
+    let fx = m.handle(Input::Start, at(0));
+    assert_eq!(states(&fx), vec![LoginState::Initializing]);
+    assert_eq!(
+        timers(&fx),
+        vec![(TimerKind::Deadline, Duration::from_secs(900))]
+    );
+    let req = sent(&fx)[0];
+    assert_eq!(
+        req.url.as_str(),
+        "https://api.example.com/v1/authentication/initialize"
+    );
+    assert_eq!(header(req, "x-client-id"), "client-1");
+    assert_eq!(header(req, "x-client-secret"), "secret-1");
+    assert_eq!(
+        body(req),
+        serde_json::json!({"userHash": "test-user-id", "redirectUrl": REDIRECT})
+    );
+    assert!(
+        m.handle(Input::Start, at(1)).is_empty(),
+        "a second start does nothing"
+    );
+}
+
+#[test]
+fn initialized_session_waits_for_the_user_and_long_polls() {
+    let mut m = machine();
+    m.handle(Input::Start, at(0));
+    let fx = respond(&mut m, RequestKind::Initialize, json(200, INIT_OK), at(0));
+    assert_eq!(
+        states(&fx),
+        vec![LoginState::AwaitingUser {
+            auth_url: "https://bank.example.com/start?startToken=abc%3D%3D".into(),
+            session_id: "s-1".into()
+        }]
+    );
+    let req = sent(&fx)[0];
+    assert_eq!(
+        req.url.as_str(),
+        "https://api.example.com/v1/authentication/s-1/status?pollTimeout=30"
+    );
+    assert_eq!(req.timeout, Duration::from_secs(60));
+}
+
+#[test]
+fn initialize_failures() {
+    let mut m = machine();
+    m.handle(Input::Start, at(0));
+    let fx = respond(
+        &mut m,
+        RequestKind::Initialize,
+        json(401, r#"{"error":"Unauthorized"}"#),
+        at(0),
+    );
+    assert_eq!(
+        states(&fx),
+        vec![LoginState::Failed {
+            error: Error::BadClientCredentials
+        }]
+    );
+
+    let mut m = machine();
+    m.handle(Input::Start, at(0));
+    let fx = respond(
+        &mut m,
+        RequestKind::Initialize,
+        json(200, r#"{"authUrl":"#),
+        at(0),
+    );
+    assert!(matches!(
+        &states(&fx)[0],
+        LoginState::Failed {
+            error: Error::MalformedResponse { .. }
+        }
+    ));
+
+    // Transient failures are retried a few times, then reported as "retry later".
+    let mut m = machine();
+    m.handle(Input::Start, at(0));
+    for i in 0..4 {
+        let fx = respond(&mut m, RequestKind::Initialize, json(503, ""), at(i));
+        assert_eq!(timers(&fx).len(), 1, "retry {i} armed");
+        let fx = m.handle(
+            Input::Timer(TimerKind::Retry(RequestKind::Initialize)),
+            at(i),
+        );
+        assert_eq!(sent(&fx).len(), 1);
+    }
+    let fx = respond(
+        &mut m,
+        RequestKind::Initialize,
+        Err(TransportFailure::Timeout),
+        at(9),
+    );
+    assert_eq!(
+        states(&fx),
+        vec![LoginState::Failed {
+            error: Error::RequestTimeout {
+                endpoint: "initialize"
+            }
+        }]
+    );
+}
+
+#[test]
+fn in_progress_polls_at_most_once_per_window() {
+    let mut m = awaiting();
+    // The provider held the request the full window: poll again at once.
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        json(200, r#"{"state":"InProgress"}"#),
+        at(30),
+    );
+    assert_eq!(sent(&fx).len(), 1);
+    // It answered early (after 2 s): wait for the rest of the window.
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        json(200, r#"{"state":"InProgress"}"#),
+        at(32),
+    );
+    assert!(sent(&fx).is_empty());
+    assert_eq!(
+        timers(&fx),
+        vec![(TimerKind::NextPoll, Duration::from_secs(28))]
+    );
+    let fx = m.handle(Input::Timer(TimerKind::NextPoll), at(60));
+    assert_eq!(sent(&fx).len(), 1);
+}
+
+#[test]
+fn poll_success_exchanges_the_code_once() {
+    let mut m = awaiting();
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        json(200, &format!(r#"{{"state":"Succeeded","code":"{CODE}"}}"#)),
+        at(5),
+    );
+    assert_eq!(
+        states(&fx),
+        vec![
+            LoginState::CodeReceived {
+                via: CodeSource::Poll
+            },
+            LoginState::Exchanging {
+                via: CodeSource::Poll
+            }
+        ]
+    );
+    let req = sent(&fx)[0];
+    assert_eq!(req.url.path(), "/v1/authentication/tokens");
+    assert_eq!(body(req), serde_json::json!({ "code": CODE }));
+    // A redirect that arrives now is a duplicate.
+    let (outcome, fx) = m.redirect(
+        &Url::parse(&format!("{REDIRECT}?code={CODE_ENCODED}")).unwrap(),
+        at(5),
+    );
+    assert_eq!(
+        outcome,
+        RedirectOutcome::Ignored(IgnoredReason::CodeAlreadyReceived)
+    );
+    assert!(fx.is_empty());
+
+    let fx = respond(
+        &mut m,
+        RequestKind::Exchange,
+        with_header(
+            200,
+            "x-access-token-expires",
+            "2031-01-01T00:00:00Z",
+            TOKENS_OK,
+        ),
+        at(6),
+    );
+    assert!(matches!(
+        &states(&fx)[0],
+        LoginState::Authenticated {
+            via: CodeSource::Poll,
+            ..
+        }
+    ));
+    let tokens = m.outcome().unwrap().unwrap();
+    assert_eq!(tokens.session.token().expose(), "AT");
+    assert_eq!(
+        tokens.session.expires().to_rfc3339(),
+        "2031-01-01T00:00:00.000Z"
+    );
+    assert_eq!(tokens.login.token.expose(), "-ELT2-LT");
+    assert_eq!(
+        tokens.login.expires.to_rfc3339(),
+        "2030-07-25T13:20:07.141Z"
+    );
+    assert!(tokens.login.supports_unattended);
+    assert_eq!(tokens.provider_id, "DemoBank");
+}
+
+#[test]
+fn redirect_wins_the_race_and_late_poll_is_ignored() {
+    let mut m = awaiting();
+    let url = Url::parse(&format!("{REDIRECT}?code={CODE_ENCODED}")).unwrap();
+    let (outcome, fx) = m.redirect(&url, at(3));
+    assert_eq!(outcome, RedirectOutcome::CodeAccepted);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Abort(RequestKind::Status)))
+    );
+    assert_eq!(
+        body(sent(&fx)[0]),
+        serde_json::json!({ "code": CODE }),
+        "decoded exactly once"
+    );
+    // The poll that was in flight answers anyway: no second exchange.
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        json(200, &format!(r#"{{"state":"Succeeded","code":"{CODE}"}}"#)),
+        at(3),
+    );
+    assert!(fx.is_empty());
+    let (outcome, _) = m.redirect(&url, at(4));
+    assert_eq!(
+        outcome,
+        RedirectOutcome::Ignored(IgnoredReason::CodeAlreadyReceived)
+    );
+}
+
+#[test]
+fn redirect_classification() {
+    let mut m = machine();
+    let good = Url::parse(&format!("{REDIRECT}?code={CODE_ENCODED}")).unwrap();
+    assert_eq!(
+        m.redirect(&good, at(0)).0,
+        RedirectOutcome::Ignored(IgnoredReason::NotWaitingForRedirect)
+    );
+    let mut m = awaiting();
+    for other in [
+        "https://app.example.com/other?code=x",
+        "https://evil.example.com/aiia/callback?code=x",
+    ] {
+        assert_eq!(
+            m.redirect(&Url::parse(other).unwrap(), at(1)).0,
+            RedirectOutcome::NotForThisFlow
+        );
+    }
+    for malformed in [
+        REDIRECT.to_string(),
+        format!("{REDIRECT}?code="),
+        format!("{REDIRECT}?code=a&code=b"),
+        format!("{REDIRECT}?code=a&error=x"),
+    ] {
+        let (outcome, fx) = m.redirect(&Url::parse(&malformed).unwrap(), at(1));
+        assert!(
+            matches!(outcome, RedirectOutcome::Rejected(_)),
+            "{malformed}: {outcome:?}"
+        );
+        assert!(fx.is_empty());
+    }
+    assert!(
+        matches!(m.state(), LoginState::AwaitingUser { .. }),
+        "malformed redirects lose nothing"
+    );
+
+    let (outcome, fx) = m.redirect(
+        &Url::parse(&format!("{REDIRECT}?error=cancelled")).unwrap(),
+        at(2),
+    );
+    assert_eq!(
+        outcome,
+        RedirectOutcome::ProviderError(Error::Cancelled {
+            by: CancelOrigin::User
+        })
+    );
+    assert_eq!(
+        states(&fx),
+        vec![LoginState::Cancelled {
+            by: CancelOrigin::User
+        }]
+    );
+    assert_eq!(
+        m.redirect(&good, at(3)).0,
+        RedirectOutcome::Ignored(IgnoredReason::FlowFinished)
+    );
+
+    let mut m = awaiting();
+    let (outcome, _) = m.redirect(
+        &Url::parse(&format!(
+            "{REDIRECT}?error=failed&error_description=Bank%20said%20no"
+        ))
+        .unwrap(),
+        at(2),
+    );
+    assert_eq!(
+        outcome,
+        RedirectOutcome::ProviderError(Error::LoginFailed {
+            detail: Some("Bank said no".into())
+        })
+    );
+}
+
+#[test]
+fn terminal_statuses() {
+    for (status, expected) in [
+        (
+            "Failed",
+            LoginState::Failed {
+                error: Error::LoginFailed { detail: None },
+            },
+        ),
+        (
+            "Cancelled",
+            LoginState::Cancelled {
+                by: CancelOrigin::User,
+            },
+        ),
+        ("NotApplicable", LoginState::NotApplicable),
+    ] {
+        let mut m = awaiting();
+        let fx = respond(
+            &mut m,
+            RequestKind::Status,
+            json(200, &format!(r#"{{"state":"{status}"}}"#)),
+            at(1),
+        );
+        assert_eq!(states(&fx), vec![expected]);
+        assert!(matches!(fx[0], Effect::Stop));
+    }
+    let mut m = awaiting();
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        json(404, r#"{"error":"NotFound"}"#),
+        at(1),
+    );
+    assert_eq!(
+        states(&fx),
+        vec![LoginState::Failed {
+            error: Error::SessionNotFound
+        }]
+    );
+}
+
+#[test]
+fn status_transient_failures_back_off_and_honour_retry_after() {
+    let mut m = awaiting();
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        with_header(429, "retry-after", "7", ""),
+        at(1),
+    );
+    assert_eq!(
+        timers(&fx),
+        vec![(
+            TimerKind::Retry(RequestKind::Status),
+            Duration::from_secs(7)
+        )]
+    );
+    let fx = respond(&mut m, RequestKind::Status, json(503, ""), at(9));
+    let (_, d1) = timers(&fx)[0];
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        Err(TransportFailure::Network("reset".into())),
+        at(10),
+    );
+    let (_, d2) = timers(&fx)[0];
+    assert!(d2 > d1, "backoff grows: {d1:?} then {d2:?}");
+    let fx = respond(&mut m, RequestKind::Status, json(200, "{not json"), at(11));
+    assert_eq!(timers(&fx).len(), 1, "a garbled status is retried");
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        json(200, r#"{"state":"Succeeded"}"#),
+        at(12),
+    );
+    assert_eq!(timers(&fx).len(), 1, "Succeeded without a code is retried");
+    let fx = m.handle(Input::Timer(TimerKind::Retry(RequestKind::Status)), at(13));
+    assert_eq!(sent(&fx).len(), 1);
+}
+
+#[test]
+fn exchange_retries_only_while_the_code_lives() {
+    let mut m = awaiting();
+    let url = Url::parse(&format!("{REDIRECT}?code={CODE_ENCODED}")).unwrap();
+    m.redirect(&url, at(0));
+    let fx = respond(&mut m, RequestKind::Exchange, json(502, ""), at(1));
+    assert_eq!(timers(&fx)[0].0, TimerKind::Retry(RequestKind::Exchange));
+    let fx = m.handle(Input::Timer(TimerKind::Retry(RequestKind::Exchange)), at(2));
+    assert_eq!(body(sent(&fx)[0]), serde_json::json!({ "code": CODE }));
+    let fx = respond(&mut m, RequestKind::Exchange, json(503, ""), at(40));
+    assert_eq!(
+        timers(&fx)[0].0,
+        TimerKind::Retry(RequestKind::Exchange),
+        "still valid at 40 s"
+    );
+    let fx = m.handle(
+        Input::Timer(TimerKind::Retry(RequestKind::Exchange)),
+        at(41),
+    );
+    assert_eq!(sent(&fx).len(), 1);
+    let fx = respond(&mut m, RequestKind::Exchange, json(503, ""), at(60));
+    assert_eq!(
+        states(&fx),
+        vec![LoginState::Failed {
+            error: Error::CodeExpired
+        }]
+    );
+
+    let mut m = awaiting();
+    m.redirect(&url, at(0));
+    let fx = respond(
+        &mut m,
+        RequestKind::Exchange,
+        json(400, r#"{"error":"InvalidCode"}"#),
+        at(1),
+    );
+    assert_eq!(
+        states(&fx),
+        vec![LoginState::Failed {
+            error: Error::CodeRejected {
+                status: 400,
+                code: Some("InvalidCode".into())
+            }
+        }]
+    );
+    assert_eq!(
+        m.outcome().unwrap().unwrap_err().category(),
+        crate::ErrorCategory::Reauthenticate
+    );
+}
+
+#[test]
+fn cancel_and_deadline_end_the_flow() {
+    let mut m = awaiting();
+    let fx = m.handle(Input::Cancel, at(1));
+    assert!(matches!(fx[0], Effect::Stop));
+    assert_eq!(
+        m.state(),
+        LoginState::Cancelled {
+            by: CancelOrigin::Host
+        }
+    );
+    assert!(m.handle(Input::Cancel, at(2)).is_empty());
+    let late = respond(
+        &mut m,
+        RequestKind::Status,
+        json(200, &format!(r#"{{"state":"Succeeded","code":"{CODE}"}}"#)),
+        at(2),
+    );
+    assert!(late.is_empty(), "nothing after cancel");
+
+    let mut m = awaiting();
+    let fx = m.handle(Input::Timer(TimerKind::Deadline), at(900));
+    assert_eq!(states(&fx), vec![LoginState::TimedOut]);
+    assert!(matches!(m.outcome(), Some(Err(Error::TimedOut(_)))));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Property test: every interleaving of redirects, poll results, cancels, time-outs and failures.
+
+#[derive(Clone, Copy, Debug)]
+enum Ev {
+    Start,
+    InitOk,
+    Init503,
+    Init401,
+    PollInProgress,
+    PollSucceeded,
+    Poll503,
+    PollFailed,
+    PollCancelled,
+    RedirectCode,
+    RedirectOtherCode,
+    RedirectError,
+    RedirectEmpty,
+    ExchangeOk,
+    Exchange503,
+    Exchange400,
+    ExchangeDrop,
+    Timer(TimerKind),
+    Cancel,
+}
+
+const ALPHABET: [Ev; 23] = [
+    Ev::Start,
+    Ev::InitOk,
+    Ev::Init503,
+    Ev::Init401,
+    Ev::PollInProgress,
+    Ev::PollSucceeded,
+    Ev::Poll503,
+    Ev::PollFailed,
+    Ev::PollCancelled,
+    Ev::RedirectCode,
+    Ev::RedirectOtherCode,
+    Ev::RedirectError,
+    Ev::RedirectEmpty,
+    Ev::ExchangeOk,
+    Ev::Exchange503,
+    Ev::Exchange400,
+    Ev::ExchangeDrop,
+    Ev::Timer(TimerKind::Deadline),
+    Ev::Timer(TimerKind::NextPoll),
+    Ev::Timer(TimerKind::Retry(RequestKind::Initialize)),
+    Ev::Timer(TimerKind::Retry(RequestKind::Status)),
+    Ev::Timer(TimerKind::Retry(RequestKind::Exchange)),
+    Ev::Cancel,
+];
+
+/// Plays events against the machine the way the driver would (a response only for a request
+/// in flight, a timer only if armed) and checks the invariants after every step.
+struct Model {
+    m: SupervisedLoginMachine,
+    in_flight: std::collections::HashSet<RequestKind>,
+    armed: std::collections::HashSet<TimerKind>,
+    exchanged_code: Option<String>,
+    exchanges_sent: u32,
+    cancelled: bool,
+    exchange_settled: bool,
+    terminal: bool,
+}
+
+impl Model {
+    fn new() -> Self {
+        Model {
+            m: machine(),
+            in_flight: Default::default(),
+            armed: Default::default(),
+            exchanged_code: None,
+            exchanges_sent: 0,
+            cancelled: false,
+            exchange_settled: false,
+            terminal: false,
+        }
+    }
+
+    fn step(&mut self, ev: Ev, ctx: Ctx, trace: &[Ev]) {
+        let poll = |body: &str| json(200, body);
+        let fx = match ev {
+            Ev::Start => self.m.handle(Input::Start, ctx),
+            Ev::Cancel => {
+                self.cancelled = !self.terminal || self.cancelled;
+                self.m.handle(Input::Cancel, ctx)
+            }
+            Ev::Timer(t) => {
+                if !self.armed.remove(&t) {
+                    return;
+                }
+                self.m.handle(Input::Timer(t), ctx)
+            }
+            Ev::RedirectCode | Ev::RedirectOtherCode | Ev::RedirectError | Ev::RedirectEmpty => {
+                let query = match ev {
+                    Ev::RedirectCode => format!("code={CODE_ENCODED}"),
+                    Ev::RedirectOtherCode => "code=other%2Bcode".into(),
+                    Ev::RedirectError => "error=cancelled".into(),
+                    _ => "x=1".into(),
+                };
+                let url = Url::parse(&format!("{REDIRECT}?{query}")).unwrap();
+                self.m.redirect(&url, ctx).1
+            }
+            _ => {
+                let (kind, result) = match ev {
+                    Ev::InitOk => (RequestKind::Initialize, json(200, INIT_OK)),
+                    Ev::Init503 => (RequestKind::Initialize, json(503, "")),
+                    Ev::Init401 => (
+                        RequestKind::Initialize,
+                        json(401, r#"{"error":"Unauthorized"}"#),
+                    ),
+                    Ev::PollInProgress => (RequestKind::Status, poll(r#"{"state":"InProgress"}"#)),
+                    Ev::PollSucceeded => (
+                        RequestKind::Status,
+                        poll(&format!(r#"{{"state":"Succeeded","code":"{CODE}"}}"#)),
+                    ),
+                    Ev::Poll503 => (RequestKind::Status, json(503, "")),
+                    Ev::PollFailed => (RequestKind::Status, poll(r#"{"state":"Failed"}"#)),
+                    Ev::PollCancelled => (RequestKind::Status, poll(r#"{"state":"Cancelled"}"#)),
+                    Ev::ExchangeOk => (RequestKind::Exchange, json(200, TOKENS_OK)),
+                    Ev::Exchange503 => (RequestKind::Exchange, json(503, "")),
+                    Ev::Exchange400 => (
+                        RequestKind::Exchange,
+                        json(400, r#"{"error":"InvalidCode"}"#),
+                    ),
+                    Ev::ExchangeDrop => (
+                        RequestKind::Exchange,
+                        Err(TransportFailure::Network("reset".into())),
+                    ),
+                    _ => unreachable!(),
+                };
+                if !self.in_flight.remove(&kind) {
+                    return;
+                }
+                if kind == RequestKind::Exchange && matches!(ev, Ev::ExchangeOk | Ev::Exchange400) {
+                    self.exchange_settled = true;
+                }
+                self.m.handle(Input::Response { kind, result }, ctx)
+            }
+        };
+        for effect in fx {
+            assert!(
+                !self.terminal,
+                "effect {effect:?} after the terminal state; trace {trace:?}"
+            );
+            match effect {
+                Effect::Send(req) => {
+                    if req.kind == RequestKind::Exchange {
+                        assert!(!self.cancelled, "exchange after cancel; trace {trace:?}");
+                        assert!(
+                            !self.exchange_settled,
+                            "exchange after a definitive answer; trace {trace:?}"
+                        );
+                        assert!(
+                            !self.in_flight.contains(&RequestKind::Exchange),
+                            "two exchanges in flight; trace {trace:?}"
+                        );
+                        let code = body(&req)["code"].as_str().unwrap().to_owned();
+                        match &self.exchanged_code {
+                            None => self.exchanged_code = Some(code),
+                            Some(first) => assert_eq!(
+                                first, &code,
+                                "a second code was exchanged; trace {trace:?}"
+                            ),
+                        }
+                        self.exchanges_sent += 1;
+                    }
+                    self.in_flight.insert(req.kind);
+                }
+                Effect::Abort(kind) => {
+                    self.in_flight.remove(&kind);
+                }
+                Effect::ArmTimer { timer, .. } => {
+                    self.armed.insert(timer);
+                }
+                Effect::CancelTimer(timer) => {
+                    self.armed.remove(&timer);
+                }
+                Effect::Stop => {
+                    self.in_flight.clear();
+                    self.armed.clear();
+                }
+                Effect::State(s) => {
+                    if s.is_terminal() {
+                        self.terminal = true;
+                    }
+                }
+            }
+        }
+        assert_eq!(self.terminal, self.m.outcome().is_some(), "trace {trace:?}");
+        if self.cancelled {
+            assert!(self.terminal, "cancel must end the flow; trace {trace:?}");
+        }
+        if let Some(Ok(_tokens)) = self.m.outcome() {
+            assert!(!self.cancelled, "tokens after cancel; trace {trace:?}");
+            assert!(
+                self.exchanged_code.is_some(),
+                "tokens without an exchange; trace {trace:?}"
+            );
+        }
+    }
+}
+
+fn run(trace: &[Ev], step_secs: i64) {
+    let mut model = Model::new();
+    for (i, ev) in trace.iter().enumerate() {
+        model.step(*ev, at(i as i64 * step_secs), &trace[..=i]);
+    }
+}
+
+#[test]
+fn property_every_interleaving_of_depth_four_after_start() {
+    // Exhaustive: Start and a successful initialize, then every sequence of four events
+    // (23^4 = 279,841 traces); the random test below covers longer ones.
+    let n = ALPHABET.len();
+    let mut trace = vec![
+        Ev::Start,
+        Ev::InitOk,
+        Ev::Start,
+        Ev::Start,
+        Ev::Start,
+        Ev::Start,
+    ];
+    for code in 0..n.pow(4) {
+        let mut c = code;
+        for slot in trace.iter_mut().skip(2) {
+            *slot = ALPHABET[c % n];
+            c /= n;
+        }
+        run(&trace, 7);
+    }
+}
+
+#[test]
+fn property_random_long_interleavings() {
+    let mut seed: u64 = 0x5eed_1234_abcd_0001;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..20_000 {
+        let len = 2 + (next() % 40) as usize;
+        let mut trace = vec![Ev::Start];
+        trace.extend((0..len).map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize]));
+        let step = (next() % 20) as i64;
+        run(&trace, step);
+    }
+}

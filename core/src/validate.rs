@@ -1,0 +1,138 @@
+//! Argument checks that run before any request is sent.
+//!
+//! A wrong argument must cost nothing: no session is created at the provider, no code is burnt,
+//! and the error names the field so the developer can fix it at once.
+
+use url::{Host, Url};
+
+use crate::error::Error;
+
+/// Checks a supervised-login `userHash` against the provider's rule `^[a-zA-Z0-9-]{8,64}$`.
+pub fn user_hash(value: &str) -> Result<(), Error> {
+    let len = value.chars().count();
+    if !(8..=64).contains(&len) {
+        return Err(Error::invalid(
+            "userHash",
+            format!("must be 8 to 64 characters long (got {len})"),
+        ));
+    }
+    if let Some(bad) = value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        return Err(Error::invalid(
+            "userHash",
+            format!("may contain only a-z, A-Z, 0-9 and '-' (found {bad:?})"),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a URL points at this machine (`localhost`, 127.0.0.0/8, `::1`).
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Parses a provider base URL (API root, token endpoint, issuer). HTTPS is required unless the
+/// host is loopback; user-info and fragments are refused. The result's path ends with `/` when
+/// `as_base` is set, so relative endpoint paths join under it.
+pub fn service_url(field: &'static str, value: &str, as_base: bool) -> Result<Url, Error> {
+    let mut url =
+        Url::parse(value.trim()).map_err(|e| Error::invalid(field, format!("not a URL: {e}")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(Error::invalid(
+                field,
+                "plain http is only allowed for loopback hosts; use https",
+            ));
+        }
+        other => {
+            return Err(Error::invalid(
+                field,
+                format!("unsupported scheme {other:?}"),
+            ));
+        }
+    }
+    if url.host().is_none() {
+        return Err(Error::invalid(field, "has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid(field, "must not contain credentials"));
+    }
+    if url.fragment().is_some() {
+        return Err(Error::invalid(field, "must not have a fragment"));
+    }
+    if as_base {
+        if url.query().is_some() {
+            return Err(Error::invalid(field, "must not have a query"));
+        }
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_hash_rule() {
+        assert!(user_hash("test-user-id").is_ok());
+        assert!(user_hash("abcdefgh").is_ok());
+        assert!(user_hash(&"a".repeat(64)).is_ok());
+        for bad in [
+            "short",
+            "",
+            &"a".repeat(65),
+            "has space1",
+            "ümlaut-user",
+            "under_score",
+        ] {
+            let e = user_hash(bad).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    Error::InvalidInput {
+                        field: "userHash",
+                        ..
+                    }
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn service_urls() {
+        assert!(service_url("apiUrl", "https://api.example.com", true).is_ok());
+        assert_eq!(
+            service_url("apiUrl", "https://api.example.com/gw", true)
+                .unwrap()
+                .as_str(),
+            "https://api.example.com/gw/"
+        );
+        assert!(service_url("apiUrl", "http://127.0.0.1:8080", true).is_ok());
+        assert!(service_url("apiUrl", "http://localhost:1", true).is_ok());
+        assert!(service_url("apiUrl", "http://[::1]:1", true).is_ok());
+        for bad in [
+            "http://api.example.com",
+            "ftp://x",
+            "not a url",
+            "https://user:pw@api.example.com",
+            "https://api.example.com/#x",
+            "http://127.0.0.1.evil.com",
+        ] {
+            assert!(service_url("apiUrl", bad, true).is_err(), "{bad}");
+        }
+    }
+}
