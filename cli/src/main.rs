@@ -1,1 +1,60 @@
-fn main() {}
+//! `obauth`: run open-banking sign-in flows from a terminal, serve the sandbox, run the demo.
+
+mod args;
+mod demo;
+mod exit;
+mod login;
+mod loopback;
+mod progress;
+mod sandbox_cmd;
+
+/// The usage text.
+pub const USAGE: &str = "\
+usage:
+  obauth login   --api-url URL --client-id ID --client-secret SECRET --user-hash HASH
+                 --redirect-url URL [--poll-timeout SECS] [--timeout SECS]
+  obauth sandbox [--port N]
+  obauth demo
+
+Credentials may also come from OBAUTH_CLIENT_ID / OBAUTH_CLIENT_SECRET.
+Exit codes: 0 ok, 2 invalid input (nothing sent), 3 cancelled, 4 failed at the bank,
+5 timed out, 6 unauthorized, 7 provider/network unavailable, 8 protocol error, 1 other.";
+
+fn main() {
+    // The CLI's own plain HTTP clients (the demo's browser) use rustls' process-wide provider;
+    // the core configures its own and does not depend on this.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(exit::OTHER);
+        }
+    };
+    let code = runtime.block_on(async {
+        match args.first().map(String::as_str) {
+            Some("login") => login::run(&args[1..]).await,
+            Some("sandbox") => sandbox_cmd::run(&args[1..]).await,
+            Some("demo") => demo::run(&args[1..]).await,
+            Some("-h" | "--help" | "help") => {
+                println!("{USAGE}");
+                exit::OK
+            }
+            Some(other) => {
+                eprintln!("error: unknown command {other:?}\n{USAGE}");
+                exit::INVALID_INPUT
+            }
+            None => {
+                eprintln!("{USAGE}");
+                exit::INVALID_INPUT
+            }
+        }
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    std::process::exit(code);
+}

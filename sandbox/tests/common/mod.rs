@@ -15,6 +15,9 @@ pub struct Harness {
 }
 
 pub fn client() -> reqwest::Client {
+    // In a workspace build reqwest is compiled with the core's `rustls-no-provider` feature, and
+    // then a plain client needs a process-wide crypto provider even for http:// URLs.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()

@@ -1,0 +1,104 @@
+//! Command-line parsing, by hand: the contract is small and fixed, and a parser crate would
+//! double the CLI's build time. Accepts `--flag value` and `--flag=value`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// A usage problem: printed as `error: …` with exit code 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+/// Parsed flags of one subcommand.
+pub struct Flags {
+    values: HashMap<String, String>,
+}
+
+impl Flags {
+    /// Parses `args` allowing only the flags in `known` (names without dashes).
+    pub fn parse(args: &[String], known: &[&str]) -> Result<Self, UsageError> {
+        let mut values = HashMap::new();
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            let Some(flag) = arg.strip_prefix("--") else {
+                return Err(UsageError(format!("unexpected argument {arg:?}")));
+            };
+            let (name, value) = match flag.split_once('=') {
+                Some((n, v)) => (n.to_owned(), v.to_owned()),
+                None => {
+                    let v = it
+                        .next()
+                        .ok_or_else(|| UsageError(format!("--{flag} needs a value")))?;
+                    (flag.to_owned(), v.clone())
+                }
+            };
+            if !known.contains(&name.as_str()) {
+                return Err(UsageError(format!("unknown option --{name}")));
+            }
+            if values.insert(name.clone(), value).is_some() {
+                return Err(UsageError(format!("--{name} given twice")));
+            }
+        }
+        Ok(Flags { values })
+    }
+
+    /// An optional flag.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// A required flag, or its environment variable.
+    pub fn required(&self, name: &str, env: Option<&str>) -> Result<String, UsageError> {
+        if let Some(v) = self.get(name) {
+            return Ok(v.to_owned());
+        }
+        if let Some(var) = env
+            && let Ok(v) = std::env::var(var)
+            && !v.is_empty()
+        {
+            return Ok(v);
+        }
+        Err(UsageError(match env {
+            Some(var) => format!("missing --{name} (or {var})"),
+            None => format!("missing --{name}"),
+        }))
+    }
+
+    /// An optional number of seconds.
+    pub fn seconds(&self, name: &str) -> Result<Option<Duration>, UsageError> {
+        self.get(name)
+            .map(|v| {
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|s| *s > 0)
+                    .map(Duration::from_secs)
+                    .ok_or_else(|| {
+                        UsageError(format!(
+                            "--{name} must be a positive whole number of seconds"
+                        ))
+                    })
+            })
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn both_spellings_and_errors() {
+        let f = Flags::parse(&args(&["--a", "1", "--b=2"]), &["a", "b"]).unwrap();
+        assert_eq!(f.get("a"), Some("1"));
+        assert_eq!(f.get("b"), Some("2"));
+        assert!(Flags::parse(&args(&["--c", "1"]), &["a"]).is_err());
+        assert!(Flags::parse(&args(&["--a"]), &["a"]).is_err());
+        assert!(Flags::parse(&args(&["--a", "1", "--a", "2"]), &["a"]).is_err());
+        assert!(Flags::parse(&args(&["stray"]), &["a"]).is_err());
+        let f = Flags::parse(&args(&["--t", "0"]), &["t"]).unwrap();
+        assert!(f.seconds("t").is_err());
+    }
+}
