@@ -5,8 +5,9 @@ use tokio::runtime::Handle;
 use crate::config::{ClientConfig, Credentials};
 use crate::driver::{FlowHandle, StateStream, Transport};
 use crate::error::Error;
-use crate::flow::{Input, RedirectOutcome};
+use crate::flow::{Flow, Input, RedirectOutcome};
 use crate::http::{HttpRequest, Method, RequestKind, classify, parse_json};
+use crate::navigation::{Navigation, NavigationPolicy};
 use crate::secret::Secret;
 use crate::session::{AccessSession, EXPIRY_HEADER};
 use crate::supervised::{
@@ -54,6 +55,7 @@ impl Client {
         let machine = SupervisedLoginMachine::new(self.creds.clone(), params)?;
         Ok(SupervisedLogin {
             handle: FlowHandle::new(machine, self.transport.clone(), self.runtime.clone()),
+            navigation: self.creds.navigation.clone(),
         })
     }
 
@@ -99,6 +101,7 @@ impl Client {
 #[derive(Clone)]
 pub struct SupervisedLogin {
     handle: FlowHandle<SupervisedLoginMachine>,
+    navigation: NavigationPolicy,
 }
 
 impl SupervisedLogin {
@@ -115,6 +118,13 @@ impl SupervisedLogin {
     /// Every state from now on, in order (starting with the current one).
     pub fn subscribe(&self) -> StateStream<LoginState> {
         self.handle.subscribe()
+    }
+
+    /// The WebView navigation policy for `url`: allow, intercept (this login's redirect, which
+    /// is then handled, with the outcome), open outside the app, or block. Call it from
+    /// `WKNavigationDelegate` / `shouldOverrideUrlLoading`.
+    pub fn decide_navigation(&self, url: &str) -> Navigation {
+        self.handle.navigate(url, &self.navigation)
     }
 
     /// Hands over a URL the host met (WebView navigation, Universal Link, App Link, loopback

@@ -6,6 +6,7 @@ use url::Url;
 
 use crate::backoff::RetryPolicy;
 use crate::error::Error;
+use crate::navigation::NavigationPolicy;
 use crate::secret::Secret;
 use crate::validate;
 
@@ -22,6 +23,9 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// How transient failures are retried.
     pub retry: RetryPolicy,
+    /// Hosts whose links the WebView should hand to the OS (banks' app-link domains); see
+    /// [`crate::navigation`].
+    pub external_app_hosts: Vec<String>,
 }
 
 impl ClientConfig {
@@ -37,6 +41,7 @@ impl ClientConfig {
             client_secret: client_secret.into(),
             request_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
+            external_app_hosts: Vec::new(),
         }
     }
 
@@ -58,6 +63,7 @@ impl ClientConfig {
             client_secret: self.client_secret.clone(),
             request_timeout: self.request_timeout,
             retry: self.retry,
+            navigation: NavigationPolicy::with_external_hosts(&self.external_app_hosts),
         })
     }
 }
@@ -75,6 +81,8 @@ pub struct Credentials {
     pub request_timeout: Duration,
     /// Retry policy.
     pub retry: RetryPolicy,
+    /// WebView navigation rules.
+    pub navigation: NavigationPolicy,
 }
 
 impl Credentials {

@@ -130,6 +130,9 @@ pub trait Flow: Send + 'static {
     /// The current state.
     fn state(&self) -> Self::State;
 
+    /// The redirect this flow waits for (used by the WebView navigation policy).
+    fn redirect_pattern(&self) -> &crate::redirect::RedirectPattern;
+
     /// `Some` once the flow has finished: its result.
     fn outcome(&self) -> Option<Result<Self::Output, Error>>;
 }

@@ -11,6 +11,7 @@ use url::Url;
 use crate::error::Error;
 use crate::flow::{Ctx, Effect, Flow, Input, RedirectOutcome, TimerKind};
 use crate::http::{HttpResult, RequestKind};
+use crate::navigation::{Navigation, NavigationPolicy};
 
 use super::transport::Transport;
 
@@ -96,6 +97,15 @@ impl<F: Flow> FlowHandle<F> {
         let (outcome, effects) = inner.flow.redirect(&url, Ctx::live());
         Shared::apply(&self.shared, &mut inner, effects);
         outcome
+    }
+
+    /// Decides what the WebView does with `url`; this flow's redirect is handed to the flow.
+    pub fn navigate(&self, url: &str, policy: &NavigationPolicy) -> Navigation {
+        let pattern = self.with_flow(|f| f.redirect_pattern().clone());
+        match policy.classify(url, &pattern) {
+            Some(decision) => decision,
+            None => Navigation::Intercept(self.redirect(url)),
+        }
     }
 
     /// The current state.

@@ -101,11 +101,6 @@ impl SupervisedLoginMachine {
         })
     }
 
-    /// The registered redirect this flow waits for.
-    pub fn redirect_pattern(&self) -> &RedirectPattern {
-        &self.redirect
-    }
-
     fn finish(&mut self, done: Done) -> Effects {
         self.phase = Phase::Done(done);
         vec![Effect::Stop, Effect::State(self.state())]
@@ -451,6 +446,10 @@ impl Flow for SupervisedLoginMachine {
                 vec![],
             ),
         }
+    }
+
+    fn redirect_pattern(&self) -> &RedirectPattern {
+        &self.redirect
     }
 
     fn state(&self) -> LoginState {
