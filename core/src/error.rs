@@ -125,6 +125,44 @@ pub enum Error {
     /// A redirect reached the app that does not belong to this flow's request, or is malformed.
     #[error("rejected redirect: {0}")]
     InvalidRedirect(String),
+    /// A redirect's `state` is missing or differs from the one this flow sent: a forged or
+    /// stale redirect. It is never exchanged.
+    #[error(
+        "rejected redirect: the state parameter is missing or does not match this flow (forged or stale redirect)"
+    )]
+    StateMismatch,
+    /// The authorization server reported an error on the redirect (other than the user
+    /// declining, which is [`Error::Cancelled`]).
+    #[error("authorization failed: {code}{}", provider_code(.description))]
+    AuthorizationError {
+        /// The OAuth error code (`invalid_scope`, `server_error`, …).
+        code: String,
+        /// Its description, if given.
+        description: Option<String>,
+    },
+    /// The ID token's `nonce` is missing or not the one this flow sent.
+    #[error("the ID token's nonce does not match this flow")]
+    NonceMismatch,
+    /// The refresh token or grant is no longer valid (`invalid_grant`): sign in again.
+    #[error("invalid_grant: the grant has expired or was revoked; sign in again")]
+    InvalidGrant,
+    /// The session access token expired and cannot be renewed without a new login.
+    #[error("the session has expired; sign in again")]
+    SessionExpired,
+    /// A snapshot could not be read.
+    #[error("invalid snapshot: {0}")]
+    InvalidSnapshot(String),
+    /// A snapshot was written by a newer (or unknown) version of ObAuth.
+    #[error("unsupported snapshot version {found} (this version reads up to {supported})")]
+    UnsupportedSnapshotVersion {
+        /// The version in the snapshot.
+        found: u32,
+        /// The newest version this build reads.
+        supported: u32,
+    },
+    /// The host's secure storage failed.
+    #[error("secure storage failed: {0}")]
+    Storage(String),
 }
 
 /// Who cancelled a flow.
@@ -155,20 +193,34 @@ impl Error {
     /// What the host should do next.
     pub fn category(&self) -> ErrorCategory {
         match self {
-            Error::InvalidInput { .. } => ErrorCategory::InvalidInput,
+            Error::InvalidInput { .. }
+            | Error::InvalidSnapshot(_)
+            | Error::UnsupportedSnapshotVersion { .. } => ErrorCategory::InvalidInput,
+            Error::AuthorizationError { code, .. }
+                if code == "temporarily_unavailable" || code == "server_error" =>
+            {
+                ErrorCategory::RetryLater
+            }
+            Error::Storage(_) => ErrorCategory::RetryLater,
             Error::Network { .. }
             | Error::RequestTimeout { .. }
             | Error::ServerError { .. }
             | Error::RateLimited { .. }
             | Error::TimedOut(_) => ErrorCategory::RetryLater,
             Error::LoginFailed { .. } | Error::Cancelled { .. } => ErrorCategory::UserAction,
-            Error::CodeExpired | Error::CodeRejected { .. } => ErrorCategory::Reauthenticate,
+            Error::CodeExpired
+            | Error::CodeRejected { .. }
+            | Error::InvalidGrant
+            | Error::SessionExpired => ErrorCategory::Reauthenticate,
             Error::BadClientCredentials
             | Error::UnexpectedStatus { .. }
             | Error::MalformedResponse { .. }
             | Error::SessionNotFound
             | Error::NotApplicable
-            | Error::InvalidRedirect(_) => ErrorCategory::Fatal,
+            | Error::InvalidRedirect(_)
+            | Error::StateMismatch
+            | Error::AuthorizationError { .. }
+            | Error::NonceMismatch => ErrorCategory::Fatal,
         }
     }
 

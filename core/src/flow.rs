@@ -61,6 +61,9 @@ pub enum Input {
     Timer(TimerKind),
     /// The host cancelled the flow.
     Cancel,
+    /// The flow was restored from a snapshot (the app was killed and relaunched): re-arm the
+    /// deadline and pick up what was in progress.
+    Resume,
 }
 
 /// Something the flow wants done.
@@ -135,4 +138,8 @@ pub trait Flow: Send + 'static {
 
     /// `Some` once the flow has finished: its result.
     fn outcome(&self) -> Option<Result<Self::Output, Error>>;
+
+    /// The flow as a versioned snapshot (see [`crate::snapshot`]); contains secrets, so it
+    /// belongs in secure storage only.
+    fn snapshot(&self) -> String;
 }

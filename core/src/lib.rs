@@ -40,6 +40,7 @@
 
 #![warn(missing_docs)]
 
+pub mod authorization;
 pub mod backoff;
 mod client;
 pub mod config;
@@ -48,9 +49,11 @@ pub mod error;
 pub mod flow;
 pub mod http;
 pub mod navigation;
+pub mod oauth;
 pub mod redirect;
 pub mod secret;
 pub mod session;
+pub mod snapshot;
 pub mod supervised;
 pub mod timestamp;
 pub mod validate;

@@ -12,6 +12,7 @@
 
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::config::Credentials;
@@ -21,6 +22,7 @@ use crate::http::{Failure, HttpResult, RequestKind, classify};
 use crate::redirect::{RedirectPattern, RedirectQuery};
 use crate::secret::Secret;
 use crate::session::EXPIRY_HEADER;
+use crate::snapshot::{self, FlowKind};
 use crate::timestamp::Timestamp;
 use crate::validate;
 
@@ -32,7 +34,8 @@ const MAX_INITIALIZE_RETRIES: u32 = 4;
 
 type Effects = Vec<Effect<LoginState>>;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
 enum Phase {
     Created,
     Initializing,
@@ -45,28 +48,56 @@ enum Phase {
         code: Secret,
         received_at: Timestamp,
     },
-    Done(Done),
-}
-
-#[derive(Clone, Debug)]
-enum Done {
-    Authenticated(SupervisedTokens),
-    Failed(Error),
-    Cancelled(CancelOrigin),
+    Authenticated {
+        tokens: SupervisedTokens,
+    },
+    Failed {
+        message: String,
+        #[serde(skip)]
+        error: Option<Error>,
+    },
+    Cancelled {
+        by: CancelOrigin,
+    },
     NotApplicable,
     TimedOut,
+}
+
+impl Phase {
+    fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            Phase::Authenticated { .. }
+                | Phase::Failed { .. }
+                | Phase::Cancelled { .. }
+                | Phase::NotApplicable
+                | Phase::TimedOut
+        )
+    }
+}
+
+/// The persistent part of the machine: exactly what a snapshot holds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Saved {
+    client_id: String,
+    user_hash: String,
+    redirect_url: String,
+    poll_timeout_ms: u64,
+    timeout_ms: u64,
+    code_lifetime_ms: u64,
+    deadline_at: Option<Timestamp>,
+    phase: Phase,
 }
 
 /// The supervised login as a pure state machine; run it with [`crate::driver`] or feed it by hand.
 #[derive(Debug)]
 pub struct SupervisedLoginMachine {
     creds: Credentials,
-    user_hash: String,
     redirect: RedirectPattern,
     poll_timeout: Duration,
     timeout: Duration,
     code_lifetime: Duration,
-    phase: Phase,
+    saved: Saved,
     attempts: u32,
     last_poll_at: Option<Timestamp>,
 }
@@ -88,33 +119,110 @@ impl SupervisedLoginMachine {
         if params.code_lifetime.is_zero() {
             return Err(Error::invalid("codeLifetime", "must be positive"));
         }
-        Ok(SupervisedLoginMachine {
-            creds,
+        let saved = Saved {
+            client_id: creds.client_id.clone(),
             user_hash: params.user_hash,
-            redirect,
-            poll_timeout: Duration::from_secs(params.poll_timeout.as_secs()),
-            timeout: params.timeout,
-            code_lifetime: params.code_lifetime,
+            redirect_url: redirect.url().to_string(),
+            poll_timeout_ms: params.poll_timeout.as_secs() * 1000,
+            timeout_ms: params.timeout.as_millis() as u64,
+            code_lifetime_ms: params.code_lifetime.as_millis() as u64,
+            deadline_at: None,
             phase: Phase::Created,
+        };
+        Ok(Self::from_saved(creds, redirect, saved))
+    }
+
+    fn from_saved(creds: Credentials, redirect: RedirectPattern, saved: Saved) -> Self {
+        SupervisedLoginMachine {
+            creds,
+            redirect,
+            poll_timeout: Duration::from_millis(saved.poll_timeout_ms),
+            timeout: Duration::from_millis(saved.timeout_ms),
+            code_lifetime: Duration::from_millis(saved.code_lifetime_ms),
+            saved,
             attempts: 0,
             last_poll_at: None,
+        }
+    }
+
+    /// Rebuilds a machine from [`Flow::snapshot`] output; `creds` supplies the client secret
+    /// (never stored in snapshots). Feed [`Input::Resume`] to continue.
+    pub fn restore(creds: Credentials, snapshot_text: &str) -> Result<Self, Error> {
+        let saved: Saved = snapshot::decode_as(snapshot_text, FlowKind::SupervisedLogin)?;
+        if saved.client_id != creds.client_id {
+            return Err(Error::InvalidSnapshot(
+                "the snapshot belongs to another client id".into(),
+            ));
+        }
+        let redirect = RedirectPattern::parse("redirectUrl", &saved.redirect_url, false)
+            .map_err(|_| Error::InvalidSnapshot("invalid redirect URL".into()))?;
+        if !(1_000..=300_000).contains(&saved.poll_timeout_ms)
+            || saved.timeout_ms == 0
+            || saved.code_lifetime_ms == 0
+        {
+            return Err(Error::InvalidSnapshot("invalid timing parameters".into()));
+        }
+        Ok(Self::from_saved(creds, redirect, saved))
+    }
+
+    /// Sets the deadline on the first start (a restored flow keeps its original one) and arms
+    /// its timer; the flow times out at once if the deadline has passed.
+    fn arm_deadline(&mut self, now: Timestamp) -> Result<Effect<LoginState>, Effects> {
+        let deadline = *self.saved.deadline_at.get_or_insert(now.plus(self.timeout));
+        if now >= deadline {
+            return Err(self.finish(Phase::TimedOut));
+        }
+        Ok(Effect::ArmTimer {
+            timer: TimerKind::Deadline,
+            after: now.until(deadline),
         })
     }
 
-    fn finish(&mut self, done: Done) -> Effects {
-        self.phase = Phase::Done(done);
+    fn resume(&mut self, ctx: Ctx) -> Effects {
+        if matches!(self.saved.phase, Phase::Created) {
+            return vec![];
+        }
+        let mut effects = match self.arm_deadline(ctx.now) {
+            Ok(deadline) => vec![deadline, Effect::State(self.state())],
+            Err(done) => return done,
+        };
+        match &self.saved.phase {
+            Phase::Initializing => effects.push(self.send_initialize()),
+            Phase::Awaiting { session_id, .. } => {
+                let session_id = session_id.clone();
+                effects.extend(self.send_status(&session_id, ctx.now));
+            }
+            Phase::Exchanging {
+                code, received_at, ..
+            } => {
+                if ctx.now < received_at.plus(self.code_lifetime) {
+                    effects.push(Effect::Send(api::exchange(&self.creds, code)));
+                } else {
+                    return self.fail(Error::CodeExpired);
+                }
+            }
+            _ => {}
+        }
+        effects
+    }
+
+    fn finish(&mut self, phase: Phase) -> Effects {
+        self.saved.phase = phase;
         vec![Effect::Stop, Effect::State(self.state())]
     }
 
     fn fail(&mut self, error: Error) -> Effects {
         log::warn!("supervised login failed: {error}");
-        self.finish(Done::Failed(error))
+        self.finish(Phase::Failed {
+            message: error.to_string(),
+            error: Some(error),
+        })
     }
 
     fn send_initialize(&self) -> Effect<LoginState> {
         Effect::Send(api::initialize(
             &self.creds,
-            &self.user_hash,
+            &self.saved.user_hash,
             self.redirect.url().as_str(),
         ))
     }
@@ -161,7 +269,7 @@ impl SupervisedLoginMachine {
 
     fn accept_code(&mut self, code: Secret, via: CodeSource, now: Timestamp) -> Effects {
         let request = api::exchange(&self.creds, &code);
-        self.phase = Phase::Exchanging {
+        self.saved.phase = Phase::Exchanging {
             via,
             code,
             received_at: now,
@@ -192,7 +300,7 @@ impl SupervisedLoginMachine {
         match api::parse_initialize(&response) {
             Ok(init) => {
                 self.attempts = 0;
-                self.phase = Phase::Awaiting {
+                self.saved.phase = Phase::Awaiting {
                     auth_url: init.auth_url.clone(),
                     session_id: init.session_id.clone(),
                 };
@@ -231,8 +339,10 @@ impl SupervisedLoginMachine {
                 self.accept_code(Secret::new(code), CodeSource::Poll, ctx.now)
             }
             ("Failed", _) => self.fail(Error::LoginFailed { detail: None }),
-            ("Cancelled", _) => self.finish(Done::Cancelled(CancelOrigin::User)),
-            ("NotApplicable", _) => self.finish(Done::NotApplicable),
+            ("Cancelled", _) => self.finish(Phase::Cancelled {
+                by: CancelOrigin::User,
+            }),
+            ("NotApplicable", _) => self.finish(Phase::NotApplicable),
             (other, _) => {
                 let f = Failure::from(Error::MalformedResponse {
                     endpoint: RequestKind::Status.endpoint(),
@@ -263,7 +373,7 @@ impl SupervisedLoginMachine {
                     if let Some(value) = response.header(&EXPIRY_HEADER.to_ascii_lowercase()) {
                         let _ = tokens.session.apply_expiry_header(value);
                     }
-                    self.finish(Done::Authenticated(tokens))
+                    self.finish(Phase::Authenticated { tokens })
                 }
                 Err(e) => self.fail(e),
             },
@@ -288,11 +398,11 @@ impl SupervisedLoginMachine {
     }
 
     fn on_timer(&mut self, timer: TimerKind, ctx: Ctx) -> Effects {
-        match (timer, &self.phase) {
-            (_, Phase::Done(_)) => vec![],
+        match (timer, &self.saved.phase) {
+            (_, phase) if phase.is_terminal() => vec![],
             (TimerKind::Deadline, _) => {
                 log::warn!("supervised login timed out after {:?}", self.timeout);
-                self.finish(Done::TimedOut)
+                self.finish(Phase::TimedOut)
             }
             (TimerKind::Retry(RequestKind::Initialize), Phase::Initializing) => {
                 vec![self.send_initialize()]
@@ -334,29 +444,32 @@ impl Flow for SupervisedLoginMachine {
 
     fn handle(&mut self, input: Input, ctx: Ctx) -> Effects {
         match input {
-            Input::Start => match self.phase {
+            Input::Start => match self.saved.phase {
                 Phase::Created => {
-                    self.phase = Phase::Initializing;
+                    let deadline = match self.arm_deadline(ctx.now) {
+                        Ok(effect) => effect,
+                        Err(done) => return done,
+                    };
+                    self.saved.phase = Phase::Initializing;
                     vec![
                         Effect::State(LoginState::Initializing),
-                        Effect::ArmTimer {
-                            timer: TimerKind::Deadline,
-                            after: self.timeout,
-                        },
+                        deadline,
                         self.send_initialize(),
                     ]
                 }
                 _ => vec![],
             },
-            Input::Cancel => match self.phase {
-                Phase::Done(_) => vec![],
-                _ => {
-                    log::info!("supervised login cancelled by the app");
-                    self.finish(Done::Cancelled(CancelOrigin::Host))
-                }
-            },
+            Input::Resume if self.saved.phase.is_terminal() => vec![],
+            Input::Resume => self.resume(ctx),
+            Input::Cancel if self.saved.phase.is_terminal() => vec![],
+            Input::Cancel => {
+                log::info!("supervised login cancelled by the app");
+                self.finish(Phase::Cancelled {
+                    by: CancelOrigin::Host,
+                })
+            }
             Input::Timer(timer) => self.on_timer(timer, ctx),
-            Input::Response { kind, result } => match (kind, &self.phase) {
+            Input::Response { kind, result } => match (kind, &self.saved.phase) {
                 (RequestKind::Initialize, Phase::Initializing) => self.on_initialized(result, ctx),
                 (RequestKind::Status, Phase::Awaiting { session_id, .. }) => {
                     let session_id = session_id.clone();
@@ -381,8 +494,8 @@ impl Flow for SupervisedLoginMachine {
         if !self.redirect.matches(url) {
             return (RedirectOutcome::NotForThisFlow, vec![]);
         }
-        match self.phase {
-            Phase::Done(_) => {
+        match self.saved.phase {
+            ref phase if phase.is_terminal() => {
                 return (
                     RedirectOutcome::Ignored(IgnoredReason::FlowFinished),
                     vec![],
@@ -400,7 +513,7 @@ impl Flow for SupervisedLoginMachine {
                     vec![],
                 );
             }
-            Phase::Awaiting { .. } => {}
+            _ => {}
         }
         let params = RedirectQuery::parse(url).and_then(|q| {
             Ok((
@@ -416,9 +529,13 @@ impl Flow for SupervisedLoginMachine {
                 self.accept_code(Secret::new(code), CodeSource::Redirect, ctx.now),
             ),
             Ok((None, Some(error), description)) => {
-                let (outcome_error, done) = if is_cancel_error(&error) {
+                if is_cancel_error(&error) {
                     let by = CancelOrigin::User;
-                    (Error::Cancelled { by }, Done::Cancelled(by))
+                    let effects = self.finish(Phase::Cancelled { by });
+                    (
+                        RedirectOutcome::ProviderError(Error::Cancelled { by }),
+                        effects,
+                    )
                 } else {
                     let e = Error::LoginFailed {
                         detail: description
@@ -426,12 +543,8 @@ impl Flow for SupervisedLoginMachine {
                             .and_then(sanitize_provider_code)
                             .or_else(|| sanitize_provider_code(&error)),
                     };
-                    (e.clone(), Done::Failed(e))
-                };
-                (
-                    RedirectOutcome::ProviderError(outcome_error),
-                    self.finish(done),
-                )
+                    (RedirectOutcome::ProviderError(e.clone()), self.fail(e))
+                }
             }
             Ok((Some(_), Some(_), _)) => (
                 RedirectOutcome::Rejected(Error::InvalidRedirect(
@@ -453,7 +566,7 @@ impl Flow for SupervisedLoginMachine {
     }
 
     fn state(&self) -> LoginState {
-        match &self.phase {
+        match &self.saved.phase {
             Phase::Created => LoginState::Created,
             Phase::Initializing => LoginState::Initializing,
             Phase::Awaiting {
@@ -464,29 +577,37 @@ impl Flow for SupervisedLoginMachine {
                 session_id: session_id.clone(),
             },
             Phase::Exchanging { via, .. } => LoginState::Exchanging { via: *via },
-            Phase::Done(Done::Authenticated(t)) => LoginState::Authenticated {
+            Phase::Authenticated { tokens: t } => LoginState::Authenticated {
                 via: t.completed_via,
                 session_expires: t.session.expires(),
                 login_expires: t.login.expires,
                 provider_id: t.provider_id.clone(),
             },
-            Phase::Done(Done::Failed(error)) => LoginState::Failed {
-                error: error.clone(),
+            Phase::Failed { message, error } => LoginState::Failed {
+                error: error.clone().unwrap_or_else(|| {
+                    Error::InvalidSnapshot(format!(
+                        "the login had failed before it was saved: {message}"
+                    ))
+                }),
             },
-            Phase::Done(Done::Cancelled(by)) => LoginState::Cancelled { by: *by },
-            Phase::Done(Done::NotApplicable) => LoginState::NotApplicable,
-            Phase::Done(Done::TimedOut) => LoginState::TimedOut,
+            Phase::Cancelled { by } => LoginState::Cancelled { by: *by },
+            Phase::NotApplicable => LoginState::NotApplicable,
+            Phase::TimedOut => LoginState::TimedOut,
         }
     }
 
     fn outcome(&self) -> Option<Result<SupervisedTokens, Error>> {
-        match &self.phase {
-            Phase::Done(Done::Authenticated(t)) => Some(Ok(t.clone())),
-            Phase::Done(Done::Failed(e)) => Some(Err(e.clone())),
-            Phase::Done(Done::Cancelled(by)) => Some(Err(Error::Cancelled { by: *by })),
-            Phase::Done(Done::NotApplicable) => Some(Err(Error::NotApplicable)),
-            Phase::Done(Done::TimedOut) => Some(Err(Error::TimedOut(self.timeout))),
+        match (&self.saved.phase, self.state()) {
+            (Phase::Authenticated { tokens }, _) => Some(Ok(tokens.clone())),
+            (_, LoginState::Failed { error }) => Some(Err(error)),
+            (_, LoginState::Cancelled { by }) => Some(Err(Error::Cancelled { by })),
+            (_, LoginState::NotApplicable) => Some(Err(Error::NotApplicable)),
+            (_, LoginState::TimedOut) => Some(Err(Error::TimedOut(self.timeout))),
             _ => None,
         }
+    }
+
+    fn snapshot(&self) -> String {
+        snapshot::encode(FlowKind::SupervisedLogin, &self.saved)
     }
 }

@@ -139,7 +139,7 @@ impl LoginState {
 }
 
 /// The long-lived login token (for unattended logins where the bank supports them).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct LoginToken {
     /// The token.
     pub token: Secret,
@@ -155,8 +155,10 @@ pub struct LoginToken {
     pub subject_id: Option<String>,
 }
 
-/// The result of a supervised login.
-#[derive(Clone, Debug)]
+/// The result of a supervised login. Serializes (for secure storage only) with the session
+/// token's current expiry.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(into = "TokensRecord", from = "TokensRecord")]
 pub struct SupervisedTokens {
     /// The session access token with its sliding expiry.
     pub session: AccessSession,
@@ -166,4 +168,36 @@ pub struct SupervisedTokens {
     pub provider_id: String,
     /// How the code arrived.
     pub completed_via: CodeSource,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct TokensRecord {
+    access_token: Secret,
+    access_token_expires: Timestamp,
+    login: LoginToken,
+    provider_id: String,
+    completed_via: CodeSource,
+}
+
+impl From<SupervisedTokens> for TokensRecord {
+    fn from(t: SupervisedTokens) -> Self {
+        TokensRecord {
+            access_token: t.session.token().clone(),
+            access_token_expires: t.session.expires(),
+            login: t.login,
+            provider_id: t.provider_id,
+            completed_via: t.completed_via,
+        }
+    }
+}
+
+impl From<TokensRecord> for SupervisedTokens {
+    fn from(r: TokensRecord) -> Self {
+        SupervisedTokens {
+            session: AccessSession::new(r.access_token, r.access_token_expires),
+            login: r.login,
+            provider_id: r.provider_id,
+            completed_via: r.completed_via,
+        }
+    }
 }

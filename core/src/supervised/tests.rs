@@ -639,9 +639,12 @@ enum Ev {
     ExchangeDrop,
     Timer(TimerKind),
     Cancel,
+    /// The app is killed and relaunched: the machine is rebuilt from its snapshot and resumed.
+    KillAndRestore,
 }
 
-const ALPHABET: [Ev; 23] = [
+const ALPHABET: [Ev; 24] = [
+    Ev::KillAndRestore,
     Ev::Start,
     Ev::InitOk,
     Ev::Init503,
@@ -698,6 +701,14 @@ impl Model {
         let poll = |body: &str| json(200, body);
         let fx = match ev {
             Ev::Start => self.m.handle(Input::Start, ctx),
+            Ev::KillAndRestore => {
+                let snapshot = self.m.snapshot();
+                self.m =
+                    SupervisedLoginMachine::restore(creds(), &snapshot).expect("snapshot restores");
+                self.in_flight.clear();
+                self.armed.clear();
+                self.m.handle(Input::Resume, ctx)
+            }
             Ev::Cancel => {
                 self.cancelled = !self.terminal || self.cancelled;
                 self.m.handle(Input::Cancel, ctx)
@@ -828,7 +839,7 @@ fn run(trace: &[Ev], step_secs: i64) {
 #[test]
 fn property_every_interleaving_of_depth_four_after_start() {
     // Exhaustive: Start and a successful initialize, then every sequence of four events
-    // (23^4 = 279,841 traces); the random test below covers longer ones.
+    // (24^4 = 331,776 traces); the random test below covers longer ones.
     let n = ALPHABET.len();
     let mut trace = vec![
         Ev::Start,
@@ -864,4 +875,67 @@ fn property_random_long_interleavings() {
         let step = (next() % 20) as i64;
         run(&trace, step);
     }
+}
+
+#[test]
+fn snapshot_of_a_waiting_login_restores_and_resumes_polling() {
+    let m = awaiting();
+    let snapshot = m.snapshot();
+    assert!(snapshot.contains("\"version\":1") && snapshot.contains("s-1"));
+    assert!(
+        !snapshot.contains("secret-1"),
+        "the client secret is never in a snapshot"
+    );
+    let mut restored = SupervisedLoginMachine::restore(creds(), &snapshot).unwrap();
+    assert_eq!(restored.state(), m.state());
+    let fx = restored.handle(Input::Resume, at(100));
+    assert_eq!(
+        timers(&fx),
+        vec![(TimerKind::Deadline, Duration::from_secs(800))]
+    );
+    assert_eq!(sent(&fx)[0].kind, RequestKind::Status);
+    // The restored login still takes its redirect.
+    let url = Url::parse(&format!("{REDIRECT}?code={CODE_ENCODED}")).unwrap();
+    assert_eq!(
+        restored.redirect(&url, at(101)).0,
+        RedirectOutcome::CodeAccepted
+    );
+    // Past its deadline it times out at once.
+    let mut late = SupervisedLoginMachine::restore(creds(), &snapshot).unwrap();
+    assert_eq!(
+        states(&late.handle(Input::Resume, at(901))),
+        vec![LoginState::TimedOut]
+    );
+}
+
+#[test]
+fn snapshots_of_other_clients_versions_and_kinds_are_refused() {
+    let snapshot = awaiting().snapshot();
+    let other = ClientConfig::new("https://api.example.com", "client-2", "s")
+        .validate()
+        .unwrap();
+    assert!(matches!(
+        SupervisedLoginMachine::restore(other, &snapshot),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    let newer = snapshot.replace("\"version\":1", "\"version\":9");
+    assert!(matches!(
+        SupervisedLoginMachine::restore(creds(), &newer),
+        Err(Error::UnsupportedSnapshotVersion { found: 9, .. })
+    ));
+    assert!(SupervisedLoginMachine::restore(creds(), "{}").is_err());
+}
+
+#[test]
+fn authenticated_snapshot_keeps_the_tokens() {
+    let mut m = awaiting();
+    m.redirect(
+        &Url::parse(&format!("{REDIRECT}?code={CODE_ENCODED}")).unwrap(),
+        at(1),
+    );
+    respond(&mut m, RequestKind::Exchange, json(200, TOKENS_OK), at(2));
+    let restored = SupervisedLoginMachine::restore(creds(), &m.snapshot()).unwrap();
+    let tokens = restored.outcome().unwrap().unwrap();
+    assert_eq!(tokens.session.token().expose(), "AT");
+    assert_eq!(tokens.login.token.expose(), "-ELT2-LT");
 }

@@ -1,0 +1,118 @@
+//! What the host sees of an authorization-code flow.
+
+use std::time::Duration;
+
+use crate::error::{CancelOrigin, Error};
+use crate::timestamp::Timestamp;
+
+/// Which provider dialect.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum AuthorizationKind {
+    /// Aiia Data connect: `GET {api}/v1/oauth/connect`, then the JSON token call with Basic
+    /// client authentication.
+    AiiaConnect {
+        /// Optional `accountsGroupName`.
+        accounts_group_name: Option<String>,
+        /// Optional `accountsGroupId`.
+        accounts_group_id: Option<String>,
+    },
+    /// OAuth 2.0 authorization code with PKCE (S256) and an OpenID Connect nonce, for public
+    /// clients that hold no secret.
+    Pkce,
+}
+
+/// What the app asks for.
+#[derive(Clone, Debug)]
+pub struct AuthorizationParams {
+    /// The redirect URI sent to the provider (a Universal Link / App Link, or loopback).
+    pub redirect_uri: String,
+    /// The registered pattern the redirect is recognised by, e.g.
+    /// `https://mydomain.com/aiia-callback/*`; defaults to `redirect_uri` itself.
+    pub redirect_pattern: Option<String>,
+    /// Requested scopes (space-delimited). Default: `accounts offline_access` for Aiia connect,
+    /// `openid` for PKCE.
+    pub scope: Option<String>,
+    /// Overall deadline; default 15 minutes.
+    pub timeout: Duration,
+    /// How long a code can be exchanged (one minute at Aiia).
+    pub code_lifetime: Duration,
+}
+
+impl AuthorizationParams {
+    /// Parameters with defaults.
+    pub fn new(redirect_uri: impl Into<String>) -> Self {
+        AuthorizationParams {
+            redirect_uri: redirect_uri.into(),
+            redirect_pattern: None,
+            scope: None,
+            timeout: Duration::from_secs(15 * 60),
+            code_lifetime: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The states a UI renders. Terminal: `Authenticated`, `Failed`, `Cancelled`, `TimedOut`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthorizationState {
+    /// Built, not started.
+    Created,
+    /// Show `authorize_url` in the WebView and wait for the redirect.
+    AwaitingUser {
+        /// The URL to load (the provider answers it with a 302 the WebView follows).
+        authorize_url: String,
+    },
+    /// A valid redirect with a code arrived.
+    CodeReceived,
+    /// Exchanging the code.
+    Exchanging,
+    /// Done: tokens are available.
+    Authenticated {
+        /// When the access token expires.
+        expires_at: Option<Timestamp>,
+        /// Granted scopes.
+        scope: Option<String>,
+        /// Aiia's consent id.
+        consent_id: Option<String>,
+        /// Whether a refresh token came with it.
+        refreshable: bool,
+    },
+    /// Ended with an error.
+    Failed {
+        /// What went wrong.
+        error: Error,
+    },
+    /// Cancelled by the user (declined) or the app.
+    Cancelled {
+        /// Who cancelled.
+        by: CancelOrigin,
+    },
+    /// The overall deadline passed.
+    TimedOut,
+}
+
+impl AuthorizationState {
+    /// Whether the flow has ended.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            AuthorizationState::Authenticated { .. }
+                | AuthorizationState::Failed { .. }
+                | AuthorizationState::Cancelled { .. }
+                | AuthorizationState::TimedOut
+        )
+    }
+
+    /// A short name for logs and progress lines.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AuthorizationState::Created => "created",
+            AuthorizationState::AwaitingUser { .. } => "awaiting_user",
+            AuthorizationState::CodeReceived => "code_received",
+            AuthorizationState::Exchanging => "exchanging",
+            AuthorizationState::Authenticated { .. } => "authenticated",
+            AuthorizationState::Failed { .. } => "failed",
+            AuthorizationState::Cancelled { .. } => "cancelled",
+            AuthorizationState::TimedOut => "timed_out",
+        }
+    }
+}

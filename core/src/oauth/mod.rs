@@ -1,0 +1,16 @@
+//! OAuth 2.0 pieces shared by every flow that talks to a token endpoint.
+//!
+//! - [`token`]: the token set and the wire format of token endpoints, in one place: Aiia Data's
+//!   JSON body with HTTP Basic client authentication, and the standard form-encoded body with
+//!   `client_secret_post`, `client_secret_basic` or no secret (public clients with PKCE).
+//! - [`pkce`]: random values (state, nonce, PKCE verifier), S256 challenges, constant-time
+//!   comparison.
+//! - [`discovery`]: OpenID Connect discovery documents.
+
+pub mod discovery;
+pub mod pkce;
+pub mod token;
+
+pub use discovery::ProviderMetadata;
+pub use pkce::{FlowSecrets, constant_time_eq, random_urlsafe, s256_challenge};
+pub use token::{ClientAuth, TokenEndpoint, TokenSet, TokenWire};

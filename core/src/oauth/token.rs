@@ -1,0 +1,378 @@
+//! Token sets and the token endpoint's wire format.
+//!
+//! Two dialects reach the same endpoint semantics:
+//! - Aiia Data (`POST {api}/v1/oauth/token`): JSON body, client authenticated with
+//!   `Authorization: Basic base64(id:secret)` (RFC 7617, as the seed's code samples build it);
+//! - standard OAuth 2.0 / OpenID Connect: `application/x-www-form-urlencoded` body, client
+//!   authenticated by `client_secret_post` (form fields, Aritma), `client_secret_basic` (Basic
+//!   header, Apiture) or not at all (public client proving possession with PKCE).
+//!
+//! Every grant (authorization code, refresh token, client credentials) is built here, and every
+//! token response and OAuth error is read here, so the flows only say *what* they want.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+use url::Url;
+
+use crate::error::Error;
+use crate::http::{Failure, HttpRequest, HttpResponse, Method, RequestKind, parse_json};
+use crate::secret::Secret;
+use crate::timestamp::Timestamp;
+
+/// Tokens from a token endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TokenSet {
+    /// The access token.
+    pub access_token: Secret,
+    /// Usually `Bearer`; goes in front of the token in `Authorization`.
+    pub token_type: String,
+    /// When the access token expires, if the provider said.
+    pub expires_at: Option<Timestamp>,
+    /// The refresh token, if any (client credentials have none).
+    pub refresh_token: Option<Secret>,
+    /// Granted scopes (space-delimited), if the provider said.
+    pub scope: Option<String>,
+    /// The OpenID Connect ID token, if any.
+    pub id_token: Option<Secret>,
+    /// Aiia Data's consent id (from the redirect), if any.
+    pub consent_id: Option<String>,
+}
+
+impl TokenSet {
+    /// Seconds until expiry at `now` (0 if expired; `None` if unknown).
+    pub fn expires_in(&self, now: Timestamp) -> Option<u64> {
+        self.expires_at.map(|at| now.until(at).as_secs())
+    }
+
+    /// The `Authorization` header value (`Bearer <token>`).
+    pub fn authorization(&self) -> Secret {
+        let scheme = if self.token_type.eq_ignore_ascii_case("bearer") {
+            "Bearer"
+        } else {
+            self.token_type.as_str()
+        };
+        Secret::new(format!("{scheme} {}", self.access_token.expose()))
+    }
+}
+
+/// How a client authenticates to a form-style token endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ClientAuth {
+    /// `client_secret_post`: `client_id` and `client_secret` as form fields (Aritma).
+    Post,
+    /// `client_secret_basic`: HTTP Basic header (Apiture).
+    Basic,
+    /// No secret: a public client (PKCE); `client_id` as a form field.
+    None,
+}
+
+/// The dialect of a token endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum TokenWire {
+    /// Aiia Data: JSON body, Basic client authentication.
+    AiiaJson,
+    /// Standard form-encoded body with the given client authentication.
+    Form(ClientAuth),
+}
+
+/// A token endpoint and how to talk to it.
+#[derive(Clone, Debug)]
+pub struct TokenEndpoint {
+    /// The endpoint URL.
+    pub url: Url,
+    /// Its dialect.
+    pub wire: TokenWire,
+    /// The client id.
+    pub client_id: String,
+    /// The client secret (absent for public clients).
+    pub client_secret: Option<Secret>,
+    /// Request time-out.
+    pub timeout: Duration,
+}
+
+impl TokenEndpoint {
+    /// The authorization-code grant.
+    pub fn authorization_code(
+        &self,
+        code: &Secret,
+        redirect_uri: &str,
+        verifier: Option<&Secret>,
+    ) -> HttpRequest {
+        let mut fields = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code.expose().to_owned()),
+            ("redirect_uri", redirect_uri.to_owned()),
+        ];
+        if let Some(v) = verifier {
+            fields.push(("code_verifier", v.expose().to_owned()));
+        }
+        self.build(RequestKind::Exchange, fields)
+    }
+
+    /// The refresh-token grant.
+    pub fn refresh(&self, refresh_token: &Secret) -> HttpRequest {
+        self.build(
+            RequestKind::Refresh,
+            vec![
+                ("grant_type", "refresh_token".to_owned()),
+                ("refresh_token", refresh_token.expose().to_owned()),
+            ],
+        )
+    }
+
+    /// The client-credentials grant.
+    pub fn client_credentials(&self, scope: Option<&str>) -> HttpRequest {
+        let mut fields = vec![("grant_type", "client_credentials".to_owned())];
+        if let Some(scope) = scope {
+            fields.push(("scope", scope.to_owned()));
+        }
+        self.build(RequestKind::Refresh, fields)
+    }
+
+    fn basic(&self) -> Option<(&'static str, Secret)> {
+        let secret = self.client_secret.as_ref()?;
+        let raw = format!("{}:{}", self.client_id, secret.expose());
+        Some((
+            "authorization",
+            Secret::new(format!("Basic {}", STANDARD.encode(raw))),
+        ))
+    }
+
+    fn build(&self, kind: RequestKind, mut fields: Vec<(&'static str, String)>) -> HttpRequest {
+        let mut headers = vec![("accept", Secret::new("application/json"))];
+        let body = match self.wire {
+            TokenWire::AiiaJson => {
+                headers.extend(self.basic());
+                let object: serde_json::Map<String, serde_json::Value> = fields
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
+                    .collect();
+                (
+                    "application/json",
+                    Secret::new(serde_json::Value::Object(object).to_string()),
+                )
+            }
+            TokenWire::Form(auth) => {
+                match auth {
+                    ClientAuth::Basic => headers.extend(self.basic()),
+                    ClientAuth::Post => {
+                        fields.push(("client_id", self.client_id.clone()));
+                        if let Some(secret) = &self.client_secret {
+                            fields.push(("client_secret", secret.expose().to_owned()));
+                        }
+                    }
+                    ClientAuth::None => fields.push(("client_id", self.client_id.clone())),
+                }
+                let mut form = url::form_urlencoded::Serializer::new(String::new());
+                for (k, v) in &fields {
+                    form.append_pair(k, v);
+                }
+                (
+                    "application/x-www-form-urlencoded",
+                    Secret::new(form.finish()),
+                )
+            }
+        };
+        HttpRequest {
+            kind,
+            method: Method::Post,
+            url: self.url.clone(),
+            headers,
+            body: Some(body),
+            timeout: self.timeout,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenBody {
+    access_token: Secret,
+    #[serde(default)]
+    token_type: Option<String>,
+    #[serde(default)]
+    expires_in: Option<serde_json::Value>,
+    #[serde(default)]
+    refresh_token: Option<Secret>,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    id_token: Option<Secret>,
+}
+
+/// Reads a successful token response received at `now`.
+pub fn parse_token_response(
+    kind: RequestKind,
+    response: &HttpResponse,
+    now: Timestamp,
+) -> Result<TokenSet, Error> {
+    let body: TokenBody = parse_json(kind, response)?;
+    let malformed = |detail: &str| Error::MalformedResponse {
+        endpoint: kind.endpoint(),
+        detail: detail.to_owned(),
+    };
+    if body.access_token.is_empty() {
+        return Err(malformed("access_token is empty"));
+    }
+    let expires_in = match body.expires_in {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::Number(n)) => Some(
+            n.as_u64()
+                .ok_or_else(|| malformed("expires_in is not a whole number"))?,
+        ),
+        Some(serde_json::Value::String(s)) => Some(
+            s.trim()
+                .parse()
+                .map_err(|_| malformed("expires_in is not a number"))?,
+        ),
+        Some(_) => return Err(malformed("expires_in is not a number")),
+    };
+    Ok(TokenSet {
+        access_token: body.access_token,
+        token_type: body.token_type.unwrap_or_else(|| "Bearer".to_owned()),
+        expires_at: expires_in.map(|s| now.plus(Duration::from_secs(s))),
+        refresh_token: body.refresh_token.filter(|t| !t.is_empty()),
+        scope: body.scope,
+        id_token: body.id_token,
+        consent_id: None,
+    })
+}
+
+/// Maps OAuth error answers (RFC 6749 §5.2) to errors: `invalid_grant` means the grant is gone
+/// (sign in again), `invalid_client` means bad client credentials.
+pub fn oauth_failure(failure: Failure) -> Failure {
+    match &failure.error {
+        Error::UnexpectedStatus {
+            status,
+            code: Some(code),
+            ..
+        } if (400..500).contains(status) => {
+            let error = match code.as_str() {
+                "invalid_grant" => Error::InvalidGrant,
+                "invalid_client" | "unauthorized_client" => Error::BadClientCredentials,
+                _ => return failure,
+            };
+            Failure {
+                error,
+                retry_after: None,
+            }
+        }
+        _ => failure,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(wire: TokenWire, secret: Option<&str>) -> TokenEndpoint {
+        TokenEndpoint {
+            url: Url::parse("https://id.example.com/connect/token").unwrap(),
+            wire,
+            client_id: "cid".into(),
+            client_secret: secret.map(Secret::new),
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn body(r: &HttpRequest) -> String {
+        r.body.as_ref().unwrap().1.expose().to_owned()
+    }
+
+    fn header(r: &HttpRequest, name: &str) -> Option<String> {
+        r.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.expose().to_owned())
+    }
+
+    #[test]
+    fn aiia_json_with_basic_auth() {
+        let e = endpoint(TokenWire::AiiaJson, Some("sec"));
+        let r = e.authorization_code(&Secret::new("a+b/c="), "https://app/cb", None);
+        assert_eq!(r.body.as_ref().unwrap().0, "application/json");
+        let json: serde_json::Value = serde_json::from_str(&body(&r)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"grant_type":"authorization_code","code":"a+b/c=","redirect_uri":"https://app/cb"})
+        );
+        assert_eq!(
+            header(&r, "authorization").unwrap(),
+            format!("Basic {}", STANDARD.encode("cid:sec"))
+        );
+    }
+
+    #[test]
+    fn form_post_basic_and_public() {
+        let r = endpoint(TokenWire::Form(ClientAuth::Post), Some("s&c"))
+            .client_credentials(Some("a b"));
+        assert_eq!(
+            body(&r),
+            "grant_type=client_credentials&scope=a+b&client_id=cid&client_secret=s%26c"
+        );
+        assert!(header(&r, "authorization").is_none());
+        let r = endpoint(TokenWire::Form(ClientAuth::Basic), Some("sec")).client_credentials(None);
+        assert_eq!(body(&r), "grant_type=client_credentials");
+        assert!(header(&r, "authorization").unwrap().starts_with("Basic "));
+        let r = endpoint(TokenWire::Form(ClientAuth::None), None).authorization_code(
+            &Secret::new("c+d"),
+            "https://app/cb",
+            Some(&Secret::new("ver")),
+        );
+        assert_eq!(
+            body(&r),
+            "grant_type=authorization_code&code=c%2Bd&redirect_uri=https%3A%2F%2Fapp%2Fcb&code_verifier=ver&client_id=cid"
+        );
+    }
+
+    #[test]
+    fn parses_token_responses() {
+        let now = Timestamp::from_unix_millis(1_000_000);
+        let resp = |b: &str| HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: b.as_bytes().to_vec(),
+        };
+        let t = parse_token_response(
+            RequestKind::Exchange,
+            &resp(r#"{"access_token":"A","expires_in":3600,"refresh_token":"R","token_type":"bearer"}"#),
+            now,
+        )
+        .unwrap();
+        assert_eq!(t.expires_in(now), Some(3600));
+        assert_eq!(t.authorization().expose(), "Bearer A");
+        assert_eq!(t.refresh_token.unwrap().expose(), "R");
+        let t = parse_token_response(
+            RequestKind::Refresh,
+            &resp(r#"{"access_token":"A","expires_in":"60"}"#),
+            now,
+        )
+        .unwrap();
+        assert_eq!(t.expires_in(now), Some(60));
+        assert!(
+            parse_token_response(RequestKind::Refresh, &resp(r#"{"access_token":""}"#), now)
+                .is_err()
+        );
+        assert!(
+            parse_token_response(RequestKind::Refresh, &resp(r#"{"token_type":"x"}"#), now)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn oauth_errors() {
+        let f = |code: &str| {
+            oauth_failure(Failure::from(Error::UnexpectedStatus {
+                endpoint: "t",
+                status: 400,
+                code: Some(code.into()),
+            }))
+            .error
+        };
+        assert_eq!(f("invalid_grant"), Error::InvalidGrant);
+        assert_eq!(f("invalid_client"), Error::BadClientCredentials);
+        assert!(matches!(f("invalid_scope"), Error::UnexpectedStatus { .. }));
+    }
+}

@@ -1,0 +1,283 @@
+//! Versioned snapshots of flows, and the secure storage they go to.
+//!
+//! The OS may kill an app while its user is in the bank's app. Every flow, including one
+//! waiting for the user, serializes to a snapshot and restores from it, after which it accepts
+//! its redirect or resumes polling. A snapshot is JSON:
+//! `{"version": 1, "kind": "supervised_login" | "aiia_connect" | "pkce", "flow": {…}}`.
+//!
+//! **What a snapshot contains** (so store it in the Keychain / Keystore, never in plain
+//! preferences): the flow kind and phase; start time and deadline; for supervised logins the
+//! userHash, redirect URL, provider session id and auth URL; for authorization-code flows the
+//! `state`, the OpenID Connect `nonce` and the PKCE `code_verifier`, the endpoints and redirect
+//! URI; a received but not yet exchanged authorization code; and, once authenticated, the
+//! tokens. It never contains the client secret: restoring takes the client's configuration
+//! again.
+//!
+//! Snapshots from a newer ObAuth (a higher `version`) or of an unknown kind are refused with a
+//! typed error, never a panic.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// The snapshot format this build writes and the newest it reads.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// Which flow a snapshot holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowKind {
+    /// Aiia Enterprise supervised login.
+    SupervisedLogin,
+    /// Aiia Data connect flow.
+    AiiaConnect,
+    /// Authorization code with PKCE.
+    Pkce,
+}
+
+#[derive(Serialize)]
+struct Envelope<'a, T> {
+    version: u32,
+    kind: FlowKind,
+    flow: &'a T,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    version: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct Parsed {
+    kind: FlowKind,
+    flow: serde_json::Value,
+}
+
+/// Writes a snapshot.
+pub fn encode<T: Serialize>(kind: FlowKind, flow: &T) -> String {
+    serde_json::to_string(&Envelope {
+        version: SNAPSHOT_VERSION,
+        kind,
+        flow,
+    })
+    .unwrap_or_default()
+}
+
+/// Reads a snapshot's kind and payload, checking the version first.
+pub fn decode(text: &str) -> Result<(FlowKind, serde_json::Value), Error> {
+    let header: Header = serde_json::from_str(text)
+        .map_err(|e| Error::InvalidSnapshot(format!("not a snapshot: {}", e.classify_name())))?;
+    let version = header
+        .version
+        .as_u64()
+        .ok_or_else(|| Error::InvalidSnapshot("version is not a number".into()))?;
+    if version == 0 || version > u64::from(SNAPSHOT_VERSION) {
+        return Err(Error::UnsupportedSnapshotVersion {
+            found: u32::try_from(version).unwrap_or(u32::MAX),
+            supported: SNAPSHOT_VERSION,
+        });
+    }
+    let parsed: Parsed = serde_json::from_str(text)
+        .map_err(|_| Error::InvalidSnapshot("unknown flow kind or missing flow".into()))?;
+    Ok((parsed.kind, parsed.flow))
+}
+
+/// Reads a snapshot of the expected kind into the flow's saved form.
+pub fn decode_as<T: serde::de::DeserializeOwned>(
+    text: &str,
+    expected: FlowKind,
+) -> Result<T, Error> {
+    let (kind, flow) = decode(text)?;
+    if kind != expected {
+        return Err(Error::InvalidSnapshot(format!(
+            "this is a {kind:?} snapshot, not {expected:?}"
+        )));
+    }
+    serde_json::from_value(flow)
+        .map_err(|e| Error::InvalidSnapshot(format!("malformed flow: {}", e.classify_name())))
+}
+
+trait ClassifyName {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl ClassifyName for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "I/O error",
+            serde_json::error::Category::Syntax => "invalid JSON",
+            serde_json::error::Category::Data => "unexpected shape",
+            serde_json::error::Category::Eof => "truncated",
+        }
+    }
+}
+
+/// Secure storage the host provides for snapshots and tokens: the Keychain on iOS, the
+/// Keystore (e.g. EncryptedSharedPreferences) on Android. Values are opaque strings.
+pub trait SecureStorage: Send + Sync {
+    /// Stores `value` under `key`, replacing any previous value.
+    fn save(&self, key: &str, value: &str) -> Result<(), Error>;
+    /// The value under `key`, if any.
+    fn load(&self, key: &str) -> Result<Option<String>, Error>;
+    /// Removes `key` (no error if absent).
+    fn remove(&self, key: &str) -> Result<(), Error>;
+}
+
+/// In-memory storage (tests, short-lived processes).
+#[derive(Debug, Default)]
+pub struct MemoryStorage {
+    values: Mutex<HashMap<String, String>>,
+}
+
+impl SecureStorage for MemoryStorage {
+    fn save(&self, key: &str, value: &str) -> Result<(), Error> {
+        self.values
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.to_owned(), value.to_owned());
+        Ok(())
+    }
+
+    fn load(&self, key: &str) -> Result<Option<String>, Error> {
+        Ok(self
+            .values
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned())
+    }
+
+    fn remove(&self, key: &str) -> Result<(), Error> {
+        self.values
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+        Ok(())
+    }
+}
+
+/// Files in a directory, readable only by the current user (0600 on Unix); for desktop tools
+/// and the CLI. Keys map to file names and must be `[A-Za-z0-9._-]`.
+#[derive(Debug, Clone)]
+pub struct FileStorage {
+    dir: PathBuf,
+}
+
+impl FileStorage {
+    /// Storage in `dir` (created on first save).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        FileStorage { dir: dir.into() }
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf, Error> {
+        let ok = !key.is_empty()
+            && !key.starts_with('.')
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !ok {
+            return Err(Error::invalid(
+                "storageKey",
+                "use only letters, digits, '.', '_' and '-'",
+            ));
+        }
+        Ok(self.dir.join(key))
+    }
+}
+
+impl SecureStorage for FileStorage {
+    fn save(&self, key: &str, value: &str) -> Result<(), Error> {
+        let path = self.path(key)?;
+        let io = |e: std::io::Error| Error::Storage(e.kind().to_string());
+        std::fs::create_dir_all(&self.dir).map_err(io)?;
+        let tmp = path.with_extension("tmp");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        {
+            use std::io::Write;
+            let mut file = options.open(&tmp).map_err(io)?;
+            file.write_all(value.as_bytes()).map_err(io)?;
+            file.sync_all().map_err(io)?;
+        }
+        std::fs::rename(&tmp, &path).map_err(io)
+    }
+
+    fn load(&self, key: &str) -> Result<Option<String>, Error> {
+        match std::fs::read_to_string(self.path(key)?) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::Storage(e.kind().to_string())),
+        }
+    }
+
+    fn remove(&self, key: &str) -> Result<(), Error> {
+        match std::fs::remove_file(self.path(key)?) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::Storage(e.kind().to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_and_kinds_are_checked() {
+        let text = encode(FlowKind::Pkce, &serde_json::json!({"a": 1}));
+        assert_eq!(decode(&text).unwrap().0, FlowKind::Pkce);
+        assert!(matches!(
+            decode(r#"{"version": 2, "kind": "pkce", "flow": {}}"#),
+            Err(Error::UnsupportedSnapshotVersion {
+                found: 2,
+                supported: 1
+            })
+        ));
+        assert!(matches!(
+            decode(r#"{"version": 0}"#),
+            Err(Error::UnsupportedSnapshotVersion { .. })
+        ));
+        assert!(matches!(
+            decode(r#"{"version": 1, "kind": "teleport", "flow": {}}"#),
+            Err(Error::InvalidSnapshot(_))
+        ));
+        assert!(matches!(decode("garbage"), Err(Error::InvalidSnapshot(_))));
+        assert!(matches!(
+            decode(r#"{"version": "one"}"#),
+            Err(Error::InvalidSnapshot(_))
+        ));
+        assert!(matches!(
+            decode_as::<serde_json::Value>(&text, FlowKind::AiiaConnect),
+            Err(Error::InvalidSnapshot(_))
+        ));
+    }
+
+    #[test]
+    fn file_storage_round_trips_privately() {
+        let dir = std::env::temp_dir().join(format!("obauth-storage-{}", std::process::id()));
+        let s = FileStorage::new(&dir);
+        assert_eq!(s.load("flow.json").unwrap(), None);
+        s.save("flow.json", "{}").unwrap();
+        assert_eq!(s.load("flow.json").unwrap().as_deref(), Some("{}"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join("flow.json"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        s.remove("flow.json").unwrap();
+        s.remove("flow.json").unwrap();
+        assert!(s.save("../escape", "x").is_err());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
