@@ -1,8 +1,8 @@
 //! The context every handler shares, and the router that assembles the endpoint modules.
 //!
 //! Each flow's endpoints live in their own module exposing `routes(&App) -> Router<App>`;
-//! this file only merges them. A later flow (OAuth connect, token, client credentials, discovery,
-//! PKCE authorize) adds a module, an [`Endpoint`] variant per route and one `.merge` line here.
+//! this file only merges them. A flow adds a module, an [`Endpoint`] variant per route and one
+//! `.merge` line here.
 //! Provider routes are wrapped with [`guarded`], which applies faults, counting and partner auth
 //! (see `guard.rs`); the `/_sandbox` control routes are not.
 
@@ -19,7 +19,10 @@ use tokio::sync::watch;
 use crate::faults::FaultQueues;
 use crate::respond::ApiError;
 use crate::store::{Lifetimes, Store};
-use crate::{Endpoint, SandboxConfig, access_log, control, enterprise, guard, login_page};
+use crate::{
+    Endpoint, SandboxConfig, access_log, control, enterprise, guard, login_page, oauth_connect,
+    oauth_token, oidc, oidc_token,
+};
 
 /// Cheaply cloneable handle to the shared sandbox state.
 #[derive(Debug, Clone)]
@@ -102,7 +105,8 @@ impl App {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares secrets without an early exit on the first differing byte.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -125,6 +129,10 @@ pub(crate) fn router(app: App) -> Router {
     Router::new()
         .merge(enterprise::routes(&app))
         .merge(login_page::routes(&app))
+        .merge(oauth_connect::routes(&app))
+        .merge(oauth_token::routes(&app))
+        .merge(oidc::routes(&app))
+        .merge(oidc_token::routes(&app))
         .merge(control::routes())
         .fallback(|| async { ApiError::not_found() })
         .layer(from_fn_with_state(app.clone(), access_log::access_log))

@@ -9,6 +9,14 @@
 //! | `GET /_sandbox/stats` | – | [`crate::Sandbox::stats`] (camelCase) plus pending faults |
 //! | `GET /_sandbox/sessions` | – | `{"sessions":[{"sessionId","userHash","state","exchanges","succeededAt"}]}` |
 //! | `POST /_sandbox/sessions/{id}/complete` | `{"outcome":"approve\|fail\|cancel\|not_applicable"}` | [`crate::Sandbox::complete_session`]; 404 unknown, 409 not in progress |
+//! | `POST /_sandbox/oauth/consent` | `{"script":"page\|approve\|cancel"}` | [`crate::Sandbox::script_consent`] |
+//! | `POST /_sandbox/oauth/revoke-refresh-tokens` | – | [`crate::Sandbox::revoke_refresh_tokens`]; answers `{"revoked":N}` |
+//! | `GET /_sandbox/oauth/token-requests` | – | [`crate::Sandbox::token_requests`]: `{"requests":[{"endpoint","path","grantType","clientId","authMethod","status","error"}]}` |
+//!
+//! Endpoint names for `/_sandbox/faults` are those of [`Endpoint::as_str`] (`oauth_connect`,
+//! `oauth_consent`, `oauth_decision`, `oauth_token`, `discovery`, `jwks`, `oidc_authorize`,
+//! `oidc_decision`, `oidc_token`, `userinfo`, besides the supervised-login ones) or the aliases
+//! its `FromStr` accepts.
 //!
 //! No auth, no faults, no `Content-Type` requirement: this is test plumbing, not the provider.
 //! Bad input gets `400 {"error":"InvalidRequest","message":...}`.
@@ -26,7 +34,7 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::respond::{self, ApiError};
 use crate::store::CompleteError;
-use crate::{Endpoint, Fault, Outcome, UserScript, timefmt};
+use crate::{ConsentScript, Endpoint, Fault, Outcome, UserScript, timefmt};
 
 /// The control routes.
 pub(crate) fn routes() -> Router<App> {
@@ -36,6 +44,12 @@ pub(crate) fn routes() -> Router<App> {
         .route("/_sandbox/stats", get(stats))
         .route("/_sandbox/sessions", get(sessions))
         .route("/_sandbox/sessions/{session_id}/complete", post(complete))
+        .route("/_sandbox/oauth/consent", post(consent_script))
+        .route(
+            "/_sandbox/oauth/revoke-refresh-tokens",
+            post(revoke_refresh_tokens),
+        )
+        .route("/_sandbox/oauth/token-requests", get(token_requests))
 }
 
 fn ok() -> Response {
@@ -147,6 +161,21 @@ async fn stats(State(app): State<App>) -> Response {
             "pageViews": s.page_views,
             "decisionRequests": s.decision_requests,
             "accountsRequests": s.accounts_requests,
+            "oauthConnectRequests": s.oauth_connect_requests,
+            "oauthConsentPageViews": s.oauth_consent_page_views,
+            "oauthDecisionRequests": s.oauth_decision_requests,
+            "oauthTokenRequests": s.oauth_token_requests,
+            "discoveryRequests": s.discovery_requests,
+            "jwksRequests": s.jwks_requests,
+            "oidcAuthorizeRequests": s.oidc_authorize_requests,
+            "oidcDecisionRequests": s.oidc_decision_requests,
+            "oidcTokenRequests": s.oidc_token_requests,
+            "userinfoRequests": s.userinfo_requests,
+            "oauthCodeExchanges": s.oauth_code_exchanges,
+            "refreshGrants": s.refresh_grants,
+            "clientCredentialsGrants": s.client_credentials_grants,
+            "clientSecretBasicRequests": s.client_secret_basic_requests,
+            "clientSecretPostRequests": s.client_secret_post_requests,
             "pendingFaults": pending,
         }),
     )
@@ -209,6 +238,52 @@ async fn complete(
     }
 }
 
+/// Parses a consent script name.
+pub(crate) fn parse_consent_script(name: &str) -> Result<ConsentScript, String> {
+    Ok(match name {
+        "page" => ConsentScript::Page,
+        "approve" => ConsentScript::Approve,
+        "cancel" => ConsentScript::Cancel,
+        other => {
+            return Err(format!(
+                "unknown consent script '{other}' (expected page, approve or cancel)"
+            ));
+        }
+    })
+}
+
+async fn consent_script(State(app): State<App>, body: Bytes) -> Result<Response, ApiError> {
+    let obj = respond::json_object(&body)?;
+    let script = parse_consent_script(respond::string_field(&obj, "script")?)
+        .map_err(ApiError::invalid_request)?;
+    app.store().oauth.set_consent_script(script);
+    Ok(ok())
+}
+
+async fn revoke_refresh_tokens(State(app): State<App>) -> Response {
+    let revoked = app.store().oauth.revoke_refresh_tokens();
+    respond::json(StatusCode::OK, &json!({ "revoked": revoked }))
+}
+
+async fn token_requests(State(app): State<App>) -> Response {
+    let log = app.store().oauth.log();
+    let list: Vec<Value> = log
+        .into_iter()
+        .map(|r| {
+            json!({
+                "endpoint": r.endpoint.as_str(),
+                "path": r.path,
+                "grantType": r.grant_type,
+                "clientId": r.client_id,
+                "authMethod": r.auth_method.as_str(),
+                "status": r.status,
+                "error": r.error,
+            })
+        })
+        .collect();
+    respond::json(StatusCode::OK, &json!({ "requests": list }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,5 +303,10 @@ mod tests {
             Outcome::NotApplicable
         );
         assert!(parse_outcome("never").is_err());
+        assert_eq!(
+            parse_consent_script("approve").unwrap(),
+            ConsentScript::Approve
+        );
+        assert!(parse_consent_script("maybe").is_err());
     }
 }

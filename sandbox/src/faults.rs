@@ -19,7 +19,7 @@ use crate::respond;
 
 /// A provider endpoint that can be fault-injected and is counted in [`crate::Stats`].
 ///
-/// Non-exhaustive: later flows (OAuth connect, token, discovery, ...) add variants.
+/// Non-exhaustive: later flows add variants.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
@@ -35,6 +35,26 @@ pub enum Endpoint {
     AuthDecision,
     /// `GET /v1/accounts`
     Accounts,
+    /// `GET /v1/oauth/connect` (Aiia Data connect flow: the `302` to the consent page)
+    OAuthConnect,
+    /// `GET /v1/oauth/connect/consent` (the hosted Aiia consent page)
+    OAuthConsent,
+    /// `POST /v1/oauth/connect/decision` (the consent page's Approve/Cancel forms)
+    OAuthDecision,
+    /// `POST /v1/oauth/token` (Aiia: code and refresh-token grants, Basic auth, JSON body)
+    OAuthToken,
+    /// `GET /oidc/.well-known/openid-configuration`
+    Discovery,
+    /// `GET /oidc/jwks` (the `jwks_uri`)
+    Jwks,
+    /// `GET /oidc/authorize` (the hosted OIDC login/consent page)
+    OidcAuthorize,
+    /// `POST /oidc/authorize/decision` (that page's Approve/Cancel forms)
+    OidcDecision,
+    /// `POST /oidc/token` and its alias `POST /connect/token` (form-encoded grants)
+    OidcToken,
+    /// `GET /oidc/userinfo`
+    Userinfo,
 }
 
 impl Endpoint {
@@ -46,6 +66,16 @@ impl Endpoint {
         Endpoint::AuthPage,
         Endpoint::AuthDecision,
         Endpoint::Accounts,
+        Endpoint::OAuthConnect,
+        Endpoint::OAuthConsent,
+        Endpoint::OAuthDecision,
+        Endpoint::OAuthToken,
+        Endpoint::Discovery,
+        Endpoint::Jwks,
+        Endpoint::OidcAuthorize,
+        Endpoint::OidcDecision,
+        Endpoint::OidcToken,
+        Endpoint::Userinfo,
     ];
 
     /// The name used by the `/_sandbox/faults` control API (`"status"`, `"auth_page"`, ...).
@@ -57,6 +87,16 @@ impl Endpoint {
             Endpoint::AuthPage => "auth_page",
             Endpoint::AuthDecision => "auth_decision",
             Endpoint::Accounts => "accounts",
+            Endpoint::OAuthConnect => "oauth_connect",
+            Endpoint::OAuthConsent => "oauth_consent",
+            Endpoint::OAuthDecision => "oauth_decision",
+            Endpoint::OAuthToken => "oauth_token",
+            Endpoint::Discovery => "discovery",
+            Endpoint::Jwks => "jwks",
+            Endpoint::OidcAuthorize => "oidc_authorize",
+            Endpoint::OidcDecision => "oidc_decision",
+            Endpoint::OidcToken => "oidc_token",
+            Endpoint::Userinfo => "userinfo",
         }
     }
 }
@@ -88,7 +128,9 @@ impl std::error::Error for UnknownEndpoint {}
 impl FromStr for Endpoint {
     type Err = UnknownEndpoint;
 
-    /// Accepts the snake_case names of [`Endpoint::as_str`], camelCase, and `page`/`decision`/`token`.
+    /// Accepts the snake_case names of [`Endpoint::as_str`], camelCase, kebab-case, and the short
+    /// aliases `page`/`decision`/`token` (supervised login), `connect`, `consent`,
+    /// `openid_configuration`, `authorize`, `connect_token` (the Aritma path) and `oidc_userinfo`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let normalized: String = s
             .chars()
@@ -102,6 +144,16 @@ impl FromStr for Endpoint {
             "authpage" | "page" | "start" => Endpoint::AuthPage,
             "authdecision" | "decision" => Endpoint::AuthDecision,
             "accounts" => Endpoint::Accounts,
+            "oauthconnect" | "connect" => Endpoint::OAuthConnect,
+            "oauthconsent" | "consent" => Endpoint::OAuthConsent,
+            "oauthdecision" => Endpoint::OAuthDecision,
+            "oauthtoken" => Endpoint::OAuthToken,
+            "discovery" | "openidconfiguration" => Endpoint::Discovery,
+            "jwks" => Endpoint::Jwks,
+            "oidcauthorize" | "authorize" => Endpoint::OidcAuthorize,
+            "oidcdecision" => Endpoint::OidcDecision,
+            "oidctoken" | "connecttoken" => Endpoint::OidcToken,
+            "userinfo" | "oidcuserinfo" => Endpoint::Userinfo,
             _ => return Err(UnknownEndpoint(s.to_owned())),
         })
     }
@@ -190,6 +242,13 @@ pub(crate) fn canned_response(fault: &Fault, endpoint: Endpoint) -> Response {
                 Endpoint::Initialize => r#"{"authUrl":"http://127.0.0.1/v1/authentication/sta"#,
                 Endpoint::Status => r#"{"state":"Succeeded","code":"qgAA++//"#,
                 Endpoint::Tokens => r#"{"success":true,"session":{"expires":"2019-01-23T"#,
+                Endpoint::OAuthToken | Endpoint::OidcToken => {
+                    r#"{"access_token":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VySWQiOi"#
+                }
+                Endpoint::Discovery => {
+                    r#"{"issuer":"http://127.0.0.1/oidc","authorization_endpoint":"http://127"#
+                }
+                Endpoint::Jwks => r#"{"keys":[{"kty":"oct","kid":"sandbox-hs2"#,
                 _ => r#"{"error":"#,
             };
             (
@@ -215,6 +274,15 @@ mod tests {
             assert_eq!(e.as_str().parse::<Endpoint>().unwrap(), *e);
         }
         assert_eq!("authPage".parse::<Endpoint>().unwrap(), Endpoint::AuthPage);
+        assert_eq!(
+            "oauthToken".parse::<Endpoint>().unwrap(),
+            Endpoint::OAuthToken
+        );
+        assert_eq!(
+            "connect-token".parse::<Endpoint>().unwrap(),
+            Endpoint::OidcToken
+        );
+        assert_eq!("token".parse::<Endpoint>().unwrap(), Endpoint::Tokens);
         assert!("nope".parse::<Endpoint>().is_err());
     }
 

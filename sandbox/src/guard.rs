@@ -20,7 +20,20 @@ use crate::server::ConnectionKill;
 fn requires_partner_auth(endpoint: Endpoint) -> bool {
     match endpoint {
         Endpoint::Initialize | Endpoint::Status | Endpoint::Tokens | Endpoint::Accounts => true,
-        Endpoint::AuthPage | Endpoint::AuthDecision => false,
+        // The browser calls the pages; the OAuth endpoints authenticate clients their own way
+        // (Basic / form credentials / public client id; see `client_auth.rs`).
+        Endpoint::AuthPage
+        | Endpoint::AuthDecision
+        | Endpoint::OAuthConnect
+        | Endpoint::OAuthConsent
+        | Endpoint::OAuthDecision
+        | Endpoint::OAuthToken
+        | Endpoint::Discovery
+        | Endpoint::Jwks
+        | Endpoint::OidcAuthorize
+        | Endpoint::OidcDecision
+        | Endpoint::OidcToken
+        | Endpoint::Userinfo => false,
     }
 }
 

@@ -21,7 +21,7 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-const STYLE: &str = "\
+pub(crate) const STYLE: &str = "\
 *{box-sizing:border-box}\
 body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;\
 background:#eef2f7;font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1c2733}\

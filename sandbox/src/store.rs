@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use url::Url;
 
+use crate::oauth_store::OAuthStore;
 use crate::tokens;
 use crate::{Endpoint, Outcome, SessionInfo, SessionState, Stats, UserScript};
 
@@ -180,6 +181,8 @@ pub(crate) struct Store {
     subjects: HashMap<String, String>,
     scripts: HashMap<String, UserScript>,
     stats: Stats,
+    /// The OAuth flows' state (connect, client credentials, PKCE); see `oauth_store.rs`.
+    pub oauth: OAuthStore,
 }
 
 /// Moves a session to the final state for `outcome` at instant `at`, issuing a code on approval.
@@ -234,11 +237,30 @@ impl Store {
             Endpoint::AuthPage => s.page_views += 1,
             Endpoint::AuthDecision => s.decision_requests += 1,
             Endpoint::Accounts => s.accounts_requests += 1,
+            Endpoint::OAuthConnect => s.oauth_connect_requests += 1,
+            Endpoint::OAuthConsent => s.oauth_consent_page_views += 1,
+            Endpoint::OAuthDecision => s.oauth_decision_requests += 1,
+            Endpoint::OAuthToken => s.oauth_token_requests += 1,
+            Endpoint::Discovery => s.discovery_requests += 1,
+            Endpoint::Jwks => s.jwks_requests += 1,
+            Endpoint::OidcAuthorize => s.oidc_authorize_requests += 1,
+            Endpoint::OidcDecision => s.oidc_decision_requests += 1,
+            Endpoint::OidcToken => s.oidc_token_requests += 1,
+            Endpoint::Userinfo => s.userinfo_requests += 1,
         }
     }
 
+    /// The request counters plus the OAuth success counters.
     pub fn stats(&self) -> Stats {
-        self.stats.clone()
+        let c = self.oauth.counters;
+        Stats {
+            oauth_code_exchanges: c.code_exchanges,
+            refresh_grants: c.refresh_grants,
+            client_credentials_grants: c.client_credentials_grants,
+            client_secret_basic_requests: c.client_secret_basic,
+            client_secret_post_requests: c.client_secret_post,
+            ..self.stats.clone()
+        }
     }
 
     /// Sets the script for sessions initialized later for `user_hash`.

@@ -7,7 +7,7 @@
 //! and the total length is chosen so base64 needs `=` padding. The rest comes from `getrandom`.
 
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 /// Three bytes that encode to `++//` when they sit on a base64 group boundary.
 const PLUS_SLASH_MARKER: [u8; 3] = [0xfb, 0xef, 0xff];
@@ -74,6 +74,29 @@ pub fn short_id() -> String {
     hex(&random_bytes(8))
 }
 
+/// A random (version 4) UUID in its usual lowercase form, like the seed's `consentId` and
+/// `userId` values: `a62811af-7511-4ed4-8ea1-2007764d5120`.
+pub fn uuid() -> String {
+    let mut b = random_bytes(16);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex(&b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+/// An opaque URL-safe token (unpadded base64url of 32 random bytes), for the OIDC refresh
+/// tokens and token ids.
+pub fn url_safe_token() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes(32))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +138,20 @@ mod tests {
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         );
         assert_eq!(subject_id().len(), 64);
+    }
+
+    #[test]
+    fn uuids_and_url_safe_tokens() {
+        let u = uuid();
+        assert_eq!(u.len(), 36);
+        assert_eq!(u.matches('-').count(), 4);
+        assert_eq!(&u[14..15], "4");
+        assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"), "{u}");
+        let t = url_safe_token();
+        assert_eq!(t.len(), 43);
+        assert!(
+            t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
     }
 }

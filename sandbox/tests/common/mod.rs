@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod oauth;
+
 use obauth_sandbox::{Sandbox, SandboxConfig};
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 use serde_json::Value;
