@@ -108,7 +108,7 @@ fn start(
     let mut states = login.subscribe();
     let printer = tokio::spawn(async move {
         while let Some(state) = states.next().await {
-            progress.line(&crate::progress::describe(&state));
+            progress.line(&crate::progress::Render::describe(&state));
         }
     });
     login.start();

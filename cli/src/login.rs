@@ -5,14 +5,11 @@
 //! on stdout on success, exit 2 for input rejected before any request, another non-zero code
 //! and one `error: …` line for every other failure. The client secret is never printed.
 
-use std::time::Duration;
-
 use obauth::{Client, ClientConfig, SupervisedLoginParams, SupervisedTokens};
 
 use crate::args::{Flags, UsageError};
+use crate::drive::{RedirectSource, drive};
 use crate::exit;
-use crate::loopback::LoopbackListener;
-use crate::progress::Progress;
 
 const FLAGS: &[&str] = &[
     "api-url",
@@ -69,51 +66,14 @@ pub async fn run(args: &[String]) -> i32 {
         Err(e) => return exit::report(&e),
     };
 
-    let redirect = login.redirect_url();
-    let listener = if obauth::validate::is_loopback(&redirect) && redirect.scheme() == "http" {
-        match LoopbackListener::bind(&redirect).await {
-            Ok(l) => Some(l),
-            Err(msg) => {
-                eprintln!("error: {msg}");
-                return exit::OTHER;
-            }
-        }
-    } else {
-        None
-    };
-
-    let progress = Progress::start();
-    let mut states = login.subscribe();
-    let printer = tokio::spawn(async move {
-        while let Some(state) = states.next().await {
-            progress.state(&state);
-        }
-    });
-    let server = listener.map(|l| {
-        let login = login.clone();
-        tokio::spawn(l.serve(move |url: &str| login.handle_redirect(url)))
-    });
-    if server.is_some() {
-        progress.line(&format!("listening for the redirect on {redirect}"));
-    }
-    login.start();
-
-    let outcome = tokio::select! {
-        outcome = login.wait() => outcome,
-        _ = tokio::signal::ctrl_c() => {
-            login.cancel();
-            login.wait().await
-        }
-        // Backstop only: the flow's own deadline ends it first.
-        _ = tokio::time::sleep(timeout + Duration::from_secs(5)) => {
-            login.cancel();
-            Err(obauth::Error::TimedOut(timeout))
+    let source = match RedirectSource::for_flow(&login, RedirectSource::None).await {
+        Ok(source) => source,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return exit::OTHER;
         }
     };
-    if let Some(server) = server {
-        server.abort();
-    }
-    let _ = printer.await;
+    let outcome = drive(&login, source, timeout).await;
     match outcome {
         Ok(tokens) => {
             println!("{}", tokens_json(&tokens));

@@ -1,18 +1,25 @@
 //! `obauth`: run open-banking sign-in flows from a terminal, serve the sandbox, run the demo.
 
 mod args;
+mod connect;
 mod demo;
+mod drive;
 mod exit;
 mod login;
 mod loopback;
 mod progress;
 mod sandbox_cmd;
+mod token;
 
 /// The usage text.
 pub const USAGE: &str = "\
 usage:
   obauth login   --api-url URL --client-id ID --client-secret SECRET --user-hash HASH
                  --redirect-url URL [--poll-timeout SECS] [--timeout SECS]
+  obauth connect --api-url URL --client-id ID --client-secret SECRET --redirect-uri URI
+                 [--scope SCOPE] [--timeout SECS]
+  obauth token   (--token-url URL | --issuer URL) --client-id ID --client-secret SECRET
+                 [--scope SCOPE] [--client-auth post|basic]
   obauth sandbox [--port N]
   obauth demo
 
@@ -39,6 +46,8 @@ fn main() {
     let code = runtime.block_on(async {
         match args.first().map(String::as_str) {
             Some("login") => login::run(&args[1..]).await,
+            Some("connect") => connect::run(&args[1..]).await,
+            Some("token") => token::run(&args[1..]).await,
             Some("sandbox") => sandbox_cmd::run(&args[1..]).await,
             Some("demo") => demo::run(&args[1..]).await,
             Some("-h" | "--help" | "help") => {

@@ -2,7 +2,15 @@
 
 use std::time::Instant;
 
-use obauth::LoginState;
+use obauth::{AuthorizationState, LoginState};
+
+/// A flow state the CLI can print.
+pub trait Render {
+    /// One line describing the state; never contains a secret.
+    fn describe(&self) -> String;
+    /// The URL the user must open, when the state carries it.
+    fn auth_url(&self) -> Option<&str>;
+}
 
 /// Prints timed progress lines.
 #[derive(Clone, Copy)]
@@ -23,32 +31,78 @@ impl Progress {
         eprintln!("  +{:>8.3}s  {text}", self.started.elapsed().as_secs_f64());
     }
 
-    /// Prints a state; for `AwaitingUser` also the machine-readable `auth_url:` line.
-    pub fn state(&self, state: &LoginState) {
-        self.line(&describe(state));
-        if let LoginState::AwaitingUser { auth_url, .. } = state {
-            eprintln!("auth_url: {auth_url}");
+    /// Prints a state; when it carries the URL to open, also the machine-readable
+    /// `auth_url: <URL>` line.
+    pub fn state(&self, state: &impl Render) {
+        self.line(&state.describe());
+        if let Some(url) = state.auth_url() {
+            eprintln!("auth_url: {url}");
         }
     }
 }
 
-/// One line describing a state; never contains a secret.
-pub fn describe(state: &LoginState) -> String {
-    match state {
-        LoginState::AwaitingUser { session_id, .. } => {
-            format!(
-                "awaiting_user       session {session_id}: open the auth URL and sign in at the bank"
-            )
+impl Render for LoginState {
+    fn describe(&self) -> String {
+        match self {
+            LoginState::AwaitingUser { session_id, .. } => {
+                format!(
+                    "awaiting_user       session {session_id}: open the auth URL and sign in at the bank"
+                )
+            }
+            LoginState::CodeReceived { via } => format!("code_received       via {}", via.as_str()),
+            LoginState::Exchanging { .. } => "exchanging          code for tokens".to_owned(),
+            LoginState::Authenticated {
+                provider_id,
+                session_expires,
+                ..
+            } => format!(
+                "authenticated       at {provider_id}; session valid until {session_expires}"
+            ),
+            LoginState::Failed { error } => format!("failed              {error}"),
+            LoginState::Cancelled { by } => format!("cancelled           by {by}"),
+            other => other.name().to_owned(),
         }
-        LoginState::CodeReceived { via } => format!("code_received       via {}", via.as_str()),
-        LoginState::Exchanging { .. } => "exchanging          code for tokens".to_owned(),
-        LoginState::Authenticated {
-            provider_id,
-            session_expires,
-            ..
-        } => format!("authenticated       at {provider_id}; session valid until {session_expires}"),
-        LoginState::Failed { error } => format!("failed              {error}"),
-        LoginState::Cancelled { by } => format!("cancelled           by {by}"),
-        other => other.name().to_owned(),
+    }
+
+    fn auth_url(&self) -> Option<&str> {
+        match self {
+            LoginState::AwaitingUser { auth_url, .. } => Some(auth_url),
+            _ => None,
+        }
+    }
+}
+
+impl Render for AuthorizationState {
+    fn describe(&self) -> String {
+        match self {
+            AuthorizationState::AwaitingUser { .. } => {
+                "awaiting_user       open the auth URL and approve the consent".to_owned()
+            }
+            AuthorizationState::CodeReceived => {
+                "code_received       via redirect (state verified)".to_owned()
+            }
+            AuthorizationState::Exchanging => "exchanging          code for tokens".to_owned(),
+            AuthorizationState::Authenticated {
+                expires_at,
+                consent_id,
+                refreshable,
+                ..
+            } => format!(
+                "authenticated       access token valid until {}; refresh token: {}; consent {}",
+                expires_at.map_or("?".to_owned(), |t| t.to_string()),
+                if *refreshable { "yes" } else { "no" },
+                consent_id.as_deref().unwrap_or("-")
+            ),
+            AuthorizationState::Failed { error } => format!("failed              {error}"),
+            AuthorizationState::Cancelled { by } => format!("cancelled           by {by}"),
+            other => other.name().to_owned(),
+        }
+    }
+
+    fn auth_url(&self) -> Option<&str> {
+        match self {
+            AuthorizationState::AwaitingUser { authorize_url } => Some(authorize_url),
+            _ => None,
+        }
     }
 }

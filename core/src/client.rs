@@ -1,21 +1,51 @@
-//! The entry point: a configured client that starts flows and runs them on a tokio runtime.
+//! The entry points: [`Client`] for a provider API root with partner credentials (Aiia
+//! Enterprise supervised login, Aiia Data connect), and [`OidcClient`] for OAuth 2.0 / OpenID
+//! Connect providers (client credentials, authorization code + PKCE). Both validate everything
+//! before any request and run their flows on a tokio runtime.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::runtime::Handle;
+use url::Url;
 
+use crate::authorization::{AuthorizationMachine, AuthorizationParams};
+use crate::backoff::RetryPolicy;
 use crate::config::{ClientConfig, Credentials};
-use crate::driver::{FlowHandle, StateStream, Transport};
+use crate::driver::{FlowHandle, Transport};
 use crate::error::Error;
-use crate::flow::{Flow, Input, RedirectOutcome};
 use crate::http::{HttpRequest, Method, RequestKind, classify, parse_json};
-use crate::navigation::{Navigation, NavigationPolicy};
+use crate::navigation::NavigationPolicy;
+use crate::oauth::discovery::{self, ProviderMetadata};
+use crate::oauth::{ClientAuth, FlowSecrets, TokenEndpoint, TokenSet, TokenWire};
 use crate::secret::Secret;
 use crate::session::{AccessSession, EXPIRY_HEADER};
-use crate::supervised::{
-    LoginState, SupervisedLoginMachine, SupervisedLoginParams, SupervisedTokens,
-};
+use crate::supervised::{SupervisedLoginMachine, SupervisedLoginParams, SupervisedTokens};
 use crate::timestamp::Timestamp;
+use crate::tokens::{Renewal, TokenManager};
+use crate::validate;
 
-/// A provider client: validated configuration, one HTTP connection pool, one runtime.
+/// A supervised login (Aiia Enterprise) in progress.
+pub type SupervisedLogin = FlowHandle<SupervisedLoginMachine>;
+
+/// An authorization-code flow (Aiia Data connect, or PKCE) in progress.
+pub type AuthorizationFlow = FlowHandle<AuthorizationMachine>;
+
+/// Default margin before expiry at which [`TokenManager::fresh_token`] renews.
+pub const DEFAULT_REFRESH_SKEW: Duration = Duration::from_secs(60);
+
+fn current_runtime() -> Result<Handle, Error> {
+    Handle::try_current().map_err(|_| {
+        Error::invalid(
+            "runtime",
+            "must be called inside a tokio runtime (or use with_runtime)",
+        )
+    })
+}
+
+/// A provider client for an API root with partner credentials: one HTTP connection pool, one
+/// runtime.
 #[derive(Clone, Debug)]
 pub struct Client {
     creds: Credentials,
@@ -27,13 +57,7 @@ impl Client {
     /// Validates `config` and builds a client on the current tokio runtime. Fails with
     /// [`Error::InvalidInput`] naming the field at fault; nothing is sent.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
-        let runtime = Handle::try_current().map_err(|_| {
-            Error::invalid(
-                "runtime",
-                "Client::new must be called inside a tokio runtime (or use Client::with_runtime)",
-            )
-        })?;
-        Self::with_runtime(config, runtime)
+        Self::with_runtime(config, current_runtime()?)
     }
 
     /// Like [`Client::new`], on the given runtime.
@@ -46,17 +70,82 @@ impl Client {
         })
     }
 
+    fn handle<F: crate::flow::Flow>(&self, flow: F) -> FlowHandle<F> {
+        FlowHandle::new(
+            flow,
+            self.transport.clone(),
+            self.runtime.clone(),
+            self.creds.navigation.clone(),
+        )
+    }
+
     /// Prepares a supervised login. The parameters are validated here, before any request;
-    /// call [`SupervisedLogin::start`] to begin.
+    /// call [`FlowHandle::start`] to begin.
     pub fn supervised_login(
         &self,
         params: SupervisedLoginParams,
     ) -> Result<SupervisedLogin, Error> {
-        let machine = SupervisedLoginMachine::new(self.creds.clone(), params)?;
-        Ok(SupervisedLogin {
-            handle: FlowHandle::new(machine, self.transport.clone(), self.runtime.clone()),
-            navigation: self.creds.navigation.clone(),
-        })
+        Ok(self.handle(SupervisedLoginMachine::new(self.creds.clone(), params)?))
+    }
+
+    /// Restores a supervised login from its snapshot; call [`FlowHandle::resume`] to continue.
+    pub fn restore_supervised_login(&self, snapshot: &str) -> Result<SupervisedLogin, Error> {
+        Ok(self.handle(SupervisedLoginMachine::restore(
+            self.creds.clone(),
+            snapshot,
+        )?))
+    }
+
+    /// Prepares an Aiia Data connect flow with a fresh `state`. Call [`FlowHandle::start`]; its
+    /// `AwaitingUser` state carries the URL for the WebView.
+    pub fn connect_flow(
+        &self,
+        params: AuthorizationParams,
+        accounts_group_name: Option<String>,
+        accounts_group_id: Option<String>,
+    ) -> Result<AuthorizationFlow, Error> {
+        let machine = AuthorizationMachine::aiia_connect(
+            &self.creds,
+            params,
+            accounts_group_name,
+            accounts_group_id,
+            FlowSecrets::generate()?,
+        )?;
+        Ok(self.handle(machine))
+    }
+
+    /// Restores a connect flow from its snapshot; call [`FlowHandle::resume`] to continue.
+    pub fn restore_connect_flow(&self, snapshot: &str) -> Result<AuthorizationFlow, Error> {
+        Ok(self.handle(AuthorizationMachine::restore(&self.creds, snapshot)?))
+    }
+
+    /// A token manager for connect-flow tokens: refreshes with the refresh token at
+    /// `{api}/v1/oauth/token`.
+    pub fn connect_tokens(&self, tokens: TokenSet, skew: Duration) -> TokenManager {
+        let endpoint = TokenEndpoint {
+            url: self.creds.endpoint("v1/oauth/token"),
+            wire: TokenWire::AiiaJson,
+            client_id: self.creds.client_id.clone(),
+            client_secret: Some(self.creds.client_secret.clone()),
+            timeout: self.creds.request_timeout,
+        };
+        TokenManager::new(
+            self.transport.clone(),
+            Renewal::RefreshToken(endpoint),
+            Some(tokens),
+            skew,
+        )
+    }
+
+    /// A token manager for a supervised-login session: never renews (the session ends when it
+    /// expires); its expiry slides with `X-Access-Token-Expires`.
+    pub fn session_tokens(&self, tokens: &SupervisedTokens, skew: Duration) -> TokenManager {
+        TokenManager::new(
+            self.transport.clone(),
+            Renewal::Session(tokens.session.clone()),
+            None,
+            skew,
+        )
     }
 
     /// `GET {api}/{path}` on the session API with partner headers and the session's bearer
@@ -97,55 +186,266 @@ impl Client {
     }
 }
 
-/// A supervised login in progress. Clones drive the same login.
-#[derive(Clone)]
-pub struct SupervisedLogin {
-    handle: FlowHandle<SupervisedLoginMachine>,
-    navigation: NavigationPolicy,
+/// A public client of an OpenID Connect provider (authorization code + PKCE; no secret).
+#[derive(Clone, Debug)]
+pub struct PkceConfig {
+    /// The issuer, e.g. `https://auth.apiture.com/oidc`; endpoints come from its discovery
+    /// document.
+    pub issuer: String,
+    /// The public client id.
+    pub client_id: String,
 }
 
-impl SupervisedLogin {
-    /// Sends `initialize`, then polls and waits for the redirect. Calling it again does nothing.
-    pub fn start(&self) {
-        self.handle.input(Input::Start);
+/// A confidential client using the client-credentials grant (Aritma, Apiture).
+#[derive(Clone, Debug)]
+pub struct ClientCredentialsConfig {
+    /// The token endpoint, if known (e.g. `https://id.aritma.io/connect/token`) …
+    pub token_url: Option<String>,
+    /// … or the issuer to discover it from (`{issuer}/.well-known/openid-configuration`).
+    pub issuer: Option<String>,
+    /// Client id.
+    pub client_id: String,
+    /// Client secret.
+    pub client_secret: Secret,
+    /// Requested scopes, space-delimited (e.g. `banking.channel.psd2 banking.ais.read`).
+    pub scope: Option<String>,
+    /// `client_secret_post` ([`ClientAuth::Post`], Aritma) or `client_secret_basic`
+    /// ([`ClientAuth::Basic`], Apiture).
+    pub client_auth: ClientAuth,
+}
+
+/// How long a discovery document is reused.
+const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
+
+/// A client for OAuth 2.0 / OpenID Connect providers; caches discovery documents.
+#[derive(Clone, Debug)]
+pub struct OidcClient {
+    transport: Transport,
+    runtime: Handle,
+    request_timeout: Duration,
+    navigation: NavigationPolicy,
+    discovery: Arc<Mutex<HashMap<String, (ProviderMetadata, Timestamp)>>>,
+}
+
+impl OidcClient {
+    /// A client on the current tokio runtime.
+    pub fn new() -> Result<Self, Error> {
+        Self::with_runtime(current_runtime()?)
     }
 
-    /// The current state.
-    pub fn state(&self) -> LoginState {
-        self.handle.state()
+    /// A client on the given runtime.
+    pub fn with_runtime(runtime: Handle) -> Result<Self, Error> {
+        Ok(OidcClient {
+            transport: Transport::new()?,
+            runtime,
+            request_timeout: Duration::from_secs(30),
+            navigation: NavigationPolicy::default(),
+            discovery: Arc::default(),
+        })
     }
 
-    /// Every state from now on, in order (starting with the current one).
-    pub fn subscribe(&self) -> StateStream<LoginState> {
-        self.handle.subscribe()
+    /// Sets the WebView navigation rules of the flows this client starts.
+    pub fn with_navigation(mut self, navigation: NavigationPolicy) -> Self {
+        self.navigation = navigation;
+        self
     }
 
-    /// The WebView navigation policy for `url`: allow, intercept (this login's redirect, which
-    /// is then handled, with the outcome), open outside the app, or block. Call it from
-    /// `WKNavigationDelegate` / `shouldOverrideUrlLoading`.
-    pub fn decide_navigation(&self, url: &str) -> Navigation {
-        self.handle.navigate(url, &self.navigation)
+    /// The issuer's discovery document, fetched once and reused for an hour.
+    pub async fn discover(&self, issuer: &str) -> Result<ProviderMetadata, Error> {
+        let issuer_url = validate::service_url("issuer", issuer, false)?;
+        let key = issuer_url.as_str().trim_end_matches('/').to_owned();
+        let now = Timestamp::now();
+        if let Some((metadata, fetched)) = self
+            .discovery
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            && now < fetched.plus(DISCOVERY_TTL)
+        {
+            return Ok(metadata.clone());
+        }
+        let result = self
+            .transport
+            .execute(discovery::request(&issuer_url, self.request_timeout))
+            .await;
+        let response = classify(RequestKind::Discovery, result, now).map_err(|f| f.error)?;
+        let metadata = discovery::parse(&issuer_url, &response)?;
+        self.discovery
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, (metadata.clone(), now));
+        Ok(metadata)
     }
 
-    /// Hands over a URL the host met (WebView navigation, Universal Link, App Link, loopback
-    /// request). Says whether it was this flow's redirect and what happened.
-    pub fn handle_redirect(&self, url: &str) -> RedirectOutcome {
-        self.handle.redirect(url)
+    fn public_creds(&self, config: &PkceConfig) -> Result<Credentials, Error> {
+        if config.client_id.trim().is_empty() {
+            return Err(Error::invalid("clientId", "must not be empty"));
+        }
+        Ok(Credentials {
+            api_url: validate::service_url("issuer", &config.issuer, true)?,
+            client_id: config.client_id.trim().to_owned(),
+            client_secret: Secret::new(""),
+            request_timeout: self.request_timeout,
+            retry: RetryPolicy::default(),
+            navigation: self.navigation.clone(),
+        })
     }
 
-    /// Cancels the login: in-flight requests are abandoned and no exchange happens afterwards.
-    pub fn cancel(&self) {
-        self.handle.input(Input::Cancel);
+    fn handle(&self, machine: AuthorizationMachine) -> AuthorizationFlow {
+        FlowHandle::new(
+            machine,
+            self.transport.clone(),
+            self.runtime.clone(),
+            self.navigation.clone(),
+        )
     }
 
-    /// Waits for the end of the login.
-    pub async fn wait(&self) -> Result<SupervisedTokens, Error> {
-        self.handle.wait().await
+    /// Prepares an authorization-code + PKCE flow (S256 challenge, state and nonce): discovers
+    /// the endpoints (cached), then returns the flow; call [`FlowHandle::start`].
+    pub async fn pkce_flow(
+        &self,
+        config: &PkceConfig,
+        params: AuthorizationParams,
+    ) -> Result<AuthorizationFlow, Error> {
+        let creds = self.public_creds(config)?;
+        // Check the redirect before any request is sent.
+        crate::redirect::RedirectPattern::parse("redirectUri", &params.redirect_uri, false)?;
+        let metadata = self.discover(&config.issuer).await?;
+        if !metadata.code_challenge_methods_supported.is_empty()
+            && !metadata
+                .code_challenge_methods_supported
+                .iter()
+                .any(|m| m == "S256")
+        {
+            return Err(Error::MalformedResponse {
+                endpoint: RequestKind::Discovery.endpoint(),
+                detail: "the provider does not support PKCE S256".into(),
+            });
+        }
+        let authorize =
+            metadata
+                .authorization_endpoint
+                .as_deref()
+                .ok_or_else(|| Error::MalformedResponse {
+                    endpoint: RequestKind::Discovery.endpoint(),
+                    detail: "no authorization_endpoint".into(),
+                })?;
+        let parse = |u: &str| {
+            Url::parse(u).map_err(|_| Error::MalformedResponse {
+                endpoint: RequestKind::Discovery.endpoint(),
+                detail: "an endpoint is not a URL".into(),
+            })
+        };
+        let machine = AuthorizationMachine::pkce(
+            &creds,
+            parse(authorize)?,
+            parse(&metadata.token_endpoint)?,
+            params,
+            FlowSecrets::generate()?,
+        )?;
+        Ok(self.handle(machine))
     }
 
-    /// The redirect URL this login waits for.
-    pub fn redirect_url(&self) -> url::Url {
-        self.handle
-            .with_flow(|f| f.redirect_pattern().url().clone())
+    /// Restores a PKCE flow from its snapshot; call [`FlowHandle::resume`] to continue.
+    pub fn restore_pkce_flow(
+        &self,
+        config: &PkceConfig,
+        snapshot: &str,
+    ) -> Result<AuthorizationFlow, Error> {
+        let creds = self.public_creds(config)?;
+        Ok(self.handle(AuthorizationMachine::restore(&creds, snapshot)?))
+    }
+
+    /// A token manager for PKCE tokens: refreshes with the refresh token, as a public client.
+    pub async fn pkce_tokens(
+        &self,
+        config: &PkceConfig,
+        tokens: TokenSet,
+        skew: Duration,
+    ) -> Result<TokenManager, Error> {
+        let creds = self.public_creds(config)?;
+        let metadata = self.discover(&config.issuer).await?;
+        let endpoint = TokenEndpoint {
+            url: validate::service_url("token_endpoint", &metadata.token_endpoint, false)?,
+            wire: TokenWire::Form(ClientAuth::None),
+            client_id: creds.client_id,
+            client_secret: None,
+            timeout: self.request_timeout,
+        };
+        Ok(TokenManager::new(
+            self.transport.clone(),
+            Renewal::RefreshToken(endpoint),
+            Some(tokens),
+            skew,
+        ))
+    }
+
+    /// A token manager for the client-credentials grant. Everything is validated first; the
+    /// endpoint is discovered if only the issuer is given; the first token is requested by the
+    /// first [`TokenManager::fresh_token`] call and re-requested before expiry (there is no
+    /// refresh token).
+    pub async fn client_credentials(
+        &self,
+        config: ClientCredentialsConfig,
+        skew: Duration,
+    ) -> Result<TokenManager, Error> {
+        if config.client_id.trim().is_empty() {
+            return Err(Error::invalid("clientId", "must not be empty"));
+        }
+        if config.client_id.contains(':') && config.client_auth == ClientAuth::Basic {
+            return Err(Error::invalid(
+                "clientId",
+                "must not contain ':' with client_secret_basic",
+            ));
+        }
+        if config.client_secret.is_empty() {
+            return Err(Error::invalid("clientSecret", "must not be empty"));
+        }
+        if config.client_auth == ClientAuth::None {
+            return Err(Error::invalid(
+                "clientAuth",
+                "client credentials need post or basic client authentication",
+            ));
+        }
+        let scope = config
+            .scope
+            .as_deref()
+            .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|s| !s.is_empty());
+        if let Some(s) = &scope
+            && s.chars().any(|c| c == '"' || c == '\\' || c.is_control())
+        {
+            return Err(Error::invalid(
+                "scope",
+                "contains characters a scope may not have",
+            ));
+        }
+        let url = match (&config.token_url, &config.issuer) {
+            (Some(url), None) => validate::service_url("tokenUrl", url, false)?,
+            (None, Some(issuer)) => {
+                validate::service_url("issuer", issuer, false)?;
+                let metadata = self.discover(issuer).await?;
+                validate::service_url("token_endpoint", &metadata.token_endpoint, false)?
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "tokenUrl",
+                    "give exactly one of the token URL and the issuer",
+                ));
+            }
+        };
+        let endpoint = TokenEndpoint {
+            url,
+            wire: TokenWire::Form(config.client_auth),
+            client_id: config.client_id.trim().to_owned(),
+            client_secret: Some(config.client_secret),
+            timeout: self.request_timeout,
+        };
+        Ok(TokenManager::new(
+            self.transport.clone(),
+            Renewal::ClientCredentials { endpoint, scope },
+            None,
+            skew,
+        ))
     }
 }

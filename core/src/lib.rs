@@ -56,14 +56,23 @@ pub mod session;
 pub mod snapshot;
 pub mod supervised;
 pub mod timestamp;
+pub mod tokens;
 pub mod validate;
 
-pub use client::{Client, SupervisedLogin};
+pub use authorization::{AuthorizationKind, AuthorizationParams, AuthorizationState};
+pub use client::{
+    AuthorizationFlow, Client, ClientCredentialsConfig, DEFAULT_REFRESH_SKEW, OidcClient,
+    PkceConfig, SupervisedLogin,
+};
 pub use config::ClientConfig;
+pub use driver::{FlowHandle, StateStream};
 pub use error::{CancelOrigin, Error, ErrorCategory};
 pub use flow::{IgnoredReason, RedirectOutcome};
 pub use navigation::{Navigation, NavigationPolicy};
+pub use oauth::{ClientAuth, TokenSet};
 pub use secret::Secret;
 pub use session::AccessSession;
+pub use snapshot::{FileStorage, MemoryStorage, SecureStorage};
 pub use supervised::{CodeSource, LoginState, SupervisedLoginParams, SupervisedTokens};
 pub use timestamp::Timestamp;
+pub use tokens::TokenManager;

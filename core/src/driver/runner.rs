@@ -1,6 +1,7 @@
-//! Running a [`Flow`]: effects in, inputs out.
+//! Running a [`Flow`]: effects in, inputs out, and the host-facing handle of every flow.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use tokio::runtime::Handle;
@@ -12,12 +13,17 @@ use crate::error::Error;
 use crate::flow::{Ctx, Effect, Flow, Input, RedirectOutcome, TimerKind};
 use crate::http::{HttpResult, RequestKind};
 use crate::navigation::{Navigation, NavigationPolicy};
+use crate::snapshot::SecureStorage;
 
 use super::transport::Transport;
+
+/// A snapshot listener: called with every new snapshot, in order.
+type SnapshotListener = Arc<dyn Fn(&str) + Send + Sync>;
 
 struct Inner<F: Flow> {
     flow: F,
     generation: u64,
+    snapshot_seq: u64,
     requests: HashMap<RequestKind, (u64, AbortHandle)>,
     timers: HashMap<TimerKind, (u64, AbortHandle)>,
     subscribers: Vec<mpsc::UnboundedSender<F::State>>,
@@ -39,14 +45,27 @@ impl<F: Flow> Drop for Inner<F> {
     }
 }
 
+#[derive(Default)]
+struct Persistence {
+    listeners: Vec<SnapshotListener>,
+    published_seq: u64,
+}
+
+/// A snapshot to hand to the listeners once the flow lock is released.
+type Pending = Option<(u64, String)>;
+
 struct Shared<F: Flow> {
     inner: Mutex<Inner<F>>,
     transport: Transport,
     runtime: Handle,
+    navigation: NavigationPolicy,
     latest: watch::Sender<F::State>,
+    has_listeners: AtomicBool,
+    persistence: Mutex<Persistence>,
 }
 
-/// A running flow. Cheap to clone; all clones drive the same flow. When the last clone is
+/// A running flow, as the host app drives it: start, hand over URLs, observe, cancel, wait,
+/// snapshot and resume. Cheap to clone; all clones drive the same flow. When the last clone is
 /// dropped, the flow's requests and timers are abandoned.
 pub struct FlowHandle<F: Flow> {
     shared: Arc<Shared<F>>,
@@ -61,51 +80,89 @@ impl<F: Flow> Clone for FlowHandle<F> {
 }
 
 impl<F: Flow> FlowHandle<F> {
-    /// Wraps a flow; nothing happens until an input arrives (usually [`Input::Start`]).
-    pub fn new(flow: F, transport: Transport, runtime: Handle) -> Self {
+    /// Wraps a flow; nothing happens until [`FlowHandle::start`] (or [`FlowHandle::resume`] for
+    /// a restored flow).
+    pub fn new(
+        flow: F,
+        transport: Transport,
+        runtime: Handle,
+        navigation: NavigationPolicy,
+    ) -> Self {
         let (latest, _) = watch::channel(flow.state());
         FlowHandle {
             shared: Arc::new(Shared {
                 inner: Mutex::new(Inner {
                     flow,
                     generation: 0,
+                    snapshot_seq: 0,
                     requests: HashMap::new(),
                     timers: HashMap::new(),
                     subscribers: Vec::new(),
                 }),
                 transport,
                 runtime,
+                navigation,
                 latest,
+                has_listeners: AtomicBool::new(false),
+                persistence: Mutex::new(Persistence::default()),
             }),
         }
     }
 
-    /// Feeds an input (start, cancel).
-    pub fn input(&self, input: Input) {
-        let mut inner = self.shared.lock();
-        let effects = inner.flow.handle(input, Ctx::live());
-        Shared::apply(&self.shared, &mut inner, effects);
+    /// Begins the flow. Calling it again does nothing.
+    pub fn start(&self) {
+        self.input(Input::Start);
     }
 
-    /// Offers a URL to the flow and says what it did with it. Synchronous, callable from any
-    /// thread (e.g. inside a WebView navigation callback).
-    pub fn redirect(&self, url: &str) -> RedirectOutcome {
+    /// Continues a flow restored from a snapshot: re-arms its deadline and picks up what was in
+    /// progress (polling, an exchange). A restored flow also accepts its redirect without this.
+    pub fn resume(&self) {
+        self.input(Input::Resume);
+    }
+
+    /// Cancels the flow: in-flight requests are abandoned and nothing is exchanged afterwards.
+    pub fn cancel(&self) {
+        self.input(Input::Cancel);
+    }
+
+    fn input(&self, input: Input) {
+        let pending = {
+            let mut inner = self.shared.lock();
+            let effects = inner.flow.handle(input, Ctx::live());
+            Shared::apply(&self.shared, &mut inner, effects)
+        };
+        self.shared.publish(pending);
+    }
+
+    /// Hands over a URL the host met (WebView navigation, Universal Link, App Link, loopback
+    /// request) and says what the flow did with it. Synchronous, callable from any thread.
+    pub fn handle_redirect(&self, url: &str) -> RedirectOutcome {
         let Ok(url) = Url::parse(url.trim()) else {
             return RedirectOutcome::NotForThisFlow;
         };
-        let mut inner = self.shared.lock();
-        let (outcome, effects) = inner.flow.redirect(&url, Ctx::live());
-        Shared::apply(&self.shared, &mut inner, effects);
+        let (outcome, pending) = {
+            let mut inner = self.shared.lock();
+            let (outcome, effects) = inner.flow.redirect(&url, Ctx::live());
+            (outcome, Shared::apply(&self.shared, &mut inner, effects))
+        };
+        self.shared.publish(pending);
         outcome
     }
 
-    /// Decides what the WebView does with `url`; this flow's redirect is handed to the flow.
-    pub fn navigate(&self, url: &str, policy: &NavigationPolicy) -> Navigation {
+    /// The WebView navigation policy for `url`: allow, intercept (this flow's redirect, which is
+    /// then handled, with the outcome), open outside the app, or block. Call it from
+    /// `WKNavigationDelegate` / `shouldOverrideUrlLoading`.
+    pub fn decide_navigation(&self, url: &str) -> Navigation {
         let pattern = self.with_flow(|f| f.redirect_pattern().clone());
-        match policy.classify(url, &pattern) {
+        match self.shared.navigation.classify(url, &pattern) {
             Some(decision) => decision,
-            None => Navigation::Intercept(self.redirect(url)),
+            None => Navigation::Intercept(self.handle_redirect(url)),
         }
+    }
+
+    /// The redirect URL this flow waits for (for a wildcard pattern, its prefix).
+    pub fn redirect_url(&self) -> Url {
+        self.with_flow(|f| f.redirect_pattern().url().clone())
     }
 
     /// The current state.
@@ -118,7 +175,42 @@ impl<F: Flow> FlowHandle<F> {
         self.shared.lock().flow.outcome()
     }
 
-    /// Reads the flow under the lock (e.g. to snapshot it).
+    /// The flow's current snapshot (secrets included: secure storage only; see
+    /// [`crate::snapshot`]).
+    pub fn snapshot(&self) -> String {
+        self.shared.lock().flow.snapshot()
+    }
+
+    /// Calls `listener` with a new snapshot after every state change, in order, outside the
+    /// flow's lock. This is how the host is told that the snapshot changed.
+    pub fn on_snapshot(&self, listener: impl Fn(&str) + Send + Sync + 'static) {
+        let mut persistence = self
+            .shared
+            .persistence
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        persistence.listeners.push(Arc::new(listener));
+        self.shared.has_listeners.store(true, Ordering::SeqCst);
+    }
+
+    /// Saves the snapshot to `storage` under `key` now and after every state change. Storage
+    /// failures later on are logged (the flow goes on); the first save's failure is returned.
+    pub fn persist_to(
+        &self,
+        storage: Arc<dyn SecureStorage>,
+        key: impl Into<String>,
+    ) -> Result<(), Error> {
+        let key = key.into();
+        storage.save(&key, &self.snapshot())?;
+        self.on_snapshot(move |snapshot| {
+            if let Err(e) = storage.save(&key, snapshot) {
+                log::warn!("could not save the flow snapshot: {e}");
+            }
+        });
+        Ok(())
+    }
+
+    /// Reads the flow under the lock.
     pub fn with_flow<R>(&self, read: impl FnOnce(&F) -> R) -> R {
         read(&self.shared.lock().flow)
     }
@@ -153,15 +245,24 @@ impl<F: Flow> Shared<F> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn feed(weak: &Weak<Self>, input: Input) {
-        if let Some(shared) = weak.upgrade() {
-            let mut inner = shared.lock();
-            let effects = inner.flow.handle(input, Ctx::live());
-            Shared::apply(&shared, &mut inner, effects);
+    /// Hands a snapshot taken under the flow lock to the listeners, dropping it if a newer one
+    /// was already published (two threads may race here).
+    fn publish(&self, pending: Pending) {
+        let Some((seq, snapshot)) = pending else {
+            return;
+        };
+        let mut persistence = self.persistence.lock().unwrap_or_else(|e| e.into_inner());
+        if seq <= persistence.published_seq {
+            return;
+        }
+        persistence.published_seq = seq;
+        for listener in &persistence.listeners {
+            listener(&snapshot);
         }
     }
 
-    fn apply(this: &Arc<Self>, inner: &mut Inner<F>, effects: Vec<Effect<F::State>>) {
+    fn apply(this: &Arc<Self>, inner: &mut Inner<F>, effects: Vec<Effect<F::State>>) -> Pending {
+        let mut changed = false;
         for effect in effects {
             match effect {
                 Effect::Send(request) => {
@@ -202,6 +303,7 @@ impl<F: Flow> Shared<F> {
                 Effect::Stop => inner.stop_all(),
                 Effect::State(state) => {
                     log::debug!("flow state: {state:?}");
+                    changed = true;
                     inner
                         .subscribers
                         .retain(|tx| tx.send(state.clone()).is_ok());
@@ -212,31 +314,42 @@ impl<F: Flow> Shared<F> {
         if inner.flow.outcome().is_some() {
             inner.subscribers.clear();
         }
+        if changed && this.has_listeners.load(Ordering::SeqCst) {
+            inner.snapshot_seq += 1;
+            Some((inner.snapshot_seq, inner.flow.snapshot()))
+        } else {
+            None
+        }
     }
 
     fn respond(weak: &Weak<Self>, kind: RequestKind, id: u64, result: HttpResult) {
         let Some(shared) = weak.upgrade() else { return };
-        let mut inner = shared.lock();
-        if inner.requests.get(&kind).map(|(current, _)| *current) != Some(id) {
-            return; // replaced or aborted while the response was on its way
-        }
-        inner.requests.remove(&kind);
-        let effects = inner
-            .flow
-            .handle(Input::Response { kind, result }, Ctx::live());
-        Shared::apply(&shared, &mut inner, effects);
+        let pending = {
+            let mut inner = shared.lock();
+            if inner.requests.get(&kind).map(|(current, _)| *current) != Some(id) {
+                return; // replaced or aborted while the response was on its way
+            }
+            inner.requests.remove(&kind);
+            let effects = inner
+                .flow
+                .handle(Input::Response { kind, result }, Ctx::live());
+            Shared::apply(&shared, &mut inner, effects)
+        };
+        shared.publish(pending);
     }
 
     fn fire(weak: &Weak<Self>, timer: TimerKind, id: u64) {
         let Some(shared) = weak.upgrade() else { return };
-        {
+        let pending = {
             let mut inner = shared.lock();
             if inner.timers.get(&timer).map(|(current, _)| *current) != Some(id) {
                 return;
             }
             inner.timers.remove(&timer);
-        }
-        Shared::feed(weak, Input::Timer(timer));
+            let effects = inner.flow.handle(Input::Timer(timer), Ctx::live());
+            Shared::apply(&shared, &mut inner, effects)
+        };
+        shared.publish(pending);
     }
 }
 

@@ -1,0 +1,125 @@
+//! Running one flow from the terminal: progress on stderr, the redirect from a loopback
+//! listener or from a line on stdin, Ctrl-C as cancel, and a backstop after the deadline.
+//! `login` and `connect` share it.
+
+use std::time::Duration;
+
+use obauth::flow::Flow;
+use obauth::{Error, FlowHandle, RedirectOutcome};
+use tokio::io::AsyncBufReadExt;
+
+use crate::loopback::LoopbackListener;
+use crate::progress::{Progress, Render};
+
+/// Where the redirect comes from.
+pub enum RedirectSource {
+    /// A loopback listener (RFC 8252); the flow's own polling may win too.
+    Loopback(LoopbackListener),
+    /// One line on stdin: the URL the browser was redirected to.
+    Stdin,
+    /// Nowhere (the supervised login's polling delivers the code).
+    None,
+}
+
+impl RedirectSource {
+    /// The loopback listener when the redirect URL is loopback http, else `fallback`.
+    pub async fn for_flow<F: Flow>(
+        flow: &FlowHandle<F>,
+        fallback: RedirectSource,
+    ) -> Result<Self, String> {
+        let redirect = flow.redirect_url();
+        if redirect.scheme() == "http" && obauth::validate::is_loopback(&redirect) {
+            Ok(RedirectSource::Loopback(
+                LoopbackListener::bind(&redirect).await?,
+            ))
+        } else {
+            Ok(fallback)
+        }
+    }
+}
+
+/// Starts `flow` and waits for its end (or Ctrl-C, or the backstop after `timeout`).
+pub async fn drive<F>(
+    flow: &FlowHandle<F>,
+    source: RedirectSource,
+    timeout: Duration,
+) -> Result<F::Output, Error>
+where
+    F: Flow,
+    F::State: Render,
+{
+    let progress = Progress::start();
+    let mut states = flow.subscribe();
+    let printer = tokio::spawn(async move {
+        while let Some(state) = states.next().await {
+            progress.state(&state);
+        }
+    });
+    let mut listener = None;
+    let mut stdin = None;
+    match source {
+        RedirectSource::Loopback(l) => {
+            progress.line(&format!(
+                "listening for the redirect on {}",
+                flow.redirect_url()
+            ));
+            let flow = flow.clone();
+            listener = Some(tokio::spawn(
+                l.serve(move |url: &str| flow.handle_redirect(url)),
+            ));
+        }
+        RedirectSource::Stdin => {
+            let flow = flow.clone();
+            stdin = Some(tokio::spawn(async move {
+                let mut line = String::new();
+                let mut reader = tokio::io::BufReader::new(tokio::io::stdin());
+                match reader.read_line(&mut line).await {
+                    Ok(n) if n > 0 => match flow.handle_redirect(line.trim()) {
+                        RedirectOutcome::Rejected(e) => Err(e),
+                        RedirectOutcome::NotForThisFlow => Err(Error::InvalidRedirect(
+                            "the URL on stdin is not this flow's redirect".into(),
+                        )),
+                        _ => Ok(()),
+                    },
+                    _ => Err(Error::InvalidRedirect("no redirect URL on stdin".into())),
+                }
+            }));
+        }
+        RedirectSource::None => {}
+    }
+    flow.start();
+    let stdin_failed = async {
+        match &mut stdin {
+            Some(task) => match task.await {
+                Ok(Err(e)) => e,
+                _ => std::future::pending().await,
+            },
+            None => std::future::pending().await,
+        }
+    };
+    let outcome = tokio::select! {
+        outcome = flow.wait() => outcome,
+        error = stdin_failed => {
+            // A forged, stale or foreign redirect on stdin: nothing was exchanged; stop here.
+            flow.cancel();
+            Err(error)
+        }
+        _ = tokio::signal::ctrl_c() => {
+            flow.cancel();
+            flow.wait().await
+        }
+        // Backstop only: the flow's own deadline ends it first.
+        _ = tokio::time::sleep(timeout + Duration::from_secs(5)) => {
+            flow.cancel();
+            Err(Error::TimedOut(timeout))
+        }
+    };
+    if let Some(task) = listener {
+        task.abort();
+    }
+    if let Some(task) = stdin {
+        task.abort();
+    }
+    let _ = printer.await;
+    outcome
+}
