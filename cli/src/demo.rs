@@ -1,16 +1,17 @@
-//! `obauth demo`: every supervised-login path end to end against the embedded sandbox.
+//! `obauth demo`: every flow end to end against the embedded sandbox.
 //!
 //! It starts the sandbox on a random loopback port and runs scripted logins, printing each state
 //! transition with its timing: the poll delivering the code, the redirect winning the race (the
 //! demo plays the browser and clicks Approve on the bank page), recovery from provider faults,
-//! and a user who cancels at the bank. It exits 0 only if every scenario ends as expected.
+//! and a user who cancels at the bank; then the OAuth flows ([`crate::demo_oauth`]). It exits 0
+//! only if every scenario ends as expected.
 
 use std::time::Duration;
 
 use obauth::{
     Client, ClientConfig, LoginState, RedirectOutcome, SupervisedLogin, SupervisedLoginParams,
 };
-use obauth_sandbox::{Endpoint, Fault, Sandbox, SandboxConfig, UserScript};
+use obauth_sandbox::{Endpoint, Fault, Sandbox, SandboxConfig, UserScript, browser};
 
 use crate::exit;
 use crate::progress::Progress;
@@ -94,6 +95,22 @@ const SCENARIOS: &[Scenario] = &[
         title: "The user clicks Cancel on the bank page",
         run: |s, c| Box::pin(user_cancels(s, c)),
     },
+    Scenario {
+        title: "Aiia Data connect: consent page, a forged redirect refused, tokens, a refresh",
+        run: |s, c| Box::pin(crate::demo_oauth::connect(s, c)),
+    },
+    Scenario {
+        title: "Client credentials, the Aritma way and the Apiture way",
+        run: |s, c| Box::pin(crate::demo_oauth::client_credentials(s, c)),
+    },
+    Scenario {
+        title: "Authorization code + PKCE for a public client (no secret on the device)",
+        run: |s, c| Box::pin(crate::demo_oauth::pkce(s, c)),
+    },
+    Scenario {
+        title: "A connect flow survives the app being killed while the user is at the bank",
+        run: |s, c| Box::pin(crate::demo_oauth::kill_and_restore(s, c)),
+    },
 ];
 
 fn start(
@@ -158,7 +175,7 @@ async fn by_redirect(sandbox: &Sandbox, client: &Client) -> Result<String, Strin
     sandbox.inject_fault(Endpoint::Status, Fault::Delay(Duration::from_millis(1500)));
     let (login, printer) = start(client, "demo-user-redirect")?;
     let url = auth_url(&login).await?;
-    let location = browser::decide(&url, "approve").await?;
+    let location = browser::click(&url, "approve").await?;
     let outcome = login.handle_redirect(&location);
     let again = login.handle_redirect(&location);
     let result = login.wait().await;
@@ -201,7 +218,7 @@ async fn with_faults(sandbox: &Sandbox, client: &Client) -> Result<String, Strin
 async fn user_cancels(_sandbox: &Sandbox, client: &Client) -> Result<String, String> {
     let (login, printer) = start(client, "demo-user-cancel")?;
     let url = auth_url(&login).await?;
-    let location = browser::decide(&url, "cancel").await?;
+    let location = browser::click(&url, "cancel").await?;
     let outcome = login.handle_redirect(&location);
     let result = login.wait().await;
     let _ = printer.await;
@@ -221,51 +238,5 @@ async fn user_cancels(_sandbox: &Sandbox, client: &Client) -> Result<String, Str
             ))
         }
         other => Err(format!("expected a cancellation, got {other:?}")),
-    }
-}
-
-/// Playing the user's browser on the sandbox's bank page, as a WebView would.
-mod browser {
-    /// Loads the bank page, submits `decision` and returns the redirect's `Location`.
-    pub async fn decide(auth_url: &str, decision: &str) -> Result<String, String> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| e.to_string())?;
-        let page = http.get(auth_url).send().await.map_err(|e| e.to_string())?;
-        if !page.status().is_success() {
-            return Err(format!("the bank page answered {}", page.status()));
-        }
-        let url = url::Url::parse(auth_url).map_err(|e| e.to_string())?;
-        let token = url
-            .query_pairs()
-            .find(|(k, _)| k == "startToken")
-            .map(|(_, v)| v.into_owned())
-            .ok_or("no startToken in the auth URL")?;
-        let form = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("startToken", &token)
-            .append_pair("decision", decision)
-            .finish();
-        let answer = http
-            .post(
-                url.join("/v1/authentication/start/decision")
-                    .map_err(|e| e.to_string())?,
-            )
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        answer
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                format!(
-                    "the bank page answered {} without a redirect",
-                    answer.status()
-                )
-            })
     }
 }

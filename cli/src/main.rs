@@ -3,6 +3,7 @@
 mod args;
 mod connect;
 mod demo;
+mod demo_oauth;
 mod drive;
 mod exit;
 mod login;

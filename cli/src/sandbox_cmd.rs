@@ -40,6 +40,8 @@ pub async fn run(args: &[String]) -> i32 {
         "  client secret: {} (sandbox credential)",
         sandbox.client_secret()
     );
+    eprintln!("  public client: {} (PKCE)", sandbox.public_client_id());
+    eprintln!("  OIDC issuer:   {}", sandbox.issuer());
     eprintln!("Try, in another terminal:");
     eprintln!(
         "  OBAUTH_CLIENT_ID={} OBAUTH_CLIENT_SECRET={} obauth login --api-url {base} \\\n    \

@@ -43,6 +43,7 @@
 mod access_log;
 mod app;
 mod basic_auth;
+pub mod browser;
 mod client_auth;
 mod client_credentials;
 mod consent;
