@@ -54,11 +54,16 @@ pub async fn run(args: &[String]) -> i32 {
     }
     let stats = sandbox.stats();
     eprintln!(
-        "\nsandbox saw {} initialize, {} status, {} token requests; {} successful exchanges",
+        "\nsandbox saw {} initialize, {} status and {} supervised token requests ({} exchanges); \
+         {} OAuth code exchanges, {} refreshes, {} client-credentials grants, {} discovery requests",
         stats.initialize_requests,
         stats.status_requests,
         stats.token_requests,
-        stats.successful_exchanges
+        stats.successful_exchanges,
+        stats.oauth_code_exchanges,
+        stats.refresh_grants,
+        stats.client_credentials_grants,
+        stats.discovery_requests
     );
     sandbox.shutdown().await;
     if failures == 0 {
