@@ -9,8 +9,14 @@
 //! - [`flow`]: the sans-IO contract (inputs, effects, redirect outcomes) every flow implements.
 //! - [`supervised`]: Aiia Enterprise supervised login (initialize → WebView → redirect or
 //!   status long-poll → exchange once).
-//! - [`driver`]: runs flows with reqwest/rustls and tokio.
-//! - [`Client`]: the entry point.
+//! - [`authorization`]: authorization-code flows — Aiia Data connect, and PKCE for public
+//!   clients — with state checks, wildcard redirects and ID-token nonce checks.
+//! - [`oauth`]: token endpoint wire formats, PKCE/state/nonce values, OIDC discovery.
+//! - [`tokens`]: [`TokenManager`], fresh tokens with single-flight renewal.
+//! - [`snapshot`]: versioned snapshots and the [`SecureStorage`] the host provides.
+//! - [`navigation`]: the WebView navigation policy.
+//! - [`driver`]: runs flows with reqwest/rustls and tokio; [`FlowHandle`] is what hosts hold.
+//! - [`Client`] and [`OidcClient`]: the entry points.
 //! - Shared pieces: [`secret`] (redacted values), [`error`] (errors by what to do next),
 //!   [`redirect`] (matching and exact decoding), [`backoff`], [`timestamp`], [`session`]
 //!   (sliding expiry), [`validate`], [`http`] (HTTP as data).
