@@ -150,11 +150,18 @@ impl Client {
 
     /// `GET {api}/{path}` on the session API with partner headers and the session's bearer
     /// token; applies `X-Access-Token-Expires` from the answer to the session's sliding expiry.
+    ///
+    /// An expired session fails with [`Error::SessionExpired`] without a request; a 401 from the
+    /// session API means the provider ended the session (the partner credentials were accepted
+    /// by the login), so it is reported the same way.
     pub async fn session_get(
         &self,
         session: &AccessSession,
         path: &str,
     ) -> Result<serde_json::Value, Error> {
+        if session.is_expired(Timestamp::now()) {
+            return Err(Error::SessionExpired);
+        }
         let url = self
             .creds
             .api_url
@@ -178,7 +185,10 @@ impl Client {
             self.transport.execute(request).await,
             Timestamp::now(),
         )
-        .map_err(|f| f.error)?;
+        .map_err(|f| match f.error {
+            Error::BadClientCredentials => Error::SessionExpired,
+            other => other,
+        })?;
         if let Some(value) = response.header(&EXPIRY_HEADER.to_ascii_lowercase()) {
             session.apply_expiry_header(value)?;
         }
