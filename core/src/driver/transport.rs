@@ -19,21 +19,13 @@ pub struct Transport {
 impl Transport {
     /// A client with rustls (ring provider) verifying certificates against the operating
     /// system's trust store, that never follows redirects (the WebView does that, not the API
-    /// client).
+    /// client). The TLS configuration is built once per process (loading the trust store takes
+    /// milliseconds); the HTTP client is per [`crate::Client`], because a connection pool must
+    /// not outlive the tokio runtime it was created on.
     pub fn new() -> Result<Self, Error> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(|e| {
-            Error::invalid(
-                "tls",
-                format!("platform certificate verifier unavailable: {e}"),
-            )
-        })?;
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| Error::invalid("tls", e.to_string()))?
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
-            .with_no_client_auth();
+        static TLS: std::sync::OnceLock<Result<rustls::ClientConfig, Error>> =
+            std::sync::OnceLock::new();
+        let tls = TLS.get_or_init(Self::tls_config).clone()?;
         let client = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .redirect(reqwest::redirect::Policy::none())
@@ -41,6 +33,22 @@ impl Transport {
             .build()
             .map_err(|e| Error::invalid("tls", format!("cannot build the HTTP client: {e}")))?;
         Ok(Transport { client })
+    }
+
+    fn tls_config() -> Result<rustls::ClientConfig, Error> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(|e| {
+            Error::invalid(
+                "tls",
+                format!("platform certificate verifier unavailable: {e}"),
+            )
+        })?;
+        Ok(rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::invalid("tls", e.to_string()))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth())
     }
 
     /// Sends one request. Never panics; every failure comes back as a [`TransportFailure`].
