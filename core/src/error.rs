@@ -163,6 +163,15 @@ pub enum Error {
     /// The host's secure storage failed.
     #[error("secure storage failed: {0}")]
     Storage(String),
+    /// The error a flow had ended with before it was saved and restored (its details live on
+    /// only as text; the category is kept).
+    #[error("{message}")]
+    Restored {
+        /// The original error's category.
+        category: ErrorCategory,
+        /// The original error's message.
+        message: String,
+    },
 }
 
 /// Who cancelled a flow.
@@ -202,6 +211,7 @@ impl Error {
                 ErrorCategory::RetryLater
             }
             Error::Storage(_) => ErrorCategory::RetryLater,
+            Error::Restored { category, .. } => *category,
             Error::Network { .. }
             | Error::RequestTimeout { .. }
             | Error::ServerError { .. }
@@ -240,6 +250,33 @@ impl Error {
             field,
             reason: reason.into(),
         }
+    }
+}
+
+/// An error as a flow snapshot keeps it: the live error while the process runs; after a
+/// restore, its category and message as [`Error::Restored`].
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct PersistedError {
+    category: ErrorCategory,
+    message: String,
+    #[serde(skip)]
+    live: Option<Error>,
+}
+
+impl PersistedError {
+    pub(crate) fn new(error: Error) -> Self {
+        PersistedError {
+            category: error.category(),
+            message: error.to_string(),
+            live: Some(error),
+        }
+    }
+
+    pub(crate) fn error(&self) -> Error {
+        self.live.clone().unwrap_or_else(|| Error::Restored {
+            category: self.category,
+            message: self.message.clone(),
+        })
     }
 }
 

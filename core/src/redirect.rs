@@ -46,7 +46,9 @@ impl RedirectPattern {
             }
             _ => {} // custom schemes work, though the providers advise against them
         }
-        if url.host_str().is_none_or(str::is_empty) {
+        // http(s) redirects need a host; private-use schemes (RFC 8252 §7.1,
+        // `com.example.app:/oauth2redirect`) may have none.
+        if matches!(url.scheme(), "http" | "https") && url.host_str().is_none_or(str::is_empty) {
             return Err(Error::invalid(field, "has no host"));
         }
         if text.contains('*') {
@@ -196,6 +198,11 @@ mod tests {
         assert!(RedirectPattern::parse("r", "http://example.com/cb", false).is_err());
         assert!(RedirectPattern::parse("r", "myapp://callback/done", false).is_ok());
         assert!(RedirectPattern::parse("r", "mailto:someone@example.com", false).is_err());
+        let private =
+            RedirectPattern::parse("r", "com.example.app:/oauth2redirect", false).unwrap();
+        assert!(private.matches(&url("com.example.app:/oauth2redirect?code=x&state=y")));
+        assert!(!private.matches(&url("com.example.app:/other?code=x")));
+        assert!(!private.matches(&url("com.evil.app:/oauth2redirect?code=x")));
         assert!(RedirectPattern::parse("r", "https://app.example.com/cb#frag", false).is_err());
     }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::config::Credentials;
-use crate::error::{CancelOrigin, Error, sanitize_provider_code};
+use crate::error::{CancelOrigin, Error, PersistedError, sanitize_provider_code};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
 use crate::http::{Failure, HttpResult, RequestKind, classify};
 use crate::oauth::token::{oauth_failure, parse_token_response};
@@ -38,9 +38,7 @@ enum Phase {
         tokens: TokenSet,
     },
     Failed {
-        message: String,
-        #[serde(skip)]
-        error: Option<Error>,
+        error: PersistedError,
     },
     Cancelled {
         by: CancelOrigin,
@@ -262,8 +260,7 @@ impl AuthorizationMachine {
     fn fail(&mut self, error: Error) -> Effects {
         log::warn!("authorization flow failed: {error}");
         self.finish(Phase::Failed {
-            message: error.to_string(),
-            error: Some(error),
+            error: PersistedError::new(error),
         })
     }
 
@@ -599,12 +596,8 @@ impl Flow for AuthorizationMachine {
                 consent_id: tokens.consent_id.clone(),
                 refreshable: tokens.refresh_token.is_some(),
             },
-            Phase::Failed { message, error } => AuthorizationState::Failed {
-                error: error.clone().unwrap_or_else(|| {
-                    Error::InvalidSnapshot(format!(
-                        "the flow had failed before it was saved: {message}"
-                    ))
-                }),
+            Phase::Failed { error } => AuthorizationState::Failed {
+                error: error.error(),
             },
             Phase::Cancelled { by } => AuthorizationState::Cancelled { by: *by },
             Phase::TimedOut => AuthorizationState::TimedOut,

@@ -62,6 +62,7 @@ struct Shared<F: Flow> {
     latest: watch::Sender<F::State>,
     has_listeners: AtomicBool,
     persistence: Mutex<Persistence>,
+    published: tokio::sync::Notify,
 }
 
 /// A running flow, as the host app drives it: start, hand over URLs, observe, cancel, wait,
@@ -105,6 +106,7 @@ impl<F: Flow> FlowHandle<F> {
                 latest,
                 has_listeners: AtomicBool::new(false),
                 persistence: Mutex::new(Persistence::default()),
+                published: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -227,15 +229,30 @@ impl<F: Flow> FlowHandle<F> {
         StateStream { rx }
     }
 
-    /// Waits until the flow finishes and returns its result.
+    /// Waits until the flow finishes and returns its result. By then every snapshot listener
+    /// has been handed the final snapshot.
     pub async fn wait(&self) -> Result<F::Output, Error> {
         let mut changes = self.shared.latest.subscribe();
-        loop {
+        let outcome = loop {
             if let Some(outcome) = self.outcome() {
-                return outcome;
+                break outcome;
             }
             // The sender lives as long as `self`, so this cannot fail.
             let _ = changes.changed().await;
+        };
+        loop {
+            let published = self.shared.published.notified();
+            let target = self.shared.lock().snapshot_seq;
+            let done = self
+                .shared
+                .persistence
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .published_seq;
+            if done >= target {
+                return outcome;
+            }
+            published.await;
         }
     }
 }
@@ -259,6 +276,8 @@ impl<F: Flow> Shared<F> {
         for listener in &persistence.listeners {
             listener(&snapshot);
         }
+        drop(persistence);
+        self.published.notify_waiters();
     }
 
     fn apply(this: &Arc<Self>, inner: &mut Inner<F>, effects: Vec<Effect<F::State>>) -> Pending {

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::config::Credentials;
-use crate::error::{CancelOrigin, Error, sanitize_provider_code};
+use crate::error::{CancelOrigin, Error, PersistedError, sanitize_provider_code};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
 use crate::http::{Failure, HttpResult, RequestKind, classify};
 use crate::redirect::{RedirectPattern, RedirectQuery};
@@ -52,9 +52,7 @@ enum Phase {
         tokens: SupervisedTokens,
     },
     Failed {
-        message: String,
-        #[serde(skip)]
-        error: Option<Error>,
+        error: PersistedError,
     },
     Cancelled {
         by: CancelOrigin,
@@ -214,8 +212,7 @@ impl SupervisedLoginMachine {
     fn fail(&mut self, error: Error) -> Effects {
         log::warn!("supervised login failed: {error}");
         self.finish(Phase::Failed {
-            message: error.to_string(),
-            error: Some(error),
+            error: PersistedError::new(error),
         })
     }
 
@@ -583,12 +580,8 @@ impl Flow for SupervisedLoginMachine {
                 login_expires: t.login.expires,
                 provider_id: t.provider_id.clone(),
             },
-            Phase::Failed { message, error } => LoginState::Failed {
-                error: error.clone().unwrap_or_else(|| {
-                    Error::InvalidSnapshot(format!(
-                        "the login had failed before it was saved: {message}"
-                    ))
-                }),
+            Phase::Failed { error } => LoginState::Failed {
+                error: error.error(),
             },
             Phase::Cancelled { by } => LoginState::Cancelled { by: *by },
             Phase::NotApplicable => LoginState::NotApplicable,
