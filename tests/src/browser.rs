@@ -9,6 +9,8 @@
 
 use url::Url;
 
+use crate::html::attribute_after;
+
 /// A browser that never follows redirects (the app intercepts them).
 #[derive(Clone, Debug)]
 pub struct Browser {
@@ -110,26 +112,6 @@ pub fn plain_http() -> reqwest::Client {
         .no_proxy()
         .build()
         .expect("a plain HTTP client")
-}
-
-/// The value of attribute `name` in the first tag text after `marker`, HTML-unescaped.
-fn attribute_after(html: &str, marker: &str, name: &str) -> Option<String> {
-    let from = html.find(marker)?;
-    let rest = &html[from..];
-    let tag_end = rest.find('>')?;
-    let tag = &rest[..tag_end];
-    let needle = format!("{name}=\"");
-    let start = tag.find(&needle)? + needle.len();
-    let end = tag[start..].find('"')? + start;
-    Some(unescape(&tag[start..end]))
-}
-
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 #[cfg(test)]

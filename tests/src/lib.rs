@@ -24,6 +24,7 @@
 pub mod browser;
 pub mod checks;
 pub mod harness;
+pub mod html;
 pub mod oauth_browser;
 pub mod query;
 pub mod recorder;

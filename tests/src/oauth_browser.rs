@@ -20,6 +20,7 @@
 //! helpers ([`replace_query_value`], [`remove_query_param`], [`altered`]), [`jwt_claims`] (read an
 //! ID token's payload) and [`add_token_set`] (register a token set's secrets with [`Secrets`]).
 
+use crate::html::{attribute_after, element_text, unescape};
 use std::time::Duration;
 
 use obauth::{
@@ -360,34 +361,6 @@ pub fn add_token_set(secrets: &mut Secrets, label: &str, tokens: &TokenSet) {
     if let Some(t) = &tokens.id_token {
         secrets.add(&format!("{label} ID token"), t.expose());
     }
-}
-
-/// The value of attribute `name` in the first tag text after `marker`, HTML-unescaped.
-fn attribute_after(html: &str, marker: &str, name: &str) -> Option<String> {
-    let from = html.find(marker)?;
-    let rest = &html[from..];
-    let tag = &rest[..rest.find('>')?];
-    let needle = format!("{name}=\"");
-    let start = tag.find(&needle)? + needle.len();
-    let end = tag[start..].find('"')? + start;
-    Some(unescape(&tag[start..end]))
-}
-
-/// The text of the first element whose opening tag contains `marker`.
-fn element_text(html: &str, marker: &str) -> Option<String> {
-    let from = html.find(marker)?;
-    let rest = &html[from..];
-    let start = rest.find('>')? + 1;
-    let end = rest[start..].find('<')? + start;
-    Some(unescape(&rest[start..end]))
-}
-
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 #[cfg(test)]
