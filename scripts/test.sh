@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test of the project: formatting, lints, and all test suites.
-# This is the README's test command; .ci/run calls it after installing what it needs.
+# Runs every test of the project. This is the README's test command; .ci/run calls it.
+# It installs what it needs first (idempotent; apt/npm/pip from the ordinary registries).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+echo "== setup (Chromium, playwright-core, Kotlin compiler, JNA, tree-sitter-swift)"
+tests/browser/setup.sh
+bindings/scripts/setup.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -10,5 +14,11 @@ cargo fmt --all -- --check
 echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-echo "== cargo test (unit, property, sandbox, core end-to-end, CLI contract)"
+echo "== cargo test (unit, property, sandbox, end-to-end, CLI contract)"
 cargo test --workspace
+
+echo "== Kotlin bindings on the JVM, Swift syntax check"
+bindings/scripts/test-all.sh
+
+echo "== browser end-to-end tests (real Chromium)"
+tests/browser/run.sh

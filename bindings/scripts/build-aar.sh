@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Builds the ObAuth Android library (AAR): bindings/android/build/outputs/aar/obauth-android-release.aar
+# Needs the Android SDK + NDK (ANDROID_HOME, ANDROID_NDK_HOME), a JDK 17 and Gradle >= 8.9 on
+# PATH (or GRADLE=/path/to/gradlew). It cannot run on the CI machines (no Android SDK there).
+#
+#   ANDROID_NDK_HOME=... bindings/scripts/build-aar.sh
+#
+# Steps:
+#   1. cargo-ndk (installed with `cargo install` if missing) builds libobauth_ffi.so with the
+#      release-mobile profile for arm64-v8a, armeabi-v7a, x86_64 and x86 (API 24) into
+#      bindings/android/src/main/jniLibs/<abi>/, with LLD's --icf=all and Android packed
+#      relocations (--pack-dyn-relocs=android; RELR needs API 28).
+#   2. The Kotlin bindings are generated in library mode from the unstripped host library
+#      (generate.sh) into bindings/android/src/main/generated/.
+#   3. The .so files are stripped with the NDK's llvm-strip (after generation, never before).
+#   4. gradle assembleRelease packages the AAR: the .so files, the generated Kotlin, the
+#      dev.obauth coroutine layer, ObAuthAndroid.init (TLS verifier) and the dependencies
+#      (JNA as @aar, kotlinx-coroutines-android, rustls-platform-verifier's Kotlin component).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$ROOT"
+ANDROID_DIR="$ROOT/bindings/android"
+: "${ANDROID_NDK_HOME:?set ANDROID_NDK_HOME to the Android NDK (r26 or newer)}"
+API=24
+ABIS=(arm64-v8a armeabi-v7a x86_64 x86)
+
+command -v cargo-ndk >/dev/null || cargo install cargo-ndk --locked
+rustup target add aarch64-linux-android armv7-linux-androideabi x86_64-linux-android \
+    i686-linux-android >/dev/null
+
+JNI_LIBS="$ANDROID_DIR/src/main/jniLibs"
+rm -rf "$JNI_LIBS"
+NDK_ARGS=()
+for abi in "${ABIS[@]}"; do NDK_ARGS+=(-t "$abi"); done
+RUSTFLAGS="-C link-arg=-Wl,--icf=all -C link-arg=-Wl,--pack-dyn-relocs=android" \
+    cargo ndk "${NDK_ARGS[@]}" --platform "$API" -o "$JNI_LIBS" \
+    build -p obauth-ffi --profile release-mobile --target-dir "$ROOT/target/android"
+
+OUT="$ROOT/target/android/bindings" "$ROOT/bindings/scripts/generate.sh"
+GENERATED="$ANDROID_DIR/src/main/generated"
+rm -rf "$GENERATED" && mkdir -p "$GENERATED"
+cp -R "$ROOT/target/android/bindings/kotlin/." "$GENERATED/"
+
+STRIP="$(ls "$ANDROID_NDK_HOME"/toolchains/llvm/prebuilt/*/bin/llvm-strip | head -n1)"
+for abi in "${ABIS[@]}"; do
+    "$STRIP" --strip-unneeded "$JNI_LIBS/$abi/libobauth_ffi.so"
+    echo "build-aar: $abi $(wc -c <"$JNI_LIBS/$abi/libobauth_ffi.so") bytes"
+done
+
+(cd "$ANDROID_DIR" && "${GRADLE:-gradle}" --no-daemon assembleRelease)
+echo "build-aar: $ANDROID_DIR/build/outputs/aar/obauth-android-release.aar"

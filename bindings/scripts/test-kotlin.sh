@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Kotlin binding tests on the desktop JVM: compiles the generated bindings + the dev.obauth
+# layer + the tests with kotlinc, starts a sandbox (`obauth sandbox --port 0`), and runs the
+# tests through JNA against the freshly built target/debug/libobauth_ffi.so.
+#
+# Expects bindings/scripts/setup.sh and generate.sh to have run (test-all.sh does both).
+# Prints "Kotlin: N passed, M failed" last; exits non-zero on any failure.
+# OBAUTH_KOTLIN_ONLY=substring runs only the tests whose name contains it.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$ROOT"
+
+KOTLIN_HOME="$ROOT/build/tools/node_modules/kotlin-compiler"
+KOTLINC="$KOTLIN_HOME/bin/kotlinc"
+LIB="$KOTLIN_HOME/lib"
+JNA=/usr/share/java/jna.jar
+GENERATED="$ROOT/target/bindings/kotlin"
+OUT="$ROOT/target/kotlin-test"
+for f in "$KOTLINC" "$JNA" "$LIB/kotlinx-coroutines-core-jvm.jar" "$GENERATED/dev/obauth/ffi/obauth_ffi.kt"; do
+    [[ -e "$f" ]] || { echo "test-kotlin: missing $f (run bindings/scripts/test-all.sh)" >&2; exit 1; }
+done
+
+# The sandbox binary (the CLI) and the library the tests load: the same package set as
+# generate.sh, so this is a no-op after it and the library is the one the bindings came from.
+cargo build --quiet -p obauth-ffi -p obauth-uniffi-bindgen -p obauth-cli
+[[ -f "$ROOT/target/debug/libobauth_ffi.so" ]] || { echo "test-kotlin: no libobauth_ffi.so" >&2; exit 1; }
+
+CP="$LIB/kotlin-stdlib.jar:$LIB/kotlinx-coroutines-core-jvm.jar:$JNA"
+SOURCES=("$GENERATED" "$ROOT/bindings/kotlin/src" "$ROOT/bindings/kotlin/test")
+STAMP="$OUT/sources.sha"
+HASH="$(find "${SOURCES[@]}" -name '*.kt' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$HASH" || ! -d "$OUT/classes" ]]; then
+    echo "test-kotlin: compiling the bindings, the Kotlin layer and the tests"
+    rm -rf "$OUT/classes"
+    mkdir -p "$OUT/classes"
+    # JAVA_OPTS: kotlinc is a JVM; keep it from sizing its heap by the machine's memory.
+    JAVA_OPTS="${KOTLINC_JAVA_OPTS:--Xmx1g -Xss4m}" "$KOTLINC" -nowarn -no-reflect \
+        -jvm-target 17 -cp "$CP" -d "$OUT/classes" "${SOURCES[@]}" 2>&1 \
+        | { grep -v '^warning:' || true; }
+    [[ -f "$OUT/classes/dev/obauth/test/MainKt.class" ]] || { echo "test-kotlin: compilation failed" >&2; exit 1; }
+    echo "$HASH" >"$STAMP"
+fi
+
+# A sandbox on a random loopback port; its first stdout line is the base URL.
+mkdir -p "$OUT"
+SANDBOX_LOG="$OUT/sandbox.log"
+coproc SANDBOX { exec "$ROOT/target/debug/obauth" sandbox --port 0 2>"$SANDBOX_LOG"; }
+SANDBOX_PID=$SANDBOX_PID
+trap 'kill "$SANDBOX_PID" 2>/dev/null || true; wait "$SANDBOX_PID" 2>/dev/null || true' EXIT
+if ! IFS= read -r -t 30 -u "${SANDBOX[0]}" SANDBOX_URL; then
+    echo "test-kotlin: the sandbox did not start; its log:" >&2
+    cat "$SANDBOX_LOG" >&2
+    exit 1
+fi
+echo "test-kotlin: sandbox at $SANDBOX_URL"
+
+set +e
+java -Xss4m -Djna.library.path="$ROOT/target/debug" -Dobauth.sandbox="$SANDBOX_URL" \
+    ${OBAUTH_KOTLIN_ONLY:+-Dobauth.only="$OBAUTH_KOTLIN_ONLY"} \
+    -cp "$OUT/classes:$CP" dev.obauth.test.MainKt
+STATUS=$?
+set -e
+if [[ $STATUS -ne 0 ]]; then
+    echo "test-kotlin: failed; the sandbox log is in $SANDBOX_LOG" >&2
+fi
+exit $STATUS

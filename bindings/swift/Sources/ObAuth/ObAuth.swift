@@ -1,0 +1,117 @@
+// The idiomatic Swift layer over the generated bindings (module ObAuthFFI).
+//
+// Why a layer: the generated API is callback-shaped (a StateObserver the app implements) and an
+// error's "what to do next" is its case. Apps want Swift concurrency: an AsyncStream of states
+// to iterate in a view model, async calls that honour Task cancellation, and `error.category`.
+// Everything here adapts; decisions stay in the Rust core.
+//
+// Secrets: SupervisedTokens holds the access and login tokens as plain strings. Store them in
+// the Keychain at once and never log the value (its generated description prints every field).
+// The same holds for ClientConfig, which carries the client secret.
+
+@_exported import ObAuthFFI
+
+extension ObAuthError {
+    /// What the app should do next: the case, as an enum.
+    public var category: ErrorCategory {
+        switch self {
+        case .InvalidInput: return .invalidInput
+        case .RetryLater: return .retryLater
+        case .UserAction: return .userAction
+        case .Reauthenticate: return .reauthenticate
+        case .Fatal: return .fatal
+        }
+    }
+
+    /// The stable machine-readable code (e.g. `bad_client_credentials`, `cancelled_by_user`).
+    public var code: String {
+        switch self {
+        case let .InvalidInput(_, code, _): return code
+        case let .RetryLater(code, _, _): return code
+        case let .UserAction(code, _): return code
+        case let .Reauthenticate(code, _): return code
+        case let .Fatal(code, _): return code
+        }
+    }
+
+    /// The human-readable explanation (never contains a secret).
+    public var detail: String {
+        switch self {
+        case let .InvalidInput(_, _, detail): return detail
+        case let .RetryLater(_, detail, _): return detail
+        case let .UserAction(_, detail): return detail
+        case let .Reauthenticate(_, detail): return detail
+        case let .Fatal(_, detail): return detail
+        }
+    }
+}
+
+extension LoginState {
+    /// Whether the login has ended (no further state will come).
+    public var isTerminal: Bool {
+        switch self {
+        case .authenticated, .failed, .cancelled, .notApplicable, .timedOut: return true
+        case .created, .initializing, .awaitingUser, .codeReceived, .exchanging: return false
+        }
+    }
+}
+
+/// Bridges the core's state observer to an `AsyncStream` continuation. `Sendable`: it holds only
+/// the continuation, which is.
+final class StreamObserver: StateObserver, @unchecked Sendable {
+    private let continuation: AsyncStream<LoginState>.Continuation
+
+    init(_ continuation: AsyncStream<LoginState>.Continuation) {
+        self.continuation = continuation
+    }
+
+    func onState(state: LoginState) throws {
+        continuation.yield(state)
+        if state.isTerminal {
+            continuation.finish()
+        }
+    }
+}
+
+extension SupervisedLogin {
+    /// Every state of the login from now on, in order, starting with the current one; the
+    /// stream finishes after the terminal state. No state is dropped (unbounded buffer: a login
+    /// has a handful of states). Each call registers its own observer.
+    public func states() -> AsyncStream<LoginState> {
+        AsyncStream(bufferingPolicy: .unbounded) { continuation in
+            self.addObserver(observer: StreamObserver(continuation))
+        }
+    }
+
+    /// Starts the login (if not started) and waits for its end: the tokens, or an
+    /// `ObAuthError`. Structured concurrency: cancelling the calling `Task` cancels the login
+    /// (unlike `awaitTokens()`, which leaves it running).
+    public func signIn() async throws -> SupervisedTokens {
+        start()
+        return try await withTaskCancellationHandler {
+            try await self.awaitTokens()
+        } onCancel: {
+            self.cancel()
+        }
+    }
+}
+
+/// Bridges a closure to the core's log sink.
+final class ClosureLogSink: LogSink, @unchecked Sendable {
+    private let sink: @Sendable (LogRecord) -> Void
+
+    init(_ sink: @escaping @Sendable (LogRecord) -> Void) {
+        self.sink = sink
+    }
+
+    func log(record: LogRecord) throws {
+        sink(record)
+    }
+}
+
+/// Sends the core's logs (secrets already redacted) at `level` and above to `sink`, e.g.
+/// `setLogSink(level: .info) { os_log("%{public}@", $0.message) }`. Called on a background
+/// thread, in order.
+public func setLogSink(level: LogLevel, _ sink: @escaping @Sendable (LogRecord) -> Void) {
+    ObAuthFFI.setLogSink(sink: ClosureLogSink(sink), level: level)
+}
