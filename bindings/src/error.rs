@@ -13,7 +13,7 @@
 //! [`ObAuthError::Fatal`] with code `host_callback` (see [`From<uniffi::UnexpectedUniFFICallbackError>`]).
 
 pub use obauth::ErrorCategory;
-use obauth::{CancelOrigin, Error};
+use obauth::Error;
 
 /// What the host app should do about an error (the core's [`obauth::ErrorCategory`]).
 #[uniffi::remote(Enum)]
@@ -118,43 +118,6 @@ impl ObAuthError {
     }
 }
 
-/// The stable code of a core error: the variant's name in snake case.
-fn code_of(error: &Error) -> &'static str {
-    match error {
-        Error::InvalidInput { .. } => "invalid_input",
-        Error::BadClientCredentials => "bad_client_credentials",
-        Error::Network { .. } => "network",
-        Error::RequestTimeout { .. } => "request_timeout",
-        Error::ServerError { .. } => "server_error",
-        Error::RateLimited { .. } => "rate_limited",
-        Error::UnexpectedStatus { .. } => "unexpected_status",
-        Error::MalformedResponse { .. } => "malformed_response",
-        Error::SessionNotFound => "session_not_found",
-        Error::LoginFailed { .. } => "login_failed",
-        Error::Cancelled {
-            by: CancelOrigin::User,
-        } => "cancelled_by_user",
-        Error::Cancelled {
-            by: CancelOrigin::Host,
-        } => "cancelled_by_app",
-        Error::NotApplicable => "not_applicable",
-        Error::TimedOut(_) => "timed_out",
-        Error::CodeExpired => "code_expired",
-        Error::CodeRejected { .. } => "code_rejected",
-        Error::InvalidRedirect(_) => "invalid_redirect",
-        Error::StateMismatch => "state_mismatch",
-        Error::AuthorizationError { .. } => "authorization_error",
-        Error::NonceMismatch => "nonce_mismatch",
-        Error::InvalidGrant => "invalid_grant",
-        Error::SessionExpired => "session_expired",
-        Error::InvalidSnapshot(_) => "invalid_snapshot",
-        Error::UnsupportedSnapshotVersion { .. } => "unsupported_snapshot_version",
-        Error::Storage(_) => "storage",
-        // The core's error is #[non_exhaustive]; new variants still get their category right.
-        _ => "other",
-    }
-}
-
 impl From<Error> for ObAuthError {
     fn from(error: Error) -> Self {
         ObAuthError::from(&error)
@@ -163,7 +126,7 @@ impl From<Error> for ObAuthError {
 
 impl From<&Error> for ObAuthError {
     fn from(error: &Error) -> Self {
-        let code = code_of(error).to_owned();
+        let code = error.code().to_owned();
         let detail = error.to_string();
         match error.category() {
             obauth::ErrorCategory::InvalidInput => ObAuthError::InvalidInput {

@@ -234,6 +234,44 @@ impl Error {
         }
     }
 
+    /// A stable, machine-readable code for the error: its variant in snake case
+    /// (`bad_client_credentials`, `state_mismatch`, `cancelled_by_user`, …). Hosts may switch on
+    /// it; it survives the Swift and Kotlin bindings unchanged.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidInput { .. } => "invalid_input",
+            Error::BadClientCredentials => "bad_client_credentials",
+            Error::Network { .. } => "network",
+            Error::RequestTimeout { .. } => "request_timeout",
+            Error::ServerError { .. } => "server_error",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::UnexpectedStatus { .. } => "unexpected_status",
+            Error::MalformedResponse { .. } => "malformed_response",
+            Error::SessionNotFound => "session_not_found",
+            Error::LoginFailed { .. } => "login_failed",
+            Error::Cancelled {
+                by: CancelOrigin::User,
+            } => "cancelled_by_user",
+            Error::Cancelled {
+                by: CancelOrigin::Host,
+            } => "cancelled_by_app",
+            Error::NotApplicable => "not_applicable",
+            Error::TimedOut(_) => "timed_out",
+            Error::CodeExpired => "code_expired",
+            Error::CodeRejected { .. } => "code_rejected",
+            Error::InvalidRedirect(_) => "invalid_redirect",
+            Error::StateMismatch => "state_mismatch",
+            Error::AuthorizationError { .. } => "authorization_error",
+            Error::NonceMismatch => "nonce_mismatch",
+            Error::InvalidGrant => "invalid_grant",
+            Error::SessionExpired => "session_expired",
+            Error::InvalidSnapshot(_) => "invalid_snapshot",
+            Error::UnsupportedSnapshotVersion { .. } => "unsupported_snapshot_version",
+            Error::Storage(_) => "storage",
+            Error::Restored { .. } => "restored",
+        }
+    }
+
     /// Whether the same request may succeed if sent again later (network trouble, 5xx, 429).
     pub fn is_transient(&self) -> bool {
         matches!(

@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::error::Error;
 use crate::flow::{Ctx, Effect, Flow, Input, RedirectOutcome, TimerKind};
-use crate::http::{HttpResult, RequestKind};
+use crate::http::{HttpResult, RequestKind, TransportFailure};
 use crate::navigation::{Navigation, NavigationPolicy};
 use crate::snapshot::SecureStorage;
 
@@ -289,8 +289,21 @@ impl<F: Flow> Shared<F> {
                     let (id, kind) = (inner.generation, request.kind);
                     let weak = Arc::downgrade(this);
                     let transport = this.transport.clone();
+                    let runtime = this.runtime.clone();
                     let task = this.runtime.spawn(async move {
-                        let result = transport.execute(request).await;
+                        // The request runs in its own task so that a panic in it (a TLS
+                        // verifier that was never initialised, say) comes back as a failure
+                        // instead of leaving the flow waiting until its deadline.
+                        let inner = AbortOnDrop(
+                            runtime.spawn(async move { transport.execute(request).await }),
+                        );
+                        let result = match inner.await {
+                            Ok(result) => result,
+                            Err(e) if e.is_panic() => Err(TransportFailure::Network(
+                                "internal error: the request task panicked".into(),
+                            )),
+                            Err(_) => return, // aborted with the flow
+                        };
                         Shared::respond(&weak, kind, id, result);
                     });
                     if let Some((_, old)) = inner.requests.insert(kind, (id, task.abort_handle())) {
@@ -369,6 +382,26 @@ impl<F: Flow> Shared<F> {
             Shared::apply(&shared, &mut inner, effects)
         };
         shared.publish(pending);
+    }
+}
+
+/// A task handle that aborts its task when dropped (when the request's outer task is aborted).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> std::future::Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
