@@ -12,8 +12,8 @@
 //! A host callback that throws (observer, log sink, later secure storage) comes back as
 //! [`ObAuthError::Fatal`] with code `host_callback` (see [`From<uniffi::UnexpectedUniFFICallbackError>`]).
 
-pub use obauth::ErrorCategory;
 use obauth::Error;
+pub use obauth::ErrorCategory;
 
 /// What the host app should do about an error (the core's [`obauth::ErrorCategory`]).
 #[uniffi::remote(Enum)]
@@ -180,6 +180,8 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for ObAuthError {
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
+
+    use obauth::CancelOrigin;
 
     use super::*;
 
