@@ -4,8 +4,8 @@
 //! navigation policy; `uniffi-bindgen` (the workspace binary in `bindings/bindgen`) generates
 //! the Swift module `ObAuthFFI` and the Kotlin package `dev.obauth.ffi` from the built library
 //! (library mode; names in the root `uniffi.toml`). Hand-written layers on top
-//! (`bindings/kotlin`, `bindings/swift`) add `Flow<LoginState>` / `AsyncStream<LoginState>`
-//! and coroutine / `async` conveniences.
+//! (`bindings/kotlin`, `bindings/swift`) add `Flow<…State>` / `AsyncStream<…State>` and
+//! coroutine / `async` conveniences.
 //!
 //! ## Why this crate only translates
 //! Every decision — validation, the navigation policy, what a redirect means, retries, exactly
@@ -16,42 +16,58 @@
 //! in the core.
 //!
 //! ## Map
-//! - [`ObAuthClient`], [`SupervisedLogin`]: the objects (`login.rs`).
+//! - Clients: [`ObAuthClient`] (an API root with partner credentials: supervised login,
+//!   connect) in `login.rs` / `authorization.rs`; [`OidcClient`] (OAuth 2.0 / OpenID Connect:
+//!   PKCE, client credentials, discovery) in `oidc.rs`.
+//! - Flows: [`SupervisedLogin`] and [`AuthorizationFlow`] (connect and PKCE), the same shape
+//!   over the core's generic `FlowHandle`, written once by the macro in `flow.rs`.
+//! - Tokens: [`TokenManager`] (`tokens.rs`): fresh tokens with single-flight renewal.
 //! - [`ObAuthError`] (Kotlin `ObAuthException`, Swift `ObAuthError`): one variant per
 //!   [`ErrorCategory`], i.e. per "what to do next".
-//! - Data: [`ClientConfig`], [`SupervisedLoginParams`], [`LoginState`], [`SupervisedTokens`],
-//!   [`RedirectOutcome`], [`Navigation`] (`types.rs`).
-//! - Host traits: [`StateObserver`] (`observer.rs`), [`SecureStorage`] for snapshots
-//!   (`storage.rs`), [`LogSink`] with [`set_log_sink`] (`logging.rs`).
+//! - Data (`types.rs`): [`ClientConfig`], [`SupervisedLoginParams`], [`LoginState`],
+//!   [`SupervisedTokens`], [`AuthorizationParams`], [`AuthorizationState`], [`TokenSet`],
+//!   [`PkceConfig`], [`ClientCredentialsConfig`] with [`ClientAuth`], [`ProviderMetadata`],
+//!   [`RedirectOutcome`], [`Navigation`].
+//! - Host traits: [`StateObserver`] and [`AuthorizationStateObserver`] (`observer.rs`),
+//!   [`SecureStorage`] for snapshots and tokens (`storage.rs`), [`LogSink`] with
+//!   [`set_log_sink`] (`logging.rs`).
 //!
 //! ## Secrets across the boundary
-//! The client secret goes in and never comes out. Tokens come out as plain strings in
-//! [`SupervisedTokens`]: the host must put them into the Keychain / Keystore and never log the
-//! record (generated `toString()` / `description` print every field). Errors and log records
+//! Client secrets go in and never come out. Tokens come out as plain strings in
+//! [`SupervisedTokens`] and [`TokenSet`]: the host must put them into the Keychain / Keystore
+//! and never log the records (generated `toString()` / `description` print every field). Errors and log records
 //! never contain secrets.
 
 #![warn(missing_docs)]
 
 #[cfg(target_os = "android")]
 mod android;
+mod authorization;
 mod error;
+mod flow;
 mod logging;
 mod login;
 mod observer;
+mod oidc;
 mod runtime;
 mod storage;
+mod tokens;
 mod types;
 
+pub use authorization::AuthorizationFlow;
 pub use error::{ErrorCategory, ObAuthError};
 pub use logging::{
     LogLevel, LogRecord, LogSink, clear_log_sink, dropped_log_records, set_log_sink,
 };
 pub use login::{ObAuthClient, SupervisedLogin};
-pub use observer::StateObserver;
+pub use observer::{AuthorizationStateObserver, StateObserver};
+pub use oidc::OidcClient;
 pub use storage::SecureStorage;
+pub use tokens::{TokenManager, token_set_from_json, token_set_to_json};
 pub use types::{
-    CancelOrigin, ClientConfig, CodeSource, IgnoredReason, LoginState, Navigation, RedirectOutcome,
-    SupervisedLoginParams, SupervisedTokens,
+    AuthorizationParams, AuthorizationState, CancelOrigin, ClientAuth, ClientConfig,
+    ClientCredentialsConfig, CodeSource, IgnoredReason, LoginState, Navigation, PkceConfig,
+    ProviderMetadata, RedirectOutcome, SupervisedLoginParams, SupervisedTokens, TokenSet,
 };
 
 uniffi::setup_scaffolding!();

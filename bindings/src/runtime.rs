@@ -25,6 +25,8 @@ use std::task::{Context, Poll};
 use tokio::runtime::{Builder, Handle};
 use tokio::task::JoinHandle;
 
+use crate::error::ObAuthError;
+
 static IO: OnceLock<Handle> = OnceLock::new();
 static CALLBACKS: OnceLock<Handle> = OnceLock::new();
 
@@ -67,6 +69,19 @@ where
     F::Output: Send + 'static,
 {
     Spawned(handle().spawn(future))
+}
+
+/// Runs a core call on the I/O runtime (see [`spawn`]) and converts its result: the body of
+/// every exported async method. A task that panicked becomes a `Fatal` `internal` error.
+pub(crate) async fn run<T, F>(future: F) -> Result<T, ObAuthError>
+where
+    F: Future<Output = Result<T, obauth::Error>> + Send + 'static,
+    T: Send + 'static,
+{
+    spawn(future)
+        .await
+        .ok_or_else(|| ObAuthError::internal("an ObAuth task ended unexpectedly"))?
+        .map_err(ObAuthError::from)
 }
 
 /// A task on the I/O runtime, awaited from a foreign executor. See [`spawn`].

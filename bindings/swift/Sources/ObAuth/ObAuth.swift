@@ -5,9 +5,9 @@
 // to iterate in a view model, async calls that honour Task cancellation, and `error.category`.
 // Everything here adapts; decisions stay in the Rust core.
 //
-// Secrets: SupervisedTokens holds the access and login tokens as plain strings. Store them in
-// the Keychain at once and never log the value (its generated description prints every field).
-// The same holds for ClientConfig, which carries the client secret.
+// Secrets: SupervisedTokens and TokenSet hold tokens as plain strings. Store them in the
+// Keychain at once and never log the values (their generated description prints every field).
+// The same holds for ClientConfig and ClientCredentialsConfig, which carry the client secret.
 
 @_exported import ObAuthFFI
 
@@ -56,6 +56,16 @@ extension LoginState {
     }
 }
 
+extension AuthorizationState {
+    /// Whether the authorization flow has ended (no further state will come).
+    public var isTerminal: Bool {
+        switch self {
+        case .authenticated, .failed, .cancelled, .timedOut: return true
+        case .created, .awaitingUser, .codeReceived, .exchanging: return false
+        }
+    }
+}
+
 /// Bridges the core's state observer to an `AsyncStream` continuation. `Sendable`: it holds only
 /// the continuation, which is.
 final class StreamObserver: StateObserver, @unchecked Sendable {
@@ -66,6 +76,22 @@ final class StreamObserver: StateObserver, @unchecked Sendable {
     }
 
     func onState(state: LoginState) throws {
+        continuation.yield(state)
+        if state.isTerminal {
+            continuation.finish()
+        }
+    }
+}
+
+/// Bridges an authorization flow's state observer to an `AsyncStream` continuation.
+final class AuthorizationStreamObserver: AuthorizationStateObserver, @unchecked Sendable {
+    private let continuation: AsyncStream<AuthorizationState>.Continuation
+
+    init(_ continuation: AsyncStream<AuthorizationState>.Continuation) {
+        self.continuation = continuation
+    }
+
+    func onState(state: AuthorizationState) throws {
         continuation.yield(state)
         if state.isTerminal {
             continuation.finish()
@@ -87,6 +113,29 @@ extension SupervisedLogin {
     /// `ObAuthError`. Structured concurrency: cancelling the calling `Task` cancels the login
     /// (unlike `awaitTokens()`, which leaves it running).
     public func signIn() async throws -> SupervisedTokens {
+        start()
+        return try await withTaskCancellationHandler {
+            try await self.awaitTokens()
+        } onCancel: {
+            self.cancel()
+        }
+    }
+}
+
+extension AuthorizationFlow {
+    /// Every state of the authorization flow (connect, PKCE) from now on, in order, starting
+    /// with the current one; the stream finishes after the terminal state. No state is dropped.
+    /// Each call registers its own observer.
+    public func states() -> AsyncStream<AuthorizationState> {
+        AsyncStream(bufferingPolicy: .unbounded) { continuation in
+            self.addObserver(observer: AuthorizationStreamObserver(continuation))
+        }
+    }
+
+    /// Starts the flow (if not started) and waits for its end: the `TokenSet`, or an
+    /// `ObAuthError`. Structured concurrency: cancelling the calling `Task` cancels the flow
+    /// (unlike `awaitTokens()`, which leaves it running).
+    public func signIn() async throws -> TokenSet {
         start()
         return try await withTaskCancellationHandler {
             try await self.awaitTokens()

@@ -60,4 +60,105 @@ final class ObAuthTests: XCTestCase {
         while let state = await iterator.next() { last = state }
         XCTAssertEqual(last, .cancelled(by: .host))
     }
+
+    // --- authorization-code flows and tokens (no network needed) ---------------------------
+
+    private func connectClient() throws -> ObAuthClient {
+        try ObAuthClient(config: ClientConfig(
+            apiUrl: "https://api.example.com",
+            clientId: "id",
+            clientSecret: "secret",
+            externalAppHosts: ["mobilebank.example.com"]
+        ))
+    }
+
+    private func connectFlow() throws -> AuthorizationFlow {
+        try connectClient().connectFlow(
+            params: AuthorizationParams(
+                redirectUri: "https://app.example.com/aiia-callback/connect",
+                redirectPattern: "https://app.example.com/aiia-callback/*"
+            ),
+            accountsGroupName: "swift-group"
+        )
+    }
+
+    func testConnectFlowNavigationPolicyThroughWebViewFlow() throws {
+        let flow = try connectFlow()
+        let webViewFlow: any WebViewFlow = flow
+        XCTAssertEqual(webViewFlow.decideNavigation(url: "https://bank.example.com/"), .allow)
+        XCTAssertEqual(flow.decideNavigation(url: "https://mobilebank.example.com/a"), .openExternally)
+        XCTAssertEqual(flow.decideNavigation(url: "javascript:alert(1)"), .block)
+        XCTAssertEqual(
+            flow.decideNavigation(url: "https://app.example.com/aiia-callback/x?code=c&state=s"),
+            .intercept(outcome: .ignored(reason: .notWaitingForRedirect))
+        )
+        flow.start()
+        guard case let .awaitingUser(authorizeUrl) = flow.state() else {
+            return XCTFail("expected awaitingUser, got \(flow.state())")
+        }
+        XCTAssertTrue(authorizeUrl.hasPrefix("https://api.example.com/v1/oauth/connect?"))
+        guard case let .intercept(outcome) = flow.decideNavigation(
+            url: "https://app.example.com/aiia-callback/connect?code=c&state=forged"
+        ), case let .rejected(error) = outcome else {
+            return XCTFail("a forged redirect must be intercepted and rejected")
+        }
+        XCTAssertEqual(error.code, "state_mismatch")
+        XCTAssertEqual(error.category, .fatal)
+        flow.cancel()
+    }
+
+    func testAuthorizationStatesStreamEndsWithCancelled() async throws {
+        let flow = try connectFlow()
+        var iterator = flow.states().makeAsyncIterator()
+        let first = await iterator.next()
+        XCTAssertEqual(first, .created)
+        flow.cancel()
+        var last: AuthorizationState?
+        while let state = await iterator.next() { last = state }
+        XCTAssertEqual(last, .cancelled(by: .host))
+        XCTAssertEqual(last?.isTerminal, true)
+    }
+
+    func testTokenManagerWithoutNetwork() async throws {
+        let expiry = Date(timeIntervalSinceNow: 3600)
+        let tokens = TokenSet(accessToken: "at", expiresAt: expiry, refreshToken: "rt")
+        let manager = try connectClient().connectTokens(tokens: tokens)
+        let fresh = try await manager.freshToken()
+        XCTAssertEqual(fresh.accessToken, "at")
+        XCTAssertEqual(manager.renewals(), 0)
+        let stored = tokenSetToJson(tokens: tokens)
+        XCTAssertEqual(try tokenSetFromJson(json: stored).accessToken, "at")
+        XCTAssertThrowsError(try manager.persistTo(storage: BrokenStorage(), key: "k")) { error in
+            XCTAssertEqual((error as? ObAuthError)?.category, .retryLater)
+            XCTAssertEqual((error as? ObAuthError)?.code, "storage")
+        }
+    }
+
+    func testClientCredentialsInputIsValidatedFirst() async throws {
+        let oidc = try OidcClient()
+        do {
+            _ = try await oidc.clientCredentials(config: ClientCredentialsConfig(
+                clientId: "id",
+                clientSecret: "secret",
+                clientAuth: .basic,
+                tokenUrl: "https://id.example.com/connect/token",
+                issuer: "https://id.example.com"
+            ))
+            XCTFail("a token URL and an issuer together must be refused")
+        } catch let error as ObAuthError {
+            guard case let .InvalidInput(field, _, _) = error else {
+                return XCTFail("expected InvalidInput, got \(error)")
+            }
+            XCTAssertEqual(field, "tokenUrl")
+        }
+    }
+}
+
+/// A host storage that always throws, as a locked Keychain would.
+final class BrokenStorage: SecureStorage, @unchecked Sendable {
+    struct Locked: Error {}
+
+    func save(key: String, value: String) throws { throw Locked() }
+    func load(key: String) throws -> String? { throw Locked() }
+    func remove(key: String) throws { throw Locked() }
 }

@@ -6,20 +6,26 @@
 // concurrency, and `e.category` on any ObAuthException. Everything here is a thin adapter;
 // decisions stay in the Rust core.
 //
-// Secrets: SupervisedTokens holds the access and login tokens as plain strings. Put them in the
-// Android Keystore-backed storage at once and never log the record (its generated toString()
-// prints every field). The same holds for ClientConfig, which carries the client secret.
+// Secrets: SupervisedTokens and TokenSet hold tokens as plain strings. Put them in the Android
+// Keystore-backed storage at once and never log the records (their generated toString() prints
+// every field). The same holds for ClientConfig and ClientCredentialsConfig, which carry the
+// client secret.
 package dev.obauth
 
+import dev.obauth.ffi.AuthorizationFlow
+import dev.obauth.ffi.AuthorizationState
+import dev.obauth.ffi.AuthorizationStateObserver
 import dev.obauth.ffi.ErrorCategory
 import dev.obauth.ffi.LogLevel
 import dev.obauth.ffi.LogRecord
 import dev.obauth.ffi.LogSink
 import dev.obauth.ffi.LoginState
+import dev.obauth.ffi.Navigation
 import dev.obauth.ffi.ObAuthException
 import dev.obauth.ffi.StateObserver
 import dev.obauth.ffi.SupervisedLogin
 import dev.obauth.ffi.SupervisedTokens
+import dev.obauth.ffi.TokenSet
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.awaitClose
@@ -31,6 +37,11 @@ import kotlinx.coroutines.flow.callbackFlow
 typealias ObAuthClient = dev.obauth.ffi.ObAuthClient
 typealias ClientConfig = dev.obauth.ffi.ClientConfig
 typealias SupervisedLoginParams = dev.obauth.ffi.SupervisedLoginParams
+typealias OidcClient = dev.obauth.ffi.OidcClient
+typealias AuthorizationParams = dev.obauth.ffi.AuthorizationParams
+typealias PkceConfig = dev.obauth.ffi.PkceConfig
+typealias ClientCredentialsConfig = dev.obauth.ffi.ClientCredentialsConfig
+typealias ClientAuth = dev.obauth.ffi.ClientAuth
 
 /** What the app should do next about this error: the subclass, as an enum. */
 val ObAuthException.category: ErrorCategory
@@ -70,37 +81,111 @@ val LoginState.isTerminal: Boolean
         else -> false
     }
 
+/** Whether the authorization flow has ended (no further state will come). */
+val AuthorizationState.isTerminal: Boolean
+    get() = when (this) {
+        is AuthorizationState.Authenticated, is AuthorizationState.Failed,
+        is AuthorizationState.Cancelled, AuthorizationState.TimedOut -> true
+        else -> false
+    }
+
+/**
+ * A flow's states as a cold Flow: [register] adds an observer that calls the given function;
+ * the Flow completes after the terminal state. Unbounded buffer: a flow has a handful of states.
+ */
+private fun <S> statesOf(isTerminal: (S) -> Boolean, register: (deliver: (S) -> Unit) -> Unit): Flow<S> =
+    callbackFlow {
+        register { state ->
+            trySend(state)
+            if (isTerminal(state)) channel.close()
+        }
+        // The core stops calling the observer after the terminal state; nothing to unregister.
+        awaitClose { }
+    }.buffer(Channel.UNLIMITED)
+
+/** Starts a flow and awaits its end; cancelling the calling coroutine cancels the flow. */
+private suspend inline fun <T> startAndAwait(start: () -> Unit, cancel: () -> Unit, await: () -> T): T {
+    start()
+    try {
+        return await()
+    } catch (e: CancellationException) {
+        cancel()
+        throw e
+    }
+}
+
 /**
  * Every state of the login from now on, in order, starting with the current one; the flow
  * completes after the terminal state. Cold: each collection registers its own observer. No
  * state is dropped (unbounded buffer: a login has a handful of states).
  */
-fun SupervisedLogin.states(): Flow<LoginState> = callbackFlow {
-    val observer = object : StateObserver {
-        override fun onState(state: LoginState) {
-            trySend(state)
-            if (state.isTerminal) channel.close()
-        }
-    }
-    addObserver(observer)
-    // The core stops calling the observer after the terminal state; nothing to unregister.
-    awaitClose { }
-}.buffer(Channel.UNLIMITED)
+fun SupervisedLogin.states(): Flow<LoginState> = statesOf(LoginState::isTerminal) { deliver ->
+    addObserver(
+        object : StateObserver {
+            override fun onState(state: LoginState) = deliver(state)
+        },
+    )
+}
 
 /**
  * Starts the login (if not started) and suspends until it ends: the tokens, or an
  * [ObAuthException]. Structured concurrency: if the calling coroutine is cancelled, the login is
  * cancelled too (unlike [SupervisedLogin.awaitTokens], which leaves it running).
  */
-suspend fun SupervisedLogin.signIn(): SupervisedTokens {
-    start()
-    try {
-        return awaitTokens()
-    } catch (e: CancellationException) {
-        cancel()
-        throw e
-    }
+suspend fun SupervisedLogin.signIn(): SupervisedTokens = startAndAwait(this::start, this::cancel) { awaitTokens() }
+
+/**
+ * Every state of the authorization flow (connect, PKCE) from now on, in order, starting with
+ * the current one; the flow completes after the terminal state. Cold: each collection registers
+ * its own observer. No state is dropped.
+ */
+fun AuthorizationFlow.states(): Flow<AuthorizationState> = statesOf(AuthorizationState::isTerminal) { deliver ->
+    addObserver(
+        object : AuthorizationStateObserver {
+            override fun onState(state: AuthorizationState) = deliver(state)
+        },
+    )
 }
+
+/**
+ * Starts the authorization flow (if not started) and suspends until it ends: the [TokenSet], or
+ * an [ObAuthException]. Structured concurrency: if the calling coroutine is cancelled, the flow
+ * is cancelled too (unlike [AuthorizationFlow.awaitTokens], which leaves it running).
+ */
+suspend fun AuthorizationFlow.signIn(): TokenSet = startAndAwait(this::start, this::cancel) { awaitTokens() }
+
+/**
+ * The answer for `WebViewClient.shouldOverrideUrlLoading`: `false` lets the WebView load it;
+ * `true` keeps it out (this flow's redirect, already handed to the flow; a blocked URL; or an
+ * app link / non-http scheme, handed to [openExternally], e.g.
+ * `startActivity(Intent(Intent.ACTION_VIEW, Uri.parse(it)))`).
+ */
+private fun Navigation.overridesLoading(url: String, openExternally: (String) -> Unit): Boolean = when (this) {
+    Navigation.Allow -> false
+    Navigation.OpenExternally -> {
+        openExternally(url)
+        true
+    }
+    is Navigation.Intercept, Navigation.Block -> true
+}
+
+/**
+ * `WebViewClient.shouldOverrideUrlLoading` for this login's WebView: the core's navigation policy
+ * ([SupervisedLogin.decideNavigation]) as the Boolean Android asks for. `false`: load [url];
+ * `true`: do not (the login's redirect, already handed to it; blocked; or given to
+ * [openExternally]).
+ */
+fun SupervisedLogin.shouldOverrideUrlLoading(url: String, openExternally: (String) -> Unit): Boolean =
+    decideNavigation(url).overridesLoading(url, openExternally)
+
+/**
+ * `WebViewClient.shouldOverrideUrlLoading` for this flow's WebView: the core's navigation policy
+ * ([AuthorizationFlow.decideNavigation]) as the Boolean Android asks for. `false`: load [url];
+ * `true`: do not (the flow's redirect, already handed to it; blocked; or given to
+ * [openExternally]).
+ */
+fun AuthorizationFlow.shouldOverrideUrlLoading(url: String, openExternally: (String) -> Unit): Boolean =
+    decideNavigation(url).overridesLoading(url, openExternally)
 
 /** Sends the core's logs (secrets already redacted) at [level] and above to [sink]. */
 fun setLogSink(level: LogLevel, sink: (LogRecord) -> Unit) {

@@ -41,7 +41,10 @@ fun main() {
     }
     val only = System.getProperty("obauth.only")
     val sandbox = Sandbox(base)
-    val tests = (LoginTests(sandbox).all() + PersistenceTests(sandbox).all())
+    val tests = (
+        LoginTests(sandbox).all() + PersistenceTests(sandbox).all() +
+            AuthorizationTests(sandbox).all() + TokenTests(sandbox).all() + QuickStartTests(sandbox).all()
+        )
         .filter { only == null || it.name.contains(only) }
     var passed = 0
     var failed = 0

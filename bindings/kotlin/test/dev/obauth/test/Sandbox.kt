@@ -12,6 +12,8 @@ import java.time.Duration
 class Sandbox(val baseUrl: String) {
     val clientId = "sandbox-client-id"
     val clientSecret = "sandbox-client-secret"
+    val publicClientId = "sandbox-public-client"
+    val issuer = baseUrl.trimEnd('/') + "/oidc"
 
     private val http: HttpClient = HttpClient.newBuilder()
         .followRedirects(HttpClient.Redirect.NEVER)
@@ -42,14 +44,37 @@ class Sandbox(val baseUrl: String) {
         )
     }
 
-    /** Successful code exchanges so far. */
-    fun successfulExchanges(): Long {
-        val request = HttpRequest.newBuilder(URI.create(baseUrl.trimEnd('/') + "/_sandbox/stats"))
+    private fun get(path: String): String {
+        val request = HttpRequest.newBuilder(URI.create(baseUrl.trimEnd('/') + path))
             .timeout(Duration.ofSeconds(10)).GET().build()
-        val body = http.send(request, HttpResponse.BodyHandlers.ofString()).body()
-        val match = Regex("\"successfulExchanges\"\\s*:\\s*(\\d+)").find(body)
-            ?: error("no successfulExchanges in $body")
+        val response = http.send(request, HttpResponse.BodyHandlers.ofString())
+        check(response.statusCode() == 200) { "GET $path answered ${response.statusCode()}" }
+        return response.body()
+    }
+
+    /** A counter of `/_sandbox/stats` (e.g. `refreshGrants`, `oauthTokenRequests`). */
+    fun stat(name: String): Long {
+        val body = get("/_sandbox/stats")
+        val match = Regex("\"$name\"\\s*:\\s*(\\d+)").find(body) ?: error("no $name in $body")
         return match.groupValues[1].toLong()
+    }
+
+    /** Successful code exchanges so far. */
+    fun successfulExchanges(): Long = stat("successfulExchanges")
+
+    /** How many requests reached the OAuth token endpoints (`/_sandbox/oauth/token-requests`). */
+    fun tokenRequestCount(): Int = Regex("\"grantType\"").findAll(get("/_sandbox/oauth/token-requests")).count()
+
+    /** The last token request's `authMethod` (`client_secret_basic`, `client_secret_post`, `none`). */
+    fun lastTokenAuthMethod(): String =
+        Regex("\"authMethod\"\\s*:\\s*\"([^\"]*)\"").findAll(get("/_sandbox/oauth/token-requests"))
+            .lastOrNull()?.groupValues?.get(1) ?: error("no token request yet")
+
+    /** Revokes every refresh token the sandbox issued; returns how many. */
+    fun revokeRefreshTokens(): Int {
+        val body = post("/_sandbox/oauth/revoke-refresh-tokens", "{}").body()
+        return Regex("\"revoked\"\\s*:\\s*(\\d+)").find(body)?.groupValues?.get(1)?.toInt()
+            ?: error("no revoked count in $body")
     }
 
     /**
@@ -80,4 +105,49 @@ class Sandbox(val baseUrl: String) {
             IllegalStateException("the decision answered ${answer.statusCode()} without a redirect")
         }
     }
+
+    /**
+     * Plays the user's browser on a hosted OAuth page (the Aiia consent page behind
+     * `GET /v1/oauth/connect`, or the `/oidc/authorize` sign-in page): loads [authorizeUrl],
+     * follows the provider's redirects to the page, clicks the button [decision] (`approve` /
+     * `cancel`: submits its form with the hidden `request` and `decision` fields) and returns the
+     * answer's Location — the redirect back to the app a WebView would be about to load.
+     */
+    fun consent(authorizeUrl: String, decision: String): String {
+        var url = URI.create(authorizeUrl)
+        var page: HttpResponse<String>
+        var hops = 0
+        while (true) {
+            page = http.send(
+                HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10)).GET().build(),
+                HttpResponse.BodyHandlers.ofString(),
+            )
+            if (page.statusCode() !in 300..399) break
+            check(++hops < 5) { "too many redirects from $authorizeUrl" }
+            url = url.resolve(page.headers().firstValue("location").orElseThrow())
+        }
+        check(page.statusCode() == 200) { "the consent page answered ${page.statusCode()}: ${page.body().take(300)}" }
+        val form = Regex("<form[^>]*action=\"([^\"]+)\"[^>]*>(.*?)</form>", RegexOption.DOT_MATCHES_ALL)
+            .findAll(page.body())
+            .firstOrNull { "name=\"decision\" value=\"$decision\"" in it.groupValues[2] }
+            ?: error("no '$decision' form on the page")
+        val request = Regex("name=\"request\" value=\"([^\"]*)\"").find(form.groupValues[2])
+            ?.groupValues?.get(1)?.let(::unescapeHtml) ?: error("no hidden request field")
+        val body = "request=" + URLEncoder.encode(request, "UTF-8") + "&decision=" + URLEncoder.encode(decision, "UTF-8")
+        val answer = http.send(
+            HttpRequest.newBuilder(url.resolve(unescapeHtml(form.groupValues[1])))
+                .timeout(Duration.ofSeconds(10))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString(),
+        )
+        return answer.headers().firstValue("location").orElseThrow {
+            IllegalStateException("the decision answered ${answer.statusCode()} without a redirect")
+        }
+    }
+
+    private fun unescapeHtml(text: String): String = text
+        .replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">")
+        .replace("&amp;", "&")
 }

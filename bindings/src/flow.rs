@@ -1,0 +1,109 @@
+//! The methods every flow object shares, written once.
+//!
+//! The core runs every flow behind the same generic handle, [`obauth::FlowHandle<F>`]: start,
+//! resume, cancel, hand over a URL, decide a WebView navigation, snapshot, persist, observe,
+//! wait. UniFFI objects cannot be generic, so each flow is its own exported object
+//! ([`crate::SupervisedLogin`], [`crate::AuthorizationFlow`]) with a field `inner:
+//! FlowHandle<F>`, and [`flow_object!`] writes the shared methods onto it. Only the types
+//! differ between flows (state, observer, result); the conversions are the `From` impls in
+//! `types.rs`, so the bodies are identical. Methods that only one flow has (none so far) go in
+//! an ordinary `#[uniffi::export] impl` block next to the object.
+//!
+//! The synchronous methods are safe to call from any thread, including a WebView's navigation
+//! callback, which cannot wait.
+
+/// Writes the shared flow methods onto a flow object:
+/// `flow_object!(Object, FfiState, ObserverTrait, FfiOutput)`. `Object` must have a field
+/// `inner: obauth::FlowHandle<F>` whose states convert into `FfiState`, whose output converts
+/// into `FfiOutput`, and whose states `ObserverTrait` receives (see
+/// [`crate::observer::Observes`]).
+macro_rules! flow_object {
+    ($object:ident, $state:ty, $observer:ident, $output:ty) => {
+        #[uniffi::export]
+        impl $object {
+            /// Begins the flow (the first request, the deadline). Calling it again does
+            /// nothing.
+            pub fn start(&self) {
+                self.inner.start();
+            }
+
+            /// The current state.
+            pub fn state(&self) -> $state {
+                self.inner.state().into()
+            }
+
+            /// Hands over a URL the app met (WebView navigation, Universal Link, App Link).
+            /// Says whether it was this flow's redirect and what happened.
+            pub fn handle_redirect(&self, url: String) -> $crate::types::RedirectOutcome {
+                self.inner.handle_redirect(&url).into()
+            }
+
+            /// The WebView navigation policy for `url`: allow, intercept (this flow's
+            /// redirect, which is then handled), open outside the app, or block. Call it from
+            /// `WKNavigationDelegate.decidePolicyFor` / `WebViewClient.shouldOverrideUrlLoading`.
+            pub fn decide_navigation(&self, url: String) -> $crate::types::Navigation {
+                self.inner.decide_navigation(&url).into()
+            }
+
+            /// Continues a flow restored from a snapshot (`restoreSupervisedLogin`,
+            /// `restoreConnectFlow`, `restorePkceFlow`): re-arms its deadline and picks up
+            /// what was in progress (polling, an exchange). A restored flow accepts its
+            /// redirect even before this.
+            pub fn resume(&self) {
+                self.inner.resume();
+            }
+
+            /// The flow as a versioned snapshot, for the matching `restore…` call.
+            /// **Contains secrets** (a code in flight, PKCE verifier, tokens once
+            /// authenticated): secure storage only.
+            pub fn snapshot(&self) -> String {
+                self.inner.snapshot()
+            }
+
+            /// Saves the snapshot to `storage` under `key` now and after every state change,
+            /// so the flow survives the app being killed. A failure of the first save is
+            /// returned (`ObAuthError.RetryLater`, code `storage`); later failures are logged
+            /// and the flow goes on.
+            pub fn persist_to(
+                &self,
+                storage: ::std::sync::Arc<dyn $crate::storage::SecureStorage>,
+                key: String,
+            ) -> Result<(), $crate::error::ObAuthError> {
+                Ok(self.inner.persist_to(
+                    ::std::sync::Arc::new($crate::storage::HostStorage(storage)),
+                    key,
+                )?)
+            }
+
+            /// Cancels the flow: in-flight requests are abandoned and no exchange happens
+            /// afterwards.
+            pub fn cancel(&self) {
+                self.inner.cancel();
+            }
+
+            /// The redirect URL this flow waits for (for a wildcard pattern, its prefix).
+            pub fn redirect_url(&self) -> String {
+                self.inner.redirect_url().to_string()
+            }
+
+            /// Waits for the end of the flow: the tokens, or the error (cancelled, failed at
+            /// the bank, timed out…). Cancelling the awaiting coroutine / task does not cancel
+            /// the flow; call `cancel()` for that (the layers' `signIn()` does).
+            pub async fn await_tokens(&self) -> Result<$output, $crate::error::ObAuthError> {
+                let flow = self.inner.clone();
+                $crate::runtime::run(async move { flow.wait().await })
+                    .await
+                    .map(<$output>::from)
+            }
+
+            /// Delivers every state from now on, in order, starting with the current one, to
+            /// `observer`, on a background thread, until the terminal state. An observer that
+            /// throws is logged and keeps receiving states; it never affects the flow.
+            pub fn add_observer(&self, observer: ::std::sync::Arc<dyn $observer>) {
+                $crate::observer::forward(self.inner.subscribe(), observer);
+            }
+        }
+    };
+}
+
+pub(crate) use flow_object;
