@@ -21,6 +21,7 @@ use crate::oauth::discovery::{self, ProviderMetadata};
 use crate::oauth::{ClientAuth, FlowSecrets, TokenEndpoint, TokenSet, TokenWire};
 use crate::secret::Secret;
 use crate::session::{AccessSession, EXPIRY_HEADER};
+use crate::snapshot::FlowKind;
 use crate::supervised::{SupervisedLoginMachine, SupervisedLoginParams, SupervisedTokens};
 use crate::timestamp::Timestamp;
 use crate::tokens::{Renewal, TokenManager};
@@ -116,7 +117,11 @@ impl Client {
 
     /// Restores a connect flow from its snapshot; call [`FlowHandle::resume`] to continue.
     pub fn restore_connect_flow(&self, snapshot: &str) -> Result<AuthorizationFlow, Error> {
-        Ok(self.handle(AuthorizationMachine::restore(&self.creds, snapshot)?))
+        Ok(self.handle(AuthorizationMachine::restore(
+            &self.creds,
+            snapshot,
+            FlowKind::AiiaConnect,
+        )?))
     }
 
     /// A token manager for connect-flow tokens: refreshes with the refresh token at
@@ -254,6 +259,15 @@ impl OidcClient {
         })
     }
 
+    /// Sets the time-out of a single request (discovery, token calls); default 30 s.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Result<Self, Error> {
+        if timeout.is_zero() {
+            return Err(Error::invalid("requestTimeout", "must be positive"));
+        }
+        self.request_timeout = timeout;
+        Ok(self)
+    }
+
     /// Sets the WebView navigation rules of the flows this client starts.
     pub fn with_navigation(mut self, navigation: NavigationPolicy) -> Self {
         self.navigation = navigation;
@@ -363,7 +377,11 @@ impl OidcClient {
         snapshot: &str,
     ) -> Result<AuthorizationFlow, Error> {
         let creds = self.public_creds(config)?;
-        Ok(self.handle(AuthorizationMachine::restore(&creds, snapshot)?))
+        Ok(self.handle(AuthorizationMachine::restore(
+            &creds,
+            snapshot,
+            FlowKind::Pkce,
+        )?))
     }
 
     /// A token manager for PKCE tokens: refreshes with the refresh token, as a public client.

@@ -187,17 +187,27 @@ impl AuthorizationMachine {
         })
     }
 
-    /// Rebuilds a machine from [`Flow::snapshot`] output; `creds` supplies the client secret
-    /// (never stored in snapshots). Feed [`Input::Resume`] to continue.
-    pub fn restore(creds: &Credentials, snapshot_text: &str) -> Result<Self, Error> {
-        let (kind, flow) = snapshot::decode(snapshot_text)?;
-        if !matches!(kind, FlowKind::AiiaConnect | FlowKind::Pkce) {
-            return Err(Error::InvalidSnapshot(format!(
-                "a {kind:?} snapshot is not an authorization flow"
-            )));
+    /// Rebuilds a machine of the `expected` kind ([`FlowKind::AiiaConnect`] or
+    /// [`FlowKind::Pkce`]) from [`Flow::snapshot`] output; `creds` supplies the client secret
+    /// (never stored in snapshots). A snapshot of the other kind is refused, so a confidential
+    /// connect flow can never be restored as a public PKCE flow or the other way round. Feed
+    /// [`Input::Resume`] to continue.
+    pub fn restore(
+        creds: &Credentials,
+        snapshot_text: &str,
+        expected: FlowKind,
+    ) -> Result<Self, Error> {
+        let saved: Saved = snapshot::decode_as(snapshot_text, expected)?;
+        let kind_matches = matches!(
+            (&saved.kind, expected),
+            (AuthorizationKind::AiiaConnect { .. }, FlowKind::AiiaConnect)
+                | (AuthorizationKind::Pkce, FlowKind::Pkce)
+        );
+        if !kind_matches {
+            return Err(Error::InvalidSnapshot(
+                "the flow inside does not match the snapshot kind".into(),
+            ));
         }
-        let saved: Saved = serde_json::from_value(flow)
-            .map_err(|_| Error::InvalidSnapshot("malformed authorization flow".into()))?;
         if saved.client_id != creds.client_id {
             return Err(Error::InvalidSnapshot(
                 "the snapshot belongs to another client id".into(),

@@ -13,6 +13,7 @@ use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, Time
 use crate::http::{HttpRequest, HttpResponse, HttpResult, RequestKind};
 use crate::oauth::FlowSecrets;
 use crate::secret::Secret;
+use crate::snapshot::FlowKind;
 use crate::timestamp::Timestamp;
 
 const REDIRECT: &str = "https://mydomain.com/aiia-callback/tenant-7";
@@ -452,7 +453,8 @@ fn kill_and_restore_while_waiting_then_complete() {
         "the state is in the snapshot (secure storage only)"
     );
     assert!(!snapshot.contains("secret-1"), "never the client secret");
-    let mut restored = AuthorizationMachine::restore(&creds(), &snapshot).unwrap();
+    let mut restored =
+        AuthorizationMachine::restore(&creds(), &snapshot, FlowKind::AiiaConnect).unwrap();
     let fx = restored.handle(Input::Resume, at(30));
     assert!(
         matches!(fx[0], Effect::ArmTimer { timer: TimerKind::Deadline, after } if after == Duration::from_secs(870))
@@ -462,7 +464,8 @@ fn kill_and_restore_while_waiting_then_complete() {
     assert_eq!(sent(&fx).len(), 1);
     // A restored PKCE flow keeps its verifier.
     let p = started(pkce());
-    let mut restored = AuthorizationMachine::restore(&creds(), &p.snapshot()).unwrap();
+    let mut restored =
+        AuthorizationMachine::restore(&creds(), &p.snapshot(), FlowKind::Pkce).unwrap();
     restored.handle(Input::Resume, at(1));
     let (_, fx) = restored.redirect(
         &Url::parse(&format!("https://app.example.com/cb?code=c&state={STATE}")).unwrap(),
@@ -480,13 +483,35 @@ fn kill_and_restore_while_waiting_then_complete() {
     // Resuming mid-exchange resends while the code lives.
     let mut m = started(connect());
     redirect(&mut m, &format!("code={CODE_ENCODED}&state={STATE}"));
-    let mut restored = AuthorizationMachine::restore(&creds(), &m.snapshot()).unwrap();
+    let mut restored =
+        AuthorizationMachine::restore(&creds(), &m.snapshot(), FlowKind::AiiaConnect).unwrap();
     assert_eq!(sent(&restored.handle(Input::Resume, at(20))).len(), 1);
-    let mut expired = AuthorizationMachine::restore(&creds(), &m.snapshot()).unwrap();
+    let mut expired =
+        AuthorizationMachine::restore(&creds(), &m.snapshot(), FlowKind::AiiaConnect).unwrap();
     assert_eq!(
         states(&expired.handle(Input::Resume, at(120))),
         vec![AuthorizationState::Failed {
             error: Error::CodeExpired
         }]
     );
+}
+
+#[test]
+fn a_snapshot_is_restored_only_as_its_own_kind() {
+    let connect_snapshot = started(connect()).snapshot();
+    let pkce_snapshot = started(pkce()).snapshot();
+    assert!(matches!(
+        AuthorizationMachine::restore(&creds(), &connect_snapshot, FlowKind::Pkce),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    assert!(matches!(
+        AuthorizationMachine::restore(&creds(), &pkce_snapshot, FlowKind::AiiaConnect),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    // A forged envelope: a PKCE flow labelled as a connect snapshot.
+    let relabelled = pkce_snapshot.replace("\"kind\":\"pkce\"", "\"kind\":\"aiia_connect\"");
+    assert!(matches!(
+        AuthorizationMachine::restore(&creds(), &relabelled, FlowKind::AiiaConnect),
+        Err(Error::InvalidSnapshot(_))
+    ));
 }
