@@ -1,0 +1,52 @@
+// What the sample signs in with. Plain Kotlin (no Android SDK), shared by the app and the JVM
+// tests in android-sample/jvm-test.
+package dev.obauth.sample.core
+
+import dev.obauth.ClientConfig
+import dev.obauth.SupervisedLoginParams
+
+/**
+ * The provider, the app's credentials and the user.
+ *
+ * Why `http://127.0.0.1:8080` and not the emulator's `10.0.2.2` alias for the host: the core
+ * refuses plain http to any host that is not loopback (`ObAuthException.InvalidInput`, field
+ * `apiUrl`), and `10.0.2.2` is not loopback. `adb reverse tcp:8080 tcp:8080` makes the
+ * emulator's own 127.0.0.1:8080 reach the sandbox on the host (see the README).
+ */
+data class SampleConfig(
+    val apiUrl: String = "http://127.0.0.1:8080",
+    val clientId: String = "sandbox-client-id",
+    /** A sandbox credential. A real app gets its secret from its own back end, never a literal. */
+    val clientSecret: String = "sandbox-client-secret",
+    /** `^[a-zA-Z0-9-]{8,64}$`: identifies the user at the provider. */
+    val userHash: String = "sample-user-0001",
+    /** The App Link registered in the manifest (intent filter with autoVerify). */
+    val redirectUrl: String = REDIRECT_URL,
+    /** Banks' app-link domains: their links leave the WebView for the bank's app. */
+    val externalAppHosts: List<String> = emptyList(),
+    /** Long-poll window; null: the core's default (30 s). */
+    val pollTimeoutMs: Long? = null,
+    /** Overall deadline; null: the core's default (15 min). */
+    val timeoutMs: Long? = null,
+) {
+    fun clientConfig() = ClientConfig(
+        apiUrl = apiUrl,
+        clientId = clientId,
+        clientSecret = clientSecret,
+        externalAppHosts = externalAppHosts,
+    )
+
+    fun supervisedLoginParams() = SupervisedLoginParams(
+        userHash = userHash,
+        redirectUrl = redirectUrl,
+        pollTimeoutMs = pollTimeoutMs?.toULong(),
+        timeoutMs = timeoutMs?.toULong(),
+    )
+
+    /** Never prints the secret (the generated ClientConfig.toString() would). */
+    override fun toString() = "SampleConfig(apiUrl=$apiUrl, clientId=$clientId, userHash=$userHash)"
+
+    companion object {
+        const val REDIRECT_URL = "https://app.example.com/aiia/callback"
+    }
+}
