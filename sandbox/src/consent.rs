@@ -86,6 +86,28 @@ fn query(pairs: &[(&str, Option<&str>)]) -> String {
         .join("&")
 }
 
+/// The checks every authorize endpoint makes once the client and its redirect URI are vetted:
+/// well-formed parameters and `response_type=code`. A failure is the error redirect `fail` builds.
+pub(crate) fn check_code_request(
+    params: &crate::params::Params,
+    fail: &dyn Fn(&str, &str) -> Response,
+) -> Result<(), Response> {
+    if let Some(problem) = params.problem() {
+        return Err(fail("invalid_request", &problem));
+    }
+    match params.get("response_type") {
+        Some("code") => Ok(()),
+        None => Err(fail(
+            "invalid_request",
+            "The response_type parameter is required.",
+        )),
+        Some(other) => Err(fail(
+            "unsupported_response_type",
+            &format!("response_type '{other}' is not supported; use 'code'."),
+        )),
+    }
+}
+
 /// A redirect back to the client carrying an OAuth error (and `state`, if the request had one).
 pub(crate) fn error_redirect(
     brand: &str,

@@ -166,23 +166,8 @@ async fn authorize(
     let fail = |error: &str, description: &str| {
         consent::error_redirect(brand, &redirect_url, error, description, state)
     };
-    if let Some(problem) = params.problem() {
-        return fail("invalid_request", &problem);
-    }
-    match params.get("response_type") {
-        Some("code") => {}
-        None => {
-            return fail(
-                "invalid_request",
-                "The response_type parameter is required.",
-            );
-        }
-        Some(other) => {
-            return fail(
-                "unsupported_response_type",
-                &format!("response_type '{other}' is not supported; use 'code'."),
-            );
-        }
+    if let Err(refusal) = consent::check_code_request(&params, &fail) {
+        return refusal;
     }
     let scopes =
         match consent::parse_scopes(params.get("scope"), DEFAULT_SCOPE, &app.config.oidc_scopes) {
