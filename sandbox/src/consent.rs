@@ -87,21 +87,22 @@ fn query(pairs: &[(&str, Option<&str>)]) -> String {
 }
 
 /// The checks every authorize endpoint makes once the client and its redirect URI are vetted:
-/// well-formed parameters and `response_type=code`. A failure is the error redirect `fail` builds.
+/// well-formed parameters and `response_type=code`. Returns the refusal (the error redirect
+/// `fail` builds), or `None` when the request may go on.
 pub(crate) fn check_code_request(
     params: &crate::params::Params,
     fail: &dyn Fn(&str, &str) -> Response,
-) -> Result<(), Response> {
+) -> Option<Response> {
     if let Some(problem) = params.problem() {
-        return Err(fail("invalid_request", &problem));
+        return Some(fail("invalid_request", &problem));
     }
     match params.get("response_type") {
-        Some("code") => Ok(()),
-        None => Err(fail(
+        Some("code") => None,
+        None => Some(fail(
             "invalid_request",
             "The response_type parameter is required.",
         )),
-        Some(other) => Err(fail(
+        Some(other) => Some(fail(
             "unsupported_response_type",
             &format!("response_type '{other}' is not supported; use 'code'."),
         )),

@@ -166,7 +166,7 @@ async fn authorize(
     let fail = |error: &str, description: &str| {
         consent::error_redirect(brand, &redirect_url, error, description, state)
     };
-    if let Err(refusal) = consent::check_code_request(&params, &fail) {
+    if let Some(refusal) = consent::check_code_request(&params, &fail) {
         return refusal;
     }
     let scopes =
