@@ -105,6 +105,8 @@ pub struct HostFlow {
     started: Instant,
     auth_url: String,
     record: Arc<Mutex<Record>>,
+    /// The task that records the states; it ends right after the terminal state.
+    recorder: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// All flows, by id.
@@ -233,12 +235,12 @@ impl HostFlow {
         };
         let started = Instant::now();
         let record = Arc::new(Mutex::new(Record::default()));
-        let auth_url = match &handle {
+        let (recorder, auth_url) = match &handle {
             Handle::Supervised(login) => {
                 let mut states = login.subscribe();
                 let (tx, rx) = tokio::sync::oneshot::channel();
                 let rec = record.clone();
-                tokio::spawn(async move {
+                let recorder = tokio::spawn(async move {
                     let mut tx = Some(tx);
                     while let Some(state) = states.next().await {
                         if let LoginState::AwaitingUser { auth_url, .. } = &state
@@ -250,13 +252,13 @@ impl HostFlow {
                     }
                 });
                 login.start();
-                awaiting(rx, || login.state().name()).await?
+                (recorder, awaiting(rx, || login.state().name()).await?)
             }
             Handle::Authorization(flow) => {
                 let mut states = flow.subscribe();
                 let (tx, rx) = tokio::sync::oneshot::channel();
                 let rec = record.clone();
-                tokio::spawn(async move {
+                let recorder = tokio::spawn(async move {
                     let mut tx = Some(tx);
                     while let Some(state) = states.next().await {
                         if let AuthorizationState::AwaitingUser { authorize_url } = &state
@@ -268,7 +270,7 @@ impl HostFlow {
                     }
                 });
                 flow.start();
-                awaiting(rx, || flow.state().name()).await?
+                (recorder, awaiting(rx, || flow.state().name()).await?)
             }
         };
         Ok(HostFlow {
@@ -281,6 +283,7 @@ impl HostFlow {
             started,
             auth_url,
             record,
+            recorder: tokio::sync::Mutex::new(Some(recorder)),
         })
     }
 
@@ -387,7 +390,7 @@ impl HostFlow {
         })
     }
 
-    /// Waits up to `limit` for the flow to finish.
+    /// Waits up to `limit` for the flow to finish and for its last state to be recorded.
     pub async fn wait(&self, limit: Duration) {
         let _ = tokio::time::timeout(limit, async {
             match &self.handle {
@@ -397,6 +400,11 @@ impl HostFlow {
                 Handle::Authorization(h) => {
                     let _ = h.wait().await;
                 }
+            }
+            // The outcome is set before the subscriber has taken the terminal state off its
+            // stream; the stream ends right after it, and so does the recorder.
+            if let Some(recorder) = self.recorder.lock().await.take() {
+                let _ = recorder.await;
             }
         })
         .await;
