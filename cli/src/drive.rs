@@ -11,6 +11,9 @@ use tokio::io::AsyncBufReadExt;
 use crate::loopback::LoopbackListener;
 use crate::progress::{Progress, Render};
 
+/// How long a finished login waits for the browser to reach the loopback redirect.
+const BROWSER_GRACE: Duration = Duration::from_secs(2);
+
 /// Where the redirect comes from.
 pub enum RedirectSource {
     /// A loopback listener (RFC 8252); the flow's own polling may win too.
@@ -56,6 +59,7 @@ where
         }
     });
     let mut listener = None;
+    let mut traffic = None;
     let mut stdin = None;
     match source {
         RedirectSource::Loopback(l) => {
@@ -63,6 +67,7 @@ where
                 "listening for the redirect on {}",
                 flow.redirect_url()
             ));
+            traffic = Some(l.traffic());
             let flow = flow.clone();
             listener = Some(tokio::spawn(
                 l.serve(move |url: &str| flow.handle_redirect(url)),
@@ -115,6 +120,9 @@ where
         }
     };
     if let Some(task) = listener {
+        if let Some(traffic) = traffic {
+            traffic.settle(BROWSER_GRACE).await;
+        }
         task.abort();
     }
     if let Some(task) = stdin {

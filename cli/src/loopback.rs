@@ -7,6 +7,8 @@
 //! core alone decides what a redirect means.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use obauth::RedirectOutcome;
@@ -18,6 +20,28 @@ use url::{Host, Url};
 pub struct LoopbackListener {
     listener: TcpListener,
     origin: String,
+    traffic: Arc<Traffic>,
+}
+
+/// What the listener has done: answered redirects, and connections still being answered.
+#[derive(Default)]
+pub struct Traffic {
+    answered: AtomicUsize,
+    active: AtomicUsize,
+}
+
+impl Traffic {
+    /// Waits (at most `grace`) until the browser has been answered: the login may end by polling
+    /// a moment before the browser arrives at the redirect, and it deserves its "you can close
+    /// this window" page rather than a reset connection when the CLI exits.
+    pub async fn settle(&self, grace: Duration) {
+        let deadline = tokio::time::Instant::now() + grace;
+        while tokio::time::Instant::now() < deadline
+            && (self.answered.load(Ordering::SeqCst) == 0 || self.active.load(Ordering::SeqCst) > 0)
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
 
 impl LoopbackListener {
@@ -38,7 +62,16 @@ impl LoopbackListener {
             "http://{}:{port}",
             redirect.host_str().unwrap_or("127.0.0.1")
         );
-        Ok(LoopbackListener { listener, origin })
+        Ok(LoopbackListener {
+            listener,
+            origin,
+            traffic: Arc::default(),
+        })
+    }
+
+    /// The listener's traffic counters (see [`Traffic::settle`]).
+    pub fn traffic(&self) -> Arc<Traffic> {
+        self.traffic.clone()
     }
 
     /// Serves redirects until the task is aborted; `handle` is the flow's redirect handler.
@@ -52,26 +85,33 @@ impl LoopbackListener {
             };
             let handle = handle.clone();
             let origin = self.origin.clone();
+            let traffic = self.traffic.clone();
+            traffic.active.fetch_add(1, Ordering::SeqCst);
             tokio::spawn(async move {
-                let _ =
+                let answered =
                     tokio::time::timeout(Duration::from_secs(10), answer(stream, &origin, handle))
                         .await;
+                if matches!(answered, Ok(Ok(true))) {
+                    traffic.answered.fetch_add(1, Ordering::SeqCst);
+                }
+                traffic.active.fetch_sub(1, Ordering::SeqCst);
             });
         }
     }
 }
 
+/// Answers one connection; `Ok(true)` when it was this flow's redirect.
 async fn answer<H: Fn(&str) -> RedirectOutcome>(
     mut stream: TcpStream,
     origin: &str,
     handle: H,
-) -> std::io::Result<()> {
+) -> std::io::Result<bool> {
     let mut buf = Vec::with_capacity(2048);
     let mut chunk = [0u8; 2048];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
         let n = stream.read(&mut chunk).await?;
         if n == 0 || buf.len() > 16 * 1024 {
-            return Ok(());
+            return Ok(false);
         }
         buf.extend_from_slice(&chunk[..n]);
     }
@@ -86,7 +126,9 @@ async fn answer<H: Fn(&str) -> RedirectOutcome>(
                 .flatten()
         })
         .filter(|t| t.starts_with('/'));
-    let (status, message) = match target.map(|t| handle(&format!("{origin}{t}"))) {
+    let outcome = target.map(|t| handle(&format!("{origin}{t}")));
+    let ours = !matches!(outcome, None | Some(RedirectOutcome::NotForThisFlow));
+    let (status, message) = match outcome {
         None | Some(RedirectOutcome::NotForThisFlow) => ("404 Not Found", "Not found.".to_owned()),
         Some(RedirectOutcome::CodeAccepted) => (
             "200 OK",
@@ -116,7 +158,8 @@ async fn answer<H: Fn(&str) -> RedirectOutcome>(
         body.len()
     );
     stream.write_all(response.as_bytes()).await?;
-    stream.shutdown().await
+    stream.shutdown().await?;
+    Ok(ours)
 }
 
 fn escape(text: &str) -> String {

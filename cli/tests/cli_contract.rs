@@ -5,56 +5,13 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use obauth_sandbox::{Endpoint, Fault, Sandbox, SandboxConfig, UserScript};
+use obauth_sandbox::{Endpoint, Fault, Sandbox, UserScript};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 
-const SECRET: &str = "sandbox-client-secret";
+mod common;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> serde_json::Value {
-        let lines: Vec<&str> = self
-            .stdout
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .collect();
-        assert_eq!(lines.len(), 1, "exactly one stdout line: {:?}", self.stdout);
-        serde_json::from_str(lines[0]).expect("stdout is JSON")
-    }
-
-    fn error_line(&self) -> &str {
-        let errors: Vec<&str> = self
-            .stderr
-            .lines()
-            .filter(|l| l.starts_with("error: "))
-            .collect();
-        assert_eq!(
-            errors.len(),
-            1,
-            "exactly one error line in {:?}",
-            self.stderr
-        );
-        errors[0]
-    }
-
-    fn assert_no_secret(&self) {
-        assert!(
-            !self.stdout.contains(SECRET) && !self.stderr.contains(SECRET),
-            "secret printed"
-        );
-    }
-}
-
-async fn sandbox() -> Sandbox {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    Sandbox::start(SandboxConfig::default()).await.unwrap()
-}
+use common::{APP_LINK, Run, SECRET, run, sandbox};
 
 fn login_command(sandbox: &Sandbox, user_hash: &str, redirect: &str, extra: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
@@ -75,20 +32,6 @@ fn login_command(sandbox: &Sandbox, user_hash: &str, redirect: &str, extra: &[&s
     .kill_on_drop(true);
     cmd
 }
-
-async fn run(mut cmd: Command) -> Run {
-    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
-        .await
-        .expect("obauth finished")
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-const APP_LINK: &str = "https://app.example.com/aiia/callback";
 
 #[tokio::test]
 async fn poll_success_prints_tokens_json() {
@@ -132,7 +75,7 @@ async fn poll_success_prints_tokens_json() {
     assert_eq!(json["supports_unattended"], true);
     assert_eq!(json.as_object().unwrap().len(), 7);
     assert_eq!(sb.stats().successful_exchanges, 1);
-    r.assert_no_secret();
+    r.assert_no_secret(&[]);
 }
 
 #[tokio::test]
@@ -238,7 +181,7 @@ async fn loopback_redirect_races_the_poll_with_exactly_one_exchange() {
         1,
         "the losing path never even tried"
     );
-    r.assert_no_secret();
+    r.assert_no_secret(&[]);
 }
 
 #[tokio::test]
@@ -391,7 +334,7 @@ async fn invalid_input_exits_2_before_any_request() {
             "{args:?}: {}",
             r.error_line()
         );
-        r.assert_no_secret();
+        r.assert_no_secret(&[]);
     }
     // A missing argument.
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));

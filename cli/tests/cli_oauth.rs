@@ -7,62 +7,14 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use obauth_sandbox::{ClientAuthMethod, Sandbox, SandboxConfig};
+use obauth_sandbox::{ClientAuthMethod, Sandbox};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStderr, Command};
 
-const SECRET: &str = "sandbox-client-secret";
-const APP_LINK: &str = "https://app.example.com/aiia/callback";
+mod common;
+
+use common::{APP_LINK, Run, SECRET, run, sandbox};
 const ARITMA_SCOPE: &str = "banking.channel.psd2 banking.ais.read";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> serde_json::Value {
-        let lines: Vec<&str> = self
-            .stdout
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .collect();
-        assert_eq!(lines.len(), 1, "exactly one stdout line: {:?}", self.stdout);
-        serde_json::from_str(lines[0]).expect("stdout is JSON")
-    }
-
-    fn error_line(&self) -> &str {
-        let errors: Vec<&str> = self
-            .stderr
-            .lines()
-            .filter(|l| l.starts_with("error: "))
-            .collect();
-        assert_eq!(
-            errors.len(),
-            1,
-            "exactly one error line in {:?}",
-            self.stderr
-        );
-        errors[0]
-    }
-
-    /// Neither the client secret nor `others` appear on stderr (nor, for the secret, stdout).
-    fn assert_no_secret(&self, others: &[&str]) {
-        assert!(
-            !self.stdout.contains(SECRET) && !self.stderr.contains(SECRET),
-            "secret printed"
-        );
-        for other in others {
-            assert!(!self.stderr.contains(other), "{other} printed to stderr");
-        }
-    }
-}
-
-async fn sandbox() -> Sandbox {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    Sandbox::start(SandboxConfig::default()).await.unwrap()
-}
 
 fn obauth(sandbox: &Sandbox, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
@@ -90,18 +42,6 @@ fn connect_command(sandbox: &Sandbox, redirect: &str) -> Command {
             "60",
         ],
     )
-}
-
-async fn run(mut cmd: Command) -> Run {
-    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
-        .await
-        .expect("obauth finished")
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
 }
 
 /// A running `obauth connect`, its stderr read line by line.
