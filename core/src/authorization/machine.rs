@@ -7,6 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::backoff::RetryPolicy;
 use crate::config::Credentials;
 use crate::error::{CancelOrigin, Error, PersistedError, sanitize_provider_code};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
@@ -71,6 +72,7 @@ pub struct AuthorizationMachine {
     saved: Saved,
     redirect: RedirectPattern,
     token: TokenEndpoint,
+    retry: RetryPolicy,
     attempts: u32,
 }
 
@@ -183,6 +185,7 @@ impl AuthorizationMachine {
             saved,
             redirect,
             token,
+            retry: creds.retry,
             attempts: 0,
         })
     }
@@ -362,9 +365,7 @@ impl AuthorizationMachine {
             }
             Err(f) if f.is_transient() => {
                 let delay = self.token_retry_delay(&f, ctx);
-                if ctx.now.plus(delay)
-                    < received_at.plus(Duration::from_millis(self.saved.code_lifetime_ms))
-                {
+                if ctx.now.plus(delay) < self.code_valid_until(received_at) {
                     vec![Effect::ArmTimer {
                         timer: TimerKind::Retry(RequestKind::Exchange),
                         after: delay,
@@ -381,12 +382,31 @@ impl AuthorizationMachine {
         }
     }
 
+    /// Until when a code received at `received_at` can be exchanged.
+    fn code_valid_until(&self, received_at: Timestamp) -> Timestamp {
+        received_at.plus(Duration::from_millis(self.saved.code_lifetime_ms))
+    }
+
+    /// Sends the exchange again (a retry, or after a restore) while the code lives; otherwise
+    /// the flow fails with [`Error::CodeExpired`]. Nothing outside `Exchanging`.
+    fn resend_exchange(&mut self, now: Timestamp) -> Effects {
+        let Phase::Exchanging {
+            code, received_at, ..
+        } = &self.saved.phase
+        else {
+            return vec![];
+        };
+        if now < self.code_valid_until(*received_at) {
+            vec![Effect::Send(self.exchange_request(code))]
+        } else {
+            self.fail(Error::CodeExpired)
+        }
+    }
+
     fn token_retry_delay(&mut self, failure: &Failure, ctx: Ctx) -> Duration {
-        let delay = crate::backoff::RetryPolicy::default().delay(
-            self.attempts,
-            ctx.entropy,
-            failure.retry_after,
-        );
+        let delay = self
+            .retry
+            .delay(self.attempts, ctx.entropy, failure.retry_after);
         self.attempts += 1;
         log::info!(
             "token exchange failed ({}); retry in {} ms",
@@ -440,17 +460,12 @@ impl Flow for AuthorizationMachine {
                     Err(done) => return done,
                 };
                 let mut effects = vec![deadline, Effect::State(self.state())];
-                if let Phase::Exchanging {
-                    code, received_at, ..
-                } = &self.saved.phase
-                {
-                    if ctx.now
-                        < received_at.plus(Duration::from_millis(self.saved.code_lifetime_ms))
-                    {
-                        effects.push(Effect::Send(self.exchange_request(code)));
-                    } else {
-                        return self.fail(Error::CodeExpired);
+                if matches!(self.saved.phase, Phase::Exchanging { .. }) {
+                    let resend = self.resend_exchange(ctx.now);
+                    if matches!(self.saved.phase, Phase::Failed { .. }) {
+                        return resend;
                     }
+                    effects.extend(resend);
                 }
                 effects
             }
@@ -461,20 +476,7 @@ impl Flow for AuthorizationMachine {
                 })
             }
             Input::Timer(TimerKind::Deadline) => self.finish(Phase::TimedOut),
-            Input::Timer(TimerKind::Retry(RequestKind::Exchange)) => match &self.saved.phase {
-                Phase::Exchanging {
-                    code, received_at, ..
-                } => {
-                    if ctx.now
-                        < received_at.plus(Duration::from_millis(self.saved.code_lifetime_ms))
-                    {
-                        vec![Effect::Send(self.exchange_request(code))]
-                    } else {
-                        self.fail(Error::CodeExpired)
-                    }
-                }
-                _ => vec![],
-            },
+            Input::Timer(TimerKind::Retry(RequestKind::Exchange)) => self.resend_exchange(ctx.now),
             Input::Timer(_) => vec![],
             Input::Response {
                 kind: RequestKind::Exchange,
