@@ -190,18 +190,32 @@ impl SupervisedLoginMachine {
                 let session_id = session_id.clone();
                 effects.extend(self.send_status(&session_id, ctx.now));
             }
-            Phase::Exchanging {
-                code, received_at, ..
-            } => {
-                if ctx.now < received_at.plus(self.code_lifetime) {
-                    effects.push(Effect::Send(api::exchange(&self.creds, code)));
-                } else {
-                    return self.fail(Error::CodeExpired);
+            Phase::Exchanging { .. } => {
+                let resend = self.resend_exchange(ctx.now);
+                if self.saved.phase.is_terminal() {
+                    return resend;
                 }
+                effects.extend(resend);
             }
             _ => {}
         }
         effects
+    }
+
+    /// Sends the exchange again (a retry, or after a restore) while the code lives; otherwise
+    /// the login fails with [`Error::CodeExpired`]. Nothing outside `Exchanging`.
+    fn resend_exchange(&mut self, now: Timestamp) -> Effects {
+        let Phase::Exchanging {
+            code, received_at, ..
+        } = &self.saved.phase
+        else {
+            return vec![];
+        };
+        if now < received_at.plus(self.code_lifetime) {
+            vec![Effect::Send(api::exchange(&self.creds, code))]
+        } else {
+            self.fail(Error::CodeExpired)
+        }
     }
 
     fn finish(&mut self, phase: Phase) -> Effects {
@@ -411,17 +425,8 @@ impl SupervisedLoginMachine {
                 let session_id = session_id.clone();
                 self.send_status(&session_id, ctx.now)
             }
-            (
-                TimerKind::Retry(RequestKind::Exchange),
-                Phase::Exchanging {
-                    code, received_at, ..
-                },
-            ) => {
-                if ctx.now < received_at.plus(self.code_lifetime) {
-                    vec![Effect::Send(api::exchange(&self.creds, code))]
-                } else {
-                    self.fail(Error::CodeExpired)
-                }
+            (TimerKind::Retry(RequestKind::Exchange), Phase::Exchanging { .. }) => {
+                self.resend_exchange(ctx.now)
             }
             _ => vec![],
         }
