@@ -139,6 +139,7 @@ impl Client {
             Renewal::RefreshToken(endpoint),
             Some(tokens),
             skew,
+            self.creds.retry,
         )
     }
 
@@ -150,6 +151,7 @@ impl Client {
             Renewal::Session(tokens.session.clone()),
             None,
             skew,
+            self.creds.retry,
         )
     }
 
@@ -405,6 +407,7 @@ impl OidcClient {
             Renewal::RefreshToken(endpoint),
             Some(tokens),
             skew,
+            RetryPolicy::default(),
         ))
     }
 
@@ -474,6 +477,7 @@ impl OidcClient {
             Renewal::ClientCredentials { endpoint, scope },
             None,
             skew,
+            RetryPolicy::default(),
         ))
     }
 }

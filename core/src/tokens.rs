@@ -78,12 +78,13 @@ impl std::fmt::Debug for TokenManager {
 
 impl TokenManager {
     /// A manager holding `initial` (or nothing yet, for client credentials) that renews as
-    /// `renewal` says, `skew` before expiry.
+    /// `renewal` says, `skew` before expiry, retrying transient failures as `retry` says.
     pub fn new(
         transport: Transport,
         renewal: Renewal,
         initial: Option<TokenSet>,
         skew: Duration,
+        retry: RetryPolicy,
     ) -> Self {
         let initial = match (&renewal, initial) {
             (Renewal::Session(session), _) => Some(TokenSet {
@@ -102,7 +103,7 @@ impl TokenManager {
                 transport,
                 renewal,
                 skew,
-                retry: RetryPolicy::default(),
+                retry,
                 slot: Mutex::new(initial.map_or(Slot::Empty, Slot::Valid)),
                 gate: tokio::sync::Mutex::new(()),
                 renewals: AtomicU64::new(0),
