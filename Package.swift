@@ -1,13 +1,39 @@
-// swift-tools-version:5.9
-// The ObAuth Swift package: the Rust core as a binary XCFramework, the generated UniFFI Swift
-// bindings (module ObAuthFFI) and the hand-written Swift layer (module ObAuth), which apps
-// import.
+// swift-tools-version:6.0
+// The ObAuth Swift package: the Rust core (libobauth_ffi), the generated UniFFI Swift bindings
+// (module ObAuthFFI) and the hand-written Swift layer (module ObAuth), which apps import.
 //
-// The XCFramework and the generated Swift file are build products, not committed: run
-// `bindings/scripts/build-xcframework.sh` on a Mac first (see bindings/README.md). It writes
-//   bindings/swift/ObAuthFFIFFI.xcframework        (static libobauth_ffi.a per platform + C header)
-//   bindings/swift/Sources/ObAuthFFI/ObAuthFFI.swift
+// One manifest for both worlds:
+//   * Apple platforms: the core comes as a binary XCFramework (static libobauth_ffi.a per
+//     platform + C header), built on a Mac by `bindings/scripts/build-xcframework.sh`.
+//   * Linux (tests and CI): the C module is a system library target whose module map links the
+//     freshly built `libobauth_ffi.so`; `bindings/scripts/test-swift.sh` generates the header and
+//     builds the library, then runs `swift test` against the sandbox.
+// Generated files are build products, not committed (git-ignored):
+//   bindings/swift/Sources/ObAuthFFI/ObAuthFFI.swift              (both)
+//   bindings/swift/ObAuthFFIFFI.xcframework                       (Apple)
+//   bindings/swift/Sources/ObAuthFFIFFI/ObAuthFFIFFI.h            (Linux; the module map is ours)
+//
+// Tools version 6.0: every target, the generated bindings included, compiles in the Swift 6
+// language mode (complete strict concurrency checking).
 import PackageDescription
+
+#if os(Linux)
+let coreLibrary: Target = .systemLibrary(
+    name: "ObAuthFFIFFI",
+    path: "bindings/swift/Sources/ObAuthFFIFFI"
+)
+let coreLinkerSettings: [LinkerSetting] = []
+#else
+let coreLibrary: Target = .binaryTarget(
+    name: "ObAuthFFIFFI",
+    path: "bindings/swift/ObAuthFFIFFI.xcframework"
+)
+// rustls-platform-verifier checks certificates with the OS trust store.
+let coreLinkerSettings: [LinkerSetting] = [
+    .linkedFramework("Security"),
+    .linkedFramework("CoreFoundation"),
+]
+#endif
 
 let package = Package(
     name: "ObAuth",
@@ -16,22 +42,14 @@ let package = Package(
         .library(name: "ObAuth", targets: ["ObAuth"]),
     ],
     targets: [
-        // The C side: libobauth_ffi.a for iOS devices, the iOS simulator and macOS, with the
-        // UniFFI header and module map (C module ObAuthFFIFFI).
-        .binaryTarget(
-            name: "ObAuthFFIFFI",
-            path: "bindings/swift/ObAuthFFIFFI.xcframework"
-        ),
+        // The C side: the UniFFI header and module map over libobauth_ffi.
+        coreLibrary,
         // The generated UniFFI bindings.
         .target(
             name: "ObAuthFFI",
             dependencies: ["ObAuthFFIFFI"],
             path: "bindings/swift/Sources/ObAuthFFI",
-            linkerSettings: [
-                // rustls-platform-verifier checks certificates with the OS trust store.
-                .linkedFramework("Security"),
-                .linkedFramework("CoreFoundation"),
-            ]
+            linkerSettings: coreLinkerSettings
         ),
         // The idiomatic layer: AsyncStream of states, async calls, error categories.
         .target(

@@ -77,17 +77,10 @@ compile "the bindings and the Kotlin layer" "$CP" "$OUT/bindings-classes" \
 compile "the sample's logic and its tests" "$CP:$OUT/bindings-classes" "$OUT/classes" \
     dev/obauth/sample/test/MainKt.class "$OUT/bindings-classes.sha" "$CORE" "$TESTS"
 
-# A sandbox on a random loopback port; its first stdout line is the base URL.
+# A sandbox on a random loopback port.
 SANDBOX_LOG="$OUT/sandbox.log"
-coproc SANDBOX { exec "$ROOT/target/debug/obauth" sandbox --port 0 2>"$SANDBOX_LOG"; }
-SANDBOX_PID=$SANDBOX_PID
-trap 'kill "$SANDBOX_PID" 2>/dev/null || true; wait "$SANDBOX_PID" 2>/dev/null || true' EXIT
-if ! IFS= read -r -t 30 -u "${SANDBOX[0]}" SANDBOX_URL; then
-    echo "test-jvm: the sandbox did not start; its log:" >&2
-    cat "$SANDBOX_LOG" >&2
-    exit 1
-fi
-echo "test-jvm: sandbox at $SANDBOX_URL"
+source "$ROOT/scripts/lib/sandbox.sh"
+start_sandbox test-jvm "$SANDBOX_LOG"
 
 set +e
 java -Xss4m -Djna.library.path="$ROOT/target/debug" -Dobauth.sandbox="$SANDBOX_URL" \

@@ -37,4 +37,13 @@ for lang in kotlin swift; do
     "$BINDGEN" generate --config "$ROOT/uniffi.toml" --metadata-no-deps --no-format \
         --language "$lang" --out-dir "$OUT/$lang" "$LIB"
 done
+
+# The Swift package (root Package.swift) compiles the generated Swift file and, on Linux, the C
+# header through its own module map (bindings/swift/Sources/ObAuthFFIFFI/module.modulemap, which
+# links libobauth_ffi). Both copies are git-ignored build products.
+if [[ "$OUT" == "$ROOT/target/bindings" ]]; then
+    mkdir -p "$ROOT/bindings/swift/Sources/ObAuthFFI"
+    cp "$OUT/swift/ObAuthFFI.swift" "$ROOT/bindings/swift/Sources/ObAuthFFI/ObAuthFFI.swift"
+    cp "$OUT/swift/ObAuthFFIFFI.h" "$ROOT/bindings/swift/Sources/ObAuthFFIFFI/ObAuthFFIFFI.h"
+fi
 echo "generate: bindings from $LIB in $OUT/kotlin and $OUT/swift"
