@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test of the project. This is the README's test command; .ci/run calls it.
-# It installs what it needs first (idempotent; apt/npm/pip from the ordinary registries).
+# It installs what it needs first (idempotent): Debian packages with apt-get, PyPI packages into
+# a local venv, crates and npm packages from their registries -- or, when an offline kit is in
+# use (OBAUTH_OFFLINE_KIT, or ../shared/offline beside the checkout), from the kit
+# (scripts/offline-kit.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== setup (Chromium, playwright-core, Kotlin compiler, JNA, tree-sitter for Swift and Kotlin)"
+echo "== offline kit (vendored crates, npm cache) if one is in use"
+scripts/offline-kit.sh
+
+echo "== setup (Chromium, playwright-core, Kotlin compiler, JNA, Swift, tree-sitter for Swift and Kotlin)"
 tests/browser/setup.sh
 bindings/scripts/setup.sh
 android-sample/scripts/setup.sh
@@ -18,7 +24,7 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo test (unit, property, sandbox, end-to-end, CLI contract)"
 cargo test --workspace
 
-echo "== Kotlin bindings on the JVM, Swift syntax check (bindings and ios-sample)"
+echo "== bindings: Kotlin on the JVM, Swift (package + iOS sample logic) on Linux, Swift syntax"
 bindings/scripts/test-all.sh
 
 echo "== Android sample: plain-Kotlin logic on the JVM, Android glue syntax"

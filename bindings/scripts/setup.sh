@@ -8,12 +8,14 @@
 #     only when the package is missing.
 #   * Swift syntax check: PyPI `tree-sitter` + `tree-sitter-swift` in a venv at build/tools/venv.
 #
-# Idempotent and fast when everything is there already. Needs network access to the npm
-# registry, Debian's archive and PyPI only the first time. Run as root (CI) or with sudo
+# Idempotent and fast when everything is there already. Needs Debian's archive and PyPI the
+# first time, and the npm registry unless an offline kit is in use (scripts/offline-kit.sh). Run as root (CI) or with sudo
 # available for the apt-get step.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 TOOLS="$ROOT/build/tools"
+# npm from the offline kit's cache when one is in use (scripts/offline-kit.sh).
+source "$ROOT/scripts/offline-kit.sh" env
 mkdir -p "$TOOLS"
 
 KOTLIN_VERSION="${KOTLIN_VERSION:-2.4.20}"
@@ -41,7 +43,14 @@ if [[ ! -f /usr/share/java/jna.jar ]]; then
 fi
 [[ -f /usr/share/java/jna.jar ]] || { echo "setup: jna.jar missing" >&2; exit 1; }
 
-# --- tree-sitter (Swift syntax check) ---------------------------------------------------------
+# --- Swift toolchain (the Swift suites: bindings/scripts/test-swift.sh) -----------------------
+if ! command -v swift >/dev/null 2>&1; then
+    echo "setup: ERROR: no Swift toolchain on PATH; the Swift suites cannot run (install Swift 6)" >&2
+    exit 1
+fi
+swift --version 2>/dev/null | head -1
+
+# --- tree-sitter (syntax check of the Apple-only Swift, which cannot compile on Linux) ----------
 VENV="$TOOLS/venv"
 if ! "$VENV/bin/python" -c 'import tree_sitter, tree_sitter_swift' 2>/dev/null; then
     echo "setup: installing tree-sitter + tree-sitter-swift into $VENV"

@@ -3,11 +3,13 @@
 # already there (safe to run before every test run, CI included):
 #   - Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver), plus
 #     fonts-liberation so the screenshots render real text; `apt-get update` only if one is missing;
-#   - playwright-core, exactly as pinned by package-lock.json (`npm ci`), only if node_modules does
-#     not already hold that version. playwright-core never downloads a browser: the tests launch
+#   - playwright-core, exactly as pinned by package-lock.json (`npm ci`; from the offline kit's
+#     npm cache when one is in use), only if node_modules does not already hold that version. playwright-core never downloads a browser: the tests launch
 #     the system Chromium through `executablePath`.
 set -euo pipefail
 cd "$(dirname "$0")"
+# npm from the offline kit's cache when one is in use (scripts/offline-kit.sh).
+source ../../scripts/offline-kit.sh env
 
 sudo_if_needed() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
