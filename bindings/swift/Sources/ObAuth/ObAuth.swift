@@ -66,9 +66,9 @@ extension AuthorizationState {
     }
 }
 
-/// Bridges the core's state observer to an `AsyncStream` continuation. `Sendable`: it holds only
-/// the continuation, which is.
-final class StreamObserver: StateObserver, @unchecked Sendable {
+/// Bridges the core's state observer to an `AsyncStream` continuation. `Sendable` (checked): it
+/// holds only the continuation, which is.
+final class StreamObserver: StateObserver, Sendable {
     private let continuation: AsyncStream<LoginState>.Continuation
 
     init(_ continuation: AsyncStream<LoginState>.Continuation) {
@@ -84,7 +84,7 @@ final class StreamObserver: StateObserver, @unchecked Sendable {
 }
 
 /// Bridges an authorization flow's state observer to an `AsyncStream` continuation.
-final class AuthorizationStreamObserver: AuthorizationStateObserver, @unchecked Sendable {
+final class AuthorizationStreamObserver: AuthorizationStateObserver, Sendable {
     private let continuation: AsyncStream<AuthorizationState>.Continuation
 
     init(_ continuation: AsyncStream<AuthorizationState>.Continuation) {
@@ -145,8 +145,8 @@ extension AuthorizationFlow {
     }
 }
 
-/// Bridges a closure to the core's log sink.
-final class ClosureLogSink: LogSink, @unchecked Sendable {
+/// Bridges a closure to the core's log sink. `Sendable` (checked): the closure is.
+final class ClosureLogSink: LogSink, Sendable {
     private let sink: @Sendable (LogRecord) -> Void
 
     init(_ sink: @escaping @Sendable (LogRecord) -> Void) {

@@ -5,6 +5,7 @@
 // flow that shows pages in a WebView (SupervisedLogin, AuthorizationFlow) conforms to
 // `WebViewFlow`, so the glue is written once.
 
+import Foundation
 import ObAuthFFI
 #if canImport(WebKit)
 import WebKit
@@ -20,6 +21,24 @@ public protocol WebViewFlow: AnyObject, Sendable {
 extension SupervisedLogin: WebViewFlow {}
 extension AuthorizationFlow: WebViewFlow {}
 
+extension WebViewFlow {
+    /// The core's navigation policy for `url`, carried out: `true` if the web view should load
+    /// it; `false` if not: a redirect of this flow (handed to the core), a blocked URL, or an
+    /// app link / non-http scheme (handed to `openExternally`). The WebKit-independent half of
+    /// `decidePolicy(for:openExternally:)`, for any other web view.
+    public func shouldLoad(_ url: URL, openExternally: (URL) -> Void) -> Bool {
+        switch decideNavigation(url: url.absoluteString) {
+        case .allow:
+            return true
+        case .intercept, .block:
+            return false
+        case .openExternally:
+            openExternally(url)
+            return false
+        }
+    }
+}
+
 #if canImport(WebKit)
 extension WebViewFlow {
     /// Answers `webView(_:decidePolicyFor:decisionHandler:)` for `navigationAction`. A redirect
@@ -31,17 +50,7 @@ extension WebViewFlow {
         openExternally: (URL) -> Void
     ) -> WKNavigationActionPolicy {
         guard let url = navigationAction.request.url else { return .cancel }
-        switch decideNavigation(url: url.absoluteString) {
-        case .allow:
-            return .allow
-        case .intercept:
-            return .cancel
-        case .openExternally:
-            openExternally(url)
-            return .cancel
-        case .block:
-            return .cancel
-        }
+        return shouldLoad(url, openExternally: openExternally) ? .allow : .cancel
     }
 }
 #endif

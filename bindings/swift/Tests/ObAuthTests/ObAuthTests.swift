@@ -1,6 +1,7 @@
-// XCTest smoke tests for the Swift layer, for `swift test` on a Mac with the XCFramework built
-// (bindings/scripts/build-xcframework.sh). Here (Linux, no Swift toolchain) they are only
-// syntax-checked by bindings/scripts/check-swift.py.
+// XCTest smoke tests for the Swift layer that need no network (no sandbox): `swift test` on
+// Linux through bindings/scripts/test-swift.sh, or on a Mac with the XCFramework built
+// (bindings/scripts/build-xcframework.sh). The sandbox suites are LoginTests, PersistenceTests,
+// AuthorizationTests, TokenTests and QuickStartTests.
 
 import XCTest
 @testable import ObAuth
@@ -43,47 +44,30 @@ final class ObAuthTests: XCTestCase {
     }
 
     func testStatesStreamStartsWithTheCurrentState() async throws {
-        let client = try ObAuthClient(config: ClientConfig(
-            apiUrl: "https://api.example.com",
-            clientId: "id",
-            clientSecret: "secret"
-        ))
-        let login = try client.supervisedLogin(params: SupervisedLoginParams(
-            userHash: "swift-test-user",
-            redirectUrl: "https://app.example.com/aiia/callback"
-        ))
-        var iterator = login.states().makeAsyncIterator()
-        let first = await iterator.next()
-        XCTAssertEqual(first, .created)
-        login.cancel()
-        var last: LoginState?
-        while let state = await iterator.next() { last = state }
-        XCTAssertEqual(last, .cancelled(by: .host))
+        try await bounded {
+            let client = try ObAuthClient(config: ClientConfig(
+                apiUrl: "https://api.example.com",
+                clientId: "id",
+                clientSecret: "secret"
+            ))
+            let login = try client.supervisedLogin(params: SupervisedLoginParams(
+                userHash: "swift-test-user",
+                redirectUrl: "https://app.example.com/aiia/callback"
+            ))
+            var iterator = login.states().makeAsyncIterator()
+            let first = await iterator.next()
+            XCTAssertEqual(first, .created)
+            login.cancel()
+            var last: LoginState?
+            while let state = await iterator.next() { last = state }
+            XCTAssertEqual(last, .cancelled(by: .host))
+        }
     }
 
     // --- authorization-code flows and tokens (no network needed) ---------------------------
 
-    private func connectClient() throws -> ObAuthClient {
-        try ObAuthClient(config: ClientConfig(
-            apiUrl: "https://api.example.com",
-            clientId: "id",
-            clientSecret: "secret",
-            externalAppHosts: ["mobilebank.example.com"]
-        ))
-    }
-
-    private func connectFlow() throws -> AuthorizationFlow {
-        try connectClient().connectFlow(
-            params: AuthorizationParams(
-                redirectUri: "https://app.example.com/aiia-callback/connect",
-                redirectPattern: "https://app.example.com/aiia-callback/*"
-            ),
-            accountsGroupName: "swift-group"
-        )
-    }
-
     func testConnectFlowNavigationPolicyThroughWebViewFlow() throws {
-        let flow = try connectFlow()
+        let flow = try offlineConnectFlow()
         let webViewFlow: any WebViewFlow = flow
         XCTAssertEqual(webViewFlow.decideNavigation(url: "https://bank.example.com/"), .allow)
         XCTAssertEqual(flow.decideNavigation(url: "https://mobilebank.example.com/a"), .openExternally)
@@ -108,54 +92,80 @@ final class ObAuthTests: XCTestCase {
     }
 
     func testAuthorizationStatesStreamEndsWithCancelled() async throws {
-        let flow = try connectFlow()
-        var iterator = flow.states().makeAsyncIterator()
-        let first = await iterator.next()
-        XCTAssertEqual(first, .created)
-        flow.cancel()
-        var last: AuthorizationState?
-        while let state = await iterator.next() { last = state }
-        XCTAssertEqual(last, .cancelled(by: .host))
-        XCTAssertEqual(last?.isTerminal, true)
+        try await bounded {
+            let flow = try offlineConnectFlow()
+            var iterator = flow.states().makeAsyncIterator()
+            let first = await iterator.next()
+            XCTAssertEqual(first, .created)
+            flow.cancel()
+            var last: AuthorizationState?
+            while let state = await iterator.next() { last = state }
+            XCTAssertEqual(last, .cancelled(by: .host))
+            XCTAssertEqual(last?.isTerminal, true)
+        }
     }
 
     func testTokenManagerWithoutNetwork() async throws {
-        let expiry = Date(timeIntervalSinceNow: 3600)
-        let tokens = TokenSet(accessToken: "at", expiresAt: expiry, refreshToken: "rt")
-        let manager = try connectClient().connectTokens(tokens: tokens)
-        let fresh = try await manager.freshToken()
-        XCTAssertEqual(fresh.accessToken, "at")
-        XCTAssertEqual(manager.renewals(), 0)
-        let stored = tokenSetToJson(tokens: tokens)
-        XCTAssertEqual(try tokenSetFromJson(json: stored).accessToken, "at")
-        XCTAssertThrowsError(try manager.persistTo(storage: BrokenStorage(), key: "k")) { error in
-            XCTAssertEqual((error as? ObAuthError)?.category, .retryLater)
-            XCTAssertEqual((error as? ObAuthError)?.code, "storage")
+        try await bounded {
+            let expiry = Date(timeIntervalSinceNow: 3600)
+            let tokens = TokenSet(accessToken: "at", expiresAt: expiry, refreshToken: "rt")
+            let manager = try offlineClient().connectTokens(tokens: tokens)
+            let fresh = try await manager.freshToken()
+            XCTAssertEqual(fresh.accessToken, "at")
+            XCTAssertEqual(manager.renewals(), 0)
+            let stored = tokenSetToJson(tokens: tokens)
+            XCTAssertEqual(try tokenSetFromJson(json: stored).accessToken, "at")
+            XCTAssertThrowsError(try manager.persistTo(storage: BrokenStorage(), key: "k")) { error in
+                XCTAssertEqual((error as? ObAuthError)?.category, .retryLater)
+                XCTAssertEqual((error as? ObAuthError)?.code, "storage")
+            }
         }
     }
 
     func testClientCredentialsInputIsValidatedFirst() async throws {
-        let oidc = try OidcClient()
-        do {
-            _ = try await oidc.clientCredentials(config: ClientCredentialsConfig(
-                clientId: "id",
-                clientSecret: "secret",
-                clientAuth: .basic,
-                tokenUrl: "https://id.example.com/connect/token",
-                issuer: "https://id.example.com"
-            ))
-            XCTFail("a token URL and an issuer together must be refused")
-        } catch let error as ObAuthError {
-            guard case let .InvalidInput(field, _, _) = error else {
-                return XCTFail("expected InvalidInput, got \(error)")
+        try await bounded {
+            let oidc = try OidcClient()
+            do {
+                _ = try await oidc.clientCredentials(config: ClientCredentialsConfig(
+                    clientId: "id",
+                    clientSecret: "secret",
+                    clientAuth: .basic,
+                    tokenUrl: "https://id.example.com/connect/token",
+                    issuer: "https://id.example.com"
+                ))
+                XCTFail("a token URL and an issuer together must be refused")
+            } catch let error as ObAuthError {
+                guard case let .InvalidInput(field, _, _) = error else {
+                    return XCTFail("expected InvalidInput, got \(error)")
+                }
+                XCTAssertEqual(field, "tokenUrl")
             }
-            XCTAssertEqual(field, "tokenUrl")
         }
     }
 }
 
+/// A client of an API host that is never reached (no request is sent in these tests).
+private func offlineClient() throws -> ObAuthClient {
+    try ObAuthClient(config: ClientConfig(
+        apiUrl: "https://api.example.com",
+        clientId: "id",
+        clientSecret: "secret",
+        externalAppHosts: ["mobilebank.example.com"]
+    ))
+}
+
+private func offlineConnectFlow() throws -> AuthorizationFlow {
+    try offlineClient().connectFlow(
+        params: AuthorizationParams(
+            redirectUri: "https://app.example.com/aiia-callback/connect",
+            redirectPattern: "https://app.example.com/aiia-callback/*"
+        ),
+        accountsGroupName: "swift-group"
+    )
+}
+
 /// A host storage that always throws, as a locked Keychain would.
-final class BrokenStorage: SecureStorage, @unchecked Sendable {
+final class BrokenStorage: SecureStorage, Sendable {
     struct Locked: Error {}
 
     func save(key: String, value: String) throws { throw Locked() }

@@ -1,46 +1,72 @@
-// The Swift quick starts of bindings/README.md, compiled with the tests (`swift test` on a Mac;
-// syntax-checked here): the code between "// snippet: NAME" and "// end snippet" is the README's
-// block under "<!-- snippet: NAME -->" (the Kotlin test QuickStartTests checks that they match).
-// Change them together. The app's side (WKWebView, Keychain storage, UI) is stubbed below.
+// The Swift quick starts of the READMEs, compiled and run: the code between
+// "// snippet: NAME" and "// end snippet" is, after trimIndent(), the README's block under
+// "<!-- snippet: NAME -->" (README.md and bindings/README.md; checked by the last test here
+// and by the Kotlin QuickStartTests). Change them together.
+//
+// The app's side is stubbed: the Keychain-backed storage (in memory), the UI calls (recorded)
+// and the WKWebView. Where WebKit is missing (Linux), the WebView is the stand-in of
+// WebKitStandIn.swift, whose user approves the provider's page through the sandbox, and the
+// quick starts sign in against it. With WebKit (Apple platforms) they compile against the real
+// WKWebView, which has no scripted user: the sign-in tests are skipped there.
 
-#if canImport(WebKit)
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import XCTest
+#if canImport(WebKit)
 import WebKit
-import ObAuth
+#endif
+@testable import ObAuth
 
 /// The app's Keychain-backed storage; in memory here.
-final class Keychain: SecureStorage, @unchecked Sendable {
-    private let lock = NSLock()
-    private var values: [String: String] = [:]
+final class Keychain: SecureStorage, Sendable {
+    private let values = Locked<[String: String]>([:])
 
     func save(key: String, value: String) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        values[key] = value
+        values.withLock { $0[key] = value }
     }
 
     func load(key: String) throws -> String? {
-        lock.lock()
-        defer { lock.unlock() }
-        return values[key]
+        values[key]
     }
 
     func remove(key: String) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        values[key] = nil
+        values.withLock { $0[key] = nil }
     }
 }
 
+/// The app: its WebView, storage and UI, recording what happened. Its navigation delegate hands
+/// every URL of the WebView to the current flow (`webViewFlow`).
 @MainActor
-final class QuickStartApp {
-    let webView = WKWebView()
+final class QuickStartApp: NSObject, WKNavigationDelegate {
+    let webView: WKWebView
     let keychain = Keychain()
+    /// The flow whose pages the WebView shows (set by the quick starts).
+    var webViewFlow: (any WebViewFlow)?
+    private(set) var shown: [String] = []
+    private(set) var openedExternally: [URL] = []
+    private(set) var bearer: String?
 
-    func showRetry() {}
-    func showStartAgain() {}
-    func showError(_ code: String) {}
-    func useApi(bearer: String) {}
+    init(webView: WKWebView) {
+        self.webView = webView
+        super.init()
+        webView.navigationDelegate = self
+    }
+
+    func webView(
+        _ webView: WKWebView,
+        decidePolicyFor navigationAction: WKNavigationAction,
+        decisionHandler: @escaping @MainActor @Sendable (WKNavigationActionPolicy) -> Void
+    ) {
+        decisionHandler(webViewFlow?.decidePolicy(for: navigationAction) { openExternally($0) } ?? .cancel)
+    }
+
+    func openExternally(_ url: URL) { openedExternally.append(url) }
+    func showRetry() { shown.append("retry") }
+    func showStartAgain() { shown.append("start again") }
+    func showError(_ code: String) { shown.append("error \(code)") }
+    func useApi(bearer: String) { self.bearer = bearer }
 
     func supervisedQuickStart(apiUrl: String, clientId: String, clientSecret: String) async throws {
         // snippet: swift-supervised
@@ -49,6 +75,9 @@ final class QuickStartApp {
             userHash: "test-user-id",
             redirectUrl: "https://app.example.com/aiia/callback"
         ))
+        // The WKNavigationDelegate, in webView(_:decidePolicyFor:decisionHandler:), asks webViewFlow:
+        //     decisionHandler(webViewFlow?.decidePolicy(for: navigationAction) { UIApplication.shared.open($0) } ?? .cancel)
+        webViewFlow = login
         Task { @MainActor in
             for await state in login.states() {
                 if case let .awaitingUser(authUrl, _) = state, let url = URL(string: authUrl) {
@@ -56,8 +85,6 @@ final class QuickStartApp {
                 }
             }
         }
-        // WKNavigationDelegate, webView(_:decidePolicyFor:decisionHandler:):
-        //     decisionHandler(login.decidePolicy(for: navigationAction) { UIApplication.shared.open($0) })
         // Universal Link into the app: _ = login.handleRedirect(url: url.absoluteString)
         do {
             let tokens = try await login.signIn() // start + await; cancelling the Task cancels the login
@@ -79,6 +106,9 @@ final class QuickStartApp {
             redirectUri: "https://app.example.com/aiia-callback/connect",
             redirectPattern: "https://app.example.com/aiia-callback/*"
         ))
+        // The WKNavigationDelegate, in webView(_:decidePolicyFor:decisionHandler:), asks webViewFlow:
+        //     decisionHandler(webViewFlow?.decidePolicy(for: navigationAction) { UIApplication.shared.open($0) } ?? .cancel)
+        webViewFlow = flow
         Task { @MainActor in
             for await state in flow.states() {
                 if case let .awaitingUser(authorizeUrl) = state, let url = URL(string: authorizeUrl) {
@@ -86,8 +116,6 @@ final class QuickStartApp {
                 }
             }
         }
-        // WKNavigationDelegate, webView(_:decidePolicyFor:decisionHandler:):
-        //     decisionHandler(flow.decidePolicy(for: navigationAction) { UIApplication.shared.open($0) })
         do {
             let tokens = try await flow.signIn() // TokenSet: access + refresh token, consentId
             let manager = client.connectTokens(tokens: tokens) // renews 60 s before expiry
@@ -104,4 +132,110 @@ final class QuickStartApp {
         // end snippet
     }
 }
-#endif
+
+final class QuickStartTests: XCTestCase {
+    /// README quick start (Swift): supervised login, signed in through the WebView.
+    func testReadmeQuickStartSwiftSupervisedLogin() async throws {
+        #if canImport(WebKit)
+        throw XCTSkip("a real WKWebView has no scripted user (the quick starts run on Linux)")
+        #else
+        try await bounded { @MainActor in
+            let sandbox = try sandbox()
+            let before = try await sandbox.successfulExchanges()
+            let webView = WKWebView(user: sandbox)
+            let app = QuickStartApp(webView: webView)
+            try await app.supervisedQuickStart(
+                apiUrl: sandbox.baseUrl, clientId: sandbox.clientId, clientSecret: sandbox.clientSecret
+            )
+            XCTAssertEqual(app.shown, [], "UI errors")
+            XCTAssertEqual(webView.userErrors, [], "the user's side")
+            let session = try app.keychain.load(key: "obauth.session")
+            XCTAssertFalse((session ?? "").isEmpty, "no session token saved")
+            XCTAssertTrue(
+                webView.loaded.contains { $0.contains("/v1/authentication/start") },
+                "the bank page was not loaded: \(webView.loaded)"
+            )
+            XCTAssertFalse(webView.loaded.contains { $0.hasPrefix(REDIRECT) }, "the redirect was loaded in the WebView")
+            // The redirect reaches the delegate once the user approved (the poll may have won).
+            await eventually { webView.cancelled.contains { $0.hasPrefix(REDIRECT) } }
+            XCTAssertTrue(webView.cancelled.contains { $0.hasPrefix(REDIRECT) }, "the redirect was not intercepted")
+            XCTAssertEqual(app.openedExternally, [], "opened externally")
+            let after = try await sandbox.successfulExchanges()
+            XCTAssertEqual(after, before + 1, "exchanges at the sandbox")
+        }
+        #endif
+    }
+
+    /// README quick start (Swift): connect, then the TokenManager's fresh-token call.
+    func testReadmeQuickStartSwiftConnectAndTokenManager() async throws {
+        #if canImport(WebKit)
+        throw XCTSkip("a real WKWebView has no scripted user (the quick starts run on Linux)")
+        #else
+        try await bounded { @MainActor in
+            let sandbox = try sandbox()
+            let webView = WKWebView(user: sandbox)
+            let app = QuickStartApp(webView: webView)
+            try await app.connectQuickStart(
+                apiUrl: sandbox.baseUrl, clientId: sandbox.clientId, clientSecret: sandbox.clientSecret
+            )
+            XCTAssertEqual(app.shown, [], "UI errors")
+            XCTAssertEqual(webView.userErrors, [], "the user's side")
+            let json = try unwrap(try app.keychain.load(key: "obauth.tokens"), "no tokens saved")
+            let saved = try tokenSetFromJson(json: json)
+            XCTAssertNotNil(saved.refreshToken, "saved tokens without a refresh token")
+            XCTAssertNotNil(saved.consentId, "saved tokens without a consentId")
+            // The saved JSON reads back to the same tokens (to the known 1 ms Timestamp loss of
+            // a Date handed back to the core: see assertSameTokens).
+            assertSameTokens(try tokenSetFromJson(json: tokenSetToJson(tokens: saved)), saved, "saved JSON")
+            XCTAssertEqual(app.bearer, saved.accessToken, "the token used for the API")
+            XCTAssertTrue(
+                webView.loaded.contains { $0.hasPrefix("\(sandbox.baseUrl)/v1/oauth/connect?") },
+                "the consent page was not loaded: \(webView.loaded)"
+            )
+            XCTAssertFalse(
+                webView.loaded.contains { $0.hasPrefix(CONNECT_REDIRECT) }, "the redirect was loaded in the WebView"
+            )
+            XCTAssertTrue(
+                webView.cancelled.contains { $0.hasPrefix(CONNECT_REDIRECT) }, "the redirect was not intercepted"
+            )
+        }
+        #endif
+    }
+
+    /// The READMEs' Swift snippet blocks (README.md and bindings/README.md) are the marked
+    /// regions of this file, and every region here is in bindings/README.md.
+    func testReadmeQuickStartsAreTheCodeCompiledHere() throws {
+        let here = URL(fileURLWithPath: #filePath)
+        let root = here.deletingLastPathComponent() // ObAuthTests
+            .deletingLastPathComponent() // Tests
+            .deletingLastPathComponent() // swift
+            .deletingLastPathComponent() // bindings
+            .deletingLastPathComponent()
+        let source = try String(contentsOf: here, encoding: .utf8)
+        let regions = Dictionary(
+            matches(
+                #"// snippet: ([a-z-]+)\n(.*?)\n\s*// end snippet"#, in: source, options: [.dotMatchesLineSeparators]
+            ).map { ($0[1], $0[2]) },
+            uniquingKeysWith: { first, _ in first }
+        )
+        XCTAssertEqual(regions.keys.sorted(), ["swift-connect", "swift-supervised"], "regions in \(here.lastPathComponent)")
+        for path in ["bindings/README.md", "README.md"] {
+            let readme = try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
+            let blocks = matches(
+                #"<!-- snippet: ([a-z-]+) -->\s*```(\w+)\n(.*?)\n```"#, in: readme, options: [.dotMatchesLineSeparators]
+            ).filter { $0[2] == "swift" }
+            XCTAssertFalse(blocks.isEmpty, "no Swift quick-start block in \(path)")
+            for block in blocks {
+                let (name, text) = (block[1], block[3])
+                guard let region = regions[name] else {
+                    XCTFail("\(path): no region '\(name)' in \(here.lastPathComponent)")
+                    continue
+                }
+                XCTAssertEqual(trimIndent(text), trimIndent(region), "\(path) block '\(name)'")
+            }
+            if path == "bindings/README.md" {
+                XCTAssertEqual(Set(blocks.map { $0[1] }), Set(regions.keys), "the Swift blocks of \(path)")
+            }
+        }
+    }
+}

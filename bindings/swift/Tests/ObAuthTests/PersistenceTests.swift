@@ -1,0 +1,117 @@
+// Snapshots, restore and host secure storage through the Swift bindings, against the sandbox
+// (the port of bindings/kotlin/test/dev/obauth/test/PersistenceTests.kt).
+
+import Foundation
+import XCTest
+@testable import ObAuth
+
+final class PersistenceTests: XCTestCase {
+    /// Snapshot -> new client -> restore -> complete by redirect.
+    func testSnapshotNewClientRestoreCompleteByRedirect() async throws {
+        try await bounded {
+            let sandbox = try sandbox()
+            let user = uniqueUser("restore")
+            try await sandbox.script(user, "page")
+            let before = try await sandbox.successfulExchanges()
+            var first: SupervisedLogin? = try supervisedLogin(try sandboxClient(sandbox), user)
+            first?.start()
+            let authUrl = try await awaitingUser(try unwrap(first, "login"))
+            let awaiting = try unwrap(first, "login").state()
+            let snapshot = try unwrap(first, "login").snapshot()
+            XCTAssertFalse(snapshot.contains(sandbox.clientSecret), "the client secret is in the snapshot")
+            guard case .awaitingUser(authUrl, _) = awaiting else {
+                return XCTFail("snapshot taken in \(shape(awaiting))")
+            }
+            first = nil // the OS kills the app while the user is at the bank
+
+            // Hold the restored login's first long-poll so that the redirect is what completes it.
+            try await sandbox.fault("status", "delay", delayMs: 1500)
+            // A new client: the restored login runs in "a new process".
+            let restored = try sandboxClient(sandbox).restoreSupervisedLogin(snapshot: snapshot)
+            XCTAssertEqual(restored.state(), awaiting, "restored state")
+            restored.resume()
+            let location = try await sandbox.decide(authUrl, "approve")
+            XCTAssertEqual(restored.handleRedirect(url: location), .codeAccepted, "redirect after restore")
+            let tokens = try await restored.awaitTokens()
+            XCTAssertEqual(tokens.completedVia, .redirect, "completedVia")
+            let after = try await sandbox.successfulExchanges()
+            XCTAssertEqual(after, before + 1, "exactly one exchange")
+        }
+    }
+
+    /// `persistTo` saves the login as it goes; the saved snapshot restores.
+    func testPersistToSavesTheLoginAsItGoesTheSavedSnapshotRestores() async throws {
+        try await bounded {
+            let sandbox = try sandbox()
+            let storage = MemoryStorage()
+            let user = uniqueUser("persist")
+            try await sandbox.script(user, "approve", delayMs: 200)
+            let login = try supervisedLogin(try sandboxClient(sandbox), user)
+            try login.persistTo(storage: storage, key: "obauth.login")
+            XCTAssertNotNil(storage.values["obauth.login"], "nothing saved at persistTo")
+            login.start()
+            let tokens = try await login.awaitTokens()
+            // Snapshots are saved after each state change, outside the flow's lock: the last one
+            // may trail awaitTokens() by a moment.
+            var restored: SupervisedLogin?
+            for _ in 0..<100 {
+                let saved = try unwrap(storage.values["obauth.login"], "saved snapshot")
+                let candidate = try sandboxClient(sandbox).restoreSupervisedLogin(snapshot: saved)
+                if case .authenticated = candidate.state() {
+                    restored = candidate
+                    break
+                }
+                await pause(20)
+            }
+            let done = try unwrap(restored, "the saved snapshot never reached Authenticated")
+            XCTAssertGreaterThanOrEqual(storage.saves.value, 4, "saves")
+            let again = try await done.awaitTokens()
+            XCTAssertEqual(again.accessToken, tokens.accessToken, "tokens from the restored snapshot")
+            XCTAssertEqual(again, tokens, "the whole token set from the restored snapshot")
+        }
+    }
+
+    /// A throwing host storage is a typed ObAuthError (RetryLater, storage), with the host's
+    /// message in its detail: for any error and for an ObAuthError.
+    func testThrowingHostStorageIsATypedObAuthError() async throws {
+        try await bounded {
+            let sandbox = try sandbox()
+            let untyped = try expectObAuthErrorSync("persistTo with a throwing storage") {
+                try supervisedLogin(try sandboxClient(sandbox), uniqueUser("badstore"))
+                    .persistTo(storage: FailingStorage { HostFailure("keystore locked") }, key: "k")
+            }
+            XCTAssertEqual(untyped.category, .retryLater, "category")
+            XCTAssertEqual(untyped.code, "storage", "code")
+            XCTAssertTrue(untyped.detail.contains("keystore locked"), "detail: \(untyped.detail)")
+
+            let typed = try expectObAuthErrorSync("persistTo with a storage throwing ObAuthError") {
+                try supervisedLogin(try sandboxClient(sandbox), uniqueUser("badstore")).persistTo(
+                    storage: FailingStorage { ObAuthError.Fatal(code: "keystore", detail: "user not authenticated") },
+                    key: "k"
+                )
+            }
+            XCTAssertEqual(typed.category, .retryLater, "category")
+            XCTAssertEqual(typed.code, "storage", "code")
+            XCTAssertTrue(typed.detail.contains("user not authenticated"), "detail: \(typed.detail)")
+        }
+    }
+
+    /// A corrupt or future snapshot is InvalidInput.
+    func testCorruptOrFutureSnapshotIsInvalidInput() async throws {
+        try await bounded {
+            let sandbox = try sandbox()
+            let corrupt = try expectObAuthErrorSync("corrupt snapshot") {
+                try sandboxClient(sandbox).restoreSupervisedLogin(snapshot: "{not json")
+            }
+            XCTAssertEqual(caseName(corrupt), "InvalidInput", "case")
+            XCTAssertEqual(corrupt.code, "invalid_snapshot", "code")
+            let future = try expectObAuthErrorSync("future snapshot") {
+                try sandboxClient(sandbox).restoreSupervisedLogin(
+                    snapshot: #"{"version":999,"kind":"supervised_login","flow":{}}"#
+                )
+            }
+            XCTAssertEqual(caseName(future), "InvalidInput", "case")
+            XCTAssertEqual(future.code, "unsupported_snapshot_version", "code")
+        }
+    }
+}

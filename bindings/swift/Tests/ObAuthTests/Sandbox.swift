@@ -1,0 +1,294 @@
+// Test plumbing: the sandbox's /_sandbox control API and a stand-in for the user's browser on
+// the sandbox's bank page and hosted OAuth pages, over URLSession (FoundationNetworking on
+// Linux). The Swift port of bindings/kotlin/test/dev/obauth/test/Sandbox.kt.
+
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The sandbox (`obauth sandbox`) the tests talk to, and the user's browser on its pages.
+struct Sandbox: Sendable {
+    let baseUrl: String
+    let clientId = "sandbox-client-id"
+    let clientSecret = "sandbox-client-secret"
+    let publicClientId = "sandbox-public-client"
+
+    init(baseUrl: String) {
+        var base = baseUrl
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseUrl = base
+    }
+
+    var issuer: String { baseUrl + "/oidc" }
+
+    // MARK: control API
+
+    /// Scripts what the user with `userHash` does at the bank.
+    func script(_ userHash: String, _ script: String, delayMs: Int = 0) async throws {
+        _ = try await post("/_sandbox/script", json: [
+            "userHash": userHash, "script": script, "delayMs": delayMs,
+        ])
+    }
+
+    /// Injects `times` faults on `endpoint` (e.g. a delay on `status`).
+    func fault(_ endpoint: String, _ fault: String, delayMs: Int = 0, times: Int = 1) async throws {
+        _ = try await post("/_sandbox/faults", json: [
+            "endpoint": endpoint, "fault": fault, "delayMs": delayMs, "times": times,
+        ])
+    }
+
+    /// A counter of `/_sandbox/stats` (e.g. `refreshGrants`, `oauthTokenRequests`).
+    func stat(_ name: String) async throws -> Int {
+        let stats = try await getJSON("/_sandbox/stats")
+        guard let value = stats[name] as? NSNumber else {
+            throw TestFailure("no \(name) in /_sandbox/stats")
+        }
+        return value.intValue
+    }
+
+    /// Successful code exchanges so far.
+    func successfulExchanges() async throws -> Int {
+        try await stat("successfulExchanges")
+    }
+
+    /// The requests that reached the OAuth token endpoints (`/_sandbox/oauth/token-requests`).
+    func tokenRequests() async throws -> [[String: Any]] {
+        let body = try await getJSON("/_sandbox/oauth/token-requests")
+        guard let requests = body["requests"] as? [[String: Any]] else {
+            throw TestFailure("no requests in /_sandbox/oauth/token-requests")
+        }
+        return requests
+    }
+
+    /// How many requests reached the OAuth token endpoints.
+    func tokenRequestCount() async throws -> Int {
+        try await tokenRequests().count
+    }
+
+    /// The last token request's `authMethod` (`client_secret_basic`, `client_secret_post`, `none`).
+    func lastTokenAuthMethod() async throws -> String {
+        guard let method = try await tokenRequests().last?["authMethod"] as? String else {
+            throw TestFailure("no token request yet")
+        }
+        return method
+    }
+
+    /// Revokes every refresh token the sandbox issued; returns how many.
+    func revokeRefreshTokens() async throws -> Int {
+        let answer = try await post("/_sandbox/oauth/revoke-refresh-tokens", json: [:])
+        guard let body = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any],
+              let revoked = body["revoked"] as? NSNumber
+        else { throw TestFailure("no revoked count in \(answer.body)") }
+        return revoked.intValue
+    }
+
+    // MARK: the user's browser
+
+    /// Plays the user's browser: loads the bank page at `authUrl`, submits `decision`
+    /// (approve / cancel / fail) and returns the redirect's Location — the URL a WebView would
+    /// be about to load next.
+    func decide(_ authUrl: String, _ decision: String) async throws -> String {
+        let pageUrl = try url(authUrl)
+        let page = try await HTTP.send(URLRequest(url: pageUrl))
+        guard page.status == 200 else { throw TestFailure("the bank page answered \(page.status)") }
+        // The start token as it stands in the URL (already encoded).
+        guard let startToken = URLComponents(url: pageUrl, resolvingAgainstBaseURL: false)?
+            .percentEncodedQueryItems?.first(where: { $0.name == "startToken" })?.value
+        else { throw TestFailure("no startToken in the auth URL") }
+        let form = "startToken=\(startToken)&decision=\(formEncode(decision))"
+        let answer = try await HTTP.send(formPost(
+            try url("/v1/authentication/start/decision", relativeTo: pageUrl), form
+        ))
+        guard let location = answer.headers["location"] else {
+            throw TestFailure("the decision answered \(answer.status) without a redirect")
+        }
+        return location
+    }
+
+    /// Plays the user's browser on a hosted OAuth page (the Aiia consent page behind
+    /// `GET /v1/oauth/connect`, or the `/oidc/authorize` sign-in page): loads `authorizeUrl`,
+    /// follows the provider's redirects to the page, clicks the button `decision` (`approve` /
+    /// `cancel`: submits its form with the hidden `request` and `decision` fields) and returns
+    /// the answer's Location — the redirect back to the app a WebView would be about to load.
+    func consent(_ authorizeUrl: String, _ decision: String) async throws -> String {
+        var pageUrl = try url(authorizeUrl)
+        var page = try await HTTP.send(URLRequest(url: pageUrl))
+        var hops = 0
+        while (300..<400).contains(page.status) {
+            hops += 1
+            guard hops < 5, let next = page.headers["location"] else {
+                throw TestFailure("too many redirects (or none) from \(authorizeUrl)")
+            }
+            pageUrl = try url(next, relativeTo: pageUrl)
+            page = try await HTTP.send(URLRequest(url: pageUrl))
+        }
+        guard page.status == 200 else {
+            throw TestFailure("the consent page answered \(page.status): \(page.body.prefix(300))")
+        }
+        let forms = matches(
+            #"<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>"#, in: page.body, options: [.dotMatchesLineSeparators]
+        )
+        guard let form = forms.first(where: { $0[2].contains(#"name="decision" value="\#(decision)""#) }) else {
+            throw TestFailure("no '\(decision)' form on the page")
+        }
+        guard let request = matches(#"name="request" value="([^"]*)""#, in: form[2]).first?[1] else {
+            throw TestFailure("no hidden request field")
+        }
+        let body = "request=\(formEncode(unescapeHtml(request)))&decision=\(formEncode(decision))"
+        let answer = try await HTTP.send(formPost(try url(unescapeHtml(form[1]), relativeTo: pageUrl), body))
+        guard let location = answer.headers["location"] else {
+            throw TestFailure("the decision answered \(answer.status) without a redirect")
+        }
+        return location
+    }
+
+    // MARK: HTTP
+
+    private func url(_ text: String, relativeTo base: URL? = nil) throws -> URL {
+        guard let url = URL(string: text, relativeTo: base)?.absoluteURL else {
+            throw TestFailure("not a URL: \(text)")
+        }
+        return url
+    }
+
+    private func post(_ path: String, json: [String: any Sendable]) async throws -> HTTP.Answer {
+        var request = URLRequest(url: try url(baseUrl + path))
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "content-type")
+        request.httpBody = try JSONSerialization.data(withJSONObject: json)
+        let answer = try await HTTP.send(request)
+        guard answer.status == 200 else {
+            throw TestFailure("POST \(path) answered \(answer.status): \(answer.body)")
+        }
+        return answer
+    }
+
+    private func getJSON(_ path: String) async throws -> [String: Any] {
+        let answer = try await HTTP.send(URLRequest(url: try url(baseUrl + path)))
+        guard answer.status == 200 else { throw TestFailure("GET \(path) answered \(answer.status)") }
+        guard let object = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any] else {
+            throw TestFailure("GET \(path) answered no JSON object")
+        }
+        return object
+    }
+
+    private func formPost(_ url: URL, _ form: String) -> URLRequest {
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "content-type")
+        request.httpBody = Data(form.utf8)
+        return request
+    }
+
+    private func formEncode(_ text: String) -> String {
+        let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
+    }
+
+    private func unescapeHtml(_ text: String) -> String {
+        text.replacingOccurrences(of: "&quot;", with: "\"")
+            .replacingOccurrences(of: "&#39;", with: "'")
+            .replacingOccurrences(of: "&lt;", with: "<")
+            .replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&amp;", with: "&")
+    }
+}
+
+/// One HTTP exchange without following redirects (a browser's view: the Location is the
+/// answer). A session per request whose delegate refuses redirects and collects the answer:
+/// FoundationNetworking consults the delegate about redirects only for delegate-driven tasks,
+/// not for completion-handler ones.
+enum HTTP {
+    struct Answer: Sendable {
+        let status: Int
+        /// Header fields by lower-case name.
+        let headers: [String: String]
+        let body: String
+    }
+
+    static func send(_ request: URLRequest) async throws -> Answer {
+        var request = request
+        request.timeoutInterval = 10
+        let collector = Collector()
+        let session = URLSession(configuration: .ephemeral, delegate: collector, delegateQueue: nil)
+        defer { session.finishTasksAndInvalidate() }
+        return try await withCheckedThrowingContinuation { continuation in
+            collector.start(continuation)
+            session.dataTask(with: request).resume()
+        }
+    }
+
+    private final class Collector: NSObject, URLSessionDataDelegate, Sendable {
+        private struct State {
+            var continuation: CheckedContinuation<Answer, any Error>?
+            var status = 0
+            var headers: [String: String] = [:]
+            var body = Data()
+        }
+
+        private let state = Locked(State())
+
+        func start(_ continuation: CheckedContinuation<Answer, any Error>) {
+            state.withLock { $0.continuation = continuation }
+        }
+
+        func urlSession(
+            _ session: URLSession,
+            task: URLSessionTask,
+            willPerformHTTPRedirection response: HTTPURLResponse,
+            newRequest request: URLRequest,
+            completionHandler: @escaping @Sendable (URLRequest?) -> Void
+        ) {
+            completionHandler(nil)
+        }
+
+        func urlSession(
+            _ session: URLSession,
+            dataTask: URLSessionDataTask,
+            didReceive response: URLResponse,
+            completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
+        ) {
+            record(response)
+            completionHandler(.allow)
+        }
+
+        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+            state.withLock { $0.body.append(data) }
+        }
+
+        func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+            if let response = task.response { record(response) }
+            let (continuation, answer): (CheckedContinuation<Answer, any Error>?, Answer) = state.withLock { state in
+                let continuation = state.continuation
+                state.continuation = nil
+                let answer = Answer(
+                    status: state.status,
+                    headers: state.headers,
+                    body: String(decoding: state.body, as: UTF8.self)
+                )
+                return (continuation, answer)
+            }
+            if let error {
+                continuation?.resume(throwing: error)
+            } else {
+                continuation?.resume(returning: answer)
+            }
+        }
+
+        private func record(_ response: URLResponse) {
+            guard let http = response as? HTTPURLResponse else { return }
+            var headers: [String: String] = [:]
+            for (name, value) in http.allHeaderFields {
+                if let name = name as? String, let value = value as? String {
+                    headers[name.lowercased()] = value
+                }
+            }
+            let status = http.statusCode
+            state.withLock { state in
+                state.status = status
+                state.headers = headers
+            }
+        }
+    }
+}
