@@ -167,12 +167,12 @@ impl TokenManager {
     /// A token valid for at least the skew, renewing first if needed. Concurrent callers share
     /// one renewal.
     pub async fn fresh_token(&self) -> Result<TokenSet, Error> {
-        if let Some(answer) = self.usable(Timestamp::now()) {
+        if let Some(answer) = self.usable(crate::live::now()) {
             return answer;
         }
         let _gate = self.inner.gate.lock().await;
         // Someone else may have renewed while we waited at the gate.
-        if let Some(answer) = self.usable(Timestamp::now()) {
+        if let Some(answer) = self.usable(crate::live::now()) {
             return answer;
         }
         self.renew().await
@@ -205,7 +205,7 @@ impl TokenManager {
         let previous = self.current();
         let request = match &self.inner.renewal {
             Renewal::Session(_) => {
-                let now = Timestamp::now();
+                let now = crate::live::now();
                 return match previous {
                     Some(t) if t.expires_at.is_none_or(|at| now < at) => Ok(t),
                     _ => Err(Error::SessionExpired),
@@ -224,7 +224,7 @@ impl TokenManager {
         let mut attempt = 0;
         loop {
             self.inner.renewals.fetch_add(1, Ordering::Relaxed);
-            let now = Timestamp::now();
+            let now = crate::live::now();
             let result = self.inner.transport.execute(request.clone()).await;
             let failure = match classify(RequestKind::Refresh, result, now).map_err(oauth_failure) {
                 Ok(response) => match parse_token_response(RequestKind::Refresh, &response, now) {
@@ -248,7 +248,7 @@ impl TokenManager {
                 ref e if e.is_transient() && attempt + 1 < RENEWAL_ATTEMPTS => {
                     let delay = self.inner.retry.delay(
                         attempt,
-                        getrandom::u64().unwrap_or(0),
+                        crate::live::jitter_entropy(),
                         failure.retry_after,
                     );
                     attempt += 1;
@@ -261,7 +261,7 @@ impl TokenManager {
                 e => {
                     // The old token is still good if it has not actually expired.
                     if let Some(old) =
-                        previous.filter(|t| t.expires_at.is_none_or(|at| Timestamp::now() < at))
+                        previous.filter(|t| t.expires_at.is_none_or(|at| crate::live::now() < at))
                     {
                         log::warn!("token renewal failed ({e}); keeping the current token");
                         return Ok(old);
@@ -302,18 +302,5 @@ impl TokenManager {
         {
             log::warn!("could not save renewed tokens: {e}");
         }
-    }
-}
-
-impl TokenSet {
-    /// JSON for secure storage (secrets included).
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    /// Reads [`TokenSet::to_json`] output.
-    pub fn from_json(text: &str) -> Result<Self, Error> {
-        serde_json::from_str(text)
-            .map_err(|_| Error::InvalidSnapshot("not a stored token set".into()))
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use obauth::{CodeSource, ErrorCategory, SupervisedTokens, Timestamp};
+use obauth::{CodeSource, ErrorCategory, SupervisedTokens};
 use obauth_e2e::*;
 use obauth_sandbox::{Sandbox, SandboxConfig, UserScript};
 
@@ -44,7 +44,7 @@ async fn session_calls_slide_the_expiry() {
     assert_near(
         "slid expiry",
         after,
-        Timestamp::now().plus(Duration::from_secs(15 * 60)),
+        obauth::timestamp::now().plus(Duration::from_secs(15 * 60)),
         Duration::from_secs(60),
     );
     assert_eq!(observer.expires(), after, "clones share the expiry");
@@ -69,7 +69,7 @@ async fn expired_session_token_asks_to_reauthenticate() {
     let tokens = logged_in(&sandbox, "session-user-02").await;
     let client = client(&sandbox);
     tokio::time::sleep(Duration::from_millis(600)).await;
-    assert!(tokens.session.is_expired(Timestamp::now()));
+    assert!(tokens.session.is_expired(obauth::timestamp::now()));
     let error = client
         .session_get(&tokens.session, "/v1/accounts")
         .await

@@ -300,7 +300,7 @@ fn error_redirects() {
     );
     assert_eq!(
         m.outcome().unwrap().unwrap_err().category(),
-        crate::ErrorCategory::Fatal
+        crate::error::ErrorCategory::Fatal
     );
 }
 
@@ -339,7 +339,7 @@ fn invalid_grant_and_transient_exchange_failures() {
     );
     assert_eq!(
         m.outcome().unwrap().unwrap_err().category(),
-        crate::ErrorCategory::Reauthenticate
+        crate::error::ErrorCategory::Reauthenticate
     );
 }
 

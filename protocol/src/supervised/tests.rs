@@ -585,7 +585,7 @@ fn exchange_retries_only_while_the_code_lives() {
     );
     assert_eq!(
         m.outcome().unwrap().unwrap_err().category(),
-        crate::ErrorCategory::Reauthenticate
+        crate::error::ErrorCategory::Reauthenticate
     );
 }
 

@@ -29,11 +29,11 @@ impl Timestamp {
         self.0
     }
 
-    /// The current wall-clock time. Only drivers call this; state machines get `now` handed in.
-    pub fn now() -> Self {
-        let ms = match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(d) => d.as_millis() as i64,
-            Err(e) => -(e.duration().as_millis() as i64),
+    /// A wall-clock reading taken by the caller (this crate reads no clock).
+    pub fn from_system_time(time: SystemTime) -> Self {
+        let ms = match time.duration_since(UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+            Err(e) => i64::try_from(e.duration().as_millis()).map_or(i64::MIN, |ms| -ms),
         };
         Timestamp(ms)
     }

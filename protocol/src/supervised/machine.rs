@@ -87,7 +87,7 @@ struct Saved {
     phase: Phase,
 }
 
-/// The supervised login as a pure state machine; run it with [`crate::driver`] or feed it by hand.
+/// The supervised login as a pure state machine; run it with the driver crate (`obauth`) or feed it by hand.
 #[derive(Debug)]
 pub struct SupervisedLoginMachine {
     creds: Credentials,
