@@ -169,11 +169,7 @@ impl Client {
         if session.is_expired(crate::live::now()) {
             return Err(Error::SessionExpired);
         }
-        let url = self
-            .creds
-            .api_url
-            .join(path.trim_start_matches('/'))
-            .map_err(|e| Error::invalid("path", e.to_string()))?;
+        let url = validate::api_path(&self.creds.api_url, path)?;
         let mut headers = self.creds.partner_headers();
         headers.push((
             "authorization",

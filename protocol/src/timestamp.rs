@@ -157,9 +157,13 @@ fn parse_rfc3339(s: &str) -> Option<Timestamp> {
         }
         _ => return None,
     };
+    // Provider data: every step is checked (an overflow is a parse error, never a panic).
     let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset_secs;
-    Some(Timestamp(secs * 1000 + millis))
+    let secs = days
+        .checked_mul(86_400)?
+        .checked_add(hour * 3600 + minute * 60 + second.min(59))?
+        .checked_sub(offset_secs)?;
+    Some(Timestamp(secs.checked_mul(1000)?.checked_add(millis)?))
 }
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110 IMF-fixdate).

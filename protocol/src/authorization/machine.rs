@@ -331,7 +331,8 @@ impl AuthorizationMachine {
         };
         let exp_ok = payload["exp"]
             .as_i64()
-            .is_some_and(|exp| exp * 1000 > now.unix_millis());
+            .and_then(|exp| exp.checked_mul(1000))
+            .is_some_and(|exp_ms| exp_ms > now.unix_millis());
         if !aud_ok || !exp_ok {
             return Err(Error::MalformedResponse {
                 endpoint: RequestKind::Exchange.endpoint(),

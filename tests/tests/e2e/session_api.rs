@@ -84,3 +84,34 @@ async fn expired_session_token_asks_to_reauthenticate() {
         "an expired session token must lead to a new sign-in, got {error:?} ({error})"
     );
 }
+
+/// The session call carries the partner secret and the session bearer: a path that would leave
+/// the API root (absolute URL, `//host`, `\\host`, `..`) is refused before any request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_paths_never_leave_the_api_root() {
+    let sandbox = sandbox().await;
+    let tokens = logged_in(&sandbox, "session-user-03").await;
+    let client = client(&sandbox);
+    let before = sandbox.stats().accounts_requests;
+    for path in [
+        "https://evil.example/v1/accounts",
+        "//evil.example/v1/accounts",
+        "\\\\evil.example\\v1\\accounts",
+        "/v1/../../v1/accounts",
+    ] {
+        let error = client
+            .session_get(&tokens.session, path)
+            .await
+            .expect_err(path);
+        assert_eq!(
+            error.category(),
+            ErrorCategory::InvalidInput,
+            "{path}: {error}"
+        );
+    }
+    assert_eq!(
+        sandbox.stats().accounts_requests,
+        before,
+        "no request was sent"
+    );
+}
