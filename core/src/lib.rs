@@ -62,8 +62,8 @@ pub mod storage;
 pub mod tokens;
 
 pub use obauth_protocol::{
-    authorization, backoff, config, error, flow, http, navigation, oauth, redirect, secret,
-    session, supervised, validate,
+    authorization, backoff, config, error, flow, http, navigation, oauth, redirect, renewal,
+    secret, session, supervised, validate,
 };
 
 /// The versioned snapshot format ([`obauth_protocol::snapshot`]) and where snapshots are kept

@@ -5,8 +5,14 @@
 //! same moment; the cap keeps a long outage from pushing retries past the user's patience. A
 //! provider's `Retry-After` wins over the computed delay. Randomness comes in as an argument so
 //! the state machines stay deterministic under test.
+//!
+//! [`Retrier`] is the one retry path: every request that is retried (initialize, status,
+//! exchange, token renewal, client credentials) counts its attempts and takes its delay from
+//! one, so the rules (backoff, jitter, `Retry-After`, limits, the log line) live here only.
 
 use std::time::Duration;
+
+use crate::http::Failure;
 
 /// How transient failures are retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -45,9 +51,100 @@ impl RetryPolicy {
     }
 }
 
+/// The attempts of one request (or one phase of a flow) and their delays under a [`RetryPolicy`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retrier {
+    policy: RetryPolicy,
+    attempts: u32,
+}
+
+impl Retrier {
+    /// No attempts yet.
+    pub fn new(policy: RetryPolicy) -> Self {
+        Retrier {
+            policy,
+            attempts: 0,
+        }
+    }
+
+    /// Retries made since the last success.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// A request succeeded (or the flow moved on): the next failure starts from the base delay.
+    pub fn reset(&mut self) {
+        self.attempts = 0;
+    }
+
+    /// Counts one more retry of `what` after `failure` and says how long to wait before it,
+    /// or `None` if `failure` is not transient or `limit` retries were already made (`None`
+    /// for no limit: the caller bounds the retries by a deadline instead).
+    pub fn next_delay(
+        &mut self,
+        what: &str,
+        failure: &Failure,
+        limit: Option<u32>,
+        entropy: u64,
+    ) -> Option<Duration> {
+        if !failure.is_transient() || limit.is_some_and(|max| self.attempts >= max) {
+            return None;
+        }
+        Some(self.delay_after(what, failure, entropy))
+    }
+
+    /// Like [`Retrier::next_delay`] without the checks: for answers the caller has decided to
+    /// retry although they are not transient (a garbled status answer is worth another poll).
+    pub fn delay_after(&mut self, what: &str, failure: &Failure, entropy: u64) -> Duration {
+        let delay = self
+            .policy
+            .delay(self.attempts, entropy, failure.retry_after);
+        self.attempts += 1;
+        log::info!(
+            "{what} failed ({}); retry {} in {} ms",
+            failure.error,
+            self.attempts,
+            delay.as_millis()
+        );
+        delay
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
+
+    #[test]
+    fn retrier_counts_limits_and_resets() {
+        let transient = Failure::from(Error::ServerError {
+            endpoint: "status",
+            status: 503,
+        });
+        let mut r = Retrier::new(RetryPolicy::default());
+        assert!(r.next_delay("x", &transient, Some(2), 0).is_some());
+        assert!(r.next_delay("x", &transient, Some(2), 0).is_some());
+        assert_eq!(r.next_delay("x", &transient, Some(2), 0), None);
+        assert_eq!(r.attempts(), 2);
+        r.reset();
+        assert_eq!(
+            r.next_delay("x", &transient, None, 0),
+            Some(Duration::from_millis(125))
+        );
+        let permanent = Failure::from(Error::BadClientCredentials);
+        assert_eq!(r.next_delay("x", &permanent, None, 0), None);
+        let waited = Failure {
+            error: Error::RateLimited {
+                endpoint: "status",
+                retry_after: Some(Duration::from_secs(3)),
+            },
+            retry_after: Some(Duration::from_secs(3)),
+        };
+        assert_eq!(
+            r.next_delay("x", &waited, None, 0),
+            Some(Duration::from_secs(3))
+        );
+    }
 
     #[test]
     fn grows_then_caps_and_stays_in_the_jitter_band() {

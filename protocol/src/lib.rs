@@ -21,6 +21,7 @@
 //! - [`authorization`]: authorization-code flows — Aiia Data connect, and PKCE for public
 //!   clients — with state checks, wildcard redirects and ID-token nonce checks.
 //! - [`oauth`]: token endpoint wire formats, PKCE/state/nonce values, OIDC discovery.
+//! - [`renewal`]: one token renewal (refresh token, client credentials) as a machine.
 //! - [`snapshot`]: the versioned snapshot format.
 //! - [`navigation`]: the WebView navigation policy.
 //! - Shared pieces: [`secret`] (redacted values), [`error`] (errors by what to do next),
@@ -38,6 +39,7 @@ pub mod http;
 pub mod navigation;
 pub mod oauth;
 pub mod redirect;
+pub mod renewal;
 pub mod secret;
 pub mod session;
 pub mod snapshot;
