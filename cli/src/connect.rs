@@ -6,7 +6,7 @@
 //! "expires_in", "consent_id"}` on stdout. A forged or stale `state` ends it without any
 //! exchange. Exit codes and error lines as for `obauth login`.
 
-use obauth::{AuthorizationParams, Client, ClientConfig, Timestamp, TokenSet};
+use obauth::{AuthorizationParams, Client, ClientConfig, TokenSet};
 
 use crate::args::{Flags, UsageError};
 use crate::drive::{RedirectSource, drive};
@@ -74,7 +74,7 @@ fn tokens_json(tokens: &TokenSet) -> serde_json::Value {
         "access_token": tokens.access_token.expose(),
         "refresh_token": tokens.refresh_token.as_ref().map(|t| t.expose()),
         "token_type": tokens.token_type,
-        "expires_in": tokens.expires_in(Timestamp::now()),
+        "expires_in": tokens.expires_in(obauth::timestamp::now()),
         "consent_id": tokens.consent_id,
     })
 }

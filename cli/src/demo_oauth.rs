@@ -8,7 +8,6 @@ use std::time::Duration;
 use obauth::{
     AuthorizationFlow, AuthorizationParams, AuthorizationState, Client, ClientAuth, ClientConfig,
     ClientCredentialsConfig, MemoryStorage, OidcClient, PkceConfig, RedirectOutcome, SecureStorage,
-    Timestamp,
 };
 use obauth_sandbox::{Sandbox, browser};
 
@@ -114,7 +113,7 @@ pub async fn client_credentials(sandbox: &Sandbox, _: &Client) -> Result<String,
         lines.push(format!(
             "{style}: {} token, expires in {} s, scope {:?}",
             token.token_type,
-            token.expires_in(Timestamp::now()).unwrap_or(0),
+            token.expires_in(obauth::timestamp::now()).unwrap_or(0),
             token.scope.as_deref().unwrap_or("")
         ));
     }

@@ -6,9 +6,7 @@
 //! "token_type", "expires_in", "scope"}` on stdout. Exit codes and error lines as for
 //! `obauth login`.
 
-use obauth::{
-    ClientAuth, ClientCredentialsConfig, DEFAULT_REFRESH_SKEW, OidcClient, Secret, Timestamp,
-};
+use obauth::{ClientAuth, ClientCredentialsConfig, DEFAULT_REFRESH_SKEW, OidcClient, Secret};
 
 use crate::args::{Flags, UsageError};
 use crate::exit;
@@ -77,7 +75,7 @@ pub async fn run(args: &[String]) -> i32 {
                 serde_json::json!({
                     "access_token": tokens.access_token.expose(),
                     "token_type": tokens.token_type,
-                    "expires_in": tokens.expires_in(Timestamp::now()),
+                    "expires_in": tokens.expires_in(obauth::timestamp::now()),
                     "scope": tokens.scope,
                 })
             );

@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::http::{HttpRequest, Method, RequestKind, classify, parse_json};
 use crate::navigation::NavigationPolicy;
 use crate::oauth::discovery::{self, ProviderMetadata};
-use crate::oauth::{ClientAuth, FlowSecrets, TokenEndpoint, TokenSet, TokenWire};
+use crate::oauth::{ClientAuth, TokenEndpoint, TokenSet, TokenWire};
 use crate::secret::Secret;
 use crate::session::{AccessSession, EXPIRY_HEADER};
 use crate::snapshot::FlowKind;
@@ -110,7 +110,7 @@ impl Client {
             params,
             accounts_group_name,
             accounts_group_id,
-            FlowSecrets::generate()?,
+            crate::live::flow_secrets()?,
         )?;
         Ok(self.handle(machine))
     }
@@ -166,14 +166,10 @@ impl Client {
         session: &AccessSession,
         path: &str,
     ) -> Result<serde_json::Value, Error> {
-        if session.is_expired(Timestamp::now()) {
+        if session.is_expired(crate::live::now()) {
             return Err(Error::SessionExpired);
         }
-        let url = self
-            .creds
-            .api_url
-            .join(path.trim_start_matches('/'))
-            .map_err(|e| Error::invalid("path", e.to_string()))?;
+        let url = validate::api_path(&self.creds.api_url, path)?;
         let mut headers = self.creds.partner_headers();
         headers.push((
             "authorization",
@@ -190,7 +186,7 @@ impl Client {
         let response = classify(
             RequestKind::Api,
             self.transport.execute(request).await,
-            Timestamp::now(),
+            crate::live::now(),
         )
         .map_err(|f| match f.error {
             Error::BadClientCredentials => Error::SessionExpired,
@@ -280,7 +276,7 @@ impl OidcClient {
     pub async fn discover(&self, issuer: &str) -> Result<ProviderMetadata, Error> {
         let issuer_url = validate::service_url("issuer", issuer, false)?;
         let key = issuer_url.as_str().trim_end_matches('/').to_owned();
-        let now = Timestamp::now();
+        let now = crate::live::now();
         if let Some((metadata, fetched)) = self
             .discovery
             .lock()
@@ -367,7 +363,7 @@ impl OidcClient {
             parse(authorize)?,
             parse(&metadata.token_endpoint)?,
             params,
-            FlowSecrets::generate()?,
+            crate::live::flow_secrets()?,
         )?;
         Ok(self.handle(machine))
     }

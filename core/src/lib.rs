@@ -5,6 +5,15 @@
 //! style providers. The host app keeps only its WebView and its Universal Link / App Link
 //! plumbing and hands every URL it meets to the core.
 //!
+//! ## Two crates
+//! The protocol — every flow as a sans-IO state machine, the providers' wire formats, errors,
+//! redirect and navigation rules, the snapshot format — is the crate `obauth-protocol`, which
+//! depends on no runtime, HTTP client, TLS stack or random source and reads no clock. This crate
+//! is the driver around it: tokio timers, reqwest over rustls, the real clock and the OS random
+//! source ([`live`]), the host's storage ([`storage`]), the token manager's I/O and the
+//! [`Client`] / [`OidcClient`] façades. The protocol's modules are re-exported here under their
+//! own names, so `obauth::supervised`, `obauth::error`, … are the paths apps use.
+//!
 //! ## Layout
 //! - [`flow`]: the sans-IO contract (inputs, effects, redirect outcomes) every flow implements.
 //! - [`supervised`]: Aiia Enterprise supervised login (initialize → WebView → redirect or
@@ -13,7 +22,7 @@
 //!   clients — with state checks, wildcard redirects and ID-token nonce checks.
 //! - [`oauth`]: token endpoint wire formats, PKCE/state/nonce values, OIDC discovery.
 //! - [`tokens`]: [`TokenManager`], fresh tokens with single-flight renewal.
-//! - [`snapshot`]: versioned snapshots and the [`SecureStorage`] the host provides.
+//! - [`snapshot`]: versioned snapshots; [`storage`]: the [`SecureStorage`] the host provides.
 //! - [`navigation`]: the WebView navigation policy.
 //! - [`driver`]: runs flows with reqwest/rustls and tokio; [`FlowHandle`] is what hosts hold.
 //! - [`Client`] and [`OidcClient`]: the entry points.
@@ -46,24 +55,29 @@
 
 #![warn(missing_docs)]
 
-pub mod authorization;
-pub mod backoff;
 mod client;
-pub mod config;
 pub mod driver;
-pub mod error;
-pub mod flow;
-pub mod http;
-pub mod navigation;
-pub mod oauth;
-pub mod redirect;
-pub mod secret;
-pub mod session;
-pub mod snapshot;
-pub mod supervised;
-pub mod timestamp;
+pub mod live;
+pub mod storage;
 pub mod tokens;
-pub mod validate;
+
+pub use obauth_protocol::{
+    authorization, backoff, config, error, flow, http, navigation, oauth, redirect, renewal,
+    secret, session, supervised, validate,
+};
+
+/// The versioned snapshot format ([`obauth_protocol::snapshot`]) and where snapshots are kept
+/// ([`crate::storage`]).
+pub mod snapshot {
+    pub use crate::storage::{FileStorage, MemoryStorage, SecureStorage};
+    pub use obauth_protocol::snapshot::*;
+}
+
+/// Wall-clock instants ([`obauth_protocol::timestamp`]) and the real clock ([`now`]).
+pub mod timestamp {
+    pub use crate::live::now;
+    pub use obauth_protocol::timestamp::*;
+}
 
 pub use authorization::{AuthorizationKind, AuthorizationParams, AuthorizationState};
 pub use client::{

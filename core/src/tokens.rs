@@ -9,7 +9,9 @@
 //! one request. A refresh rejected with `invalid_grant` moves the manager to "re-authenticate":
 //! every later call fails fast with [`Error::InvalidGrant`] until the app signs in again. A
 //! transient failure leaves the current token in place and, if it has not actually expired yet,
-//! returns it.
+//! returns it. What one renewal sends and what its answer means is the protocol's renewal
+//! machine ([`crate::renewal`]); this module holds the token, the gate and the storage, and
+//! executes the machine's steps.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,32 +20,11 @@ use std::time::Duration;
 use crate::backoff::RetryPolicy;
 use crate::driver::Transport;
 use crate::error::Error;
-use crate::http::{RequestKind, classify};
-use crate::oauth::token::{oauth_failure, parse_token_response};
-use crate::oauth::{TokenEndpoint, TokenSet};
-use crate::session::AccessSession;
+use crate::oauth::TokenSet;
+pub use crate::renewal::Renewal;
+use crate::renewal::{RenewalMachine, RenewalOutcome, RenewalStep};
 use crate::snapshot::SecureStorage;
 use crate::timestamp::Timestamp;
-
-/// Attempts of one renewal before a transient failure is reported.
-const RENEWAL_ATTEMPTS: u32 = 3;
-
-/// How a token is renewed.
-#[derive(Clone, Debug)]
-pub enum Renewal {
-    /// `grant_type=refresh_token` at this endpoint.
-    RefreshToken(TokenEndpoint),
-    /// `grant_type=client_credentials` again, with this scope.
-    ClientCredentials {
-        /// The endpoint.
-        endpoint: TokenEndpoint,
-        /// Requested scope (space-delimited).
-        scope: Option<String>,
-    },
-    /// Not renewable: a supervised-login session; its expiry slides with
-    /// `X-Access-Token-Expires`.
-    Session(AccessSession),
-}
 
 enum Slot {
     Empty,
@@ -167,12 +148,12 @@ impl TokenManager {
     /// A token valid for at least the skew, renewing first if needed. Concurrent callers share
     /// one renewal.
     pub async fn fresh_token(&self) -> Result<TokenSet, Error> {
-        if let Some(answer) = self.usable(Timestamp::now()) {
+        if let Some(answer) = self.usable(crate::live::now()) {
             return answer;
         }
         let _gate = self.inner.gate.lock().await;
         // Someone else may have renewed while we waited at the gate.
-        if let Some(answer) = self.usable(Timestamp::now()) {
+        if let Some(answer) = self.usable(crate::live::now()) {
             return answer;
         }
         self.renew().await
@@ -201,74 +182,33 @@ impl TokenManager {
         }
     }
 
+    /// Runs one renewal machine ([`crate::renewal`]): sends what it asks, sleeps its backoff,
+    /// and applies its outcome to the slot and the storage.
     async fn renew(&self) -> Result<TokenSet, Error> {
-        let previous = self.current();
-        let request = match &self.inner.renewal {
-            Renewal::Session(_) => {
-                let now = Timestamp::now();
-                return match previous {
-                    Some(t) if t.expires_at.is_none_or(|at| now < at) => Ok(t),
-                    _ => Err(Error::SessionExpired),
-                };
-            }
-            Renewal::ClientCredentials { endpoint, scope } => {
-                endpoint.client_credentials(scope.as_deref())
-            }
-            Renewal::RefreshToken(endpoint) => {
-                match previous.as_ref().and_then(|t| t.refresh_token.as_ref()) {
-                    Some(rt) => endpoint.refresh(rt),
-                    None => return self.reauthenticate(Error::InvalidGrant),
-                }
-            }
-        };
-        let mut attempt = 0;
+        let mut machine =
+            RenewalMachine::new(&self.inner.renewal, self.current(), self.inner.retry);
+        let mut step = machine.start(crate::live::now());
         loop {
-            self.inner.renewals.fetch_add(1, Ordering::Relaxed);
-            let now = Timestamp::now();
-            let result = self.inner.transport.execute(request.clone()).await;
-            let failure = match classify(RequestKind::Refresh, result, now).map_err(oauth_failure) {
-                Ok(response) => match parse_token_response(RequestKind::Refresh, &response, now) {
-                    Ok(mut fresh) => {
-                        if let Some(old) = &previous {
-                            // Keep what a refresh answer may leave out.
-                            fresh.refresh_token =
-                                fresh.refresh_token.or_else(|| old.refresh_token.clone());
-                            fresh.consent_id = fresh.consent_id.or_else(|| old.consent_id.clone());
-                            fresh.id_token = fresh.id_token.or_else(|| old.id_token.clone());
-                        }
-                        self.store(fresh.clone());
-                        return Ok(fresh);
-                    }
-                    Err(e) => return Err(e),
-                },
-                Err(f) => f,
-            };
-            match failure.error {
-                Error::InvalidGrant => return self.reauthenticate(Error::InvalidGrant),
-                ref e if e.is_transient() && attempt + 1 < RENEWAL_ATTEMPTS => {
-                    let delay = self.inner.retry.delay(
-                        attempt,
-                        getrandom::u64().unwrap_or(0),
-                        failure.retry_after,
-                    );
-                    attempt += 1;
-                    log::info!(
-                        "token renewal failed ({e}); retry in {} ms",
-                        delay.as_millis()
-                    );
+            step = match step {
+                RenewalStep::Send(request) => {
+                    self.inner.renewals.fetch_add(1, Ordering::Relaxed);
+                    let result = self.inner.transport.execute(request).await;
+                    machine.on_response(result, crate::live::ctx())
+                }
+                RenewalStep::Wait(delay) => {
                     tokio::time::sleep(delay).await;
+                    machine.on_retry_timer()
                 }
-                e => {
-                    // The old token is still good if it has not actually expired.
-                    if let Some(old) =
-                        previous.filter(|t| t.expires_at.is_none_or(|at| Timestamp::now() < at))
-                    {
-                        log::warn!("token renewal failed ({e}); keeping the current token");
-                        return Ok(old);
-                    }
-                    return Err(e);
+                RenewalStep::Done(RenewalOutcome::Renewed(fresh)) => {
+                    self.store(fresh.clone());
+                    return Ok(fresh);
                 }
-            }
+                RenewalStep::Done(RenewalOutcome::KeptCurrent(current)) => return Ok(current),
+                RenewalStep::Done(RenewalOutcome::Reauthenticate(e)) => {
+                    return self.reauthenticate(e);
+                }
+                RenewalStep::Done(RenewalOutcome::Failed(e)) => return Err(e),
+            };
         }
     }
 
@@ -302,18 +242,5 @@ impl TokenManager {
         {
             log::warn!("could not save renewed tokens: {e}");
         }
-    }
-}
-
-impl TokenSet {
-    /// JSON for secure storage (secrets included).
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    /// Reads [`TokenSet::to_json`] output.
-    pub fn from_json(text: &str) -> Result<Self, Error> {
-        serde_json::from_str(text)
-            .map_err(|_| Error::InvalidSnapshot("not a stored token set".into()))
     }
 }

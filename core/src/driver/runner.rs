@@ -10,7 +10,7 @@ use tokio::task::AbortHandle;
 use url::Url;
 
 use crate::error::Error;
-use crate::flow::{Ctx, Effect, Flow, Input, RedirectOutcome, TimerKind};
+use crate::flow::{Effect, Flow, Input, RedirectOutcome, TimerKind};
 use crate::http::{HttpResult, RequestKind, TransportFailure};
 use crate::navigation::{Navigation, NavigationPolicy};
 use crate::snapshot::SecureStorage;
@@ -130,7 +130,7 @@ impl<F: Flow> FlowHandle<F> {
     fn input(&self, input: Input) {
         let pending = {
             let mut inner = self.shared.lock();
-            let effects = inner.flow.handle(input, Ctx::live());
+            let effects = inner.flow.handle(input, crate::live::ctx());
             Shared::apply(&self.shared, &mut inner, effects)
         };
         self.shared.publish(pending);
@@ -144,7 +144,7 @@ impl<F: Flow> FlowHandle<F> {
         };
         let (outcome, pending) = {
             let mut inner = self.shared.lock();
-            let (outcome, effects) = inner.flow.redirect(&url, Ctx::live());
+            let (outcome, effects) = inner.flow.redirect(&url, crate::live::ctx());
             (outcome, Shared::apply(&self.shared, &mut inner, effects))
         };
         self.shared.publish(pending);
@@ -364,7 +364,7 @@ impl<F: Flow> Shared<F> {
             inner.requests.remove(&kind);
             let effects = inner
                 .flow
-                .handle(Input::Response { kind, result }, Ctx::live());
+                .handle(Input::Response { kind, result }, crate::live::ctx());
             Shared::apply(&shared, &mut inner, effects)
         };
         shared.publish(pending);
@@ -378,7 +378,7 @@ impl<F: Flow> Shared<F> {
                 return;
             }
             inner.timers.remove(&timer);
-            let effects = inner.flow.handle(Input::Timer(timer), Ctx::live());
+            let effects = inner.flow.handle(Input::Timer(timer), crate::live::ctx());
             Shared::apply(&shared, &mut inner, effects)
         };
         shared.publish(pending);

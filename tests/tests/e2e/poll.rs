@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use obauth::{CodeSource, LoginState, Timestamp};
+use obauth::{CodeSource, LoginState};
 use obauth_e2e::*;
 use obauth_sandbox::{SessionState, UserScript};
 
@@ -20,7 +20,7 @@ async fn poll_success_authenticates_with_one_exchange() {
 
     let tokens = outcome(&login).await.expect("authenticated");
     let states = recorder.finish_states().await;
-    let now = Timestamp::now();
+    let now = obauth::timestamp::now();
 
     // What the host saw.
     assert_happy_path(&states, CodeSource::Poll);

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use obauth::{CodeSource, ErrorCategory, SupervisedTokens, Timestamp};
+use obauth::{CodeSource, ErrorCategory, SupervisedTokens};
 use obauth_e2e::*;
 use obauth_sandbox::{Sandbox, SandboxConfig, UserScript};
 
@@ -44,7 +44,7 @@ async fn session_calls_slide_the_expiry() {
     assert_near(
         "slid expiry",
         after,
-        Timestamp::now().plus(Duration::from_secs(15 * 60)),
+        obauth::timestamp::now().plus(Duration::from_secs(15 * 60)),
         Duration::from_secs(60),
     );
     assert_eq!(observer.expires(), after, "clones share the expiry");
@@ -69,7 +69,7 @@ async fn expired_session_token_asks_to_reauthenticate() {
     let tokens = logged_in(&sandbox, "session-user-02").await;
     let client = client(&sandbox);
     tokio::time::sleep(Duration::from_millis(600)).await;
-    assert!(tokens.session.is_expired(Timestamp::now()));
+    assert!(tokens.session.is_expired(obauth::timestamp::now()));
     let error = client
         .session_get(&tokens.session, "/v1/accounts")
         .await
@@ -82,5 +82,36 @@ async fn expired_session_token_asks_to_reauthenticate() {
         error.category(),
         ErrorCategory::Reauthenticate,
         "an expired session token must lead to a new sign-in, got {error:?} ({error})"
+    );
+}
+
+/// The session call carries the partner secret and the session bearer: a path that would leave
+/// the API root (absolute URL, `//host`, `\\host`, `..`) is refused before any request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_paths_never_leave_the_api_root() {
+    let sandbox = sandbox().await;
+    let tokens = logged_in(&sandbox, "session-user-03").await;
+    let client = client(&sandbox);
+    let before = sandbox.stats().accounts_requests;
+    for path in [
+        "https://evil.example/v1/accounts",
+        "//evil.example/v1/accounts",
+        "\\\\evil.example\\v1\\accounts",
+        "/v1/../../v1/accounts",
+    ] {
+        let error = client
+            .session_get(&tokens.session, path)
+            .await
+            .expect_err(path);
+        assert_eq!(
+            error.category(),
+            ErrorCategory::InvalidInput,
+            "{path}: {error}"
+        );
+    }
+    assert_eq!(
+        sandbox.stats().accounts_requests,
+        before,
+        "no request was sent"
     );
 }

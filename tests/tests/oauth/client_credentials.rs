@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use obauth::{
     ClientAuth, ClientCredentialsConfig, DEFAULT_REFRESH_SKEW, Error, ErrorCategory, OidcClient,
-    Secret, Timestamp,
+    Secret,
 };
 use obauth_e2e::{Secrets, sandbox, sandbox_with};
 use obauth_sandbox::{ClientAuthMethod, Endpoint, Sandbox, SandboxConfig};
@@ -52,7 +52,7 @@ async fn aritma_client_secret_post_at_the_token_url() {
         "no refresh token for this grant"
     );
     assert_eq!(tokens.id_token, None);
-    let expires_in = tokens.expires_in(Timestamp::now()).unwrap();
+    let expires_in = tokens.expires_in(obauth::timestamp::now()).unwrap();
     assert!((3590..=3600).contains(&expires_in), "{expires_in}");
     assert!(sandbox.is_access_token_active(tokens.access_token.expose()));
 
@@ -201,7 +201,7 @@ async fn a_new_token_is_requested_shortly_before_expiry() {
     let skew = Duration::from_secs(1);
     let manager = oidc.client_credentials(cfg, skew).await.unwrap();
     let t1 = manager.fresh_token().await.unwrap();
-    let left = t1.expires_in(Timestamp::now());
+    let left = t1.expires_in(obauth::timestamp::now());
     assert!(matches!(left, Some(1 | 2)), "2 s, minus a bit: {left:?}");
     // Still valid for more than the skew: reused.
     let again = manager.fresh_token().await.unwrap();
@@ -210,7 +210,8 @@ async fn a_new_token_is_requested_shortly_before_expiry() {
 
     // Once within the skew of its expiry, the next call asks for a new one.
     let expires = t1.expires_at.unwrap();
-    let wait = Timestamp::now().until(expires).saturating_sub(skew) + Duration::from_millis(50);
+    let wait =
+        obauth::timestamp::now().until(expires).saturating_sub(skew) + Duration::from_millis(50);
     tokio::time::sleep(wait).await;
     let t2 = manager.fresh_token().await.unwrap();
     assert_ne!(t2.access_token, t1.access_token);

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use obauth::{
     AuthorizationState, CancelOrigin, Error, ErrorCategory, IgnoredReason, Navigation,
-    RedirectOutcome, Timestamp,
+    RedirectOutcome,
 };
 use obauth_e2e::oauth_browser::*;
 use obauth_e2e::{Secrets, client, query, sandbox};
@@ -110,7 +110,9 @@ async fn happy_path_code_with_base64_specials_is_exchanged_once() {
         format!("Bearer {}", tokens.access_token.expose())
     );
     assert_eq!(tokens.consent_id.as_deref(), Some(consent_id.as_str()));
-    let expires_in = tokens.expires_in(Timestamp::now()).expect("an expiry");
+    let expires_in = tokens
+        .expires_in(obauth::timestamp::now())
+        .expect("an expiry");
     assert!((3590..=3600).contains(&expires_in), "{expires_in}");
 
     let seen = states.finish().await;

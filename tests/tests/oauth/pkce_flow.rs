@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use obauth::{
     AuthorizationParams, AuthorizationState, CancelOrigin, Error, ErrorCategory, OidcClient,
-    PkceConfig, RedirectOutcome, Timestamp,
+    PkceConfig, RedirectOutcome,
 };
 use obauth_e2e::browser::plain_http;
 use obauth_e2e::oauth_browser::*;
@@ -106,7 +106,7 @@ async fn pkce_sign_in_with_id_token_then_public_client_refresh() {
     assert_eq!(claims["nonce"], q["nonce"].as_str(), "{claims}");
     assert_eq!(claims["aud"], sandbox.public_client_id());
     assert_eq!(claims["iss"], sandbox.issuer());
-    assert!(claims["exp"].as_i64().unwrap() * 1000 > Timestamp::now().unix_millis());
+    assert!(claims["exp"].as_i64().unwrap() * 1000 > obauth::timestamp::now().unix_millis());
     assert_eq!(
         state_names(&states.finish().await),
         [

@@ -23,7 +23,7 @@ async fn refresh_near_expiry_rotates_the_refresh_token() {
     .await;
     let client = client(&sandbox);
     let (tokens, _) = connect_tokens(&client).await;
-    let left = tokens.expires_in(Timestamp::now());
+    let left = tokens.expires_in(obauth::timestamp::now());
     assert!(matches!(left, Some(1 | 2)), "{left:?}");
     let skew = Duration::from_secs(1);
     let manager = client.connect_tokens(tokens.clone(), skew);
@@ -41,7 +41,7 @@ async fn refresh_near_expiry_rotates_the_refresh_token() {
     assert_eq!(sandbox.stats().refresh_grants, 0);
 
     // Within the skew of its expiry: refreshed first.
-    let wait = Timestamp::now()
+    let wait = obauth::timestamp::now()
         .until(tokens.expires_at.unwrap())
         .saturating_sub(skew)
         + Duration::from_millis(50);
@@ -146,7 +146,7 @@ async fn twenty_concurrent_callers_share_one_refresh() {
     let (tokens, _) = connect_tokens(&client).await;
     // An access token that is, as far as the app knows, about to expire.
     let mut stale = tokens.clone();
-    stale.expires_at = Some(Timestamp::now());
+    stale.expires_at = Some(obauth::timestamp::now());
     let manager = client.connect_tokens(stale, DEFAULT_REFRESH_SKEW);
     // Hold the refresh at the provider so every caller arrives while it is in flight.
     sandbox.inject_fault(
@@ -205,7 +205,7 @@ async fn expiry_headers_slide_connect_tokens_and_sessions() {
     let (tokens, _) = connect_tokens(&client).await;
     let skew = Duration::from_secs(60);
     let manager = client.connect_tokens(tokens.clone(), skew);
-    let soon = Timestamp::now().plus(Duration::from_secs(10));
+    let soon = obauth::timestamp::now().plus(Duration::from_secs(10));
     let at = manager.apply_expiry_header(&soon.to_rfc3339()).unwrap();
     assert_eq!(manager.current().unwrap().expires_at, Some(at));
     assert!(matches!(
@@ -227,7 +227,7 @@ async fn expiry_headers_slide_connect_tokens_and_sessions() {
     let manager = client.session_tokens(&session, Duration::from_secs(5));
     let t = manager.fresh_token().await.unwrap();
     assert_eq!(&t.access_token, session.session.token());
-    let later = Timestamp::now().plus(Duration::from_secs(3600));
+    let later = obauth::timestamp::now().plus(Duration::from_secs(3600));
     manager.apply_expiry_header(&later.to_rfc3339()).unwrap();
     assert_eq!(
         session.session.expires().unix_millis() / 1000,
@@ -235,14 +235,14 @@ async fn expiry_headers_slide_connect_tokens_and_sessions() {
         "the session's own clock moved"
     );
     // Within the skew but not expired: still handed out (nothing can renew it).
-    let in_skew = Timestamp::now().plus(Duration::from_secs(2));
+    let in_skew = obauth::timestamp::now().plus(Duration::from_secs(2));
     manager.apply_expiry_header(&in_skew.to_rfc3339()).unwrap();
     assert_eq!(
         &manager.fresh_token().await.unwrap().access_token,
         session.session.token()
     );
     // Expired: sign in again.
-    let past = Timestamp::from_unix_millis(Timestamp::now().unix_millis() - 1000);
+    let past = Timestamp::from_unix_millis(obauth::timestamp::now().unix_millis() - 1000);
     manager.apply_expiry_header(&past.to_rfc3339()).unwrap();
     let e = manager.fresh_token().await.unwrap_err();
     assert_eq!(e, Error::SessionExpired);
@@ -270,7 +270,7 @@ async fn transient_refresh_failures_keep_a_token_that_has_not_expired() {
 
     // Within the skew but still valid: three 503s, then the current token is handed out.
     let manager = client.connect_tokens(tokens.clone(), DEFAULT_REFRESH_SKEW);
-    let soon = Timestamp::now().plus(Duration::from_secs(30));
+    let soon = obauth::timestamp::now().plus(Duration::from_secs(30));
     manager.apply_expiry_header(&soon.to_rfc3339()).unwrap();
     sandbox.inject_faults(Endpoint::OAuthToken, Fault::ServerError(503), 3);
     let kept = manager.fresh_token().await.expect("the current token");
@@ -286,7 +286,7 @@ async fn transient_refresh_failures_keep_a_token_that_has_not_expired() {
     // Already expired: the failure is reported, typed as transient.
     let mut expired = renewed.clone();
     expired.expires_at = Some(Timestamp::from_unix_millis(
-        Timestamp::now().unix_millis() - 1000,
+        obauth::timestamp::now().unix_millis() - 1000,
     ));
     let manager = client.connect_tokens(expired, DEFAULT_REFRESH_SKEW);
     sandbox.inject_faults(Endpoint::OAuthToken, Fault::ServerError(503), 3);

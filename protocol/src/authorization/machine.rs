@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::backoff::RetryPolicy;
+use crate::backoff::Retrier;
 use crate::config::Credentials;
 use crate::error::{CancelOrigin, Error, PersistedError, sanitize_provider_code};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
@@ -72,8 +72,7 @@ pub struct AuthorizationMachine {
     saved: Saved,
     redirect: RedirectPattern,
     token: TokenEndpoint,
-    retry: RetryPolicy,
-    attempts: u32,
+    retrier: Retrier,
 }
 
 impl AuthorizationMachine {
@@ -185,8 +184,7 @@ impl AuthorizationMachine {
             saved,
             redirect,
             token,
-            retry: creds.retry,
-            attempts: 0,
+            retrier: Retrier::new(creds.retry),
         })
     }
 
@@ -331,7 +329,8 @@ impl AuthorizationMachine {
         };
         let exp_ok = payload["exp"]
             .as_i64()
-            .is_some_and(|exp| exp * 1000 > now.unix_millis());
+            .and_then(|exp| exp.checked_mul(1000))
+            .is_some_and(|exp_ms| exp_ms > now.unix_millis());
         if !aud_ok || !exp_ok {
             return Err(Error::MalformedResponse {
                 endpoint: RequestKind::Exchange.endpoint(),
@@ -364,7 +363,10 @@ impl AuthorizationMachine {
                 }
             }
             Err(f) if f.is_transient() => {
-                let delay = self.token_retry_delay(&f, ctx);
+                // Bounded by the code's lifetime, not a count.
+                let delay =
+                    self.retrier
+                        .delay_after(RequestKind::Exchange.endpoint(), &f, ctx.entropy);
                 if ctx.now.plus(delay) < self.code_valid_until(received_at) {
                     vec![Effect::ArmTimer {
                         timer: TimerKind::Retry(RequestKind::Exchange),
@@ -401,19 +403,6 @@ impl AuthorizationMachine {
         } else {
             self.fail(Error::CodeExpired)
         }
-    }
-
-    fn token_retry_delay(&mut self, failure: &Failure, ctx: Ctx) -> Duration {
-        let delay = self
-            .retry
-            .delay(self.attempts, ctx.entropy, failure.retry_after);
-        self.attempts += 1;
-        log::info!(
-            "token exchange failed ({}); retry in {} ms",
-            failure.error,
-            delay.as_millis()
-        );
-        delay
     }
 }
 
@@ -549,7 +538,7 @@ impl Flow for AuthorizationMachine {
                     consent_id,
                     received_at: ctx.now,
                 };
-                self.attempts = 0;
+                self.retrier.reset();
                 (
                     RedirectOutcome::CodeAccepted,
                     vec![

@@ -300,7 +300,7 @@ fn error_redirects() {
     );
     assert_eq!(
         m.outcome().unwrap().unwrap_err().category(),
-        crate::ErrorCategory::Fatal
+        crate::error::ErrorCategory::Fatal
     );
 }
 
@@ -339,7 +339,7 @@ fn invalid_grant_and_transient_exchange_failures() {
     );
     assert_eq!(
         m.outcome().unwrap().unwrap_err().category(),
-        crate::ErrorCategory::Reauthenticate
+        crate::error::ErrorCategory::Reauthenticate
     );
 }
 
@@ -423,6 +423,28 @@ fn pkce_sends_the_challenge_and_the_verifier_and_checks_the_nonce() {
         at(2),
     );
     assert_eq!(bad.outcome().unwrap().unwrap_err(), Error::NonceMismatch);
+
+    // An `exp` so large that `exp * 1000` overflows is refused, never a panic.
+    let mut huge = started(pkce());
+    huge.redirect(
+        &Url::parse(&format!("https://app.example.com/cb?code=c1&state={STATE}")).unwrap(),
+        at(1),
+    );
+    let overflowing = id_token("nonce-123", "client-1", i64::MAX / 10);
+    huge.handle(
+        Input::Response {
+            kind: RequestKind::Exchange,
+            result: json(
+                200,
+                &format!(r#"{{"access_token":"A","id_token":"{overflowing}"}}"#),
+            ),
+        },
+        at(2),
+    );
+    assert!(matches!(
+        huge.outcome().unwrap().unwrap_err(),
+        Error::MalformedResponse { .. }
+    ));
 }
 
 #[test]

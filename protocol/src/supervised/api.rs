@@ -78,8 +78,14 @@ pub(super) fn parse_initialize(response: &HttpResponse) -> Result<InitializeResp
         detail: detail.to_owned(),
     };
     let auth_url = Url::parse(&parsed.auth_url).map_err(|_| malformed("authUrl is not a URL"))?;
-    if !matches!(auth_url.scheme(), "https" | "http") {
-        return Err(malformed("authUrl is not an http(s) URL"));
+    // The bank's page must never load in cleartext: https, or http to this machine only (the
+    // sandbox). Android's loadUrl() does not pass through the navigation policy, so this is
+    // the one place that can refuse it.
+    match auth_url.scheme() {
+        "https" => {}
+        "http" if crate::validate::is_loopback(&auth_url) => {}
+        "http" => return Err(malformed("authUrl is plain http to a remote host")),
+        _ => return Err(malformed("authUrl is not an http(s) URL")),
     }
     if parsed.session_id.trim().is_empty() {
         return Err(malformed("sessionId is empty"));

@@ -29,11 +29,11 @@ impl Timestamp {
         self.0
     }
 
-    /// The current wall-clock time. Only drivers call this; state machines get `now` handed in.
-    pub fn now() -> Self {
-        let ms = match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(d) => d.as_millis() as i64,
-            Err(e) => -(e.duration().as_millis() as i64),
+    /// A wall-clock reading taken by the caller (this crate reads no clock).
+    pub fn from_system_time(time: SystemTime) -> Self {
+        let ms = match time.duration_since(UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+            Err(e) => i64::try_from(e.duration().as_millis()).map_or(i64::MIN, |ms| -ms),
         };
         Timestamp(ms)
     }
@@ -157,9 +157,13 @@ fn parse_rfc3339(s: &str) -> Option<Timestamp> {
         }
         _ => return None,
     };
+    // Provider data: every step is checked (an overflow is a parse error, never a panic).
     let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset_secs;
-    Some(Timestamp(secs * 1000 + millis))
+    let secs = days
+        .checked_mul(86_400)?
+        .checked_add(hour * 3600 + minute * 60 + second.min(59))?
+        .checked_sub(offset_secs)?;
+    Some(Timestamp(secs.checked_mul(1000)?.checked_add(millis)?))
 }
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110 IMF-fixdate).

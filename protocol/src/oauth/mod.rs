@@ -3,8 +3,8 @@
 //! - [`token`]: the token set and the wire format of token endpoints, in one place: Aiia Data's
 //!   JSON body with HTTP Basic client authentication, and the standard form-encoded body with
 //!   `client_secret_post`, `client_secret_basic` or no secret (public clients with PKCE).
-//! - [`pkce`]: random values (state, nonce, PKCE verifier), S256 challenges, constant-time
-//!   comparison.
+//! - [`pkce`]: the per-flow values (state, nonce, PKCE verifier) from entropy handed in, S256
+//!   challenges, constant-time comparison.
 //! - [`discovery`]: OpenID Connect discovery documents.
 
 pub mod discovery;
@@ -12,5 +12,5 @@ pub mod pkce;
 pub mod token;
 
 pub use discovery::ProviderMetadata;
-pub use pkce::{FlowSecrets, constant_time_eq, random_urlsafe, s256_challenge};
+pub use pkce::{FLOW_SECRETS_ENTROPY, FlowSecrets, constant_time_eq, s256_challenge, urlsafe};
 pub use token::{ClientAuth, TokenEndpoint, TokenSet, TokenWire};

@@ -263,6 +263,19 @@ pub fn oauth_failure(failure: Failure) -> Failure {
     }
 }
 
+impl TokenSet {
+    /// JSON for secure storage (secrets included).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads [`TokenSet::to_json`] output.
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        serde_json::from_str(text)
+            .map_err(|_| Error::InvalidSnapshot("not a stored token set".into()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

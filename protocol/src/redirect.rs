@@ -26,6 +26,14 @@ impl RedirectPattern {
     pub fn parse(field: &'static str, value: &str, allow_wildcard: bool) -> Result<Self, Error> {
         let value = value.trim();
         let (text, wildcard) = match value.strip_suffix('*') {
+            // `…/aiia-callback*` would also match `/aiia-callbackEVIL`: the prefix must end at a
+            // path segment.
+            Some(prefix) if allow_wildcard && !prefix.ends_with('/') => {
+                return Err(Error::invalid(
+                    field,
+                    "a wildcard must follow a '/' (e.g. https://example.com/callback/*)",
+                ));
+            }
             Some(prefix) if allow_wildcard => (prefix, true),
             Some(_) => return Err(Error::invalid(field, "wildcards are not allowed here")),
             None => (value, false),
@@ -186,6 +194,12 @@ mod tests {
         assert!(RedirectPattern::parse("r", "https://*.mydomain.com/cb", true).is_err());
         assert!(RedirectPattern::parse("r", "https://mydomain.com/a*/b", true).is_err());
         assert!(RedirectPattern::parse("r", "https://mydomain.com/cb/*", false).is_err());
+        // The prefix ends at a path segment: `/aiia-callback*` would match `/aiia-callbackEVIL`.
+        let err = RedirectPattern::parse("r", "https://mydomain.com/aiia-callback*", true);
+        assert!(
+            matches!(err, Err(Error::InvalidInput { field: "r", .. })),
+            "{err:?}"
+        );
     }
 
     #[test]

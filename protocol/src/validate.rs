@@ -81,9 +81,79 @@ pub fn service_url(field: &'static str, value: &str, as_base: bool) -> Result<Ur
     Ok(url)
 }
 
+/// The URL of an API resource `path` under the configured API root `base` (a [`service_url`]
+/// with `as_base`). The request carries the partner credentials and the session bearer, so it
+/// must stay under that root: an absolute URL, a scheme-relative (`//host`) or backslash
+/// (`\\host`) path, a `..` segment, or anything else that would resolve outside the root's
+/// origin and path is refused.
+pub fn api_path(base: &Url, path: &str) -> Result<Url, Error> {
+    let field = "path";
+    if path.contains('\\') || path.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            field,
+            "must not contain backslashes or control characters",
+        ));
+    }
+    let relative = path.trim_start_matches('/');
+    if path.starts_with("//") || relative.contains(':') && Url::parse(relative).is_ok() {
+        return Err(Error::invalid(
+            field,
+            "must be a path under the API URL, not a URL",
+        ));
+    }
+    if relative
+        .split(['/', '?', '#'])
+        .any(|segment| matches!(segment, "." | "..") || segment.eq_ignore_ascii_case("%2e%2e"))
+    {
+        return Err(Error::invalid(
+            field,
+            "must not contain '.' or '..' segments",
+        ));
+    }
+    let url = base
+        .join(relative)
+        .map_err(|e| Error::invalid(field, format!("not a path: {e}")))?;
+    if url.origin() != base.origin() || !url.path().starts_with(base.path()) {
+        return Err(Error::invalid(field, "must stay under the API URL"));
+    }
+    Ok(url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn api_paths_stay_under_the_api_root() {
+        let base = service_url("apiUrl", "https://api.example.com/aiia", true).unwrap();
+        let ok = |p: &str| api_path(&base, p).unwrap().to_string();
+        assert_eq!(
+            ok("/v1/accounts"),
+            "https://api.example.com/aiia/v1/accounts"
+        );
+        assert_eq!(
+            ok("v1/accounts?limit=2"),
+            "https://api.example.com/aiia/v1/accounts?limit=2"
+        );
+        for bad in [
+            "https://evil.example/steal",
+            "//evil.example/steal",
+            "\\\\evil.example\\steal",
+            "/\\evil.example",
+            "../other",
+            "/v1/../../other",
+            "v1/%2e%2e/%2E%2E/other",
+            "http:evil.example",
+            "javascript:alert(1)",
+            "/v1/\naccounts",
+        ] {
+            let err = api_path(&base, bad).expect_err(bad);
+            assert!(
+                matches!(err, Error::InvalidInput { field: "path", .. }),
+                "{bad}: {err:?}"
+            );
+        }
+    }
 
     #[test]
     fn user_hash_rule() {

@@ -4,7 +4,7 @@
 //! and a random number) goes in, a list of [`Effect`]s comes out. The flow never reads a clock,
 //! draws a random number or touches a socket, so every transition is a plain function call in
 //! tests, and random interleavings of inputs can be checked exhaustively. The driver
-//! ([`crate::driver`]) turns effects into HTTP requests, timers and state notifications, and feeds
+//! (`obauth::driver`, in the driver crate) turns effects into HTTP requests, timers and state notifications, and feeds
 //! the results back as inputs.
 
 use std::time::Duration;
@@ -22,16 +22,6 @@ pub struct Ctx {
     pub now: Timestamp,
     /// A fresh random number (for retry jitter).
     pub entropy: u64,
-}
-
-impl Ctx {
-    /// The real clock and the OS random source; used by the driver.
-    pub fn live() -> Self {
-        Ctx {
-            now: Timestamp::now(),
-            entropy: getrandom::u64().unwrap_or(0x9e37_79b9_7f4a_7c15),
-        }
-    }
 }
 
 /// Timers a flow can arm. At most one of each kind is armed at a time; re-arming replaces it.

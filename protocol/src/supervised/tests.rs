@@ -232,6 +232,26 @@ fn initialize_failures() {
         }
     ));
 
+    // The bank page must not load in cleartext: plain http is refused unless it is loopback.
+    for (auth_url, ok) in [
+        ("http://bank.example.com/start?startToken=t", false),
+        ("ftp://bank.example.com/start", false),
+        ("http://127.0.0.1:8080/start?startToken=t", true),
+        ("https://bank.example.com/start?startToken=t", true),
+    ] {
+        let mut m = machine();
+        m.handle(Input::Start, at(0));
+        let body = format!(r#"{{"authUrl":"{auth_url}","sessionId":"s-1"}}"#);
+        let fx = respond(&mut m, RequestKind::Initialize, json(200, &body), at(0));
+        let failed = matches!(
+            &states(&fx)[..],
+            [LoginState::Failed {
+                error: Error::MalformedResponse { .. }
+            }]
+        );
+        assert_eq!(failed, !ok, "{auth_url}: {:?}", states(&fx));
+    }
+
     // Transient failures are retried a few times, then reported as "retry later".
     let mut m = machine();
     m.handle(Input::Start, at(0));
@@ -585,7 +605,7 @@ fn exchange_retries_only_while_the_code_lives() {
     );
     assert_eq!(
         m.outcome().unwrap().unwrap_err().category(),
-        crate::ErrorCategory::Reauthenticate
+        crate::error::ErrorCategory::Reauthenticate
     );
 }
 

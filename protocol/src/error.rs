@@ -283,7 +283,8 @@ impl Error {
         )
     }
 
-    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+    /// Invalid input in `field` (named as the API names it, e.g. `redirectUrl`), with the reason.
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         Error::InvalidInput {
             field,
             reason: reason.into(),

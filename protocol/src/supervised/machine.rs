@@ -15,6 +15,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::backoff::Retrier;
 use crate::config::Credentials;
 use crate::error::{CancelOrigin, Error, PersistedError, sanitize_provider_code};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
@@ -87,7 +88,7 @@ struct Saved {
     phase: Phase,
 }
 
-/// The supervised login as a pure state machine; run it with [`crate::driver`] or feed it by hand.
+/// The supervised login as a pure state machine; run it with the driver crate (`obauth`) or feed it by hand.
 #[derive(Debug)]
 pub struct SupervisedLoginMachine {
     creds: Credentials,
@@ -96,7 +97,7 @@ pub struct SupervisedLoginMachine {
     timeout: Duration,
     code_lifetime: Duration,
     saved: Saved,
-    attempts: u32,
+    retrier: Retrier,
     last_poll_at: Option<Timestamp>,
 }
 
@@ -132,13 +133,13 @@ impl SupervisedLoginMachine {
 
     fn from_saved(creds: Credentials, redirect: RedirectPattern, saved: Saved) -> Self {
         SupervisedLoginMachine {
+            retrier: Retrier::new(creds.retry),
             creds,
             redirect,
             poll_timeout: Duration::from_millis(saved.poll_timeout_ms),
             timeout: Duration::from_millis(saved.timeout_ms),
             code_lifetime: Duration::from_millis(saved.code_lifetime_ms),
             saved,
-            attempts: 0,
             last_poll_at: None,
         }
     }
@@ -262,22 +263,6 @@ impl SupervisedLoginMachine {
         }
     }
 
-    fn backoff(&mut self, kind: RequestKind, failure: &Failure, ctx: Ctx) -> Duration {
-        let delay = self
-            .creds
-            .retry
-            .delay(self.attempts, ctx.entropy, failure.retry_after);
-        self.attempts += 1;
-        log::info!(
-            "{} failed ({}); retry {} in {} ms",
-            kind.endpoint(),
-            failure.error,
-            self.attempts,
-            delay.as_millis()
-        );
-        delay
-    }
-
     fn accept_code(&mut self, code: Secret, via: CodeSource, now: Timestamp) -> Effects {
         let request = api::exchange(&self.creds, &code);
         self.saved.phase = Phase::Exchanging {
@@ -285,7 +270,7 @@ impl SupervisedLoginMachine {
             code,
             received_at: now,
         };
-        self.attempts = 0;
+        self.retrier.reset();
         vec![
             Effect::Abort(RequestKind::Status),
             Effect::CancelTimer(TimerKind::NextPoll),
@@ -297,20 +282,26 @@ impl SupervisedLoginMachine {
     }
 
     fn on_initialized(&mut self, result: HttpResult, ctx: Ctx) -> Effects {
-        let response = match classify(RequestKind::Initialize, result, ctx.now) {
+        let kind = RequestKind::Initialize;
+        let response = match classify(kind, result, ctx.now) {
             Ok(r) => r,
-            Err(f) if f.is_transient() && self.attempts < MAX_INITIALIZE_RETRIES => {
-                let after = self.backoff(RequestKind::Initialize, &f, ctx);
-                return vec![Effect::ArmTimer {
-                    timer: TimerKind::Retry(RequestKind::Initialize),
-                    after,
-                }];
+            Err(f) => {
+                let limit = Some(MAX_INITIALIZE_RETRIES);
+                return match self
+                    .retrier
+                    .next_delay(kind.endpoint(), &f, limit, ctx.entropy)
+                {
+                    Some(after) => vec![Effect::ArmTimer {
+                        timer: TimerKind::Retry(kind),
+                        after,
+                    }],
+                    None => self.fail(f.error),
+                };
             }
-            Err(f) => return self.fail(f.error),
         };
         match api::parse_initialize(&response) {
             Ok(init) => {
-                self.attempts = 0;
+                self.retrier.reset();
                 self.saved.phase = Phase::Awaiting {
                     auth_url: init.auth_url.clone(),
                     session_id: init.session_id.clone(),
@@ -330,8 +321,10 @@ impl SupervisedLoginMachine {
             Ok(s) => s,
             Err(f) if f.is_transient() || matches!(f.error, Error::MalformedResponse { .. }) => {
                 // A garbled status answer is worth another poll: the user may still finish, and
-                // the redirect may still arrive.
-                let after = self.backoff(RequestKind::Status, &f, ctx);
+                // the redirect may still arrive. Bounded by the deadline, not a count.
+                let after =
+                    self.retrier
+                        .delay_after(RequestKind::Status.endpoint(), &f, ctx.entropy);
                 return vec![Effect::ArmTimer {
                     timer: TimerKind::Retry(RequestKind::Status),
                     after,
@@ -343,7 +336,7 @@ impl SupervisedLoginMachine {
             }) => return self.fail(Error::SessionNotFound),
             Err(f) => return self.fail(f.error),
         };
-        self.attempts = 0;
+        self.retrier.reset();
         match (status.state.as_str(), status.code) {
             ("InProgress", _) => self.schedule_poll(&session_id, ctx.now),
             ("Succeeded", Some(code)) if !code.is_empty() => {
@@ -362,7 +355,9 @@ impl SupervisedLoginMachine {
                         _ => format!("unknown state {:?}", sanitize_provider_code(other)),
                     },
                 });
-                let after = self.backoff(RequestKind::Status, &f, ctx);
+                let after =
+                    self.retrier
+                        .delay_after(RequestKind::Status.endpoint(), &f, ctx.entropy);
                 vec![Effect::ArmTimer {
                     timer: TimerKind::Retry(RequestKind::Status),
                     after,
@@ -389,7 +384,10 @@ impl SupervisedLoginMachine {
                 Err(e) => self.fail(e),
             },
             Err(f) if f.is_transient() => {
-                let after = self.backoff(RequestKind::Exchange, &f, ctx);
+                // Bounded by the code's lifetime, not a count.
+                let after =
+                    self.retrier
+                        .delay_after(RequestKind::Exchange.endpoint(), &f, ctx.entropy);
                 let code_valid_until = received_at.plus(self.code_lifetime);
                 if ctx.now.plus(after) < code_valid_until {
                     vec![Effect::ArmTimer {

@@ -1,0 +1,48 @@
+//! # ObAuth protocol
+//!
+//! Everything ObAuth knows about open-banking sign-in that does not need I/O: the flows as
+//! sans-IO state machines, the wire formats of every provider dialect, errors by what to do
+//! next, redirect and navigation rules, and the snapshot format.
+//!
+//! ## Why a crate of its own
+//! The machines must be testable as plain function calls (every interleaving of redirect, poll,
+//! cancel and timeout checked exhaustively) and portable to any runtime. Keeping them in a crate
+//! that depends on no async runtime, HTTP client, TLS stack or random source lets the compiler
+//! enforce that: this crate reads no clock and draws no randomness. Time and entropy come in
+//! with the inputs ([`flow::Ctx`]) or at construction ([`oauth::FlowSecrets::from_entropy`]);
+//! requests go out as data ([`http::HttpRequest`]) in the machines' effects. The driver crate
+//! (`obauth`) runs them with tokio and reqwest, and re-exports this crate's modules, so apps
+//! depend on `obauth` only.
+//!
+//! ## Layout
+//! - [`flow`]: the contract (inputs, effects, redirect outcomes) every flow implements.
+//! - [`supervised`]: Aiia Enterprise supervised login (initialize → WebView → redirect or
+//!   status long-poll → exchange once).
+//! - [`authorization`]: authorization-code flows — Aiia Data connect, and PKCE for public
+//!   clients — with state checks, wildcard redirects and ID-token nonce checks.
+//! - [`oauth`]: token endpoint wire formats, PKCE/state/nonce values, OIDC discovery.
+//! - [`renewal`]: one token renewal (refresh token, client credentials) as a machine.
+//! - [`snapshot`]: the versioned snapshot format.
+//! - [`navigation`]: the WebView navigation policy.
+//! - Shared pieces: [`secret`] (redacted values), [`error`] (errors by what to do next),
+//!   [`redirect`] (matching and exact decoding), [`backoff`], [`timestamp`], [`session`]
+//!   (sliding expiry), [`validate`], [`config`], [`http`] (HTTP as data).
+
+#![warn(missing_docs)]
+
+pub mod authorization;
+pub mod backoff;
+pub mod config;
+pub mod error;
+pub mod flow;
+pub mod http;
+pub mod navigation;
+pub mod oauth;
+pub mod redirect;
+pub mod renewal;
+pub mod secret;
+pub mod session;
+pub mod snapshot;
+pub mod supervised;
+pub mod timestamp;
+pub mod validate;
