@@ -1,7 +1,9 @@
 //! End-to-end scenarios for the OAuth flows: the Aiia Data connect flow, OpenID Connect
 //! authorization code + PKCE, the client-credentials grant (Aritma `client_secret_post`, Apiture
 //! `client_secret_basic` via discovery), the token lifecycle (refresh rotation, `invalid_grant`,
-//! single-flight renewal, sliding expiry) and kill-and-restore through snapshots.
+//! single-flight renewal, sliding expiry), kill-and-restore through snapshots, and the golden
+//! snapshots of every flow kind and phase that every later ObAuth must still restore
+//! (`golden_snapshots`, fixtures in `tests/fixtures/snapshots/v1/`).
 //!
 //! The real core (reqwest, tokio, the driver) runs against the real sandbox over loopback HTTP,
 //! no mocks in between; the user's browser is played by `obauth_e2e::oauth_browser` on the
@@ -16,6 +18,7 @@
 
 mod client_credentials;
 mod connect_flow;
+mod golden_snapshots;
 mod persistence;
 mod pkce_flow;
 mod token_lifecycle;
