@@ -3,10 +3,11 @@
 //! `axum::serve` would do for a normal server, but the `DropConnection` fault must close a TCP
 //! connection without writing any response, and a handler has no way to reach its connection
 //! through `axum::serve`. So the sandbox accepts connections itself and gives every request a
-//! [`ConnectionKill`] handle (a request extension). The fault calls [`ConnectionKill::kill`] and
-//! parks; the connection task, which `select!`s on the handle, stops polling the hyper connection
-//! and drops it. That drops the socket (the client sees EOF/reset before any status line) and the
-//! parked handler with it. No panics, nothing printed, and other connections are untouched.
+//! [`ConnectionKill`] handle (a request extension, `http/connection.rs`). The fault calls
+//! [`ConnectionKill::kill`] and parks; the connection task, which `select!`s on
+//! [`ConnectionKill::killed`], stops polling the hyper connection and drops it. That drops the
+//! socket (the client sees EOF/reset before any status line) and the parked handler with it. No
+//! panics, nothing printed, and other connections are untouched.
 //!
 //! Shutdown: the accept loop stops accepting, every connection is told to finish gracefully
 //! (an idle keep-alive connection closes at once, an in-flight request completes; long polls end
@@ -14,7 +15,6 @@
 //! [`GRACE`] is aborted. Dropping the [`crate::Sandbox`] aborts the loop task, and with it the
 //! `JoinSet` holding every connection task.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -24,24 +24,14 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
+use crate::http::connection::ConnectionKill;
+
 /// How long a graceful shutdown waits for in-flight requests.
 const GRACE: Duration = Duration::from_secs(2);
-
-/// A request extension that lets a handler close its own TCP connection without responding.
-#[derive(Debug, Clone)]
-pub(crate) struct ConnectionKill(Arc<Notify>);
-
-impl ConnectionKill {
-    /// Closes the connection carrying this request. The handler should then never complete.
-    pub fn kill(&self) {
-        // `notify_one` stores a permit if the connection task is not waiting at this instant.
-        self.0.notify_one();
-    }
-}
 
 /// Resolves once shutdown is requested (or the sandbox handle is gone).
 async fn stopped(shutdown: &mut watch::Receiver<bool>) {
@@ -74,10 +64,10 @@ pub(crate) async fn run(listener: TcpListener, router: Router, shutdown: watch::
 
 async fn serve_connection(stream: TcpStream, router: Router, mut shutdown: watch::Receiver<bool>) {
     let _ = stream.set_nodelay(true);
-    let notify = Arc::new(Notify::new());
-    let kill = ConnectionKill(notify.clone());
+    let kill = ConnectionKill::default();
+    let handle = kill.clone();
     let service = service_fn(move |mut req: Request<Incoming>| {
-        req.extensions_mut().insert(kill.clone());
+        req.extensions_mut().insert(handle.clone());
         router.clone().oneshot(req)
     });
     let connection = http1::Builder::new()
@@ -90,7 +80,7 @@ async fn serve_connection(stream: TcpStream, router: Router, mut shutdown: watch
             // Served to completion, or an I/O error: either way the connection is over.
             _ = connection.as_mut() => break,
             // DropConnection: returning drops the connection (and the socket) unanswered.
-            () = notify.notified() => break,
+            () = kill.killed() => break,
             () = stopped(&mut shutdown), if !draining => {
                 connection.as_mut().graceful_shutdown();
                 draining = true;

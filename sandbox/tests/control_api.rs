@@ -8,23 +8,6 @@ use common::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-impl Harness {
-    async fn control(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut req = self.http.request(method, self.url(path));
-        if let Some(body) = body {
-            req = req.body(body.to_string());
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        (status, parse(&resp.text().await.unwrap()))
-    }
-}
-
 #[tokio::test]
 async fn script_over_http() {
     let h = start().await;

@@ -9,6 +9,16 @@ use common::*;
 use obauth_sandbox::{Outcome, Sandbox, SandboxConfig, SessionState, UserScript};
 use serde_json::json;
 
+/// GETs `path` with the partner headers on its own task (a concurrent poll); resolves to
+/// the parsed answer.
+fn spawn_poll(h: &Harness, path: &str) -> tokio::task::JoinHandle<serde_json::Value> {
+    let request = h.authed(reqwest::Method::GET, path);
+    tokio::spawn(async move {
+        let resp = request.send().await.unwrap();
+        parse(&resp.text().await.unwrap())
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn long_poll_wakes_immediately_when_the_session_completes() {
     let h = start().await;
@@ -151,24 +161,10 @@ async fn several_pollers_all_wake() {
     let (id, _) = h.initialize("test-user-id").await;
     let mut polls = Vec::new();
     for _ in 0..3 {
-        let (http, url) = (
-            h.http.clone(),
-            h.url(&format!("/v1/authentication/{id}/status?pollTimeout=10")),
-        );
-        let (cid, secret) = (
-            h.sandbox.client_id().to_owned(),
-            h.sandbox.client_secret().to_owned(),
-        );
-        polls.push(tokio::spawn(async move {
-            let resp = http
-                .get(url)
-                .header("X-Client-Id", cid)
-                .header("X-Client-Secret", secret)
-                .send()
-                .await
-                .unwrap();
-            parse(&resp.text().await.unwrap())
-        }));
+        polls.push(spawn_poll(
+            &h,
+            &format!("/v1/authentication/{id}/status?pollTimeout=10"),
+        ));
     }
     tokio::time::sleep(Duration::from_millis(150)).await;
     let t0 = Instant::now();
@@ -183,25 +179,9 @@ async fn several_pollers_all_wake() {
 async fn shutdown_answers_pending_long_polls_and_frees_the_port() {
     let h = start().await;
     let (id, _) = h.initialize("test-user-id").await;
-    let url = h.url(&format!("/v1/authentication/{id}/status?pollTimeout=60"));
-    let poll = {
-        let http = h.http.clone();
-        let (cid, secret) = (
-            h.sandbox.client_id().to_owned(),
-            h.sandbox.client_secret().to_owned(),
-        );
-        let url = url.clone();
-        tokio::spawn(async move {
-            let resp = http
-                .get(url)
-                .header("X-Client-Id", cid)
-                .header("X-Client-Secret", secret)
-                .send()
-                .await
-                .unwrap();
-            parse(&resp.text().await.unwrap())
-        })
-    };
+    let path = format!("/v1/authentication/{id}/status?pollTimeout=60");
+    let url = h.url(&path);
+    let poll = spawn_poll(&h, &path);
     tokio::time::sleep(Duration::from_millis(150)).await;
     let t0 = Instant::now();
     let Harness { sandbox, http } = h;

@@ -8,16 +8,6 @@ use common::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-async fn control(h: &Harness, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = h.http.request(method, h.url(path));
-    if let Some(body) = body {
-        req = req.body(body.to_string());
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    (status, parse(&resp.text().await.unwrap()))
-}
-
 #[tokio::test]
 async fn faults_accept_the_new_endpoint_names() {
     let h = start().await;
@@ -35,16 +25,16 @@ async fn faults_accept_the_new_endpoint_names() {
         "connect_token",
         "oidcToken",
     ] {
-        let (status, v) = control(
-            &h,
-            Method::POST,
-            "/_sandbox/faults",
-            Some(json!({ "endpoint": name, "fault": "server_error", "status": 503 })),
-        )
-        .await;
+        let (status, v) = h
+            .control(
+                Method::POST,
+                "/_sandbox/faults",
+                Some(json!({ "endpoint": name, "fault": "server_error", "status": 503 })),
+            )
+            .await;
         assert_eq!(status, 200, "{name}: {v}");
     }
-    let (_, stats) = control(&h, Method::GET, "/_sandbox/stats", None).await;
+    let (_, stats) = h.control(Method::GET, "/_sandbox/stats", None).await;
     assert_eq!(stats["pendingFaults"]["oidc_token"], 3);
     assert_eq!(stats["pendingFaults"]["discovery"], 1);
     assert_eq!(
@@ -55,7 +45,7 @@ async fn faults_accept_the_new_endpoint_names() {
         h.get("/oidc/.well-known/openid-configuration").await.status,
         200
     );
-    let (_, stats) = control(&h, Method::GET, "/_sandbox/stats", None).await;
+    let (_, stats) = h.control(Method::GET, "/_sandbox/stats", None).await;
     assert_eq!(stats["discoveryRequests"], 2);
     assert!(stats["pendingFaults"].get("discovery").is_none());
 }
@@ -63,13 +53,13 @@ async fn faults_accept_the_new_endpoint_names() {
 #[tokio::test]
 async fn consent_script_revocation_and_token_log_over_http() {
     let h = start().await;
-    let (status, _) = control(
-        &h,
-        Method::POST,
-        "/_sandbox/oauth/consent",
-        Some(json!({ "script": "approve" })),
-    )
-    .await;
+    let (status, _) = h
+        .control(
+            Method::POST,
+            "/_sandbox/oauth/consent",
+            Some(json!({ "script": "approve" })),
+        )
+        .await;
     assert_eq!(status, 200);
     let start = h.connect(&h.connect_params(AIIA_REDIRECT, "x")).await;
     let page = Answer::of(h.http.get(start.location()).send().await.unwrap()).await;
@@ -89,7 +79,9 @@ async fn consent_script_revocation_and_token_log_over_http() {
         .await;
     assert_eq!(a.status, 200);
 
-    let (status, v) = control(&h, Method::GET, "/_sandbox/oauth/token-requests", None).await;
+    let (status, v) = h
+        .control(Method::GET, "/_sandbox/oauth/token-requests", None)
+        .await;
     assert_eq!(status, 200);
     let list = v["requests"].as_array().unwrap();
     assert_eq!(list.len(), 2);
@@ -101,24 +93,16 @@ async fn consent_script_revocation_and_token_log_over_http() {
     assert_eq!(list[1]["status"], 200);
     assert_eq!(list[1]["error"], Value::Null);
 
-    let (_, v) = control(
-        &h,
-        Method::POST,
-        "/_sandbox/oauth/revoke-refresh-tokens",
-        None,
-    )
-    .await;
+    let (_, v) = h
+        .control(Method::POST, "/_sandbox/oauth/revoke-refresh-tokens", None)
+        .await;
     assert_eq!(v["revoked"], 1);
-    let (_, v) = control(
-        &h,
-        Method::POST,
-        "/_sandbox/oauth/revoke-refresh-tokens",
-        None,
-    )
-    .await;
+    let (_, v) = h
+        .control(Method::POST, "/_sandbox/oauth/revoke-refresh-tokens", None)
+        .await;
     assert_eq!(v["revoked"], 0);
 
-    let (_, stats) = control(&h, Method::GET, "/_sandbox/stats", None).await;
+    let (_, stats) = h.control(Method::GET, "/_sandbox/stats", None).await;
     assert_eq!(stats["oauthConnectRequests"], 1);
     assert_eq!(stats["oauthConsentPageViews"], 1);
     assert_eq!(stats["oauthTokenRequests"], 1);
@@ -129,16 +113,18 @@ async fn consent_script_revocation_and_token_log_over_http() {
     assert_eq!(stats["clientSecretPostRequests"], 1);
 
     for bad in [json!({ "script": "sometimes" }), json!({})] {
-        let (status, _) = control(&h, Method::POST, "/_sandbox/oauth/consent", Some(bad)).await;
+        let (status, _) = h
+            .control(Method::POST, "/_sandbox/oauth/consent", Some(bad))
+            .await;
         assert_eq!(status, 400);
     }
-    let (status, _) = control(
-        &h,
-        Method::POST,
-        "/_sandbox/oauth/consent",
-        Some(json!({ "script": "page" })),
-    )
-    .await;
+    let (status, _) = h
+        .control(
+            Method::POST,
+            "/_sandbox/oauth/consent",
+            Some(json!({ "script": "page" })),
+        )
+        .await;
     assert_eq!(status, 200);
     let start = h.connect(&h.connect_params(AIIA_REDIRECT, "x")).await;
     let page = Answer::of(h.http.get(start.location()).send().await.unwrap()).await;

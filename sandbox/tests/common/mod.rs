@@ -84,6 +84,22 @@ impl Harness {
             .header("X-Client-Secret", self.sandbox.client_secret())
     }
 
+    /// Calls the `/_sandbox` control API (no partner headers); returns status and parsed body.
+    pub async fn control(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(body) = body {
+            req = req.body(body.to_string());
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, parse(&resp.text().await.unwrap()))
+    }
+
     /// POSTs JSON with partner headers; returns status and body text.
     pub async fn post_json(&self, path: &str, body: &Value) -> (u16, String) {
         let resp = self
