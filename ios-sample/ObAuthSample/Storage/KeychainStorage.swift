@@ -13,8 +13,12 @@ import Security
 /// and never in backups or on another device.
 ///
 /// Failures are thrown as `ObAuthError.RetryLater` (code `keychain`); the core reports them as a
-/// storage error (category retryLater, code `storage`) and the sample offers a retry.
-final class KeychainStorage: SecureStorage, @unchecked Sendable {
+/// storage error (category retryLater, code `storage`), and so does SignInController for its own
+/// calls; the sample offers a retry.
+///
+/// `Sendable` as checked by the compiler (no `@unchecked`): its one stored property is an immutable
+/// String, and the Keychain functions are thread-safe.
+final class KeychainStorage: SecureStorage {
     private let service: String
 
     init(service: String = "dev.obauth.sample") {

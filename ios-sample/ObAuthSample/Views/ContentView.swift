@@ -32,7 +32,7 @@ struct ContentView: View {
         .navigationViewStyle(.stack)
         .alert(
             "Sign-in link",
-            isPresented: Binding(get: { model.notice != nil }, set: { if !$0 { model.notice = nil } }),
+            isPresented: $model.isShowingNotice,
             actions: { Button("OK", role: .cancel) {} },
             message: { Text(model.notice ?? "") }
         )

@@ -21,13 +21,16 @@ struct ErrorView: View {
                 .font(.footnote)
                 .foregroundColor(.secondary)
             // Retry for retryLater / userAction / reauthenticate; none for invalidInput / fatal,
-            // which a new attempt cannot fix.
+            // which a new attempt cannot fix. The actions are closure literals (here and in the
+            // other views), not the stored `() -> Void`: a literal formed in `body` is main-actor
+            // isolated, which a `@MainActor` button action accepts in Swift 6; a stored
+            // non-Sendable function value is refused.
             if let label = error.retryLabel {
-                Button(label, action: onRetry)
+                Button(label) { onRetry() }
                     .buttonStyle(.borderedProminent)
                     .disabled(waiting)
             }
-            Button("Close", action: onClose)
+            Button("Close") { onClose() }
         }
         .padding()
         .task(id: error) {

@@ -10,7 +10,7 @@ struct LoadingView: View {
         VStack(spacing: 24) {
             ProgressView()
             Text(message)
-            Button("Cancel", role: .cancel, action: onCancel)
+            Button("Cancel", role: .cancel) { onCancel() }
         }
         .padding()
     }

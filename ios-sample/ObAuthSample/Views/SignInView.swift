@@ -12,7 +12,7 @@ struct SignInView: View {
                 .foregroundColor(.accentColor)
             Text("Sign in with your bank to continue.")
                 .multilineTextAlignment(.center)
-            Button("Sign in with your bank", action: onSignIn)
+            Button("Sign in with your bank") { onSignIn() }
                 .buttonStyle(.borderedProminent)
         }
         .padding()

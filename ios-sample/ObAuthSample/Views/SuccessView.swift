@@ -18,7 +18,7 @@ struct SuccessView: View {
             // The session token's expiry slides: every session API call may move it later.
             expiry("Session token expires", sessionExpires)
             expiry("Login token expires", loginExpires)
-            Button("Sign out", action: onSignOut)
+            Button("Sign out") { onSignOut() }
                 .padding(.top)
         }
         .padding()

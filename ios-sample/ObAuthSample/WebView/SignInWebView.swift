@@ -1,4 +1,5 @@
-// The bank's pages in a WKWebView whose every navigation asks the core's policy first.
+// The bank's pages in a WKWebView whose every navigation asks the core's policy first
+// (SignInController.navigation(for:), through SignInModel).
 
 import SwiftUI
 import UIKit
@@ -6,8 +7,8 @@ import WebKit
 
 struct SignInWebView: UIViewRepresentable {
     let url: URL
-    /// The core's decision for a URL (SignInModel.navigation(for:)).
-    let decide: (URL) -> NavigationAction
+    /// The core's decision for a URL the WebView is about to load.
+    let decide: @MainActor (URL) -> NavigationAction
 
     func makeCoordinator() -> Coordinator {
         Coordinator(decide: decide)
@@ -31,13 +32,24 @@ struct SignInWebView: UIViewRepresentable {
         context.coordinator.load(url, in: webView)
     }
 
+    /// WebKit calls its delegates on the main thread; the SDK declares both protocols
+    /// `@MainActor` (WK_SWIFT_UI_ACTOR), and so is this class.
+    @MainActor
     final class Coordinator: NSObject, WKNavigationDelegate, WKUIDelegate {
-        var decide: (URL) -> NavigationAction
+        var decide: @MainActor (URL) -> NavigationAction
         /// The auth URL the WebView was given; later pages are the bank's own navigation.
         private var loaded: URL?
 
-        init(decide: @escaping (URL) -> NavigationAction) {
+        init(decide: @escaping @MainActor (URL) -> NavigationAction) {
             self.decide = decide
+            super.init()
+            // The policy method below is an optional Objective-C requirement: with a signature
+            // that does not match the SDK's exactly, it is silently never called and WebKit loads
+            // everything, our redirect and javascript: URLs included. Fail loudly in debug builds.
+            assert(
+                Self.instancesRespond(to: NSSelectorFromString("webView:decidePolicyForNavigationAction:decisionHandler:")),
+                "SignInWebView.Coordinator does not implement the navigation policy WebKit calls"
+            )
         }
 
         func load(_ url: URL, in webView: WKWebView) {
@@ -46,28 +58,23 @@ struct SignInWebView: UIViewRepresentable {
             webView.load(URLRequest(url: url))
         }
 
-        /// Asked for every navigation, server redirects included (the bank's 302 to our
-        /// Universal Link among them).
+        /// Asked for every navigation, server redirects included (the bank's 302 to our Universal
+        /// Link among them). The handler's type is the SDK's (`WK_SWIFT_UI_ACTOR void (^)(…)`
+        /// imports as `@MainActor @Sendable`); see the assertion in `init`.
         func webView(
             _ webView: WKWebView,
             decidePolicyFor navigationAction: WKNavigationAction,
-            decisionHandler: @escaping (WKNavigationActionPolicy) -> Void
+            decisionHandler: @escaping @MainActor @Sendable (WKNavigationActionPolicy) -> Void
         ) {
             guard let url = navigationAction.request.url else {
                 decisionHandler(.cancel)
                 return
             }
-            switch decide(url) {
-            case .load:
-                decisionHandler(.allow)
-            case .intercepted, .blocked:
-                // Intercepted: the core has the redirect; the state stream moves the screen on.
-                decisionHandler(.cancel)
-            case let .openExternally(external):
-                decisionHandler(.cancel)
-                Task { @MainActor in
-                    UIApplication.shared.open(external)
-                }
+            let action = decide(url)
+            // Intercepted: the core has the redirect; the state stream moves the screen on.
+            decisionHandler(action.cancelsNavigation ? .cancel : .allow)
+            if case let .openExternally(external) = action {
+                UIApplication.shared.open(external)
             }
         }
 
