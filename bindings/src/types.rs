@@ -39,11 +39,7 @@ fn timestamp_to_system_time(t: Timestamp) -> SystemTime {
 }
 
 fn system_time_to_timestamp(t: SystemTime) -> Timestamp {
-    let ms = match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
-        Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
-    };
-    Timestamp::from_unix_millis(ms)
+    Timestamp::from_system_time(t)
 }
 
 // --- configuration ---------------------------------------------------------------------------

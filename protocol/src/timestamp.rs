@@ -29,11 +29,14 @@ impl Timestamp {
         self.0
     }
 
-    /// A wall-clock reading taken by the caller (this crate reads no clock).
+    /// A wall-clock reading taken by the caller (this crate reads no clock), rounded to the
+    /// nearest millisecond: a host date that crossed the FFI as floating-point seconds
+    /// (`123.999999 ms` for `.124`) keeps its millisecond.
     pub fn from_system_time(time: SystemTime) -> Self {
+        let round = |d: Duration| i64::try_from(d.as_nanos().saturating_add(500_000) / 1_000_000);
         let ms = match time.duration_since(UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
-            Err(e) => i64::try_from(e.duration().as_millis()).map_or(i64::MIN, |ms| -ms),
+            Ok(d) => round(d).unwrap_or(i64::MAX),
+            Err(e) => round(e.duration()).map_or(i64::MIN, |ms| -ms),
         };
         Timestamp(ms)
     }
@@ -220,6 +223,21 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn system_times_round_to_the_nearest_millisecond() {
+        let at = |nanos: u64| Timestamp::from_system_time(UNIX_EPOCH + Duration::from_nanos(nanos));
+        assert_eq!(
+            at(1_700_000_000_123_999_999).unix_millis(),
+            1_700_000_000_124
+        );
+        assert_eq!(
+            at(1_700_000_000_123_000_001).unix_millis(),
+            1_700_000_000_123
+        );
+        let before = Timestamp::from_system_time(UNIX_EPOCH - Duration::from_nanos(1_999_999));
+        assert_eq!(before.unix_millis(), -2);
+    }
 
     #[test]
     fn parses_the_seed_formats() {

@@ -336,10 +336,11 @@ impl<F: Flow> Shared<F> {
                 Effect::State(state) => {
                     log::debug!("flow state: {state:?}");
                     changed = true;
+                    // `state()` first: an observer told of this state must read it back.
+                    this.latest.send_replace(state.clone());
                     inner
                         .subscribers
                         .retain(|tx| tx.send(state.clone()).is_ok());
-                    this.latest.send_replace(state);
                 }
             }
         }

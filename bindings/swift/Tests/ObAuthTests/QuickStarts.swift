@@ -184,8 +184,7 @@ final class QuickStartTests: XCTestCase {
             let saved = try tokenSetFromJson(json: json)
             XCTAssertNotNil(saved.refreshToken, "saved tokens without a refresh token")
             XCTAssertNotNil(saved.consentId, "saved tokens without a consentId")
-            // The saved JSON reads back to the same tokens (to the known 1 ms Timestamp loss of
-            // a Date handed back to the core: see assertSameTokens).
+            // The saved JSON reads back to the same tokens, expiry to the millisecond.
             assertSameTokens(try tokenSetFromJson(json: tokenSetToJson(tokens: saved)), saved, "saved JSON")
             XCTAssertEqual(app.bearer, saved.accessToken, "the token used for the API")
             XCTAssertTrue(

@@ -238,10 +238,9 @@ final class TokenTests: XCTestCase {
     /// A Date handed to the core keeps its milliseconds (the core's precision): a TokenSet
     /// given to a TokenManager or saved as JSON comes back equal.
     ///
-    /// KNOWN DEFECT, skipped while present: the generated `FfiConverterTimestamp.write`
-    /// computes the nanoseconds in floating point and truncates (.123 s -> 122 999 999 ns) and
-    /// `system_time_to_timestamp` (bindings/src/types.rs) floors to milliseconds, so .123
-    /// arrives as .122. Rounding to the nearest millisecond there fixes it; this test then runs.
+    /// Regression: the generated `FfiConverterTimestamp.write` computes the nanoseconds in
+    /// floating point and truncates (.123 s -> 122 999 999 ns); the core used to floor that to
+    /// .122. `Timestamp::from_system_time` now rounds to the nearest millisecond.
     func testTimestampsHandedToTheCoreKeepTheirMilliseconds() async throws {
         try await bounded {
             // Milliseconds since the epoch; Dates built as the generated lifting builds them.
@@ -254,12 +253,6 @@ final class TokenTests: XCTestCase {
                 arrived.append((ms, back.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }))
             }
             let lost = arrived.filter { $0.got != $0.sent }
-            if !lost.isEmpty && lost.allSatisfy({ $0.got == $0.sent - 1 }) {
-                throw XCTSkip(
-                    "KNOWN DEFECT: Timestamps handed to the core lose 1 ms: "
-                        + lost.map { "\($0.sent) -> \($0.got ?? 0)" }.joined(separator: ", ")
-                )
-            }
             XCTAssertEqual(lost.map(\.sent), [], "milliseconds lost on the way to the core")
             let expiry = Date(timeIntervalSince1970: 1_925_089_445).addingTimeInterval(0.123)
             let tokens = TokenSet(accessToken: "at", expiresAt: expiry, refreshToken: "rt")
