@@ -55,11 +55,32 @@ impl SecureStorage for MemoryStorage {
     }
 }
 
-/// Files in a directory, readable only by the current user (0600 on Unix); for desktop tools
-/// and the CLI. Keys map to file names and must be `[A-Za-z0-9._-]`.
+/// Files in a directory, readable only by the current user; for desktop tools, servers and the
+/// CLI (apps use the Keychain / Keystore). Keys map to file names and must be `[A-Za-z0-9._-]`,
+/// not starting with `.`.
+///
+/// On Unix: the directory is created 0700 (an existing one is left as it is); each save writes
+/// a fresh temporary file (unique name, created exclusively, 0600, never through a symlink),
+/// syncs it and renames it over the key, so a reader sees the old or the new value, never half
+/// of one, and concurrent saves never share a temporary file; reads refuse to follow a symlink
+/// planted at a key.
 #[derive(Debug, Clone)]
 pub struct FileStorage {
     dir: PathBuf,
+}
+
+/// Distinguishes the temporary files of concurrent saves in one process.
+static TEMP_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn storage_error(e: std::io::Error) -> Error {
+    Error::Storage(e.kind().to_string())
+}
+
+/// Options that never follow a symlink at the final path component.
+fn no_follow(options: &mut std::fs::OpenOptions) -> &mut std::fs::OpenOptions {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NOFOLLOW);
+    options
 }
 
 impl FileStorage {
@@ -82,40 +103,69 @@ impl FileStorage {
         }
         Ok(self.dir.join(key))
     }
+
+    fn create_dir(&self) -> Result<(), Error> {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&self.dir).map_err(storage_error)
+    }
+
+    /// A temporary file beside the key's, created exclusively (never an existing file or a
+    /// symlink) and readable only by this user. Its name starts with `.`, which no key does.
+    fn create_temp(&self, key: &str) -> Result<(PathBuf, std::fs::File), Error> {
+        let n = TEMP_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nonce = getrandom::u64().unwrap_or(0);
+        let tmp = self.dir.join(format!(
+            ".{key}.{}.{n}.{nonce:016x}.tmp",
+            std::process::id()
+        ));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = no_follow(&mut options).open(&tmp).map_err(storage_error)?;
+        Ok((tmp, file))
+    }
 }
 
 impl SecureStorage for FileStorage {
     fn save(&self, key: &str, value: &str) -> Result<(), Error> {
+        use std::io::Write;
         let path = self.path(key)?;
-        let io = |e: std::io::Error| Error::Storage(e.kind().to_string());
-        std::fs::create_dir_all(&self.dir).map_err(io)?;
-        let tmp = path.with_extension("tmp");
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        {
-            use std::io::Write;
-            let mut file = options.open(&tmp).map_err(io)?;
-            file.write_all(value.as_bytes()).map_err(io)?;
-            file.sync_all().map_err(io)?;
+        self.create_dir()?;
+        let (tmp, mut file) = self.create_temp(key)?;
+        let written = file
+            .write_all(value.as_bytes())
+            .and_then(|()| file.sync_all())
+            .and_then(|()| std::fs::rename(&tmp, &path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(storage_error(e));
         }
-        std::fs::rename(&tmp, &path).map_err(io)
+        Ok(())
     }
 
     fn load(&self, key: &str) -> Result<Option<String>, Error> {
-        match std::fs::read_to_string(self.path(key)?) {
-            Ok(v) => Ok(Some(v)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::Storage(e.kind().to_string())),
-        }
+        use std::io::Read;
+        let opened = no_follow(std::fs::OpenOptions::new().read(true)).open(self.path(key)?);
+        let mut file = match opened {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(storage_error(e)),
+        };
+        let mut value = String::new();
+        file.read_to_string(&mut value).map_err(storage_error)?;
+        Ok(Some(value))
     }
 
     fn remove(&self, key: &str) -> Result<(), Error> {
+        // Removing a symlink removes the link, never its target.
         match std::fs::remove_file(self.path(key)?) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::Storage(e.kind().to_string())),
+            Err(e) => Err(storage_error(e)),
         }
     }
 }
@@ -144,5 +194,66 @@ mod tests {
         s.remove("flow.json").unwrap();
         assert!(s.save("../escape", "x").is_err());
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn file_storage_is_private_atomic_and_follows_no_symlink() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = std::env::temp_dir().join(format!("obauth-storage-sec-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let dir = root.join("nested/store");
+        let s = FileStorage::new(&dir);
+        s.save("tokens", "v1").unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700, "the directory it created");
+        assert_eq!(mode(&dir.join("tokens")), 0o600);
+        // An existing file with a wider mode is replaced by a fresh 0600 one, not rewritten.
+        std::fs::set_permissions(dir.join("tokens"), std::fs::Permissions::from_mode(0o644))
+            .unwrap();
+        s.save("tokens", "v2").unwrap();
+        assert_eq!(mode(&dir.join("tokens")), 0o600);
+        assert_eq!(s.load("tokens").unwrap().as_deref(), Some("v2"));
+
+        // A symlink planted at a key: a save replaces the link, the target is never written;
+        // a load refuses to read through it.
+        let target = root.join("victim");
+        std::fs::write(&target, "untouched").unwrap();
+        std::os::unix::fs::symlink(&target, dir.join("planted")).unwrap();
+        assert!(s.load("planted").is_err(), "read through a symlink");
+        s.save("planted", "secret").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "untouched");
+        assert!(
+            !std::fs::symlink_metadata(dir.join("planted"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+
+        // Concurrent saves of one key never share a temporary file: every save succeeds and
+        // the value read is one of the values written, whole.
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    for j in 0..20 {
+                        s.save("busy", &format!("value-{i}-{j}-{}", "x".repeat(4096)))
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let value = s.load("busy").unwrap().unwrap();
+        assert!(value.starts_with("value-") && value.ends_with(&"x".repeat(4096)));
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left behind");
+        let _ = std::fs::remove_dir_all(root);
     }
 }

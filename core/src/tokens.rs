@@ -4,9 +4,16 @@
 //! renewing it first when needed: with the refresh token (connect, PKCE), by asking again
 //! (client credentials have no refresh token), or not at all (a supervised-login session, whose
 //! expiry only slides by `X-Access-Token-Expires`). Concurrent callers share one renewal
-//! (single-flight): the first takes the renewal gate, the others wait on it and then read the
-//! token it stored, so nobody sees a stale token after a renewal finished and the provider sees
-//! one request. A refresh rejected with `invalid_grant` moves the manager to "re-authenticate":
+//! (single-flight): the first starts it, the others join it, so the provider sees one request
+//! and nobody sees a stale token after it finished.
+//!
+//! A renewal runs to completion on its own task, whatever happens to the callers waiting for
+//! it: with refresh-token rotation the provider invalidates the old refresh token the moment
+//! it answers, so a renewal abandoned half-way (a cancelled coroutine, a dropped `Task`) would
+//! lose the new one and force the user to sign in again. Its result is always stored and
+//! persisted. [`TokenManager::renew_if_current`] lets every caller whose API request was
+//! refused ask for a renewal, and renews only once: a token that was already replaced is not
+//! renewed again. A refresh rejected with `invalid_grant` moves the manager to "re-authenticate":
 //! every later call fails fast with [`Error::InvalidGrant`] until the app signs in again. A
 //! transient failure leaves the current token in place and, if it has not actually expired yet,
 //! returns it. What one renewal sends and what its answer means is the protocol's renewal
@@ -16,6 +23,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::sync::watch;
 
 use crate::backoff::RetryPolicy;
 use crate::driver::Transport;
@@ -38,12 +47,16 @@ struct Inner {
     skew: Duration,
     retry: RetryPolicy,
     slot: Mutex<Slot>,
-    gate: tokio::sync::Mutex<()>,
+    /// The renewal in flight, if any: its result, once there, for every caller that joined.
+    in_flight: Mutex<Option<RenewalResult>>,
     renewals: AtomicU64,
     storage: Mutex<Option<(Arc<dyn SecureStorage>, String)>>,
 }
 
-/// Hands out fresh access tokens; clones share the token and the renewal gate.
+/// The result of one renewal, as the callers that joined it receive it.
+type RenewalResult = watch::Receiver<Option<Result<TokenSet, Error>>>;
+
+/// Hands out fresh access tokens; clones share the token and the renewal in flight.
 #[derive(Clone)]
 pub struct TokenManager {
     inner: Arc<Inner>,
@@ -86,7 +99,7 @@ impl TokenManager {
                 skew,
                 retry,
                 slot: Mutex::new(initial.map_or(Slot::Empty, Slot::Valid)),
-                gate: tokio::sync::Mutex::new(()),
+                in_flight: Mutex::new(None),
                 renewals: AtomicU64::new(0),
                 storage: Mutex::new(None),
             }),
@@ -151,18 +164,80 @@ impl TokenManager {
         if let Some(answer) = self.usable(crate::live::now()) {
             return answer;
         }
-        let _gate = self.inner.gate.lock().await;
-        // Someone else may have renewed while we waited at the gate.
-        if let Some(answer) = self.usable(crate::live::now()) {
-            return answer;
-        }
-        self.renew().await
+        self.join_renewal(|this| this.usable(crate::live::now()))
+            .await
     }
 
-    /// Renews now, whatever the expiry (e.g. after the API answered 401 to the current token).
+    /// Renews now, whatever the expiry; joins a renewal already in flight instead of starting
+    /// a second one.
     pub async fn force_renewal(&self) -> Result<TokenSet, Error> {
-        let _gate = self.inner.gate.lock().await;
-        self.renew().await
+        self.join_renewal(|_| None).await
+    }
+
+    /// Renews because the API refused `failed` (e.g. answered 401), unless that token was
+    /// already replaced: then the current token is returned without a request. However many
+    /// callers saw the same refusal at once, the provider sees one renewal.
+    pub async fn renew_if_current(&self, failed: &str) -> Result<TokenSet, Error> {
+        self.join_renewal(|this| match this.current() {
+            Some(t) if t.access_token.expose() != failed => Some(Ok(t)),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Joins the renewal in flight, or — unless `answer` has one without renewing — starts one
+    /// on its own task, and waits for its result. Dropping the returned future abandons the
+    /// wait, never the renewal.
+    async fn join_renewal(
+        &self,
+        answer: impl FnOnce(&Self) -> Option<Result<TokenSet, Error>>,
+    ) -> Result<TokenSet, Error> {
+        let (mut result, start) = {
+            let mut in_flight = self
+                .inner
+                .in_flight
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            match &*in_flight {
+                Some(result) => (result.clone(), None),
+                None => {
+                    if let Some(answer) = answer(self) {
+                        return answer;
+                    }
+                    let (publish, result) = watch::channel(None);
+                    *in_flight = Some(result.clone());
+                    (result, Some(publish))
+                }
+            }
+        };
+        if let Some(publish) = start {
+            let this = self.clone();
+            let renewal = async move {
+                let outcome = this.renew().await;
+                // Cleared before publishing: a caller arriving in between reads the stored
+                // token instead of joining a finished renewal.
+                *this
+                    .inner
+                    .in_flight
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = None;
+                let _ = publish.send(Some(outcome));
+            };
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn(renewal)),
+                // No tokio runtime to detach onto: run it in this caller.
+                Err(_) => renewal.await,
+            }
+        }
+        loop {
+            if let Some(outcome) = result.borrow_and_update().clone() {
+                return outcome;
+            }
+            if result.changed().await.is_err() {
+                // The renewal task ended without a result (its runtime shut down).
+                return Err(Error::Storage("the token renewal was interrupted".into()));
+            }
+        }
     }
 
     /// `Some` when the slot answers without renewing: a token valid past the skew, or a
@@ -242,5 +317,29 @@ impl TokenManager {
         {
             log::warn!("could not save renewed tokens: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The futures hosts hold across threads (the FFI spawns them) must be `Send`.
+    #[test]
+    fn renewal_futures_are_send() {
+        fn send<T: Send>(_: &T) {}
+        let manager = TokenManager::new(
+            Transport::new().unwrap(),
+            Renewal::Session(crate::session::AccessSession::new(
+                crate::secret::Secret::new("t"),
+                crate::live::now(),
+            )),
+            None,
+            Duration::from_secs(1),
+            RetryPolicy::default(),
+        );
+        send(&manager.fresh_token());
+        send(&manager.force_renewal());
+        send(&manager.renew_if_current("t"));
     }
 }

@@ -76,7 +76,7 @@ impl fmt::Debug for HttpRequest {
         f.debug_struct("HttpRequest")
             .field("kind", &self.kind)
             .field("method", &self.method)
-            .field("url", &self.url.as_str())
+            .field("url", &crate::redact::url_for_log(self.url.as_str()))
             .field(
                 "headers",
                 &self.headers.iter().map(|(n, _)| *n).collect::<Vec<_>>(),

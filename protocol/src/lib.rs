@@ -25,7 +25,7 @@
 //! - [`snapshot`]: the versioned snapshot format.
 //! - [`navigation`]: the WebView navigation policy.
 //! - Shared pieces: [`secret`] (redacted values), [`error`] (errors by what to do next),
-//!   [`redirect`] (matching and exact decoding), [`backoff`], [`timestamp`], [`session`]
+//!   [`redirect`] (matching and exact decoding), [`redact`] (URLs as logs may show them), [`backoff`], [`timestamp`], [`session`]
 //!   (sliding expiry), [`validate`], [`config`], [`http`] (HTTP as data).
 
 #![warn(missing_docs)]
@@ -38,6 +38,7 @@ pub mod flow;
 pub mod http;
 pub mod navigation;
 pub mod oauth;
+pub mod redact;
 pub mod redirect;
 pub mod renewal;
 pub mod secret;

@@ -119,10 +119,19 @@ impl RedirectPattern {
     }
 }
 
-/// The query parameters of a redirect, each percent-decoded exactly once.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The query parameters of a redirect, each percent-decoded exactly once. `Debug` shows the
+/// parameter names only: the values include the code and `state`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct RedirectQuery {
     pairs: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for RedirectQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.pairs.iter().map(|(name, _)| (name, "[redacted]")))
+            .finish()
+    }
 }
 
 impl RedirectQuery {

@@ -13,10 +13,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(i64);
 
-/// A timestamp string that could not be read.
+/// A timestamp string that could not be read. It does not repeat the text: that came from a
+/// provider or a header and is untrusted, so only its length is kept for the message.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("not an ISO 8601 timestamp: {0:?}")]
-pub struct TimestampError(pub String);
+#[error("not an ISO 8601 timestamp ({length} characters)")]
+pub struct TimestampError {
+    /// The length of the text that was refused.
+    pub length: usize,
+}
 
 impl Timestamp {
     /// From milliseconds since the Unix epoch.
@@ -58,7 +62,7 @@ impl Timestamp {
     /// A missing offset is read as UTC (some providers omit it); fractions beyond milliseconds
     /// are truncated.
     pub fn parse_rfc3339(text: &str) -> Result<Self, TimestampError> {
-        parse_rfc3339(text.trim()).ok_or_else(|| TimestampError(text.to_owned()))
+        parse_rfc3339(text.trim()).ok_or(TimestampError { length: text.len() })
     }
 
     /// Formats as RFC 3339 in UTC with millisecond precision: `2019-12-04T18:16:42.787Z`.

@@ -52,7 +52,9 @@ impl AuthorizationParams {
 }
 
 /// The states a UI renders. Terminal: `Authenticated`, `Failed`, `Cancelled`, `TimedOut`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `Debug` shows the authorize URL without its query values (`state`, `nonce` and the PKCE
+/// challenge): see [`crate::redact`].
+#[derive(Clone, PartialEq, Eq)]
 pub enum AuthorizationState {
     /// Built, not started.
     Created,
@@ -88,6 +90,39 @@ pub enum AuthorizationState {
     },
     /// The overall deadline passed.
     TimedOut,
+}
+
+impl std::fmt::Debug for AuthorizationState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuthorizationState::Created => f.write_str("Created"),
+            AuthorizationState::AwaitingUser { authorize_url } => f
+                .debug_struct("AwaitingUser")
+                .field("authorize_url", &crate::redact::url_for_log(authorize_url))
+                .finish(),
+            AuthorizationState::CodeReceived => f.write_str("CodeReceived"),
+            AuthorizationState::Exchanging => f.write_str("Exchanging"),
+            AuthorizationState::Authenticated {
+                expires_at,
+                scope,
+                consent_id,
+                refreshable,
+            } => f
+                .debug_struct("Authenticated")
+                .field("expires_at", expires_at)
+                .field("scope", scope)
+                .field("consent_id", consent_id)
+                .field("refreshable", refreshable)
+                .finish(),
+            AuthorizationState::Failed { error } => {
+                f.debug_struct("Failed").field("error", error).finish()
+            }
+            AuthorizationState::Cancelled { by } => {
+                f.debug_struct("Cancelled").field("by", by).finish()
+            }
+            AuthorizationState::TimedOut => f.write_str("TimedOut"),
+        }
+    }
 }
 
 impl AuthorizationState {

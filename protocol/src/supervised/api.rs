@@ -98,9 +98,9 @@ pub(super) fn parse_initialize(response: &HttpResponse) -> Result<InitializeResp
 pub struct StatusResponse {
     /// `InProgress`, `Succeeded`, `Failed`, `NotApplicable` or `Cancelled`.
     pub state: String,
-    /// The code, with `Succeeded`.
+    /// The code, with `Succeeded` (a credential: redacted in `Debug`).
     #[serde(default)]
-    pub code: Option<String>,
+    pub code: Option<Secret>,
 }
 
 impl StatusResponse {

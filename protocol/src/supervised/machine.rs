@@ -339,8 +339,8 @@ impl SupervisedLoginMachine {
         self.retrier.reset();
         match (status.state.as_str(), status.code) {
             ("InProgress", _) => self.schedule_poll(&session_id, ctx.now),
-            ("Succeeded", Some(code)) if !code.is_empty() => {
-                self.accept_code(Secret::new(code), CodeSource::Poll, ctx.now)
+            ("Succeeded", Some(code)) if !code.expose().is_empty() => {
+                self.accept_code(code, CodeSource::Poll, ctx.now)
             }
             ("Failed", _) => self.fail(Error::LoginFailed { detail: None }),
             ("Cancelled", _) => self.finish(Phase::Cancelled {

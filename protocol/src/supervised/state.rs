@@ -57,8 +57,9 @@ impl SupervisedLoginParams {
 }
 
 /// The states a UI renders. Terminal: `Authenticated`, `Failed`, `Cancelled`, `NotApplicable`,
-/// `TimedOut`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `TimedOut`. `Debug` shows the bank page's URL without its query values (the `startToken`
+/// lets anyone continue the login): see [`crate::redact`].
+#[derive(Clone, PartialEq, Eq)]
 pub enum LoginState {
     /// Built, not started.
     Created,
@@ -106,6 +107,45 @@ pub enum LoginState {
     NotApplicable,
     /// The overall deadline passed.
     TimedOut,
+}
+
+impl std::fmt::Debug for LoginState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoginState::Created => f.write_str("Created"),
+            LoginState::Initializing => f.write_str("Initializing"),
+            LoginState::AwaitingUser {
+                auth_url,
+                session_id,
+            } => f
+                .debug_struct("AwaitingUser")
+                .field("auth_url", &crate::redact::url_for_log(auth_url))
+                .field("session_id", session_id)
+                .finish(),
+            LoginState::CodeReceived { via } => {
+                f.debug_struct("CodeReceived").field("via", via).finish()
+            }
+            LoginState::Exchanging { via } => {
+                f.debug_struct("Exchanging").field("via", via).finish()
+            }
+            LoginState::Authenticated {
+                via,
+                session_expires,
+                login_expires,
+                provider_id,
+            } => f
+                .debug_struct("Authenticated")
+                .field("via", via)
+                .field("session_expires", session_expires)
+                .field("login_expires", login_expires)
+                .field("provider_id", provider_id)
+                .finish(),
+            LoginState::Failed { error } => f.debug_struct("Failed").field("error", error).finish(),
+            LoginState::Cancelled { by } => f.debug_struct("Cancelled").field("by", by).finish(),
+            LoginState::NotApplicable => f.write_str("NotApplicable"),
+            LoginState::TimedOut => f.write_str("TimedOut"),
+        }
+    }
 }
 
 impl LoginState {

@@ -12,6 +12,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use obauth::RedirectOutcome;
+use obauth_e2e::oauth_browser::{add_token_set, connect_tokens};
 use obauth_e2e::*;
 use obauth_sandbox::{Endpoint, Fault, UserScript};
 
@@ -65,6 +66,11 @@ async fn logs_never_contain_secrets() {
     sandbox.inject_fault(Endpoint::Status, Fault::Delay(Duration::from_millis(1500)));
     let (login, recorder) = begin(&client, params("logs-user-0002"));
     let (auth_url, _) = recorder.awaiting_user().await;
+    // The bank page's start token lets anyone continue the login: never in a log line.
+    secrets.add(
+        "start token",
+        &query::value(&auth_url, "startToken").expect("a startToken"),
+    );
     let location = Browser::new().choose(&auth_url, "approve").await;
     assert_eq!(
         login.handle_redirect(&location),
@@ -73,6 +79,19 @@ async fn logs_never_contain_secrets() {
     let tokens = outcome(&login).await.expect("authenticated");
     secrets.add_tokens(&tokens);
     secrets.add("redirect code", &query::value(&location, "code").unwrap());
+
+    // An Aiia Data connect flow: its state (in the authorize URL and the redirect), its code
+    // and its tokens.
+    let (connect_set, connect_location) = connect_tokens(&client).await;
+    add_token_set(&mut secrets, "connect", &connect_set);
+    secrets.add(
+        "connect state",
+        &query::value(&connect_location, "state").expect("a state"),
+    );
+    secrets.add(
+        "connect code",
+        &query::value(&connect_location, "code").expect("a code"),
+    );
 
     // A failure with the wrong secret.
     let wrong = "wrong-secret-for-logs-test";

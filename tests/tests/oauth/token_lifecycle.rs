@@ -299,3 +299,90 @@ async fn transient_refresh_failures_keep_a_token_that_has_not_expired() {
     );
     assert_eq!(sandbox.stats().refresh_grants, 1);
 }
+
+/// With refresh-token rotation the provider invalidates the old refresh token as it answers.
+/// A caller that gives up while the refresh is in flight (a cancelled coroutine, a dropped
+/// Swift `Task`, a time-out) must not take the renewal with it: the renewal completes on its
+/// own, the rotated tokens are stored and persisted, and the next call uses them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_caller_does_not_lose_the_rotated_refresh_token() {
+    let sandbox = sandbox().await;
+    let client = client(&sandbox);
+    let (tokens, _) = connect_tokens(&client).await;
+    let manager = client.connect_tokens(tokens.clone(), DEFAULT_REFRESH_SKEW);
+    let storage = Arc::new(MemoryStorage::default());
+    manager.persist_to(storage.clone(), "tokens").unwrap();
+
+    // The provider takes its time; the caller gives up after 100 ms.
+    sandbox.inject_fault(
+        Endpoint::OAuthToken,
+        Fault::Delay(Duration::from_millis(400)),
+    );
+    let gave_up = tokio::time::timeout(Duration::from_millis(100), manager.force_renewal()).await;
+    assert!(gave_up.is_err(), "the caller should have timed out first");
+
+    // The renewal goes on without it and stores what the provider answered.
+    let mut renewed = None;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        match manager.current() {
+            Some(t) if t.access_token != tokens.access_token => {
+                renewed = Some(t);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let renewed = renewed.expect("the abandoned renewal completed and stored its tokens");
+    assert_ne!(renewed.refresh_token, tokens.refresh_token, "rotated");
+    assert_eq!(
+        TokenSet::from_json(&storage.load("tokens").unwrap().unwrap()).unwrap(),
+        renewed,
+        "and persisted"
+    );
+    assert_eq!(sandbox.stats().refresh_grants, 1);
+
+    // The manager goes on with the rotated refresh token (the old one is dead).
+    let next = manager
+        .force_renewal()
+        .await
+        .expect("the rotated token still works");
+    assert_ne!(next.access_token, renewed.access_token);
+    assert_eq!(sandbox.stats().refresh_grants, 2);
+}
+
+/// Every caller whose request the API refused asks for a renewal at once; the provider sees
+/// one, and a caller that reports a token already replaced gets the new one without a request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_forced_renewals_of_one_refused_token_coalesce() {
+    let sandbox = sandbox().await;
+    let client = client(&sandbox);
+    let (tokens, _) = connect_tokens(&client).await;
+    let manager = client.connect_tokens(tokens.clone(), DEFAULT_REFRESH_SKEW);
+    sandbox.inject_fault(
+        Endpoint::OAuthToken,
+        Fault::Delay(Duration::from_millis(200)),
+    );
+    let refused = tokens.access_token.expose().to_owned();
+    let callers: Vec<_> = (0..10)
+        .map(|_| {
+            let (manager, refused) = (manager.clone(), refused.clone());
+            tokio::spawn(async move { manager.renew_if_current(&refused).await })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for caller in callers {
+        seen.push(caller.await.unwrap().expect("renewed").access_token);
+    }
+    assert!(
+        seen.windows(2).all(|w| w[0] == w[1]),
+        "one new token for all"
+    );
+    assert_ne!(seen[0], tokens.access_token);
+    assert_eq!(sandbox.stats().refresh_grants, 1, "one renewal");
+
+    // A late caller still holding the old token: already replaced, no request.
+    let late = manager.renew_if_current(&refused).await.unwrap();
+    assert_eq!(late.access_token, seen[0]);
+    assert_eq!(sandbox.stats().refresh_grants, 1);
+}
