@@ -130,6 +130,7 @@ pub trait Flow: Send + 'static {
     fn outcome(&self) -> Option<Result<Self::Output, Error>>;
 
     /// The flow as a versioned snapshot (see [`crate::snapshot`]); contains secrets, so it
-    /// belongs in secure storage only.
-    fn snapshot(&self) -> String;
+    /// belongs in secure storage only. A snapshot that cannot be written is an error, never an
+    /// empty string.
+    fn snapshot(&self) -> Result<String, Error>;
 }

@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::backoff::Retrier;
@@ -18,6 +17,9 @@ use crate::oauth::{
 };
 use crate::redirect::{RedirectPattern, RedirectQuery};
 use crate::secret::Secret;
+use crate::snapshot::records::{
+    AuthorizationKindV1, AuthorizationPhaseV1, AuthorizationSnapshotV1,
+};
 use crate::snapshot::{self, FlowKind};
 use crate::timestamp::Timestamp;
 
@@ -25,8 +27,7 @@ use super::state::{AuthorizationKind, AuthorizationParams, AuthorizationState};
 
 type Effects = Vec<Effect<AuthorizationState>>;
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "phase", rename_all = "snake_case")]
+#[derive(Clone, Debug)]
 enum Phase {
     Created,
     Awaiting,
@@ -48,7 +49,7 @@ enum Phase {
 }
 
 /// The persistent part of the machine: exactly what a snapshot holds.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug)]
 struct Saved {
     kind: AuthorizationKind,
     client_id: String,
@@ -198,7 +199,8 @@ impl AuthorizationMachine {
         snapshot_text: &str,
         expected: FlowKind,
     ) -> Result<Self, Error> {
-        let saved: Saved = snapshot::decode_as(snapshot_text, expected)?;
+        let record: AuthorizationSnapshotV1 = snapshot::decode_as(snapshot_text, expected)?;
+        let saved = Saved::from(record);
         let kind_matches = matches!(
             (&saved.kind, expected),
             (AuthorizationKind::AiiaConnect { .. }, FlowKind::AiiaConnect)
@@ -617,7 +619,107 @@ impl Flow for AuthorizationMachine {
         }
     }
 
-    fn snapshot(&self) -> String {
-        snapshot::encode(self.kind(), &self.saved)
+    fn snapshot(&self) -> Result<String, Error> {
+        snapshot::encode(self.kind(), &AuthorizationSnapshotV1::from(&self.saved))
+    }
+}
+
+impl From<&Saved> for AuthorizationSnapshotV1 {
+    fn from(saved: &Saved) -> Self {
+        AuthorizationSnapshotV1 {
+            kind: match &saved.kind {
+                AuthorizationKind::AiiaConnect {
+                    accounts_group_name,
+                    accounts_group_id,
+                } => AuthorizationKindV1::AiiaConnect {
+                    accounts_group_name: accounts_group_name.clone(),
+                    accounts_group_id: accounts_group_id.clone(),
+                },
+                AuthorizationKind::Pkce => AuthorizationKindV1::Pkce,
+            },
+            client_id: saved.client_id.clone(),
+            authorize_endpoint: saved.authorize_endpoint.clone(),
+            token_endpoint: saved.token_endpoint.clone(),
+            redirect_uri: saved.redirect_uri.clone(),
+            redirect_pattern: saved.redirect_pattern.clone(),
+            scope: saved.scope.clone(),
+            state: saved.state.clone(),
+            nonce: saved.nonce.clone(),
+            code_verifier: saved.code_verifier.clone(),
+            timeout_ms: saved.timeout_ms,
+            code_lifetime_ms: saved.code_lifetime_ms,
+            deadline_at: saved.deadline_at,
+            phase: match &saved.phase {
+                Phase::Created => AuthorizationPhaseV1::Created,
+                Phase::Awaiting => AuthorizationPhaseV1::Awaiting,
+                Phase::Exchanging {
+                    code,
+                    consent_id,
+                    received_at,
+                } => AuthorizationPhaseV1::Exchanging {
+                    code: code.clone(),
+                    consent_id: consent_id.clone(),
+                    received_at: *received_at,
+                },
+                Phase::Authenticated { tokens } => AuthorizationPhaseV1::Authenticated {
+                    tokens: tokens.into(),
+                },
+                Phase::Failed { error } => AuthorizationPhaseV1::Failed {
+                    error: error.into(),
+                },
+                Phase::Cancelled { by } => AuthorizationPhaseV1::Cancelled { by: (*by).into() },
+                Phase::TimedOut => AuthorizationPhaseV1::TimedOut,
+            },
+        }
+    }
+}
+
+impl From<AuthorizationSnapshotV1> for Saved {
+    fn from(r: AuthorizationSnapshotV1) -> Self {
+        Saved {
+            kind: match r.kind {
+                AuthorizationKindV1::AiiaConnect {
+                    accounts_group_name,
+                    accounts_group_id,
+                } => AuthorizationKind::AiiaConnect {
+                    accounts_group_name,
+                    accounts_group_id,
+                },
+                AuthorizationKindV1::Pkce => AuthorizationKind::Pkce,
+            },
+            client_id: r.client_id,
+            authorize_endpoint: r.authorize_endpoint,
+            token_endpoint: r.token_endpoint,
+            redirect_uri: r.redirect_uri,
+            redirect_pattern: r.redirect_pattern,
+            scope: r.scope,
+            state: r.state,
+            nonce: r.nonce,
+            code_verifier: r.code_verifier,
+            timeout_ms: r.timeout_ms,
+            code_lifetime_ms: r.code_lifetime_ms,
+            deadline_at: r.deadline_at,
+            phase: match r.phase {
+                AuthorizationPhaseV1::Created => Phase::Created,
+                AuthorizationPhaseV1::Awaiting => Phase::Awaiting,
+                AuthorizationPhaseV1::Exchanging {
+                    code,
+                    consent_id,
+                    received_at,
+                } => Phase::Exchanging {
+                    code,
+                    consent_id,
+                    received_at,
+                },
+                AuthorizationPhaseV1::Authenticated { tokens } => Phase::Authenticated {
+                    tokens: tokens.into(),
+                },
+                AuthorizationPhaseV1::Failed { error } => Phase::Failed {
+                    error: error.into(),
+                },
+                AuthorizationPhaseV1::Cancelled { by } => Phase::Cancelled { by: by.into() },
+                AuthorizationPhaseV1::TimedOut => Phase::TimedOut,
+            },
+        }
     }
 }

@@ -469,7 +469,7 @@ fn cancel_timeout_and_late_inputs() {
 #[test]
 fn kill_and_restore_while_waiting_then_complete() {
     let m = started(connect());
-    let snapshot = m.snapshot();
+    let snapshot = m.snapshot().unwrap();
     assert!(
         snapshot.contains(STATE),
         "the state is in the snapshot (secure storage only)"
@@ -487,7 +487,7 @@ fn kill_and_restore_while_waiting_then_complete() {
     // A restored PKCE flow keeps its verifier.
     let p = started(pkce());
     let mut restored =
-        AuthorizationMachine::restore(&creds(), &p.snapshot(), FlowKind::Pkce).unwrap();
+        AuthorizationMachine::restore(&creds(), &p.snapshot().unwrap(), FlowKind::Pkce).unwrap();
     restored.handle(Input::Resume, at(1));
     let (_, fx) = restored.redirect(
         &Url::parse(&format!("https://app.example.com/cb?code=c&state={STATE}")).unwrap(),
@@ -506,10 +506,12 @@ fn kill_and_restore_while_waiting_then_complete() {
     let mut m = started(connect());
     redirect(&mut m, &format!("code={CODE_ENCODED}&state={STATE}"));
     let mut restored =
-        AuthorizationMachine::restore(&creds(), &m.snapshot(), FlowKind::AiiaConnect).unwrap();
+        AuthorizationMachine::restore(&creds(), &m.snapshot().unwrap(), FlowKind::AiiaConnect)
+            .unwrap();
     assert_eq!(sent(&restored.handle(Input::Resume, at(20))).len(), 1);
     let mut expired =
-        AuthorizationMachine::restore(&creds(), &m.snapshot(), FlowKind::AiiaConnect).unwrap();
+        AuthorizationMachine::restore(&creds(), &m.snapshot().unwrap(), FlowKind::AiiaConnect)
+            .unwrap();
     assert_eq!(
         states(&expired.handle(Input::Resume, at(120))),
         vec![AuthorizationState::Failed {
@@ -520,8 +522,8 @@ fn kill_and_restore_while_waiting_then_complete() {
 
 #[test]
 fn a_snapshot_is_restored_only_as_its_own_kind() {
-    let connect_snapshot = started(connect()).snapshot();
-    let pkce_snapshot = started(pkce()).snapshot();
+    let connect_snapshot = started(connect()).snapshot().unwrap();
+    let pkce_snapshot = started(pkce()).snapshot().unwrap();
     assert!(matches!(
         AuthorizationMachine::restore(&creds(), &connect_snapshot, FlowKind::Pkce),
         Err(Error::InvalidSnapshot(_))

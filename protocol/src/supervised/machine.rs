@@ -12,7 +12,6 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::backoff::Retrier;
@@ -23,6 +22,7 @@ use crate::http::{Failure, HttpResult, RequestKind, classify};
 use crate::redirect::{RedirectPattern, RedirectQuery};
 use crate::secret::Secret;
 use crate::session::EXPIRY_HEADER;
+use crate::snapshot::records::{SupervisedPhaseV1, SupervisedSnapshotV1};
 use crate::snapshot::{self, FlowKind};
 use crate::timestamp::Timestamp;
 use crate::validate;
@@ -35,8 +35,7 @@ const MAX_INITIALIZE_RETRIES: u32 = 4;
 
 type Effects = Vec<Effect<LoginState>>;
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "phase", rename_all = "snake_case")]
+#[derive(Clone, Debug)]
 enum Phase {
     Created,
     Initializing,
@@ -76,7 +75,7 @@ impl Phase {
 }
 
 /// The persistent part of the machine: exactly what a snapshot holds.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug)]
 struct Saved {
     client_id: String,
     user_hash: String,
@@ -147,7 +146,9 @@ impl SupervisedLoginMachine {
     /// Rebuilds a machine from [`Flow::snapshot`] output; `creds` supplies the client secret
     /// (never stored in snapshots). Feed [`Input::Resume`] to continue.
     pub fn restore(creds: Credentials, snapshot_text: &str) -> Result<Self, Error> {
-        let saved: Saved = snapshot::decode_as(snapshot_text, FlowKind::SupervisedLogin)?;
+        let record: SupervisedSnapshotV1 =
+            snapshot::decode_as(snapshot_text, FlowKind::SupervisedLogin)?;
+        let saved = Saved::from(record);
         if saved.client_id != creds.client_id {
             return Err(Error::InvalidSnapshot(
                 "the snapshot belongs to another client id".into(),
@@ -603,7 +604,96 @@ impl Flow for SupervisedLoginMachine {
         }
     }
 
-    fn snapshot(&self) -> String {
-        snapshot::encode(FlowKind::SupervisedLogin, &self.saved)
+    fn snapshot(&self) -> Result<String, Error> {
+        snapshot::encode(
+            FlowKind::SupervisedLogin,
+            &SupervisedSnapshotV1::from(&self.saved),
+        )
+    }
+}
+
+impl From<&Saved> for SupervisedSnapshotV1 {
+    fn from(saved: &Saved) -> Self {
+        SupervisedSnapshotV1 {
+            client_id: saved.client_id.clone(),
+            user_hash: saved.user_hash.clone(),
+            redirect_url: saved.redirect_url.clone(),
+            poll_timeout_ms: saved.poll_timeout_ms,
+            timeout_ms: saved.timeout_ms,
+            code_lifetime_ms: saved.code_lifetime_ms,
+            deadline_at: saved.deadline_at,
+            phase: match &saved.phase {
+                Phase::Created => SupervisedPhaseV1::Created,
+                Phase::Initializing => SupervisedPhaseV1::Initializing,
+                Phase::Awaiting {
+                    auth_url,
+                    session_id,
+                } => SupervisedPhaseV1::Awaiting {
+                    auth_url: auth_url.clone(),
+                    session_id: session_id.clone(),
+                },
+                Phase::Exchanging {
+                    via,
+                    code,
+                    received_at,
+                } => SupervisedPhaseV1::Exchanging {
+                    via: (*via).into(),
+                    code: code.clone(),
+                    received_at: *received_at,
+                },
+                Phase::Authenticated { tokens } => SupervisedPhaseV1::Authenticated {
+                    tokens: tokens.into(),
+                },
+                Phase::Failed { error } => SupervisedPhaseV1::Failed {
+                    error: error.into(),
+                },
+                Phase::Cancelled { by } => SupervisedPhaseV1::Cancelled { by: (*by).into() },
+                Phase::NotApplicable => SupervisedPhaseV1::NotApplicable,
+                Phase::TimedOut => SupervisedPhaseV1::TimedOut,
+            },
+        }
+    }
+}
+
+impl From<SupervisedSnapshotV1> for Saved {
+    fn from(r: SupervisedSnapshotV1) -> Self {
+        Saved {
+            client_id: r.client_id,
+            user_hash: r.user_hash,
+            redirect_url: r.redirect_url,
+            poll_timeout_ms: r.poll_timeout_ms,
+            timeout_ms: r.timeout_ms,
+            code_lifetime_ms: r.code_lifetime_ms,
+            deadline_at: r.deadline_at,
+            phase: match r.phase {
+                SupervisedPhaseV1::Created => Phase::Created,
+                SupervisedPhaseV1::Initializing => Phase::Initializing,
+                SupervisedPhaseV1::Awaiting {
+                    auth_url,
+                    session_id,
+                } => Phase::Awaiting {
+                    auth_url,
+                    session_id,
+                },
+                SupervisedPhaseV1::Exchanging {
+                    via,
+                    code,
+                    received_at,
+                } => Phase::Exchanging {
+                    via: via.into(),
+                    code,
+                    received_at,
+                },
+                SupervisedPhaseV1::Authenticated { tokens } => Phase::Authenticated {
+                    tokens: tokens.into(),
+                },
+                SupervisedPhaseV1::Failed { error } => Phase::Failed {
+                    error: error.into(),
+                },
+                SupervisedPhaseV1::Cancelled { by } => Phase::Cancelled { by: by.into() },
+                SupervisedPhaseV1::NotApplicable => Phase::NotApplicable,
+                SupervisedPhaseV1::TimedOut => Phase::TimedOut,
+            },
+        }
     }
 }

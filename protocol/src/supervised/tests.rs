@@ -722,7 +722,7 @@ impl Model {
         let fx = match ev {
             Ev::Start => self.m.handle(Input::Start, ctx),
             Ev::KillAndRestore => {
-                let snapshot = self.m.snapshot();
+                let snapshot = self.m.snapshot().unwrap();
                 self.m =
                     SupervisedLoginMachine::restore(creds(), &snapshot).expect("snapshot restores");
                 self.in_flight.clear();
@@ -900,7 +900,7 @@ fn property_random_long_interleavings() {
 #[test]
 fn snapshot_of_a_waiting_login_restores_and_resumes_polling() {
     let m = awaiting();
-    let snapshot = m.snapshot();
+    let snapshot = m.snapshot().unwrap();
     assert!(snapshot.contains("\"version\":1") && snapshot.contains("s-1"));
     assert!(
         !snapshot.contains("secret-1"),
@@ -930,7 +930,7 @@ fn snapshot_of_a_waiting_login_restores_and_resumes_polling() {
 
 #[test]
 fn snapshots_of_other_clients_versions_and_kinds_are_refused() {
-    let snapshot = awaiting().snapshot();
+    let snapshot = awaiting().snapshot().unwrap();
     let other = ClientConfig::new("https://api.example.com", "client-2", "s")
         .validate()
         .unwrap();
@@ -954,7 +954,7 @@ fn authenticated_snapshot_keeps_the_tokens() {
         at(1),
     );
     respond(&mut m, RequestKind::Exchange, json(200, TOKENS_OK), at(2));
-    let restored = SupervisedLoginMachine::restore(creds(), &m.snapshot()).unwrap();
+    let restored = SupervisedLoginMachine::restore(creds(), &m.snapshot().unwrap()).unwrap();
     let tokens = restored.outcome().unwrap().unwrap();
     assert_eq!(tokens.session.token().expose(), "AT");
     assert_eq!(tokens.login.token.expose(), "-ELT2-LT");
