@@ -14,7 +14,7 @@ use crate::http::{HttpRequest, HttpResponse, HttpResult, RequestKind};
 use crate::oauth::FlowSecrets;
 use crate::secret::Secret;
 use crate::snapshot::FlowKind;
-use crate::timestamp::Timestamp;
+use crate::timestamp::{Monotonic, Timestamp};
 
 const REDIRECT: &str = "https://mydomain.com/aiia-callback/tenant-7";
 const PATTERN: &str = "https://mydomain.com/aiia-callback/*";
@@ -61,6 +61,7 @@ fn pkce() -> AuthorizationMachine {
 fn at(secs: i64) -> Ctx {
     Ctx {
         now: Timestamp::from_unix_millis(1_700_000_000_000 + secs * 1000),
+        mono: Monotonic::from_elapsed(Duration::from_secs((1_000_000 + secs) as u64)),
         entropy: 7,
     }
 }

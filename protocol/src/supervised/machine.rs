@@ -24,7 +24,7 @@ use crate::secret::Secret;
 use crate::session::EXPIRY_HEADER;
 use crate::snapshot::records::{SupervisedPhaseV1, SupervisedSnapshotV1};
 use crate::snapshot::{self, FlowKind};
-use crate::timestamp::Timestamp;
+use crate::timestamp::{Monotonic, Timestamp};
 use crate::validate;
 
 use super::api::{self, StatusResponse};
@@ -97,7 +97,8 @@ pub struct SupervisedLoginMachine {
     code_lifetime: Duration,
     saved: Saved,
     retrier: Retrier,
-    last_poll_at: Option<Timestamp>,
+    /// When the last status request went out (monotonic: only spacing within this process).
+    last_poll_at: Option<Monotonic>,
 }
 
 impl SupervisedLoginMachine {
@@ -190,7 +191,7 @@ impl SupervisedLoginMachine {
             Phase::Initializing => effects.push(self.send_initialize()),
             Phase::Awaiting { session_id, .. } => {
                 let session_id = session_id.clone();
-                effects.extend(self.send_status(&session_id, ctx.now));
+                effects.extend(self.send_status(&session_id, ctx.mono));
             }
             Phase::Exchanging { .. } => {
                 let resend = self.resend_exchange(ctx.now);
@@ -240,7 +241,7 @@ impl SupervisedLoginMachine {
         ))
     }
 
-    fn send_status(&mut self, session_id: &str, now: Timestamp) -> Effects {
+    fn send_status(&mut self, session_id: &str, now: Monotonic) -> Effects {
         self.last_poll_at = Some(now);
         vec![Effect::Send(api::status(
             &self.creds,
@@ -250,7 +251,7 @@ impl SupervisedLoginMachine {
     }
 
     /// The next poll goes out when the current window ends, never earlier.
-    fn schedule_poll(&mut self, session_id: &str, now: Timestamp) -> Effects {
+    fn schedule_poll(&mut self, session_id: &str, now: Monotonic) -> Effects {
         let due = self
             .last_poll_at
             .map_or(now, |at| at.plus(self.poll_timeout));
@@ -308,7 +309,7 @@ impl SupervisedLoginMachine {
                     session_id: init.session_id.clone(),
                 };
                 let mut effects = vec![Effect::State(self.state())];
-                effects.extend(self.send_status(&init.session_id, ctx.now));
+                effects.extend(self.send_status(&init.session_id, ctx.mono));
                 effects
             }
             Err(e) => self.fail(e),
@@ -339,7 +340,7 @@ impl SupervisedLoginMachine {
         };
         self.retrier.reset();
         match (status.state.as_str(), status.code) {
-            ("InProgress", _) => self.schedule_poll(&session_id, ctx.now),
+            ("InProgress", _) => self.schedule_poll(&session_id, ctx.mono),
             ("Succeeded", Some(code)) if !code.is_empty() => {
                 self.accept_code(Secret::new(code), CodeSource::Poll, ctx.now)
             }
@@ -422,7 +423,7 @@ impl SupervisedLoginMachine {
                 Phase::Awaiting { session_id, .. },
             ) => {
                 let session_id = session_id.clone();
-                self.send_status(&session_id, ctx.now)
+                self.send_status(&session_id, ctx.mono)
             }
             (TimerKind::Retry(RequestKind::Exchange), Phase::Exchanging { .. }) => {
                 self.resend_exchange(ctx.now)

@@ -9,7 +9,7 @@ use crate::config::{ClientConfig, Credentials};
 use crate::error::{CancelOrigin, Error};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
 use crate::http::{HttpRequest, HttpResponse, HttpResult, RequestKind, TransportFailure};
-use crate::timestamp::Timestamp;
+use crate::timestamp::{Monotonic, Timestamp};
 
 const REDIRECT: &str = "https://app.example.com/aiia/callback";
 const CODE: &str = "qgAAAAVDaXBo+ZXh0/AHAAAA==";
@@ -32,6 +32,7 @@ fn machine() -> SupervisedLoginMachine {
 fn at(secs: i64) -> Ctx {
     Ctx {
         now: Timestamp::from_unix_millis(1_700_000_000_000 + secs * 1000),
+        mono: Monotonic::from_elapsed(Duration::from_secs((1_000_000 + secs) as u64)),
         entropy: 42,
     }
 }
@@ -958,4 +959,38 @@ fn authenticated_snapshot_keeps_the_tokens() {
     let tokens = restored.outcome().unwrap().unwrap();
     assert_eq!(tokens.session.token().expose(), "AT");
     assert_eq!(tokens.login.token.expose(), "-ELT2-LT");
+}
+
+#[test]
+fn poll_spacing_follows_the_monotonic_clock_not_the_wall_clock() {
+    // The first status request went out at t=0. The wall clock then jumps an hour ahead while
+    // only 2 s pass: the long-poll window is not over, so the next poll waits.
+    let mut m = awaiting();
+    let jumped = Ctx {
+        now: at(3600).now,
+        ..at(2)
+    };
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        json(200, r#"{"state":"InProgress"}"#),
+        jumped,
+    );
+    assert!(sent(&fx).is_empty());
+    assert_eq!(
+        timers(&fx),
+        vec![(TimerKind::NextPoll, Duration::from_secs(28))]
+    );
+    // The wall clock jumps back instead while the full window passes: poll at once.
+    let back = Ctx {
+        now: at(-3600).now,
+        ..at(60)
+    };
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        json(200, r#"{"state":"InProgress"}"#),
+        back,
+    );
+    assert_eq!(sent(&fx).len(), 1);
 }
