@@ -994,3 +994,206 @@ fn poll_spacing_follows_the_monotonic_clock_not_the_wall_clock() {
     );
     assert_eq!(sent(&fx).len(), 1);
 }
+
+#[test]
+fn a_user_cancel_redirect_follows_the_shared_rule() {
+    for error in ["access_denied", "Cancelled", "canceled", "usercancelled"] {
+        let mut m = awaiting();
+        let (outcome, fx) = m.redirect(
+            &Url::parse(&format!("{REDIRECT}?error={error}")).unwrap(),
+            at(2),
+        );
+        assert_eq!(
+            outcome,
+            RedirectOutcome::ProviderError(Error::Cancelled {
+                by: CancelOrigin::User
+            }),
+            "{error}"
+        );
+        assert_eq!(
+            states(&fx),
+            vec![LoginState::Cancelled {
+                by: CancelOrigin::User
+            }]
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The diagram in README.md is the machine: every (phase, input) pair is driven and the edges seen
+// must be exactly the diagram's.
+
+mod diagram {
+    use super::*;
+    use crate::machine_kit::diagram::{Probe, assert_matches, observe};
+
+    fn exchanging() -> SupervisedLoginMachine {
+        let mut m = awaiting();
+        let url = Url::parse(&format!("{REDIRECT}?code={CODE_ENCODED}")).unwrap();
+        m.redirect(&url, at(1));
+        m
+    }
+
+    const FIXTURES: [fn() -> SupervisedLoginMachine; 9] = [
+        machine,
+        || {
+            let mut m = machine();
+            m.handle(Input::Start, at(0));
+            m
+        },
+        awaiting,
+        exchanging,
+        || {
+            let mut m = exchanging();
+            respond(&mut m, RequestKind::Exchange, json(200, TOKENS_OK), at(2));
+            m
+        },
+        || {
+            let mut m = machine();
+            m.handle(Input::Start, at(0));
+            respond(&mut m, RequestKind::Initialize, json(401, ""), at(0));
+            m
+        },
+        || {
+            let mut m = awaiting();
+            m.handle(Input::Cancel, at(1));
+            m
+        },
+        || {
+            let mut m = awaiting();
+            let body = r#"{"state":"NotApplicable"}"#;
+            respond(&mut m, RequestKind::Status, json(200, body), at(1));
+            m
+        },
+        || {
+            let mut m = awaiting();
+            m.handle(Input::Timer(TimerKind::Deadline), at(900));
+            m
+        },
+    ];
+
+    /// When an input is fed: `NOW`, or after the code's minute, or after the deadline.
+    const NOW: i64 = 5;
+    const CODE_EXPIRED: i64 = 120;
+    const DEADLINE_PASSED: i64 = 1000;
+
+    fn input(m: &mut SupervisedLoginMachine, input: Input, secs: i64) -> usize {
+        m.handle(input, at(secs)).len()
+    }
+
+    fn response(m: &mut SupervisedLoginMachine, kind: RequestKind, result: HttpResult) -> usize {
+        input(m, Input::Response { kind, result }, NOW)
+    }
+
+    fn status(m: &mut SupervisedLoginMachine, body: &str) -> usize {
+        response(m, RequestKind::Status, json(200, body))
+    }
+
+    fn redirect(m: &mut SupervisedLoginMachine, query: &str) -> usize {
+        let url = Url::parse(&format!("{REDIRECT}?{query}")).unwrap();
+        m.redirect(&url, at(NOW)).1.len()
+    }
+
+    fn probes() -> Vec<Probe<SupervisedLoginMachine>> {
+        use RequestKind::{Exchange, Initialize, Status};
+        let p = Probe::plain;
+        let late = Probe::guarded;
+        vec![
+            p("start", |m| input(m, Input::Start, NOW)),
+            p("resume", |m| input(m, Input::Resume, NOW)),
+            late("resume", "code expired", |m| {
+                input(m, Input::Resume, CODE_EXPIRED)
+            }),
+            late("resume", "deadline passed", |m| {
+                input(m, Input::Resume, DEADLINE_PASSED)
+            }),
+            p("cancel", |m| input(m, Input::Cancel, NOW)),
+            p("deadline timer", |m| {
+                input(m, Input::Timer(TimerKind::Deadline), NOW)
+            }),
+            p("initialize retry timer", |m| {
+                input(m, Input::Timer(TimerKind::Retry(Initialize)), NOW)
+            }),
+            p("next poll timer", |m| {
+                input(m, Input::Timer(TimerKind::NextPoll), NOW)
+            }),
+            p("status retry timer", |m| {
+                input(m, Input::Timer(TimerKind::Retry(Status)), NOW)
+            }),
+            p("exchange retry timer", |m| {
+                input(m, Input::Timer(TimerKind::Retry(Exchange)), NOW)
+            }),
+            late("exchange retry timer", "code expired", |m| {
+                input(m, Input::Timer(TimerKind::Retry(Exchange)), CODE_EXPIRED)
+            }),
+            p("initialize ok", |m| {
+                response(m, Initialize, json(200, INIT_OK))
+            }),
+            p("initialize transient", |m| {
+                response(m, Initialize, json(503, ""))
+            }),
+            late("initialize transient", "retries used up", |m| {
+                for _ in 0..4 {
+                    response(m, Initialize, json(503, ""));
+                }
+                response(m, Initialize, json(503, ""))
+            }),
+            p("initialize fatal", |m| {
+                response(m, Initialize, json(401, ""))
+            }),
+            p("status InProgress", |m| {
+                status(m, r#"{"state":"InProgress"}"#)
+            }),
+            p("status Succeeded", |m| {
+                status(m, &format!(r#"{{"state":"Succeeded","code":"{CODE}"}}"#))
+            }),
+            p("status Failed", |m| status(m, r#"{"state":"Failed"}"#)),
+            p("status Cancelled", |m| {
+                status(m, r#"{"state":"Cancelled"}"#)
+            }),
+            p("status NotApplicable", |m| {
+                status(m, r#"{"state":"NotApplicable"}"#)
+            }),
+            p("status unreadable", |m| response(m, Status, json(503, ""))),
+            p("status unreadable", |m| status(m, "{not json")),
+            p("status unreadable", |m| {
+                status(m, r#"{"state":"Teleported"}"#)
+            }),
+            p("status fatal", |m| response(m, Status, json(404, ""))),
+            p("status fatal", |m| response(m, Status, json(401, ""))),
+            p("exchange ok", |m| {
+                response(m, Exchange, json(200, TOKENS_OK))
+            }),
+            p("exchange transient", |m| {
+                response(m, Exchange, json(503, ""))
+            }),
+            late("exchange transient", "code expired", |m| {
+                input(
+                    m,
+                    Input::Response {
+                        kind: Exchange,
+                        result: json(503, ""),
+                    },
+                    CODE_EXPIRED,
+                )
+            }),
+            p("exchange fatal", |m| {
+                response(m, Exchange, json(400, r#"{"error":"InvalidCode"}"#))
+            }),
+            p("redirect code", |m| {
+                redirect(m, &format!("code={CODE_ENCODED}"))
+            }),
+            p("redirect user cancel", |m| redirect(m, "error=cancelled")),
+            p("redirect error", |m| redirect(m, "error=failed")),
+            // Refused (malformed) and stray redirects change nothing: no edge.
+            p("redirect malformed", |m| redirect(m, "code=a&error=b")),
+        ]
+    }
+
+    #[test]
+    fn the_readme_diagram_is_the_machine() {
+        let (edges, pairs) = observe(&FIXTURES, |m| m.phase().name(), &probes());
+        assert_eq!(pairs, FIXTURES.len() * probes().len());
+        assert_matches(include_str!("README.md"), &edges);
+    }
+}
