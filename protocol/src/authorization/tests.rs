@@ -765,4 +765,15 @@ mod diagram {
             assert_matches(include_str!("README.md"), &edges);
         }
     }
+
+    #[test]
+    fn terminal_means_the_same_everywhere() {
+        use crate::machine_kit::Machine;
+        for fixture in fixtures(connect).iter().chain(&fixtures(pkce)) {
+            let m = fixture();
+            let terminal = Machine::is_terminal(&m);
+            assert_eq!(m.state().is_terminal(), terminal, "{:?}", m.state());
+            assert_eq!(m.outcome().is_some(), terminal, "{:?}", m.state());
+        }
+    }
 }

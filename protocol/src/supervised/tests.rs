@@ -1196,4 +1196,15 @@ mod diagram {
         assert_eq!(pairs, FIXTURES.len() * probes().len());
         assert_matches(include_str!("README.md"), &edges);
     }
+
+    #[test]
+    fn terminal_means_the_same_everywhere() {
+        use crate::machine_kit::Machine;
+        for fixture in FIXTURES {
+            let m = fixture();
+            let terminal = Machine::is_terminal(&m);
+            assert_eq!(m.state().is_terminal(), terminal, "{:?}", m.state());
+            assert_eq!(m.outcome().is_some(), terminal, "{:?}", m.state());
+        }
+    }
 }
