@@ -56,8 +56,8 @@ macro_rules! flow_object {
             /// The flow as a versioned snapshot, for the matching `restore…` call.
             /// **Contains secrets** (a code in flight, PKCE verifier, tokens once
             /// authenticated): secure storage only.
-            pub fn snapshot(&self) -> String {
-                self.inner.snapshot()
+            pub fn snapshot(&self) -> Result<String, $crate::error::ObAuthError> {
+                Ok(self.inner.snapshot()?)
             }
 
             /// Saves the snapshot to `storage` under `key` now and after every state change,

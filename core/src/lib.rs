@@ -73,9 +73,10 @@ pub mod snapshot {
     pub use obauth_protocol::snapshot::*;
 }
 
-/// Wall-clock instants ([`obauth_protocol::timestamp`]) and the real clock ([`now`]).
+/// Wall-clock instants and monotonic readings ([`obauth_protocol::timestamp`]) and the real
+/// clocks ([`now`], [`mono`]).
 pub mod timestamp {
-    pub use crate::live::now;
+    pub use crate::live::{mono, now};
     pub use obauth_protocol::timestamp::*;
 }
 

@@ -1,13 +1,14 @@
-//! The real clock and the OS random source: the only place the driver crate reads the time or
-//! draws randomness. The protocol crate does neither; what its machines need comes in with
+//! The real clocks (wall-clock and monotonic) and the OS random source: the only place the
+//! driver crate reads the time or draws randomness. The protocol crate does neither; what its machines need comes in with
 //! their inputs ([`Ctx`]) or their construction ([`FlowSecrets::from_entropy`]).
 
-use std::time::SystemTime;
+use std::sync::OnceLock;
+use std::time::{Instant, SystemTime};
 
 use crate::error::Error;
 use crate::flow::Ctx;
 use crate::oauth::{FLOW_SECRETS_ENTROPY, FlowSecrets};
-use crate::timestamp::Timestamp;
+use crate::timestamp::{Monotonic, Timestamp};
 
 /// The current wall-clock time.
 pub fn now() -> Timestamp {
@@ -20,10 +21,18 @@ pub fn jitter_entropy() -> u64 {
     getrandom::u64().unwrap_or(0x9e37_79b9_7f4a_7c15)
 }
 
-/// What a machine is handed with every input: the time and fresh entropy.
+/// The monotonic time: elapsed since the first reading in this process.
+pub fn mono() -> Monotonic {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    Monotonic::from_elapsed(EPOCH.get_or_init(Instant::now).elapsed())
+}
+
+/// What a machine is handed with every input: the wall-clock and monotonic times and fresh
+/// entropy.
 pub fn ctx() -> Ctx {
     Ctx {
         now: now(),
+        mono: mono(),
         entropy: jitter_entropy(),
     }
 }
@@ -52,6 +61,13 @@ mod tests {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         );
+    }
+
+    #[test]
+    fn the_monotonic_clock_never_goes_back() {
+        let a = mono();
+        let b = mono();
+        assert!(b >= a);
     }
 
     #[test]

@@ -293,12 +293,12 @@ impl Error {
 }
 
 /// An error as a flow snapshot keeps it: the live error while the process runs; after a
-/// restore, its category and message as [`Error::Restored`].
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+/// restore, its category and message as [`Error::Restored`]. Snapshots write it as
+/// [`crate::snapshot::records::ErrorV1`].
+#[derive(Clone, Debug)]
 pub(crate) struct PersistedError {
     category: ErrorCategory,
     message: String,
-    #[serde(skip)]
     live: Option<Error>,
 }
 
@@ -309,6 +309,23 @@ impl PersistedError {
             message: error.to_string(),
             live: Some(error),
         }
+    }
+
+    /// An error read back from a snapshot: its category and message only.
+    pub(crate) fn restored(category: ErrorCategory, message: String) -> Self {
+        PersistedError {
+            category,
+            message,
+            live: None,
+        }
+    }
+
+    pub(crate) fn category(&self) -> ErrorCategory {
+        self.category
+    }
+
+    pub(crate) fn message(&self) -> &str {
+        &self.message
     }
 
     pub(crate) fn error(&self) -> Error {

@@ -1,7 +1,7 @@
 //! The contract between a sans-IO flow and the driver that runs it.
 //!
-//! A flow is a state machine: an [`Input`] (or a redirect URL) plus a [`Ctx`] (the current time
-//! and a random number) goes in, a list of [`Effect`]s comes out. The flow never reads a clock,
+//! A flow is a state machine: an [`Input`] (or a redirect URL) plus a [`Ctx`] (the current
+//! wall-clock and monotonic times and a random number) goes in, a list of [`Effect`]s comes out. The flow never reads a clock,
 //! draws a random number or touches a socket, so every transition is a plain function call in
 //! tests, and random interleavings of inputs can be checked exhaustively. The driver
 //! (`obauth::driver`, in the driver crate) turns effects into HTTP requests, timers and state notifications, and feeds
@@ -13,13 +13,17 @@ use url::Url;
 
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResult, RequestKind};
-use crate::timestamp::Timestamp;
+use crate::timestamp::{Monotonic, Timestamp};
 
 /// What the flow is handed with every input: it reads no clock and draws no randomness itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ctx {
-    /// The current wall-clock time.
+    /// The current wall-clock time: for what is persisted (the overall deadline, when a code
+    /// arrived) and what the provider dates (expiries, `Retry-After`).
     pub now: Timestamp,
+    /// The current monotonic time: for spacing and deadlines within this process (the
+    /// long-poll window, a live code's lifetime), immune to wall-clock changes.
+    pub mono: Monotonic,
     /// A fresh random number (for retry jitter).
     pub entropy: u64,
 }
@@ -130,6 +134,7 @@ pub trait Flow: Send + 'static {
     fn outcome(&self) -> Option<Result<Self::Output, Error>>;
 
     /// The flow as a versioned snapshot (see [`crate::snapshot`]); contains secrets, so it
-    /// belongs in secure storage only.
-    fn snapshot(&self) -> String;
+    /// belongs in secure storage only. A snapshot that cannot be written is an error, never an
+    /// empty string.
+    fn snapshot(&self) -> Result<String, Error>;
 }

@@ -22,7 +22,11 @@
 //!   clients — with state checks, wildcard redirects and ID-token nonce checks.
 //! - [`oauth`]: token endpoint wire formats, PKCE/state/nonce values, OIDC discovery.
 //! - [`renewal`]: one token renewal (refresh token, client credentials) as a machine.
-//! - [`snapshot`]: the versioned snapshot format.
+//! - `machine_kit` (crate-private): what the flow machines share, written once (how a flow
+//!   ends, the deadline, resending a code while it lives, reading a redirect, the rule for a
+//!   user's cancel). Each machine's directory has a `README.md` whose diagram a test checks
+//!   against the machine.
+//! - [`snapshot`]: the versioned snapshot format (explicit records, frozen per version).
 //! - [`navigation`]: the WebView navigation policy.
 //! - Shared pieces: [`secret`] (redacted values), [`error`] (errors by what to do next),
 //!   [`redirect`] (matching and exact decoding), [`redact`] (URLs as logs may show them), [`backoff`], [`timestamp`], [`session`]
@@ -36,6 +40,7 @@ pub mod config;
 pub mod error;
 pub mod flow;
 pub mod http;
+mod machine_kit;
 pub mod navigation;
 pub mod oauth;
 pub mod redact;

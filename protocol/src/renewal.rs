@@ -181,10 +181,12 @@ mod tests {
     use crate::http::{HttpResponse, TransportFailure};
     use crate::oauth::{ClientAuth, TokenWire};
     use crate::secret::Secret;
+    use crate::timestamp::Monotonic;
 
     fn at(secs: i64) -> Ctx {
         Ctx {
             now: Timestamp::from_unix_millis(1_700_000_000_000 + secs * 1000),
+            mono: Monotonic::from_elapsed(Duration::from_secs((1_000_000 + secs) as u64)),
             entropy: 7,
         }
     }

@@ -90,6 +90,36 @@ impl Timestamp {
     }
 }
 
+/// A reading of a monotonic clock: the time since an arbitrary epoch the driver chose (say, when
+/// it started). It never goes backwards and ignores changes to the wall clock, so in-process
+/// spacing and deadlines (the long-poll window, a code's lifetime) are measured with it. It
+/// means nothing in another process, so it is never persisted: what must survive a restart is a
+/// [`Timestamp`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Monotonic(Duration);
+
+impl Monotonic {
+    /// The reading `elapsed` after the driver's epoch.
+    pub const fn from_elapsed(elapsed: Duration) -> Self {
+        Monotonic(elapsed)
+    }
+
+    /// The time since the driver's epoch.
+    pub const fn elapsed(self) -> Duration {
+        self.0
+    }
+
+    /// `self + d`, saturating.
+    pub fn plus(self, d: Duration) -> Self {
+        Monotonic(self.0.saturating_add(d))
+    }
+
+    /// How long from `self` until `later`; zero if `later` is not after `self`.
+    pub fn until(self, later: Monotonic) -> Duration {
+        later.0.saturating_sub(self.0)
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_rfc3339())

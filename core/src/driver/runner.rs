@@ -178,8 +178,9 @@ impl<F: Flow> FlowHandle<F> {
     }
 
     /// The flow's current snapshot (secrets included: secure storage only; see
-    /// [`crate::snapshot`]).
-    pub fn snapshot(&self) -> String {
+    /// [`crate::snapshot`]). A snapshot that cannot be written is an error, never an empty
+    /// string.
+    pub fn snapshot(&self) -> Result<String, Error> {
         self.shared.lock().flow.snapshot()
     }
 
@@ -203,7 +204,7 @@ impl<F: Flow> FlowHandle<F> {
         key: impl Into<String>,
     ) -> Result<(), Error> {
         let key = key.into();
-        storage.save(&key, &self.snapshot())?;
+        storage.save(&key, &self.snapshot()?)?;
         self.on_snapshot(move |snapshot| {
             if let Err(e) = storage.save(&key, snapshot) {
                 log::warn!("could not save the flow snapshot: {e}");
@@ -347,11 +348,20 @@ impl<F: Flow> Shared<F> {
         if inner.flow.outcome().is_some() {
             inner.subscribers.clear();
         }
-        if changed && this.has_listeners.load(Ordering::SeqCst) {
-            inner.snapshot_seq += 1;
-            Some((inner.snapshot_seq, inner.flow.snapshot()))
-        } else {
-            None
+        if !changed || !this.has_listeners.load(Ordering::SeqCst) {
+            return None;
+        }
+        match inner.flow.snapshot() {
+            Ok(snapshot) => {
+                inner.snapshot_seq += 1;
+                Some((inner.snapshot_seq, snapshot))
+            }
+            // The listeners keep the last snapshot that could be written; nothing is owed to
+            // `wait()` for this one.
+            Err(e) => {
+                log::warn!("could not write the flow snapshot: {e}");
+                None
+            }
         }
     }
 

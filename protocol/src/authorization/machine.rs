@@ -1,23 +1,32 @@
 //! The authorization-code state machine (sans-IO).
-
-use std::time::Duration;
+//!
+//! [`AuthorizationMachine::step`] is the machine: one `match (phase, event)` whose arms are the
+//! edges of the diagram in `README.md` (checked against it by a test), each calling a small
+//! named action. Everything the two flow machines share (ending, failing, the deadline,
+//! resending a code while it lives, reading a redirect and recognising a user's cancel) is in
+//! [`crate::machine_kit`].
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::backoff::Retrier;
 use crate::config::Credentials;
-use crate::error::{CancelOrigin, Error, PersistedError, sanitize_provider_code};
+use crate::error::{Error, sanitize_provider_code};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
-use crate::http::{Failure, HttpResult, RequestKind, classify};
+use crate::http::{HttpRequest, HttpResult, RequestKind, classify};
+use crate::machine_kit::{
+    Ending, Lifecycle, Machine, ReceivedCode, RedirectReply, Reply, Step, exchange_failure,
+    read_redirect,
+};
 use crate::oauth::token::{oauth_failure, parse_token_response};
 use crate::oauth::{
     ClientAuth, FlowSecrets, TokenEndpoint, TokenSet, TokenWire, constant_time_eq, s256_challenge,
 };
 use crate::redirect::{RedirectPattern, RedirectQuery};
 use crate::secret::Secret;
+use crate::snapshot::records::{
+    AuthorizationKindV1, AuthorizationPhaseV1, AuthorizationSnapshotV1,
+};
 use crate::snapshot::{self, FlowKind};
 use crate::timestamp::Timestamp;
 
@@ -25,31 +34,51 @@ use super::state::{AuthorizationKind, AuthorizationParams, AuthorizationState};
 
 type Effects = Vec<Effect<AuthorizationState>>;
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "phase", rename_all = "snake_case")]
-enum Phase {
+/// Where the flow is. The names are the diagram's; the snapshot writes its own
+/// ([`AuthorizationPhaseV1`]).
+#[derive(Clone, Debug)]
+pub(super) enum Phase {
     Created,
     Awaiting,
     Exchanging {
-        code: Secret,
+        code: ReceivedCode,
         consent_id: Option<String>,
-        received_at: Timestamp,
     },
-    Authenticated {
-        tokens: TokenSet,
-    },
-    Failed {
-        error: PersistedError,
-    },
-    Cancelled {
-        by: CancelOrigin,
-    },
-    TimedOut,
+    Done(Ending<TokenSet>),
 }
 
-/// The persistent part of the machine: exactly what a snapshot holds.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct Saved {
+#[cfg(test)]
+impl Phase {
+    /// The phase's name in the diagram (`README.md`).
+    pub(super) fn name(&self) -> &'static str {
+        match self {
+            Phase::Created => "Created",
+            Phase::Awaiting => "Awaiting",
+            Phase::Exchanging { .. } => "Exchanging",
+            Phase::Done(ending) => ending.name(),
+        }
+    }
+}
+
+/// Everything that can happen to the flow, each response and redirect already read.
+#[derive(Debug)]
+enum Event {
+    Start,
+    Resume,
+    Cancel,
+    Timer(TimerKind),
+    Exchanged(Reply<TokenSet>),
+    Redirect {
+        reply: RedirectReply,
+        consent_id: Option<String>,
+    },
+    /// A response of a kind this flow never sends.
+    Stray,
+}
+
+/// What the flow sent the provider and checks its answers against; fixed at construction.
+#[derive(Clone, Debug)]
+struct Setup {
     kind: AuthorizationKind,
     client_id: String,
     authorize_endpoint: String,
@@ -60,19 +89,16 @@ struct Saved {
     state: Secret,
     nonce: Secret,
     code_verifier: Secret,
-    timeout_ms: u64,
-    code_lifetime_ms: u64,
-    deadline_at: Option<Timestamp>,
-    phase: Phase,
 }
 
 /// An authorization-code flow as a pure state machine.
 #[derive(Debug)]
 pub struct AuthorizationMachine {
-    saved: Saved,
+    setup: Setup,
+    life: Lifecycle,
+    phase: Phase,
     redirect: RedirectPattern,
     token: TokenEndpoint,
-    retrier: Retrier,
 }
 
 impl AuthorizationMachine {
@@ -144,7 +170,7 @@ impl AuthorizationMachine {
             .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| default_scope.to_owned());
-        let saved = Saved {
+        let setup = Setup {
             kind,
             client_id: creds.client_id.clone(),
             authorize_endpoint: authorize.to_string(),
@@ -155,19 +181,21 @@ impl AuthorizationMachine {
             state: secrets.state,
             nonce: secrets.nonce,
             code_verifier: secrets.verifier,
-            timeout_ms: params.timeout.as_millis() as u64,
-            code_lifetime_ms: params.code_lifetime.as_millis() as u64,
-            deadline_at: None,
-            phase: Phase::Created,
         };
-        Self::from_saved(creds, saved)
+        let life = Lifecycle::new(params.timeout, params.code_lifetime, creds.retry);
+        Self::build(creds, setup, life, Phase::Created)
     }
 
-    fn from_saved(creds: &Credentials, saved: Saved) -> Result<Self, Error> {
-        let redirect = RedirectPattern::parse("redirectPattern", &saved.redirect_pattern, true)?;
-        let url = Url::parse(&saved.token_endpoint)
+    fn build(
+        creds: &Credentials,
+        setup: Setup,
+        life: Lifecycle,
+        phase: Phase,
+    ) -> Result<Self, Error> {
+        let redirect = RedirectPattern::parse("redirectPattern", &setup.redirect_pattern, true)?;
+        let url = Url::parse(&setup.token_endpoint)
             .map_err(|_| Error::InvalidSnapshot("token endpoint is not a URL".into()))?;
-        let (wire, client_secret) = match saved.kind {
+        let (wire, client_secret) = match setup.kind {
             AuthorizationKind::AiiaConnect { .. } => {
                 (TokenWire::AiiaJson, Some(creds.client_secret.clone()))
             }
@@ -176,15 +204,16 @@ impl AuthorizationMachine {
         let token = TokenEndpoint {
             url,
             wire,
-            client_id: saved.client_id.clone(),
+            client_id: setup.client_id.clone(),
             client_secret,
             timeout: creds.request_timeout,
         };
         Ok(AuthorizationMachine {
-            saved,
+            setup,
+            life,
+            phase,
             redirect,
             token,
-            retrier: Retrier::new(creds.retry),
         })
     }
 
@@ -198,47 +227,28 @@ impl AuthorizationMachine {
         snapshot_text: &str,
         expected: FlowKind,
     ) -> Result<Self, Error> {
-        let saved: Saved = snapshot::decode_as(snapshot_text, expected)?;
-        let kind_matches = matches!(
-            (&saved.kind, expected),
-            (AuthorizationKind::AiiaConnect { .. }, FlowKind::AiiaConnect)
-                | (AuthorizationKind::Pkce, FlowKind::Pkce)
-        );
-        if !kind_matches {
-            return Err(Error::InvalidSnapshot(
-                "the flow inside does not match the snapshot kind".into(),
-            ));
-        }
-        if saved.client_id != creds.client_id {
-            return Err(Error::InvalidSnapshot(
-                "the snapshot belongs to another client id".into(),
-            ));
-        }
-        Self::from_saved(creds, saved)
+        let record: AuthorizationSnapshotV1 = snapshot::decode_as(snapshot_text, expected)?;
+        Self::from_record(creds, record, expected)
     }
 
     fn kind(&self) -> FlowKind {
-        match self.saved.kind {
+        match self.setup.kind {
             AuthorizationKind::AiiaConnect { .. } => FlowKind::AiiaConnect,
             AuthorizationKind::Pkce => FlowKind::Pkce,
         }
     }
 
-    fn timeout(&self) -> Duration {
-        Duration::from_millis(self.saved.timeout_ms)
-    }
-
     /// The URL the WebView loads.
     pub fn authorize_url(&self) -> String {
-        let mut url = Url::parse(&self.saved.authorize_endpoint).expect("validated endpoint");
+        let mut url = Url::parse(&self.setup.authorize_endpoint).expect("validated endpoint");
         {
             let mut q = url.query_pairs_mut();
-            q.append_pair("client_id", &self.saved.client_id)
-                .append_pair("redirect_uri", &self.saved.redirect_uri)
-                .append_pair("scope", &self.saved.scope)
+            q.append_pair("client_id", &self.setup.client_id)
+                .append_pair("redirect_uri", &self.setup.redirect_uri)
+                .append_pair("scope", &self.setup.scope)
                 .append_pair("response_type", "code")
-                .append_pair("state", self.saved.state.expose());
-            match &self.saved.kind {
+                .append_pair("state", self.setup.state.expose());
+            match &self.setup.kind {
                 AuthorizationKind::AiiaConnect {
                     accounts_group_name,
                     accounts_group_id,
@@ -251,10 +261,10 @@ impl AuthorizationMachine {
                     }
                 }
                 AuthorizationKind::Pkce => {
-                    q.append_pair("nonce", self.saved.nonce.expose())
+                    q.append_pair("nonce", self.setup.nonce.expose())
                         .append_pair(
                             "code_challenge",
-                            &s256_challenge(self.saved.code_verifier.expose()),
+                            &s256_challenge(self.setup.code_verifier.expose()),
                         )
                         .append_pair("code_challenge_method", "S256");
                 }
@@ -263,45 +273,199 @@ impl AuthorizationMachine {
         url.to_string()
     }
 
-    fn finish(&mut self, phase: Phase) -> Effects {
-        self.saved.phase = phase;
-        vec![Effect::Stop, Effect::State(self.state())]
-    }
+    // --- The machine ---------------------------------------------------------------------------
 
-    fn fail(&mut self, error: Error) -> Effects {
-        log::warn!("authorization flow failed: {error}");
-        self.finish(Phase::Failed {
-            error: PersistedError::new(error),
-        })
-    }
+    /// One event: the edges of the diagram (`README.md`), each calling an action.
+    fn step(&mut self, event: Event, ctx: Ctx) -> Step<AuthorizationState> {
+        use Event as E;
+        use Phase as P;
+        use RedirectReply as R;
+        match (&self.phase, event) {
+            // Ended: nothing moves it; a redirect is answered.
+            (P::Done(_), E::Redirect { .. }) => Step::ignored(IgnoredReason::FlowFinished),
+            (P::Done(_), _) => Step::nothing(),
 
-    fn exchange_request(&self, code: &Secret) -> crate::http::HttpRequest {
-        let verifier =
-            matches!(self.saved.kind, AuthorizationKind::Pkce).then_some(&self.saved.code_verifier);
-        self.token
-            .authorization_code(code, &self.saved.redirect_uri, verifier)
-    }
+            // Any phase before the end.
+            (P::Created, E::Start) => self.start(ctx).into(),
+            (_, E::Start) => Step::nothing(),
+            (_, E::Cancel) => self.cancel_by_host().into(),
+            (_, E::Timer(TimerKind::Deadline)) => self.time_out().into(),
 
-    /// Sets the deadline on the first start (a restored flow keeps its original one) and arms
-    /// its timer; the flow times out at once if the deadline has passed.
-    fn arm_deadline(&mut self, now: Timestamp) -> Result<Effect<AuthorizationState>, Effects> {
-        let deadline = *self
-            .saved
-            .deadline_at
-            .get_or_insert(now.plus(self.timeout()));
-        if now >= deadline {
-            return Err(self.finish(Phase::TimedOut));
+            (P::Created, E::Resume) => Step::nothing(),
+            (P::Created, E::Redirect { .. }) => Step::ignored(IgnoredReason::NotWaitingForRedirect),
+
+            (P::Awaiting, E::Resume) => self.resume(ctx, |_, _| Vec::new()).into(),
+            (
+                P::Awaiting,
+                E::Redirect {
+                    reply: R::Code(code),
+                    consent_id,
+                },
+            ) => Step::redirect(
+                RedirectOutcome::CodeAccepted,
+                self.accept_code(code, consent_id, ctx),
+            ),
+            (
+                P::Awaiting,
+                E::Redirect {
+                    reply: R::UserCancelled,
+                    ..
+                },
+            ) => self.cancel_by_user(),
+            (
+                P::Awaiting,
+                E::Redirect {
+                    reply: R::Error { error, description },
+                    ..
+                },
+            ) => self.authorization_error(&error, description.as_deref()),
+            (
+                P::Awaiting,
+                E::Redirect {
+                    reply: R::Rejected(e),
+                    ..
+                },
+            ) => self.reject_redirect(e),
+
+            (P::Exchanging { .. }, E::Resume) => self.resume(ctx, Self::resend_exchange).into(),
+            (P::Exchanging { consent_id, .. }, E::Exchanged(Reply::Ok(mut tokens))) => {
+                tokens.consent_id = consent_id.clone();
+                self.finish(Ending::Authenticated(tokens)).into()
+            }
+            (P::Exchanging { .. }, E::Exchanged(Reply::Transient(f))) => {
+                self.retry_exchange(f, ctx).into()
+            }
+            (P::Exchanging { .. }, E::Exchanged(Reply::Fatal(e))) => self.fail(e).into(),
+            (P::Exchanging { .. }, E::Timer(TimerKind::Retry(RequestKind::Exchange))) => {
+                self.resend_exchange(ctx).into()
+            }
+            (P::Exchanging { .. }, E::Redirect { .. }) => {
+                Step::ignored(IgnoredReason::CodeAlreadyReceived)
+            }
+
+            // A response the flow no longer waits for, a timer of another phase.
+            (_, E::Exchanged(_) | E::Timer(_) | E::Stray) => Step::nothing(),
         }
-        Ok(Effect::ArmTimer {
-            timer: TimerKind::Deadline,
-            after: now.until(deadline),
-        })
+    }
+
+    // --- Actions -------------------------------------------------------------------------------
+
+    fn start(&mut self, ctx: Ctx) -> Effects {
+        let deadline = match self.arm_deadline(ctx.now) {
+            Ok(effect) => effect,
+            Err(timed_out) => return timed_out,
+        };
+        self.phase = Phase::Awaiting;
+        vec![deadline, Effect::State(self.state())]
+    }
+
+    /// A redirect with this flow's state and a code: exchange it.
+    fn accept_code(&mut self, code: Secret, consent_id: Option<String>, ctx: Ctx) -> Effects {
+        let request = self.exchange_request(&code);
+        self.phase = Phase::Exchanging {
+            code: ReceivedCode::new(code, ctx),
+            consent_id,
+        };
+        self.life.retrier.reset();
+        vec![
+            Effect::State(AuthorizationState::CodeReceived),
+            Effect::State(AuthorizationState::Exchanging),
+            Effect::Send(request),
+        ]
+    }
+
+    /// The authorization server's error redirect (not a cancel).
+    fn authorization_error(
+        &mut self,
+        error: &str,
+        description: Option<&str>,
+    ) -> Step<AuthorizationState> {
+        let e = Error::AuthorizationError {
+            code: sanitize_provider_code(error).unwrap_or_else(|| "unknown_error".into()),
+            description: description.and_then(sanitize_provider_code),
+        };
+        Step::redirect(RedirectOutcome::ProviderError(e.clone()), self.fail(e))
+    }
+
+    fn reject_redirect(&self, error: Error) -> Step<AuthorizationState> {
+        if error == Error::StateMismatch {
+            log::warn!("rejected a redirect with a missing or wrong state");
+        }
+        Step::rejected(error)
+    }
+
+    // --- Reading inputs ------------------------------------------------------------------------
+
+    fn read(&self, input: Input, ctx: Ctx) -> Event {
+        match input {
+            Input::Start => Event::Start,
+            Input::Resume => Event::Resume,
+            Input::Cancel => Event::Cancel,
+            Input::Timer(timer) => Event::Timer(timer),
+            Input::Response {
+                kind: RequestKind::Exchange,
+                result,
+            } => Event::Exchanged(self.read_exchange(result, ctx)),
+            Input::Response { .. } => Event::Stray,
+        }
+    }
+
+    fn read_exchange(&self, result: HttpResult, ctx: Ctx) -> Reply<TokenSet> {
+        match classify(RequestKind::Exchange, result, ctx.now).map_err(oauth_failure) {
+            Ok(response) => {
+                match parse_token_response(RequestKind::Exchange, &response, ctx.now)
+                    .and_then(|t| self.check_id_token(&t, ctx.now).map(|()| t))
+                {
+                    Ok(tokens) => Reply::Ok(tokens),
+                    Err(e) => Reply::Fatal(e),
+                }
+            }
+            Err(f) => exchange_failure(f),
+        }
+    }
+
+    /// Reads a redirect of this flow. The state is checked before anything else: a forged
+    /// redirect must not even be able to cancel the flow.
+    fn read_redirect(&self, url: &Url) -> Event {
+        let rejected = |e| Event::Redirect {
+            reply: RedirectReply::Rejected(e),
+            consent_id: None,
+        };
+        let query = match RedirectQuery::parse(url) {
+            Ok(q) => q,
+            Err(e) => return rejected(e),
+        };
+        let field = |name: &str| query.get(name).map(|v| v.map(str::to_owned));
+        let (state, code, error, description, consent_id) = match (
+            field("state"),
+            field("code"),
+            field("error"),
+            field("error_description"),
+            field("consentId"),
+        ) {
+            (Ok(s), Ok(c), Ok(e), Ok(d), Ok(i)) => (s, c, e, d, i),
+            (Err(e), ..)
+            | (_, Err(e), ..)
+            | (_, _, Err(e), ..)
+            | (_, _, _, Err(e), _)
+            | (.., Err(e)) => return rejected(e),
+        };
+        let state_ok = state
+            .as_deref()
+            .is_some_and(|s| constant_time_eq(s.as_bytes(), self.setup.state.expose().as_bytes()));
+        if !state_ok {
+            return rejected(Error::StateMismatch);
+        }
+        Event::Redirect {
+            reply: read_redirect(code, error, description),
+            consent_id,
+        }
     }
 
     /// Checks the ID token returned with a PKCE login: nonce, audience, expiry.
     fn check_id_token(&self, tokens: &TokenSet, now: Timestamp) -> Result<(), Error> {
-        if !matches!(self.saved.kind, AuthorizationKind::Pkce)
-            || !self.saved.scope.split(' ').any(|s| s == "openid")
+        if !matches!(self.setup.kind, AuthorizationKind::Pkce)
+            || !self.setup.scope.split(' ').any(|s| s == "openid")
         {
             return Ok(());
         }
@@ -317,14 +481,14 @@ impl AuthorizationMachine {
                 detail: "the ID token is not a JWT".into(),
             })?;
         let nonce = payload["nonce"].as_str().unwrap_or("");
-        if !constant_time_eq(nonce.as_bytes(), self.saved.nonce.expose().as_bytes()) {
+        if !constant_time_eq(nonce.as_bytes(), self.setup.nonce.expose().as_bytes()) {
             return Err(Error::NonceMismatch);
         }
         let aud_ok = match &payload["aud"] {
-            serde_json::Value::String(a) => *a == self.saved.client_id,
+            serde_json::Value::String(a) => *a == self.setup.client_id,
             serde_json::Value::Array(list) => list
                 .iter()
-                .any(|a| a.as_str() == Some(&self.saved.client_id)),
+                .any(|a| a.as_str() == Some(&self.setup.client_id)),
             _ => false,
         };
         let exp_ok = payload["exp"]
@@ -340,77 +504,166 @@ impl AuthorizationMachine {
         Ok(())
     }
 
-    fn on_exchanged(&mut self, result: HttpResult, ctx: Ctx) -> Effects {
-        let Phase::Exchanging {
-            consent_id,
-            received_at,
-            ..
-        } = &self.saved.phase
-        else {
-            return vec![];
-        };
-        let (consent_id, received_at) = (consent_id.clone(), *received_at);
-        match classify(RequestKind::Exchange, result, ctx.now).map_err(oauth_failure) {
-            Ok(response) => {
-                let tokens = parse_token_response(RequestKind::Exchange, &response, ctx.now)
-                    .and_then(|mut t| {
-                        t.consent_id = consent_id;
-                        self.check_id_token(&t, ctx.now).map(|()| t)
-                    });
-                match tokens {
-                    Ok(tokens) => self.finish(Phase::Authenticated { tokens }),
-                    Err(e) => self.fail(e),
+    // --- Snapshots -----------------------------------------------------------------------------
+
+    fn to_record(&self) -> AuthorizationSnapshotV1 {
+        let s = &self.setup;
+        AuthorizationSnapshotV1 {
+            kind: match &s.kind {
+                AuthorizationKind::AiiaConnect {
+                    accounts_group_name,
+                    accounts_group_id,
+                } => AuthorizationKindV1::AiiaConnect {
+                    accounts_group_name: accounts_group_name.clone(),
+                    accounts_group_id: accounts_group_id.clone(),
+                },
+                AuthorizationKind::Pkce => AuthorizationKindV1::Pkce,
+            },
+            client_id: s.client_id.clone(),
+            authorize_endpoint: s.authorize_endpoint.clone(),
+            token_endpoint: s.token_endpoint.clone(),
+            redirect_uri: s.redirect_uri.clone(),
+            redirect_pattern: s.redirect_pattern.clone(),
+            scope: s.scope.clone(),
+            state: s.state.clone(),
+            nonce: s.nonce.clone(),
+            code_verifier: s.code_verifier.clone(),
+            timeout_ms: self.life.timeout.as_millis() as u64,
+            code_lifetime_ms: self.life.code_lifetime.as_millis() as u64,
+            deadline_at: self.life.deadline_at,
+            phase: match &self.phase {
+                Phase::Created => AuthorizationPhaseV1::Created,
+                Phase::Awaiting => AuthorizationPhaseV1::Awaiting,
+                Phase::Exchanging { code, consent_id } => AuthorizationPhaseV1::Exchanging {
+                    code: code.code.clone(),
+                    consent_id: consent_id.clone(),
+                    received_at: code.received_at,
+                },
+                Phase::Done(Ending::Authenticated(tokens)) => AuthorizationPhaseV1::Authenticated {
+                    tokens: tokens.into(),
+                },
+                Phase::Done(Ending::Failed(error)) => AuthorizationPhaseV1::Failed {
+                    error: error.into(),
+                },
+                Phase::Done(Ending::Cancelled(by)) => {
+                    AuthorizationPhaseV1::Cancelled { by: (*by).into() }
                 }
-            }
-            Err(f) if f.is_transient() => {
-                // Bounded by the code's lifetime, not a count.
-                let delay =
-                    self.retrier
-                        .delay_after(RequestKind::Exchange.endpoint(), &f, ctx.entropy);
-                if ctx.now.plus(delay) < self.code_valid_until(received_at) {
-                    vec![Effect::ArmTimer {
-                        timer: TimerKind::Retry(RequestKind::Exchange),
-                        after: delay,
-                    }]
-                } else {
-                    self.fail(Error::CodeExpired)
-                }
-            }
-            Err(Failure {
-                error: Error::UnexpectedStatus { status, code, .. },
-                ..
-            }) if (400..500).contains(&status) => self.fail(Error::CodeRejected { status, code }),
-            Err(f) => self.fail(f.error),
+                // Never an ending of this flow; written as a failure if it ever were.
+                Phase::Done(Ending::NotApplicable) => AuthorizationPhaseV1::Failed {
+                    error: (&crate::error::PersistedError::new(Error::NotApplicable)).into(),
+                },
+                Phase::Done(Ending::TimedOut) => AuthorizationPhaseV1::TimedOut,
+            },
         }
     }
 
-    /// Until when a code received at `received_at` can be exchanged.
-    fn code_valid_until(&self, received_at: Timestamp) -> Timestamp {
-        received_at.plus(Duration::from_millis(self.saved.code_lifetime_ms))
+    fn from_record(
+        creds: &Credentials,
+        r: AuthorizationSnapshotV1,
+        expected: FlowKind,
+    ) -> Result<Self, Error> {
+        let kind_matches = matches!(
+            (&r.kind, expected),
+            (
+                AuthorizationKindV1::AiiaConnect { .. },
+                FlowKind::AiiaConnect
+            ) | (AuthorizationKindV1::Pkce, FlowKind::Pkce)
+        );
+        if !kind_matches {
+            return Err(Error::InvalidSnapshot(
+                "the flow inside does not match the snapshot kind".into(),
+            ));
+        }
+        if r.client_id != creds.client_id {
+            return Err(Error::InvalidSnapshot(
+                "the snapshot belongs to another client id".into(),
+            ));
+        }
+        let setup = Setup {
+            kind: match r.kind {
+                AuthorizationKindV1::AiiaConnect {
+                    accounts_group_name,
+                    accounts_group_id,
+                } => AuthorizationKind::AiiaConnect {
+                    accounts_group_name,
+                    accounts_group_id,
+                },
+                AuthorizationKindV1::Pkce => AuthorizationKind::Pkce,
+            },
+            client_id: r.client_id,
+            authorize_endpoint: r.authorize_endpoint,
+            token_endpoint: r.token_endpoint,
+            redirect_uri: r.redirect_uri,
+            redirect_pattern: r.redirect_pattern,
+            scope: r.scope,
+            state: r.state,
+            nonce: r.nonce,
+            code_verifier: r.code_verifier,
+        };
+        let life =
+            Lifecycle::restored(r.timeout_ms, r.code_lifetime_ms, r.deadline_at, creds.retry);
+        let phase = match r.phase {
+            AuthorizationPhaseV1::Created => Phase::Created,
+            AuthorizationPhaseV1::Awaiting => Phase::Awaiting,
+            AuthorizationPhaseV1::Exchanging {
+                code,
+                consent_id,
+                received_at,
+            } => Phase::Exchanging {
+                code: ReceivedCode::restored(code, received_at),
+                consent_id,
+            },
+            AuthorizationPhaseV1::Authenticated { tokens } => {
+                Phase::Done(Ending::Authenticated(tokens.into()))
+            }
+            AuthorizationPhaseV1::Failed { error } => Phase::Done(Ending::Failed(error.into())),
+            AuthorizationPhaseV1::Cancelled { by } => Phase::Done(Ending::Cancelled(by.into())),
+            AuthorizationPhaseV1::TimedOut => Phase::Done(Ending::TimedOut),
+        };
+        Self::build(creds, setup, life, phase)
     }
 
-    /// Sends the exchange again (a retry, or after a restore) while the code lives; otherwise
-    /// the flow fails with [`Error::CodeExpired`]. Nothing outside `Exchanging`.
-    fn resend_exchange(&mut self, now: Timestamp) -> Effects {
-        let Phase::Exchanging {
-            code, received_at, ..
-        } = &self.saved.phase
-        else {
-            return vec![];
-        };
-        if now < self.code_valid_until(*received_at) {
-            vec![Effect::Send(self.exchange_request(code))]
-        } else {
-            self.fail(Error::CodeExpired)
-        }
+    #[cfg(test)]
+    pub(super) fn phase(&self) -> &Phase {
+        &self.phase
     }
 }
 
-fn is_user_decline(error: &str) -> bool {
-    matches!(
-        error,
-        "access_denied" | "cancelled" | "canceled" | "user_cancelled"
-    )
+impl Machine for AuthorizationMachine {
+    const NAME: &'static str = "authorization flow";
+
+    fn ending(&self) -> Option<&Ending<TokenSet>> {
+        match &self.phase {
+            Phase::Done(ending) => Some(ending),
+            _ => None,
+        }
+    }
+
+    fn set_ending(&mut self, ending: Ending<TokenSet>) {
+        self.phase = Phase::Done(ending);
+    }
+
+    fn lifecycle(&self) -> &Lifecycle {
+        &self.life
+    }
+
+    fn lifecycle_mut(&mut self) -> &mut Lifecycle {
+        &mut self.life
+    }
+
+    fn received_code(&self) -> Option<&ReceivedCode> {
+        match &self.phase {
+            Phase::Exchanging { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    fn exchange_request(&self, code: &Secret) -> HttpRequest {
+        let verifier =
+            matches!(self.setup.kind, AuthorizationKind::Pkce).then_some(&self.setup.code_verifier);
+        self.token
+            .authorization_code(code, &self.setup.redirect_uri, verifier)
+    }
 }
 
 impl Flow for AuthorizationMachine {
@@ -418,166 +671,16 @@ impl Flow for AuthorizationMachine {
     type Output = TokenSet;
 
     fn handle(&mut self, input: Input, ctx: Ctx) -> Effects {
-        let terminal = matches!(
-            self.saved.phase,
-            Phase::Authenticated { .. }
-                | Phase::Failed { .. }
-                | Phase::Cancelled { .. }
-                | Phase::TimedOut
-        );
-        if terminal {
-            return vec![];
-        }
-        match input {
-            Input::Start => {
-                if !matches!(self.saved.phase, Phase::Created) {
-                    return vec![];
-                }
-                let deadline = match self.arm_deadline(ctx.now) {
-                    Ok(effect) => effect,
-                    Err(done) => return done,
-                };
-                self.saved.phase = Phase::Awaiting;
-                vec![deadline, Effect::State(self.state())]
-            }
-            Input::Resume => {
-                if matches!(self.saved.phase, Phase::Created) {
-                    return vec![];
-                }
-                let deadline = match self.arm_deadline(ctx.now) {
-                    Ok(effect) => effect,
-                    Err(done) => return done,
-                };
-                let mut effects = vec![deadline, Effect::State(self.state())];
-                if matches!(self.saved.phase, Phase::Exchanging { .. }) {
-                    let resend = self.resend_exchange(ctx.now);
-                    if matches!(self.saved.phase, Phase::Failed { .. }) {
-                        return resend;
-                    }
-                    effects.extend(resend);
-                }
-                effects
-            }
-            Input::Cancel => {
-                log::info!("authorization flow cancelled by the app");
-                self.finish(Phase::Cancelled {
-                    by: CancelOrigin::Host,
-                })
-            }
-            Input::Timer(TimerKind::Deadline) => self.finish(Phase::TimedOut),
-            Input::Timer(TimerKind::Retry(RequestKind::Exchange)) => self.resend_exchange(ctx.now),
-            Input::Timer(_) => vec![],
-            Input::Response {
-                kind: RequestKind::Exchange,
-                result,
-            } => self.on_exchanged(result, ctx),
-            Input::Response { .. } => vec![],
-        }
+        let event = self.read(input, ctx);
+        self.step(event, ctx).effects
     }
 
     fn redirect(&mut self, url: &Url, ctx: Ctx) -> (RedirectOutcome, Effects) {
         if !self.redirect.matches(url) {
             return (RedirectOutcome::NotForThisFlow, vec![]);
         }
-        match self.saved.phase {
-            Phase::Awaiting => {}
-            Phase::Exchanging { .. } => {
-                return (
-                    RedirectOutcome::Ignored(IgnoredReason::CodeAlreadyReceived),
-                    vec![],
-                );
-            }
-            Phase::Created => {
-                return (
-                    RedirectOutcome::Ignored(IgnoredReason::NotWaitingForRedirect),
-                    vec![],
-                );
-            }
-            _ => {
-                return (
-                    RedirectOutcome::Ignored(IgnoredReason::FlowFinished),
-                    vec![],
-                );
-            }
-        }
-        let query = match RedirectQuery::parse(url) {
-            Ok(q) => q,
-            Err(e) => return (RedirectOutcome::Rejected(e), vec![]),
-        };
-        let field = |name: &str| query.get(name).map(|v| v.map(str::to_owned));
-        let (state, code, error, description, consent_id) = match (
-            field("state"),
-            field("code"),
-            field("error"),
-            field("error_description"),
-            field("consentId"),
-        ) {
-            (Ok(s), Ok(c), Ok(e), Ok(d), Ok(i)) => (s, c, e, d, i),
-            (Err(e), ..)
-            | (_, Err(e), ..)
-            | (_, _, Err(e), ..)
-            | (_, _, _, Err(e), _)
-            | (.., Err(e)) => {
-                return (RedirectOutcome::Rejected(e), vec![]);
-            }
-        };
-        // The state is checked before anything else: a forged redirect must not even be able
-        // to cancel the flow.
-        let state_ok = state
-            .as_deref()
-            .is_some_and(|s| constant_time_eq(s.as_bytes(), self.saved.state.expose().as_bytes()));
-        if !state_ok {
-            log::warn!("rejected a redirect with a missing or wrong state");
-            return (RedirectOutcome::Rejected(Error::StateMismatch), vec![]);
-        }
-        match (code, error) {
-            (Some(code), None) if !code.is_empty() => {
-                let request = self.exchange_request(&Secret::new(code.clone()));
-                self.saved.phase = Phase::Exchanging {
-                    code: Secret::new(code),
-                    consent_id,
-                    received_at: ctx.now,
-                };
-                self.retrier.reset();
-                (
-                    RedirectOutcome::CodeAccepted,
-                    vec![
-                        Effect::State(AuthorizationState::CodeReceived),
-                        Effect::State(AuthorizationState::Exchanging),
-                        Effect::Send(request),
-                    ],
-                )
-            }
-            (None, Some(error)) => {
-                let error =
-                    sanitize_provider_code(&error).unwrap_or_else(|| "unknown_error".into());
-                if is_user_decline(&error) {
-                    let by = CancelOrigin::User;
-                    (
-                        RedirectOutcome::ProviderError(Error::Cancelled { by }),
-                        self.finish(Phase::Cancelled { by }),
-                    )
-                } else {
-                    let e = Error::AuthorizationError {
-                        code: error,
-                        description: description.as_deref().and_then(sanitize_provider_code),
-                    };
-                    (RedirectOutcome::ProviderError(e.clone()), self.fail(e))
-                }
-            }
-            (Some(_), Some(_)) => (
-                RedirectOutcome::Rejected(Error::InvalidRedirect(
-                    "the redirect carries both a code and an error".into(),
-                )),
-                vec![],
-            ),
-            _ => (
-                RedirectOutcome::Rejected(Error::InvalidRedirect(
-                    "the redirect carries neither a code nor an error".into(),
-                )),
-                vec![],
-            ),
-        }
+        let event = self.read_redirect(url);
+        self.step(event, ctx).into_redirect()
     }
 
     fn redirect_pattern(&self) -> &RedirectPattern {
@@ -585,39 +688,35 @@ impl Flow for AuthorizationMachine {
     }
 
     fn state(&self) -> AuthorizationState {
-        match &self.saved.phase {
+        match &self.phase {
             Phase::Created => AuthorizationState::Created,
             Phase::Awaiting => AuthorizationState::AwaitingUser {
                 authorize_url: self.authorize_url(),
             },
             Phase::Exchanging { .. } => AuthorizationState::Exchanging,
-            Phase::Authenticated { tokens } => AuthorizationState::Authenticated {
+            Phase::Done(Ending::Authenticated(tokens)) => AuthorizationState::Authenticated {
                 expires_at: tokens.expires_at,
                 scope: tokens.scope.clone(),
                 consent_id: tokens.consent_id.clone(),
                 refreshable: tokens.refresh_token.is_some(),
             },
-            Phase::Failed { error } => AuthorizationState::Failed {
+            Phase::Done(Ending::Failed(error)) => AuthorizationState::Failed {
                 error: error.error(),
             },
-            Phase::Cancelled { by } => AuthorizationState::Cancelled { by: *by },
-            Phase::TimedOut => AuthorizationState::TimedOut,
+            Phase::Done(Ending::Cancelled(by)) => AuthorizationState::Cancelled { by: *by },
+            // Never an ending of this flow; shown as the failure it would be.
+            Phase::Done(Ending::NotApplicable) => AuthorizationState::Failed {
+                error: Error::NotApplicable,
+            },
+            Phase::Done(Ending::TimedOut) => AuthorizationState::TimedOut,
         }
     }
 
     fn outcome(&self) -> Option<Result<TokenSet, Error>> {
-        match self.state() {
-            AuthorizationState::Failed { error } => Some(Err(error)),
-            AuthorizationState::Cancelled { by } => Some(Err(Error::Cancelled { by })),
-            AuthorizationState::TimedOut => Some(Err(Error::TimedOut(self.timeout()))),
-            _ => match &self.saved.phase {
-                Phase::Authenticated { tokens } => Some(Ok(tokens.clone())),
-                _ => None,
-            },
-        }
+        self.ending_outcome()
     }
 
-    fn snapshot(&self) -> String {
-        snapshot::encode(self.kind(), &self.saved)
+    fn snapshot(&self) -> Result<String, Error> {
+        snapshot::encode(self.kind(), &self.to_record())
     }
 }

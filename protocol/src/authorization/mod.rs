@@ -5,14 +5,10 @@
 //! `code` and `state`; they differ only in the URL's parameters and the token request, so one
 //! machine serves both ([`AuthorizationKind`]).
 //!
-//! ```text
-//!  Created ──start──▶ AwaitingUser ──redirect: state ok + code──▶ CodeReceived ─▶ Exchanging ─▶ Authenticated
-//!                       │  ▲                                                        │
-//!                       │  └── forged/stale/malformed redirect: Rejected, keeps waiting
-//!                       ├── redirect error=access_denied ─▶ Cancelled(user)         ├─ invalid_grant/4xx ─▶ Failed
-//!                       └── other redirect error ─▶ Failed                          └─ 5xx/network: retried while the code lives
-//!  any non-terminal state ── cancel ──▶ Cancelled(app)       ── deadline ──▶ TimedOut
-//! ```
+//! The machine and its diagram: `README.md` in this directory (a mermaid state diagram that a
+//! test checks against the machine, edge for edge). A redirect's `error` that means the user
+//! cancelled or declined (`access_denied`, `cancelled`, …: the one rule both machines share)
+//! ends the flow as `Cancelled { by: User }`; another error fails it.
 //!
 //! The `state` is 256 random bits, new per flow, compared in constant time; a redirect whose
 //! state is missing or different is rejected and never exchanged, and the flow keeps waiting

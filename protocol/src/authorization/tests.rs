@@ -14,7 +14,7 @@ use crate::http::{HttpRequest, HttpResponse, HttpResult, RequestKind};
 use crate::oauth::FlowSecrets;
 use crate::secret::Secret;
 use crate::snapshot::FlowKind;
-use crate::timestamp::Timestamp;
+use crate::timestamp::{Monotonic, Timestamp};
 
 const REDIRECT: &str = "https://mydomain.com/aiia-callback/tenant-7";
 const PATTERN: &str = "https://mydomain.com/aiia-callback/*";
@@ -61,6 +61,7 @@ fn pkce() -> AuthorizationMachine {
 fn at(secs: i64) -> Ctx {
     Ctx {
         now: Timestamp::from_unix_millis(1_700_000_000_000 + secs * 1000),
+        mono: Monotonic::from_elapsed(Duration::from_secs((1_000_000 + secs) as u64)),
         entropy: 7,
     }
 }
@@ -469,7 +470,7 @@ fn cancel_timeout_and_late_inputs() {
 #[test]
 fn kill_and_restore_while_waiting_then_complete() {
     let m = started(connect());
-    let snapshot = m.snapshot();
+    let snapshot = m.snapshot().unwrap();
     assert!(
         snapshot.contains(STATE),
         "the state is in the snapshot (secure storage only)"
@@ -487,7 +488,7 @@ fn kill_and_restore_while_waiting_then_complete() {
     // A restored PKCE flow keeps its verifier.
     let p = started(pkce());
     let mut restored =
-        AuthorizationMachine::restore(&creds(), &p.snapshot(), FlowKind::Pkce).unwrap();
+        AuthorizationMachine::restore(&creds(), &p.snapshot().unwrap(), FlowKind::Pkce).unwrap();
     restored.handle(Input::Resume, at(1));
     let (_, fx) = restored.redirect(
         &Url::parse(&format!("https://app.example.com/cb?code=c&state={STATE}")).unwrap(),
@@ -506,10 +507,12 @@ fn kill_and_restore_while_waiting_then_complete() {
     let mut m = started(connect());
     redirect(&mut m, &format!("code={CODE_ENCODED}&state={STATE}"));
     let mut restored =
-        AuthorizationMachine::restore(&creds(), &m.snapshot(), FlowKind::AiiaConnect).unwrap();
+        AuthorizationMachine::restore(&creds(), &m.snapshot().unwrap(), FlowKind::AiiaConnect)
+            .unwrap();
     assert_eq!(sent(&restored.handle(Input::Resume, at(20))).len(), 1);
     let mut expired =
-        AuthorizationMachine::restore(&creds(), &m.snapshot(), FlowKind::AiiaConnect).unwrap();
+        AuthorizationMachine::restore(&creds(), &m.snapshot().unwrap(), FlowKind::AiiaConnect)
+            .unwrap();
     assert_eq!(
         states(&expired.handle(Input::Resume, at(120))),
         vec![AuthorizationState::Failed {
@@ -520,8 +523,8 @@ fn kill_and_restore_while_waiting_then_complete() {
 
 #[test]
 fn a_snapshot_is_restored_only_as_its_own_kind() {
-    let connect_snapshot = started(connect()).snapshot();
-    let pkce_snapshot = started(pkce()).snapshot();
+    let connect_snapshot = started(connect()).snapshot().unwrap();
+    let pkce_snapshot = started(pkce()).snapshot().unwrap();
     assert!(matches!(
         AuthorizationMachine::restore(&creds(), &connect_snapshot, FlowKind::Pkce),
         Err(Error::InvalidSnapshot(_))
@@ -536,4 +539,241 @@ fn a_snapshot_is_restored_only_as_its_own_kind() {
         AuthorizationMachine::restore(&creds(), &relabelled, FlowKind::AiiaConnect),
         Err(Error::InvalidSnapshot(_))
     ));
+}
+
+#[test]
+fn a_user_cancel_ends_either_flow_as_cancelled_by_the_user() {
+    // One rule for both machines (machine_kit::is_user_cancel): these errors were a Fatal
+    // `AuthorizationError` for connect and PKCE flows before, and a user cancel for supervised
+    // logins.
+    for error in [
+        "access_denied",
+        "Cancelled",
+        "cancelled",
+        "canceled",
+        "cancel",
+        "user_cancelled",
+        "UserCancelled",
+    ] {
+        for mut m in [started(connect()), started(pkce())] {
+            let base = m.redirect_pattern().url().clone();
+            let url = Url::parse(&format!("{base}?error={error}&state={STATE}")).unwrap();
+            let (outcome, fx) = m.redirect(&url, at(1));
+            assert_eq!(
+                outcome,
+                RedirectOutcome::ProviderError(Error::Cancelled {
+                    by: CancelOrigin::User
+                }),
+                "{error}"
+            );
+            assert_eq!(
+                states(&fx),
+                vec![AuthorizationState::Cancelled {
+                    by: CancelOrigin::User
+                }],
+                "{error}"
+            );
+            assert_eq!(
+                m.outcome().unwrap().unwrap_err().category(),
+                crate::error::ErrorCategory::UserAction
+            );
+        }
+    }
+    // Anything else is the provider's error, and a forged cancel is still rejected first.
+    let mut m = started(connect());
+    let (outcome, _) = redirect(&mut m, &format!("error=cancelled_by_bank&state={STATE}"));
+    assert!(matches!(
+        outcome,
+        RedirectOutcome::ProviderError(Error::AuthorizationError { .. })
+    ));
+    let mut m = started(connect());
+    let (outcome, fx) = redirect(&mut m, "error=Cancelled&state=forged");
+    assert_eq!(outcome, RedirectOutcome::Rejected(Error::StateMismatch));
+    assert!(fx.is_empty());
+}
+
+#[test]
+fn a_live_code_is_timed_on_the_monotonic_clock() {
+    // The wall clock jumps two minutes ahead while 2 s pass: the code (one minute) still lives,
+    // so a transient failure is retried rather than failing the flow with CodeExpired.
+    let mut m = started(connect());
+    redirect(&mut m, &format!("code={CODE_ENCODED}&state={STATE}"));
+    let jumped = Ctx {
+        now: at(120).now,
+        ..at(2)
+    };
+    let fx = m.handle(
+        Input::Response {
+            kind: RequestKind::Exchange,
+            result: json(503, ""),
+        },
+        jumped,
+    );
+    assert!(matches!(
+        fx[..],
+        [Effect::ArmTimer {
+            timer: TimerKind::Retry(RequestKind::Exchange),
+            ..
+        }]
+    ));
+    // After a restore the code's receipt is only known on the wall clock.
+    let mut restored =
+        AuthorizationMachine::restore(&creds(), &m.snapshot().unwrap(), FlowKind::AiiaConnect)
+            .unwrap();
+    assert_eq!(
+        states(&restored.handle(Input::Resume, jumped)),
+        vec![AuthorizationState::Failed {
+            error: Error::CodeExpired
+        }]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The diagram in README.md is the machine: every (phase, input) pair is driven, for a connect
+// and a PKCE flow, and the edges seen must be exactly the diagram's.
+
+mod diagram {
+    use super::*;
+    use crate::machine_kit::diagram::{Probe, assert_matches, observe};
+
+    /// When an input is fed: `NOW`, or after the code's minute, or after the deadline.
+    const NOW: i64 = 5;
+    const CODE_EXPIRED: i64 = 120;
+    const DEADLINE_PASSED: i64 = 1000;
+
+    fn feed(m: &mut AuthorizationMachine, query: &str, secs: i64) -> usize {
+        let base = m.redirect_pattern().url().clone();
+        let url = Url::parse(&format!("{base}?{query}")).unwrap();
+        m.redirect(&url, at(secs)).1.len()
+    }
+
+    fn input(m: &mut AuthorizationMachine, input: Input, secs: i64) -> usize {
+        m.handle(input, at(secs)).len()
+    }
+
+    fn exchange(m: &mut AuthorizationMachine, result: HttpResult, secs: i64) -> usize {
+        let kind = RequestKind::Exchange;
+        input(m, Input::Response { kind, result }, secs)
+    }
+
+    /// Tokens with a valid ID token (checked for PKCE, ignored for connect).
+    fn tokens() -> HttpResult {
+        let id = id_token("nonce-123", "client-1", 1_700_000_000 + 3600);
+        json(
+            200,
+            &format!(r#"{{"access_token":"A","token_type":"Bearer","id_token":"{id}"}}"#),
+        )
+    }
+
+    /// The machine in each phase, from `make` (a connect or a PKCE flow, not started).
+    fn fixtures(make: fn() -> AuthorizationMachine) -> Vec<Box<dyn Fn() -> AuthorizationMachine>> {
+        let exchanging = move || {
+            let mut m = started(make());
+            feed(&mut m, &format!("code={CODE_ENCODED}&state={STATE}"), 1);
+            m
+        };
+        vec![
+            Box::new(make),
+            Box::new(move || started(make())),
+            Box::new(exchanging),
+            Box::new(move || {
+                let mut m = exchanging();
+                exchange(&mut m, tokens(), 2);
+                m
+            }),
+            Box::new(move || {
+                let mut m = started(make());
+                feed(&mut m, &format!("error=invalid_scope&state={STATE}"), 1);
+                m
+            }),
+            Box::new(move || {
+                let mut m = started(make());
+                input(&mut m, Input::Cancel, 1);
+                m
+            }),
+            Box::new(move || {
+                let mut m = started(make());
+                input(&mut m, Input::Timer(TimerKind::Deadline), 900);
+                m
+            }),
+        ]
+    }
+
+    fn probes() -> Vec<Probe<AuthorizationMachine>> {
+        use RequestKind::Exchange;
+        let p = Probe::plain;
+        let late = Probe::guarded;
+        vec![
+            p("start", |m| input(m, Input::Start, NOW)),
+            p("resume", |m| input(m, Input::Resume, NOW)),
+            late("resume", "code expired", |m| {
+                input(m, Input::Resume, CODE_EXPIRED)
+            }),
+            late("resume", "deadline passed", |m| {
+                input(m, Input::Resume, DEADLINE_PASSED)
+            }),
+            p("cancel", |m| input(m, Input::Cancel, NOW)),
+            p("deadline timer", |m| {
+                input(m, Input::Timer(TimerKind::Deadline), NOW)
+            }),
+            p("exchange retry timer", |m| {
+                input(m, Input::Timer(TimerKind::Retry(Exchange)), NOW)
+            }),
+            late("exchange retry timer", "code expired", |m| {
+                input(m, Input::Timer(TimerKind::Retry(Exchange)), CODE_EXPIRED)
+            }),
+            p("exchange ok", |m| exchange(m, tokens(), NOW)),
+            p("exchange transient", |m| exchange(m, json(503, ""), NOW)),
+            late("exchange transient", "code expired", |m| {
+                exchange(m, json(503, ""), CODE_EXPIRED)
+            }),
+            p("exchange fatal", |m| {
+                exchange(m, json(400, r#"{"error":"invalid_grant"}"#), NOW)
+            }),
+            p("exchange fatal", |m| {
+                exchange(m, json(400, r#"{"error":"invalid_request"}"#), NOW)
+            }),
+            p("redirect code", |m| {
+                feed(m, &format!("code={CODE_ENCODED}&state={STATE}"), NOW)
+            }),
+            p("redirect user cancel", |m| {
+                feed(m, &format!("error=access_denied&state={STATE}"), NOW)
+            }),
+            p("redirect user cancel", |m| {
+                feed(m, &format!("error=Cancelled&state={STATE}"), NOW)
+            }),
+            p("redirect error", |m| {
+                feed(m, &format!("error=invalid_scope&state={STATE}"), NOW)
+            }),
+            // Forged and malformed redirects change nothing: no edge.
+            p("redirect forged", |m| {
+                feed(m, &format!("code={CODE_ENCODED}&state=forged"), NOW)
+            }),
+            p("redirect forged", |m| feed(m, "error=access_denied", NOW)),
+            p("redirect malformed", |m| {
+                feed(m, &format!("code=a&error=b&state={STATE}"), NOW)
+            }),
+        ]
+    }
+
+    #[test]
+    fn the_readme_diagram_is_the_machine() {
+        for make in [connect as fn() -> AuthorizationMachine, pkce] {
+            let fixtures = fixtures(make);
+            let (edges, pairs) = observe(&fixtures, |m| m.phase().name(), &probes());
+            assert_eq!(pairs, fixtures.len() * probes().len());
+            assert_matches(include_str!("README.md"), &edges);
+        }
+    }
+
+    #[test]
+    fn terminal_means_the_same_everywhere() {
+        use crate::machine_kit::Machine;
+        for fixture in fixtures(connect).iter().chain(&fixtures(pkce)) {
+            let m = fixture();
+            let terminal = Machine::is_terminal(&m);
+            assert_eq!(m.state().is_terminal(), terminal, "{:?}", m.state());
+            assert_eq!(m.outcome().is_some(), terminal, "{:?}", m.state());
+        }
+    }
 }

@@ -9,7 +9,7 @@ use crate::config::Credentials;
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, Method, RequestKind, parse_json};
 use crate::secret::Secret;
-use crate::session::AccessSession;
+use crate::session::{AccessSession, EXPIRY_HEADER};
 use crate::timestamp::Timestamp;
 
 use super::state::{CodeSource, LoginToken, SupervisedTokens};
@@ -142,10 +142,23 @@ struct LoginBody {
     subject_id: Option<String>,
 }
 
-pub(super) fn parse_tokens(
-    response: &HttpResponse,
-    via: CodeSource,
-) -> Result<SupervisedTokens, Error> {
+/// The tokens an exchange issued; how the code arrived is the flow's to add.
+#[derive(Debug)]
+pub(super) struct IssuedTokens(SupervisedTokens);
+
+impl IssuedTokens {
+    /// The login's result, completed by a code that arrived `via`.
+    pub(super) fn completed_via(self, via: CodeSource) -> SupervisedTokens {
+        SupervisedTokens {
+            completed_via: via,
+            ..self.0
+        }
+    }
+}
+
+/// Reads the exchange answer, with the session token's expiry from `X-Access-Token-Expires` if
+/// the response carries one.
+pub(super) fn parse_tokens(response: &HttpResponse) -> Result<IssuedTokens, Error> {
     let kind = RequestKind::Exchange;
     let body: TokensBody = parse_json(kind, response)?;
     let malformed = |detail: String| Error::MalformedResponse {
@@ -168,8 +181,7 @@ pub(super) fn parse_tokens(
         .provider_id
         .or_else(|| body.login.provider_id.clone())
         .unwrap_or_default();
-    // An expiry header on this response (if any) is applied by the machine.
-    Ok(SupervisedTokens {
+    let tokens = SupervisedTokens {
         session: AccessSession::new(body.session.access_token, session_expires),
         login: LoginToken {
             token: body.login.login_token,
@@ -183,6 +195,11 @@ pub(super) fn parse_tokens(
             subject_id: body.login.subject_id,
         },
         provider_id,
-        completed_via: via,
-    })
+        // Replaced by `IssuedTokens::completed_via`, the only way out.
+        completed_via: CodeSource::Redirect,
+    };
+    if let Some(value) = response.header(&EXPIRY_HEADER.to_ascii_lowercase()) {
+        let _ = tokens.session.apply_expiry_header(value);
+    }
+    Ok(IssuedTokens(tokens))
 }

@@ -1,33 +1,41 @@
 //! The supervised-login state machine (sans-IO).
 //!
+//! [`SupervisedLoginMachine::step`] is the machine: one `match (phase, event)` whose arms are
+//! the edges of the diagram in `README.md` (checked against it by a test), each calling a small
+//! named action. Everything the two flow machines share (ending, failing, the deadline,
+//! resending a code while it lives, reading a redirect) is in [`crate::machine_kit`].
+//!
 //! Invariants the tests and the property test hold it to:
 //! - the code is exchanged for exactly one code, the first to arrive (redirect or poll); while an
 //!   exchange is in flight no other is sent, and nothing is sent after a success, a definitive
 //!   answer, a cancel or the deadline;
 //! - while the user is at the bank and the provider keeps answering `InProgress`, at most one
-//!   status request goes out per `pollTimeout` window, even if the provider answers early;
+//!   status request goes out per `pollTimeout` window (on the monotonic clock), even if the
+//!   provider answers early;
 //! - transient failures (network, 5xx, 429) are retried with capped, jittered exponential backoff
 //!   (honouring `Retry-After`): initialize a few times, polling until the deadline, the exchange
 //!   only while the code is still valid.
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::backoff::Retrier;
 use crate::config::Credentials;
-use crate::error::{CancelOrigin, Error, PersistedError, sanitize_provider_code};
+use crate::error::{CancelOrigin, Error, sanitize_provider_code};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
-use crate::http::{Failure, HttpResult, RequestKind, classify};
+use crate::http::{Failure, HttpRequest, HttpResult, RequestKind, classify};
+use crate::machine_kit::{
+    Ending, Lifecycle, Machine, ReceivedCode, RedirectReply, Reply, Step, exchange_failure,
+    read_redirect,
+};
 use crate::redirect::{RedirectPattern, RedirectQuery};
 use crate::secret::Secret;
-use crate::session::EXPIRY_HEADER;
+use crate::snapshot::records::{SupervisedPhaseV1, SupervisedSnapshotV1};
 use crate::snapshot::{self, FlowKind};
-use crate::timestamp::Timestamp;
+use crate::timestamp::Monotonic;
 use crate::validate;
 
-use super::api::{self, StatusResponse};
+use super::api::{self, InitializeResponse, IssuedTokens, StatusResponse};
 use super::state::{CodeSource, LoginState, SupervisedLoginParams, SupervisedTokens};
 
 /// Retries of `initialize` before the flow gives up with the last transient error.
@@ -35,9 +43,10 @@ const MAX_INITIALIZE_RETRIES: u32 = 4;
 
 type Effects = Vec<Effect<LoginState>>;
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "phase", rename_all = "snake_case")]
-enum Phase {
+/// Where the login is. The names are the diagram's; the snapshot writes its own
+/// ([`SupervisedPhaseV1`]).
+#[derive(Clone, Debug)]
+pub(super) enum Phase {
     Created,
     Initializing,
     Awaiting {
@@ -46,46 +55,55 @@ enum Phase {
     },
     Exchanging {
         via: CodeSource,
-        code: Secret,
-        received_at: Timestamp,
+        code: ReceivedCode,
     },
-    Authenticated {
-        tokens: SupervisedTokens,
-    },
-    Failed {
-        error: PersistedError,
-    },
-    Cancelled {
-        by: CancelOrigin,
-    },
-    NotApplicable,
-    TimedOut,
+    Done(Ending<SupervisedTokens>),
 }
 
+#[cfg(test)]
 impl Phase {
-    fn is_terminal(&self) -> bool {
-        matches!(
-            self,
-            Phase::Authenticated { .. }
-                | Phase::Failed { .. }
-                | Phase::Cancelled { .. }
-                | Phase::NotApplicable
-                | Phase::TimedOut
-        )
+    /// The phase's name in the diagram (`README.md`).
+    pub(super) fn name(&self) -> &'static str {
+        match self {
+            Phase::Created => "Created",
+            Phase::Initializing => "Initializing",
+            Phase::Awaiting { .. } => "Awaiting",
+            Phase::Exchanging { .. } => "Exchanging",
+            Phase::Done(ending) => ending.name(),
+        }
     }
 }
 
-/// The persistent part of the machine: exactly what a snapshot holds.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct Saved {
-    client_id: String,
-    user_hash: String,
-    redirect_url: String,
-    poll_timeout_ms: u64,
-    timeout_ms: u64,
-    code_lifetime_ms: u64,
-    deadline_at: Option<Timestamp>,
-    phase: Phase,
+/// Everything that can happen to a login, each response already read into what it says.
+#[derive(Debug)]
+enum Event {
+    Start,
+    Resume,
+    Cancel,
+    Timer(TimerKind),
+    Initialized(Reply<InitializeResponse>),
+    Status(StatusReply),
+    Exchanged(Reply<IssuedTokens>),
+    Redirect(RedirectReply),
+    /// A response of a kind this flow never sends.
+    Stray,
+}
+
+/// What a status answer says.
+#[derive(Debug)]
+enum StatusReply {
+    InProgress,
+    Succeeded(Secret),
+    Failed,
+    Cancelled,
+    NotApplicable,
+    /// Worth another poll: transient, garbled, or an unknown state (`answered`: the provider
+    /// did answer, so the backoff starts over).
+    Unreadable {
+        failure: Failure,
+        answered: bool,
+    },
+    Fatal(Error),
 }
 
 /// The supervised login as a pure state machine; run it with the driver crate (`obauth`) or feed it by hand.
@@ -93,12 +111,12 @@ struct Saved {
 pub struct SupervisedLoginMachine {
     creds: Credentials,
     redirect: RedirectPattern,
+    user_hash: String,
     poll_timeout: Duration,
-    timeout: Duration,
-    code_lifetime: Duration,
-    saved: Saved,
-    retrier: Retrier,
-    last_poll_at: Option<Timestamp>,
+    life: Lifecycle,
+    phase: Phase,
+    /// When the last status request went out (monotonic: only spacing within this process).
+    last_poll_at: Option<Monotonic>,
 }
 
 impl SupervisedLoginMachine {
@@ -118,159 +136,216 @@ impl SupervisedLoginMachine {
         if params.code_lifetime.is_zero() {
             return Err(Error::invalid("codeLifetime", "must be positive"));
         }
-        let saved = Saved {
-            client_id: creds.client_id.clone(),
-            user_hash: params.user_hash,
-            redirect_url: redirect.url().to_string(),
-            poll_timeout_ms: params.poll_timeout.as_secs() * 1000,
-            timeout_ms: params.timeout.as_millis() as u64,
-            code_lifetime_ms: params.code_lifetime.as_millis() as u64,
-            deadline_at: None,
-            phase: Phase::Created,
-        };
-        Ok(Self::from_saved(creds, redirect, saved))
-    }
-
-    fn from_saved(creds: Credentials, redirect: RedirectPattern, saved: Saved) -> Self {
-        SupervisedLoginMachine {
-            retrier: Retrier::new(creds.retry),
+        Ok(SupervisedLoginMachine {
+            life: Lifecycle::new(params.timeout, params.code_lifetime, creds.retry),
             creds,
             redirect,
-            poll_timeout: Duration::from_millis(saved.poll_timeout_ms),
-            timeout: Duration::from_millis(saved.timeout_ms),
-            code_lifetime: Duration::from_millis(saved.code_lifetime_ms),
-            saved,
+            user_hash: params.user_hash,
+            poll_timeout: Duration::from_secs(params.poll_timeout.as_secs()),
+            phase: Phase::Created,
             last_poll_at: None,
-        }
+        })
     }
 
     /// Rebuilds a machine from [`Flow::snapshot`] output; `creds` supplies the client secret
     /// (never stored in snapshots). Feed [`Input::Resume`] to continue.
     pub fn restore(creds: Credentials, snapshot_text: &str) -> Result<Self, Error> {
-        let saved: Saved = snapshot::decode_as(snapshot_text, FlowKind::SupervisedLogin)?;
-        if saved.client_id != creds.client_id {
-            return Err(Error::InvalidSnapshot(
-                "the snapshot belongs to another client id".into(),
-            ));
-        }
-        let redirect = RedirectPattern::parse("redirectUrl", &saved.redirect_url, false)
-            .map_err(|_| Error::InvalidSnapshot("invalid redirect URL".into()))?;
-        if !(1_000..=300_000).contains(&saved.poll_timeout_ms)
-            || saved.timeout_ms == 0
-            || saved.code_lifetime_ms == 0
-        {
-            return Err(Error::InvalidSnapshot("invalid timing parameters".into()));
-        }
-        Ok(Self::from_saved(creds, redirect, saved))
+        let record: SupervisedSnapshotV1 =
+            snapshot::decode_as(snapshot_text, FlowKind::SupervisedLogin)?;
+        Self::from_record(creds, record)
     }
 
-    /// Sets the deadline on the first start (a restored flow keeps its original one) and arms
-    /// its timer; the flow times out at once if the deadline has passed.
-    fn arm_deadline(&mut self, now: Timestamp) -> Result<Effect<LoginState>, Effects> {
-        let deadline = *self.saved.deadline_at.get_or_insert(now.plus(self.timeout));
-        if now >= deadline {
-            return Err(self.finish(Phase::TimedOut));
+    // --- The machine ---------------------------------------------------------------------------
+
+    /// One event: the edges of the diagram (`README.md`), each calling an action.
+    fn step(&mut self, event: Event, ctx: Ctx) -> Step<LoginState> {
+        use Event as E;
+        use Phase as P;
+        use RedirectReply as R;
+        use RequestKind as K;
+        use StatusReply as S;
+        match (&self.phase, event) {
+            // Ended: nothing moves it; a redirect is answered.
+            (P::Done(_), E::Redirect(_)) => Step::ignored(IgnoredReason::FlowFinished),
+            (P::Done(_), _) => Step::nothing(),
+
+            // Any phase before the end.
+            (P::Created, E::Start) => self.start(ctx).into(),
+            (_, E::Start) => Step::nothing(),
+            (_, E::Cancel) => self.cancel_by_host().into(),
+            (_, E::Timer(TimerKind::Deadline)) => self.time_out().into(),
+
+            (P::Created, E::Resume) => Step::nothing(),
+            (P::Created, E::Redirect(_)) => Step::ignored(IgnoredReason::NotWaitingForRedirect),
+
+            (P::Initializing, E::Resume) => self.resume(ctx, Self::send_initialize).into(),
+            (P::Initializing, E::Initialized(Reply::Ok(init))) => self.await_user(init, ctx).into(),
+            (P::Initializing, E::Initialized(Reply::Transient(f))) => {
+                self.retry_initialize(f, ctx).into()
+            }
+            (P::Initializing, E::Initialized(Reply::Fatal(e))) => self.fail(e).into(),
+            (P::Initializing, E::Timer(TimerKind::Retry(K::Initialize))) => {
+                self.send_initialize(ctx).into()
+            }
+            (P::Initializing, E::Redirect(_)) => {
+                Step::ignored(IgnoredReason::NotWaitingForRedirect)
+            }
+
+            (P::Awaiting { .. }, E::Resume) => self.resume(ctx, Self::poll_now).into(),
+            (P::Awaiting { .. }, E::Status(S::InProgress)) => self.poll_next_window(ctx).into(),
+            (P::Awaiting { .. }, E::Status(S::Succeeded(code))) => {
+                self.accept_code(code, CodeSource::Poll, ctx).into()
+            }
+            (P::Awaiting { .. }, E::Status(S::Failed)) => {
+                self.fail(Error::LoginFailed { detail: None }).into()
+            }
+            (P::Awaiting { .. }, E::Status(S::Cancelled)) => {
+                self.finish(Ending::Cancelled(CancelOrigin::User)).into()
+            }
+            (P::Awaiting { .. }, E::Status(S::NotApplicable)) => {
+                self.finish(Ending::NotApplicable).into()
+            }
+            (P::Awaiting { .. }, E::Status(S::Unreadable { failure, answered })) => {
+                self.retry_status(failure, answered, ctx).into()
+            }
+            (P::Awaiting { .. }, E::Status(S::Fatal(e))) => self.fail(e).into(),
+            (P::Awaiting { .. }, E::Timer(TimerKind::NextPoll | TimerKind::Retry(K::Status))) => {
+                self.poll_now(ctx).into()
+            }
+            (P::Awaiting { .. }, E::Redirect(R::Code(code))) => Step::redirect(
+                RedirectOutcome::CodeAccepted,
+                self.accept_code(code, CodeSource::Redirect, ctx),
+            ),
+            (P::Awaiting { .. }, E::Redirect(R::UserCancelled)) => self.cancel_by_user(),
+            (P::Awaiting { .. }, E::Redirect(R::Error { error, description })) => {
+                self.login_failed_at_the_bank(&error, description.as_deref())
+            }
+            (P::Awaiting { .. }, E::Redirect(R::Rejected(e))) => Step::rejected(e),
+
+            (P::Exchanging { .. }, E::Resume) => self.resume(ctx, Self::resend_exchange).into(),
+            (P::Exchanging { via, .. }, E::Exchanged(Reply::Ok(tokens))) => {
+                let tokens = tokens.completed_via(*via);
+                self.finish(Ending::Authenticated(tokens)).into()
+            }
+            (P::Exchanging { .. }, E::Exchanged(Reply::Transient(f))) => {
+                self.retry_exchange(f, ctx).into()
+            }
+            (P::Exchanging { .. }, E::Exchanged(Reply::Fatal(e))) => self.fail(e).into(),
+            (P::Exchanging { .. }, E::Timer(TimerKind::Retry(K::Exchange))) => {
+                self.resend_exchange(ctx).into()
+            }
+            (P::Exchanging { .. }, E::Redirect(_)) => {
+                Step::ignored(IgnoredReason::CodeAlreadyReceived)
+            }
+
+            // A response the flow no longer waits for (a poll that lost the race to the
+            // redirect), a timer of another phase.
+            (_, E::Initialized(_) | E::Status(_) | E::Exchanged(_) | E::Timer(_) | E::Stray) => {
+                Step::nothing()
+            }
         }
-        Ok(Effect::ArmTimer {
-            timer: TimerKind::Deadline,
-            after: now.until(deadline),
-        })
     }
 
-    fn resume(&mut self, ctx: Ctx) -> Effects {
-        if matches!(self.saved.phase, Phase::Created) {
-            return vec![];
-        }
-        let mut effects = match self.arm_deadline(ctx.now) {
-            Ok(deadline) => vec![deadline, Effect::State(self.state())],
-            Err(done) => return done,
+    // --- Actions -------------------------------------------------------------------------------
+
+    fn start(&mut self, ctx: Ctx) -> Effects {
+        let deadline = match self.arm_deadline(ctx.now) {
+            Ok(effect) => effect,
+            Err(timed_out) => return timed_out,
         };
-        match &self.saved.phase {
-            Phase::Initializing => effects.push(self.send_initialize()),
-            Phase::Awaiting { session_id, .. } => {
-                let session_id = session_id.clone();
-                effects.extend(self.send_status(&session_id, ctx.now));
-            }
-            Phase::Exchanging { .. } => {
-                let resend = self.resend_exchange(ctx.now);
-                if self.saved.phase.is_terminal() {
-                    return resend;
-                }
-                effects.extend(resend);
-            }
-            _ => {}
-        }
+        self.phase = Phase::Initializing;
+        let mut effects = vec![Effect::State(LoginState::Initializing), deadline];
+        effects.extend(self.send_initialize(ctx));
         effects
     }
 
-    /// Sends the exchange again (a retry, or after a restore) while the code lives; otherwise
-    /// the login fails with [`Error::CodeExpired`]. Nothing outside `Exchanging`.
-    fn resend_exchange(&mut self, now: Timestamp) -> Effects {
-        let Phase::Exchanging {
-            code, received_at, ..
-        } = &self.saved.phase
-        else {
-            return vec![];
-        };
-        if now < received_at.plus(self.code_lifetime) {
-            vec![Effect::Send(api::exchange(&self.creds, code))]
-        } else {
-            self.fail(Error::CodeExpired)
-        }
-    }
-
-    fn finish(&mut self, phase: Phase) -> Effects {
-        self.saved.phase = phase;
-        vec![Effect::Stop, Effect::State(self.state())]
-    }
-
-    fn fail(&mut self, error: Error) -> Effects {
-        log::warn!("supervised login failed: {error}");
-        self.finish(Phase::Failed {
-            error: PersistedError::new(error),
-        })
-    }
-
-    fn send_initialize(&self) -> Effect<LoginState> {
-        Effect::Send(api::initialize(
+    fn send_initialize(&mut self, _ctx: Ctx) -> Effects {
+        vec![Effect::Send(api::initialize(
             &self.creds,
-            &self.saved.user_hash,
+            &self.user_hash,
             self.redirect.url().as_str(),
-        ))
-    }
-
-    fn send_status(&mut self, session_id: &str, now: Timestamp) -> Effects {
-        self.last_poll_at = Some(now);
-        vec![Effect::Send(api::status(
-            &self.creds,
-            session_id,
-            self.poll_timeout,
         ))]
     }
 
-    /// The next poll goes out when the current window ends, never earlier.
-    fn schedule_poll(&mut self, session_id: &str, now: Timestamp) -> Effects {
+    fn retry_initialize(&mut self, failure: Failure, ctx: Ctx) -> Effects {
+        let kind = RequestKind::Initialize;
+        let limit = Some(MAX_INITIALIZE_RETRIES);
+        match self
+            .life
+            .retrier
+            .next_delay(kind.endpoint(), &failure, limit, ctx.entropy)
+        {
+            Some(after) => vec![Effect::ArmTimer {
+                timer: TimerKind::Retry(kind),
+                after,
+            }],
+            None => self.fail(failure.error),
+        }
+    }
+
+    /// The session exists: show its page and start polling.
+    fn await_user(&mut self, init: InitializeResponse, ctx: Ctx) -> Effects {
+        self.life.retrier.reset();
+        self.phase = Phase::Awaiting {
+            auth_url: init.auth_url,
+            session_id: init.session_id,
+        };
+        let mut effects = vec![Effect::State(self.state())];
+        effects.extend(self.poll_now(ctx));
+        effects
+    }
+
+    /// Sends a status request now.
+    fn poll_now(&mut self, ctx: Ctx) -> Effects {
+        let Phase::Awaiting { session_id, .. } = &self.phase else {
+            return Vec::new();
+        };
+        let request = api::status(&self.creds, session_id, self.poll_timeout);
+        self.last_poll_at = Some(ctx.mono);
+        vec![Effect::Send(request)]
+    }
+
+    /// The provider answered `InProgress`: the next poll goes out when the current window ends,
+    /// never earlier.
+    fn poll_next_window(&mut self, ctx: Ctx) -> Effects {
+        self.life.retrier.reset();
         let due = self
             .last_poll_at
-            .map_or(now, |at| at.plus(self.poll_timeout));
-        if now >= due {
-            self.send_status(session_id, now)
+            .map_or(ctx.mono, |at| at.plus(self.poll_timeout));
+        if ctx.mono >= due {
+            self.poll_now(ctx)
         } else {
             vec![Effect::ArmTimer {
                 timer: TimerKind::NextPoll,
-                after: now.until(due),
+                after: ctx.mono.until(due),
             }]
         }
     }
 
-    fn accept_code(&mut self, code: Secret, via: CodeSource, now: Timestamp) -> Effects {
+    /// A status answer worth another poll after a backoff; bounded by the deadline, not a count
+    /// (the user may still finish, and the redirect may still arrive).
+    fn retry_status(&mut self, failure: Failure, answered: bool, ctx: Ctx) -> Effects {
+        if answered {
+            self.life.retrier.reset();
+        }
+        let after =
+            self.life
+                .retrier
+                .delay_after(RequestKind::Status.endpoint(), &failure, ctx.entropy);
+        vec![Effect::ArmTimer {
+            timer: TimerKind::Retry(RequestKind::Status),
+            after,
+        }]
+    }
+
+    /// The first code (by poll or redirect): stop polling, exchange it.
+    fn accept_code(&mut self, code: Secret, via: CodeSource, ctx: Ctx) -> Effects {
         let request = api::exchange(&self.creds, &code);
-        self.saved.phase = Phase::Exchanging {
+        self.phase = Phase::Exchanging {
             via,
-            code,
-            received_at: now,
+            code: ReceivedCode::new(code, ctx),
         };
-        self.retrier.reset();
+        self.life.retrier.reset();
         vec![
             Effect::Abort(RequestKind::Status),
             Effect::CancelTimer(TimerKind::NextPoll),
@@ -281,161 +356,245 @@ impl SupervisedLoginMachine {
         ]
     }
 
-    fn on_initialized(&mut self, result: HttpResult, ctx: Ctx) -> Effects {
-        let kind = RequestKind::Initialize;
-        let response = match classify(kind, result, ctx.now) {
-            Ok(r) => r,
-            Err(f) => {
-                let limit = Some(MAX_INITIALIZE_RETRIES);
-                return match self
-                    .retrier
-                    .next_delay(kind.endpoint(), &f, limit, ctx.entropy)
-                {
-                    Some(after) => vec![Effect::ArmTimer {
-                        timer: TimerKind::Retry(kind),
-                        after,
-                    }],
-                    None => self.fail(f.error),
-                };
-            }
-        };
-        match api::parse_initialize(&response) {
-            Ok(init) => {
-                self.retrier.reset();
-                self.saved.phase = Phase::Awaiting {
-                    auth_url: init.auth_url.clone(),
-                    session_id: init.session_id.clone(),
-                };
-                let mut effects = vec![Effect::State(self.state())];
-                effects.extend(self.send_status(&init.session_id, ctx.now));
-                effects
-            }
-            Err(e) => self.fail(e),
-        }
-    }
-
-    fn on_status(&mut self, session_id: String, result: HttpResult, ctx: Ctx) -> Effects {
-        let parsed = classify(RequestKind::Status, result, ctx.now)
-            .and_then(|r| StatusResponse::parse(&r).map_err(Failure::from));
-        let status = match parsed {
-            Ok(s) => s,
-            Err(f) if f.is_transient() || matches!(f.error, Error::MalformedResponse { .. }) => {
-                // A garbled status answer is worth another poll: the user may still finish, and
-                // the redirect may still arrive. Bounded by the deadline, not a count.
-                let after =
-                    self.retrier
-                        .delay_after(RequestKind::Status.endpoint(), &f, ctx.entropy);
-                return vec![Effect::ArmTimer {
-                    timer: TimerKind::Retry(RequestKind::Status),
-                    after,
-                }];
-            }
-            Err(Failure {
-                error: Error::UnexpectedStatus { status: 404, .. },
-                ..
-            }) => return self.fail(Error::SessionNotFound),
-            Err(f) => return self.fail(f.error),
-        };
-        self.retrier.reset();
-        match (status.state.as_str(), status.code) {
-            ("InProgress", _) => self.schedule_poll(&session_id, ctx.now),
-            ("Succeeded", Some(code)) if !code.expose().is_empty() => {
-                self.accept_code(code, CodeSource::Poll, ctx.now)
-            }
-            ("Failed", _) => self.fail(Error::LoginFailed { detail: None }),
-            ("Cancelled", _) => self.finish(Phase::Cancelled {
-                by: CancelOrigin::User,
-            }),
-            ("NotApplicable", _) => self.finish(Phase::NotApplicable),
-            (other, _) => {
-                let f = Failure::from(Error::MalformedResponse {
-                    endpoint: RequestKind::Status.endpoint(),
-                    detail: match other {
-                        "Succeeded" => "state Succeeded without a code".to_owned(),
-                        _ => format!("unknown state {:?}", sanitize_provider_code(other)),
-                    },
-                });
-                let after =
-                    self.retrier
-                        .delay_after(RequestKind::Status.endpoint(), &f, ctx.entropy);
-                vec![Effect::ArmTimer {
-                    timer: TimerKind::Retry(RequestKind::Status),
-                    after,
-                }]
-            }
-        }
-    }
-
-    fn on_exchanged(
+    /// The bank's error redirect (not a cancel).
+    fn login_failed_at_the_bank(
         &mut self,
-        via: CodeSource,
-        received_at: Timestamp,
-        result: HttpResult,
-        ctx: Ctx,
-    ) -> Effects {
-        match classify(RequestKind::Exchange, result, ctx.now) {
-            Ok(response) => match api::parse_tokens(&response, via) {
-                Ok(tokens) => {
-                    if let Some(value) = response.header(&EXPIRY_HEADER.to_ascii_lowercase()) {
-                        let _ = tokens.session.apply_expiry_header(value);
-                    }
-                    self.finish(Phase::Authenticated { tokens })
-                }
-                Err(e) => self.fail(e),
-            },
-            Err(f) if f.is_transient() => {
-                // Bounded by the code's lifetime, not a count.
-                let after =
-                    self.retrier
-                        .delay_after(RequestKind::Exchange.endpoint(), &f, ctx.entropy);
-                let code_valid_until = received_at.plus(self.code_lifetime);
-                if ctx.now.plus(after) < code_valid_until {
-                    vec![Effect::ArmTimer {
-                        timer: TimerKind::Retry(RequestKind::Exchange),
-                        after,
-                    }]
-                } else {
-                    self.fail(Error::CodeExpired)
-                }
-            }
-            Err(Failure {
-                error: Error::UnexpectedStatus { status, code, .. },
-                ..
-            }) if (400..500).contains(&status) => self.fail(Error::CodeRejected { status, code }),
-            Err(f) => self.fail(f.error),
+        error: &str,
+        description: Option<&str>,
+    ) -> Step<LoginState> {
+        let e = Error::LoginFailed {
+            detail: description
+                .and_then(sanitize_provider_code)
+                .or_else(|| sanitize_provider_code(error)),
+        };
+        Step::redirect(RedirectOutcome::ProviderError(e.clone()), self.fail(e))
+    }
+
+    // --- Reading inputs ------------------------------------------------------------------------
+
+    fn read(&self, input: Input, ctx: Ctx) -> Event {
+        match input {
+            Input::Start => Event::Start,
+            Input::Resume => Event::Resume,
+            Input::Cancel => Event::Cancel,
+            Input::Timer(timer) => Event::Timer(timer),
+            Input::Response {
+                kind: RequestKind::Initialize,
+                result,
+            } => Event::Initialized(read_initialize(result, ctx)),
+            Input::Response {
+                kind: RequestKind::Status,
+                result,
+            } => Event::Status(read_status(result, ctx)),
+            Input::Response {
+                kind: RequestKind::Exchange,
+                result,
+            } => Event::Exchanged(read_exchange(result, ctx)),
+            Input::Response { .. } => Event::Stray,
         }
     }
 
-    fn on_timer(&mut self, timer: TimerKind, ctx: Ctx) -> Effects {
-        match (timer, &self.saved.phase) {
-            (_, phase) if phase.is_terminal() => vec![],
-            (TimerKind::Deadline, _) => {
-                log::warn!("supervised login timed out after {:?}", self.timeout);
-                self.finish(Phase::TimedOut)
-            }
-            (TimerKind::Retry(RequestKind::Initialize), Phase::Initializing) => {
-                vec![self.send_initialize()]
-            }
-            (
-                TimerKind::Retry(RequestKind::Status) | TimerKind::NextPoll,
-                Phase::Awaiting { session_id, .. },
-            ) => {
-                let session_id = session_id.clone();
-                self.send_status(&session_id, ctx.now)
-            }
-            (TimerKind::Retry(RequestKind::Exchange), Phase::Exchanging { .. }) => {
-                self.resend_exchange(ctx.now)
-            }
-            _ => vec![],
+    // --- Snapshots -----------------------------------------------------------------------------
+
+    fn to_record(&self) -> SupervisedSnapshotV1 {
+        SupervisedSnapshotV1 {
+            client_id: self.creds.client_id.clone(),
+            user_hash: self.user_hash.clone(),
+            redirect_url: self.redirect.url().to_string(),
+            poll_timeout_ms: self.poll_timeout.as_millis() as u64,
+            timeout_ms: self.life.timeout.as_millis() as u64,
+            code_lifetime_ms: self.life.code_lifetime.as_millis() as u64,
+            deadline_at: self.life.deadline_at,
+            phase: match &self.phase {
+                Phase::Created => SupervisedPhaseV1::Created,
+                Phase::Initializing => SupervisedPhaseV1::Initializing,
+                Phase::Awaiting {
+                    auth_url,
+                    session_id,
+                } => SupervisedPhaseV1::Awaiting {
+                    auth_url: auth_url.clone(),
+                    session_id: session_id.clone(),
+                },
+                Phase::Exchanging { via, code } => SupervisedPhaseV1::Exchanging {
+                    via: (*via).into(),
+                    code: code.code.clone(),
+                    received_at: code.received_at,
+                },
+                Phase::Done(Ending::Authenticated(tokens)) => SupervisedPhaseV1::Authenticated {
+                    tokens: tokens.into(),
+                },
+                Phase::Done(Ending::Failed(error)) => SupervisedPhaseV1::Failed {
+                    error: error.into(),
+                },
+                Phase::Done(Ending::Cancelled(by)) => {
+                    SupervisedPhaseV1::Cancelled { by: (*by).into() }
+                }
+                Phase::Done(Ending::NotApplicable) => SupervisedPhaseV1::NotApplicable,
+                Phase::Done(Ending::TimedOut) => SupervisedPhaseV1::TimedOut,
+            },
         }
+    }
+
+    fn from_record(creds: Credentials, r: SupervisedSnapshotV1) -> Result<Self, Error> {
+        if r.client_id != creds.client_id {
+            return Err(Error::InvalidSnapshot(
+                "the snapshot belongs to another client id".into(),
+            ));
+        }
+        let redirect = RedirectPattern::parse("redirectUrl", &r.redirect_url, false)
+            .map_err(|_| Error::InvalidSnapshot("invalid redirect URL".into()))?;
+        if !(1_000..=300_000).contains(&r.poll_timeout_ms)
+            || r.timeout_ms == 0
+            || r.code_lifetime_ms == 0
+        {
+            return Err(Error::InvalidSnapshot("invalid timing parameters".into()));
+        }
+        let phase = match r.phase {
+            SupervisedPhaseV1::Created => Phase::Created,
+            SupervisedPhaseV1::Initializing => Phase::Initializing,
+            SupervisedPhaseV1::Awaiting {
+                auth_url,
+                session_id,
+            } => Phase::Awaiting {
+                auth_url,
+                session_id,
+            },
+            SupervisedPhaseV1::Exchanging {
+                via,
+                code,
+                received_at,
+            } => Phase::Exchanging {
+                via: via.into(),
+                code: ReceivedCode::restored(code, received_at),
+            },
+            SupervisedPhaseV1::Authenticated { tokens } => {
+                Phase::Done(Ending::Authenticated(tokens.into()))
+            }
+            SupervisedPhaseV1::Failed { error } => Phase::Done(Ending::Failed(error.into())),
+            SupervisedPhaseV1::Cancelled { by } => Phase::Done(Ending::Cancelled(by.into())),
+            SupervisedPhaseV1::NotApplicable => Phase::Done(Ending::NotApplicable),
+            SupervisedPhaseV1::TimedOut => Phase::Done(Ending::TimedOut),
+        };
+        Ok(SupervisedLoginMachine {
+            life: Lifecycle::restored(r.timeout_ms, r.code_lifetime_ms, r.deadline_at, creds.retry),
+            creds,
+            redirect,
+            user_hash: r.user_hash,
+            poll_timeout: Duration::from_millis(r.poll_timeout_ms),
+            phase,
+            last_poll_at: None,
+        })
+    }
+
+    #[cfg(test)]
+    pub(super) fn phase(&self) -> &Phase {
+        &self.phase
     }
 }
 
-fn is_cancel_error(error: &str) -> bool {
-    matches!(
-        error.to_ascii_lowercase().as_str(),
-        "cancelled" | "canceled" | "cancel" | "access_denied" | "user_cancelled" | "usercancelled"
-    )
+fn read_initialize(result: HttpResult, ctx: Ctx) -> Reply<InitializeResponse> {
+    match classify(RequestKind::Initialize, result, ctx.now) {
+        Ok(response) => match api::parse_initialize(&response) {
+            Ok(init) => Reply::Ok(init),
+            Err(e) => Reply::Fatal(e),
+        },
+        Err(f) if f.is_transient() => Reply::Transient(f),
+        Err(f) => Reply::Fatal(f.error),
+    }
+}
+
+fn read_status(result: HttpResult, ctx: Ctx) -> StatusReply {
+    let parsed = classify(RequestKind::Status, result, ctx.now)
+        .and_then(|r| StatusResponse::parse(&r).map_err(Failure::from));
+    let status = match parsed {
+        Ok(s) => s,
+        Err(f) if f.is_transient() || matches!(f.error, Error::MalformedResponse { .. }) => {
+            return StatusReply::Unreadable {
+                failure: f,
+                answered: false,
+            };
+        }
+        Err(Failure {
+            error: Error::UnexpectedStatus { status: 404, .. },
+            ..
+        }) => return StatusReply::Fatal(Error::SessionNotFound),
+        Err(f) => return StatusReply::Fatal(f.error),
+    };
+    match (status.state.as_str(), status.code) {
+        ("InProgress", _) => StatusReply::InProgress,
+        ("Succeeded", Some(code)) if !code.expose().is_empty() => StatusReply::Succeeded(code),
+        ("Failed", _) => StatusReply::Failed,
+        ("Cancelled", _) => StatusReply::Cancelled,
+        ("NotApplicable", _) => StatusReply::NotApplicable,
+        (other, _) => StatusReply::Unreadable {
+            failure: Failure::from(Error::MalformedResponse {
+                endpoint: RequestKind::Status.endpoint(),
+                detail: match other {
+                    "Succeeded" => "state Succeeded without a code".to_owned(),
+                    _ => format!("unknown state {:?}", sanitize_provider_code(other)),
+                },
+            }),
+            answered: true,
+        },
+    }
+}
+
+fn read_exchange(result: HttpResult, ctx: Ctx) -> Reply<IssuedTokens> {
+    match classify(RequestKind::Exchange, result, ctx.now) {
+        Ok(response) => match api::parse_tokens(&response) {
+            Ok(tokens) => Reply::Ok(tokens),
+            Err(e) => Reply::Fatal(e),
+        },
+        Err(f) => exchange_failure(f),
+    }
+}
+
+fn read_redirect_url(url: &Url) -> RedirectReply {
+    let params = RedirectQuery::parse(url).and_then(|q| {
+        Ok((
+            q.get("code")?.map(str::to_owned),
+            q.get("error")?.map(str::to_owned),
+            q.get("error_description")?.map(str::to_owned),
+        ))
+    });
+    match params {
+        Ok((code, error, description)) => read_redirect(code, error, description),
+        Err(e) => RedirectReply::Rejected(e),
+    }
+}
+
+impl Machine for SupervisedLoginMachine {
+    const NAME: &'static str = "supervised login";
+
+    fn ending(&self) -> Option<&Ending<SupervisedTokens>> {
+        match &self.phase {
+            Phase::Done(ending) => Some(ending),
+            _ => None,
+        }
+    }
+
+    fn set_ending(&mut self, ending: Ending<SupervisedTokens>) {
+        self.phase = Phase::Done(ending);
+    }
+
+    fn lifecycle(&self) -> &Lifecycle {
+        &self.life
+    }
+
+    fn lifecycle_mut(&mut self) -> &mut Lifecycle {
+        &mut self.life
+    }
+
+    fn received_code(&self) -> Option<&ReceivedCode> {
+        match &self.phase {
+            Phase::Exchanging { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    fn exchange_request(&self, code: &Secret) -> HttpRequest {
+        api::exchange(&self.creds, code)
+    }
 }
 
 impl Flow for SupervisedLoginMachine {
@@ -443,122 +602,16 @@ impl Flow for SupervisedLoginMachine {
     type Output = SupervisedTokens;
 
     fn handle(&mut self, input: Input, ctx: Ctx) -> Effects {
-        match input {
-            Input::Start => match self.saved.phase {
-                Phase::Created => {
-                    let deadline = match self.arm_deadline(ctx.now) {
-                        Ok(effect) => effect,
-                        Err(done) => return done,
-                    };
-                    self.saved.phase = Phase::Initializing;
-                    vec![
-                        Effect::State(LoginState::Initializing),
-                        deadline,
-                        self.send_initialize(),
-                    ]
-                }
-                _ => vec![],
-            },
-            Input::Resume if self.saved.phase.is_terminal() => vec![],
-            Input::Resume => self.resume(ctx),
-            Input::Cancel if self.saved.phase.is_terminal() => vec![],
-            Input::Cancel => {
-                log::info!("supervised login cancelled by the app");
-                self.finish(Phase::Cancelled {
-                    by: CancelOrigin::Host,
-                })
-            }
-            Input::Timer(timer) => self.on_timer(timer, ctx),
-            Input::Response { kind, result } => match (kind, &self.saved.phase) {
-                (RequestKind::Initialize, Phase::Initializing) => self.on_initialized(result, ctx),
-                (RequestKind::Status, Phase::Awaiting { session_id, .. }) => {
-                    let session_id = session_id.clone();
-                    self.on_status(session_id, result, ctx)
-                }
-                (
-                    RequestKind::Exchange,
-                    Phase::Exchanging {
-                        via, received_at, ..
-                    },
-                ) => {
-                    let (via, received_at) = (*via, *received_at);
-                    self.on_exchanged(via, received_at, result, ctx)
-                }
-                // A response the flow no longer waits for (e.g. a poll that lost the race).
-                _ => vec![],
-            },
-        }
+        let event = self.read(input, ctx);
+        self.step(event, ctx).effects
     }
 
     fn redirect(&mut self, url: &Url, ctx: Ctx) -> (RedirectOutcome, Effects) {
         if !self.redirect.matches(url) {
             return (RedirectOutcome::NotForThisFlow, vec![]);
         }
-        match self.saved.phase {
-            ref phase if phase.is_terminal() => {
-                return (
-                    RedirectOutcome::Ignored(IgnoredReason::FlowFinished),
-                    vec![],
-                );
-            }
-            Phase::Exchanging { .. } => {
-                return (
-                    RedirectOutcome::Ignored(IgnoredReason::CodeAlreadyReceived),
-                    vec![],
-                );
-            }
-            Phase::Created | Phase::Initializing => {
-                return (
-                    RedirectOutcome::Ignored(IgnoredReason::NotWaitingForRedirect),
-                    vec![],
-                );
-            }
-            _ => {}
-        }
-        let params = RedirectQuery::parse(url).and_then(|q| {
-            Ok((
-                q.get("code")?.map(str::to_owned),
-                q.get("error")?.map(str::to_owned),
-                q.get("error_description")?.map(str::to_owned),
-            ))
-        });
-        match params {
-            Err(e) => (RedirectOutcome::Rejected(e), vec![]),
-            Ok((Some(code), None, _)) if !code.is_empty() => (
-                RedirectOutcome::CodeAccepted,
-                self.accept_code(Secret::new(code), CodeSource::Redirect, ctx.now),
-            ),
-            Ok((None, Some(error), description)) => {
-                if is_cancel_error(&error) {
-                    let by = CancelOrigin::User;
-                    let effects = self.finish(Phase::Cancelled { by });
-                    (
-                        RedirectOutcome::ProviderError(Error::Cancelled { by }),
-                        effects,
-                    )
-                } else {
-                    let e = Error::LoginFailed {
-                        detail: description
-                            .as_deref()
-                            .and_then(sanitize_provider_code)
-                            .or_else(|| sanitize_provider_code(&error)),
-                    };
-                    (RedirectOutcome::ProviderError(e.clone()), self.fail(e))
-                }
-            }
-            Ok((Some(_), Some(_), _)) => (
-                RedirectOutcome::Rejected(Error::InvalidRedirect(
-                    "the redirect carries both a code and an error".into(),
-                )),
-                vec![],
-            ),
-            Ok(_) => (
-                RedirectOutcome::Rejected(Error::InvalidRedirect(
-                    "the redirect carries neither a code nor an error".into(),
-                )),
-                vec![],
-            ),
-        }
+        let event = Event::Redirect(read_redirect_url(url));
+        self.step(event, ctx).into_redirect()
     }
 
     fn redirect_pattern(&self) -> &RedirectPattern {
@@ -566,7 +619,7 @@ impl Flow for SupervisedLoginMachine {
     }
 
     fn state(&self) -> LoginState {
-        match &self.saved.phase {
+        match &self.phase {
             Phase::Created => LoginState::Created,
             Phase::Initializing => LoginState::Initializing,
             Phase::Awaiting {
@@ -577,33 +630,26 @@ impl Flow for SupervisedLoginMachine {
                 session_id: session_id.clone(),
             },
             Phase::Exchanging { via, .. } => LoginState::Exchanging { via: *via },
-            Phase::Authenticated { tokens: t } => LoginState::Authenticated {
+            Phase::Done(Ending::Authenticated(t)) => LoginState::Authenticated {
                 via: t.completed_via,
                 session_expires: t.session.expires(),
                 login_expires: t.login.expires,
                 provider_id: t.provider_id.clone(),
             },
-            Phase::Failed { error } => LoginState::Failed {
+            Phase::Done(Ending::Failed(error)) => LoginState::Failed {
                 error: error.error(),
             },
-            Phase::Cancelled { by } => LoginState::Cancelled { by: *by },
-            Phase::NotApplicable => LoginState::NotApplicable,
-            Phase::TimedOut => LoginState::TimedOut,
+            Phase::Done(Ending::Cancelled(by)) => LoginState::Cancelled { by: *by },
+            Phase::Done(Ending::NotApplicable) => LoginState::NotApplicable,
+            Phase::Done(Ending::TimedOut) => LoginState::TimedOut,
         }
     }
 
     fn outcome(&self) -> Option<Result<SupervisedTokens, Error>> {
-        match (&self.saved.phase, self.state()) {
-            (Phase::Authenticated { tokens }, _) => Some(Ok(tokens.clone())),
-            (_, LoginState::Failed { error }) => Some(Err(error)),
-            (_, LoginState::Cancelled { by }) => Some(Err(Error::Cancelled { by })),
-            (_, LoginState::NotApplicable) => Some(Err(Error::NotApplicable)),
-            (_, LoginState::TimedOut) => Some(Err(Error::TimedOut(self.timeout))),
-            _ => None,
-        }
+        self.ending_outcome()
     }
 
-    fn snapshot(&self) -> String {
-        snapshot::encode(FlowKind::SupervisedLogin, &self.saved)
+    fn snapshot(&self) -> Result<String, Error> {
+        snapshot::encode(FlowKind::SupervisedLogin, &self.to_record())
     }
 }

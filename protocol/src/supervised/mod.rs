@@ -7,14 +7,8 @@
 //! lives one minute and is exchanged exactly once at `POST /v1/authentication/tokens` for a
 //! session access token (sliding expiry) and a login token.
 //!
-//! ```text
-//!  Created ──start──▶ Initializing ──authUrl──▶ AwaitingUser ──code (redirect | poll)──▶ CodeReceived
-//!                        │                         │  │                                     │
-//!                        │ (retry on 5xx/429/net)  │  └─ status Failed/Cancelled/NotApplicable, error redirect
-//!                        ▼                         ▼                                        ▼
-//!                     Failed                    Failed | Cancelled | NotApplicable      Exchanging ──▶ Authenticated
-//!  any non-terminal state ── cancel ──▶ Cancelled      any non-terminal state ── deadline ──▶ TimedOut
-//! ```
+//! The machine and its diagram: `README.md` in this directory (a mermaid state diagram that a
+//! test checks against the machine, edge for edge).
 
 mod api;
 mod machine;

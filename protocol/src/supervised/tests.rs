@@ -9,7 +9,7 @@ use crate::config::{ClientConfig, Credentials};
 use crate::error::{CancelOrigin, Error};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
 use crate::http::{HttpRequest, HttpResponse, HttpResult, RequestKind, TransportFailure};
-use crate::timestamp::Timestamp;
+use crate::timestamp::{Monotonic, Timestamp};
 
 const REDIRECT: &str = "https://app.example.com/aiia/callback";
 const CODE: &str = "qgAAAAVDaXBo+ZXh0/AHAAAA==";
@@ -32,6 +32,7 @@ fn machine() -> SupervisedLoginMachine {
 fn at(secs: i64) -> Ctx {
     Ctx {
         now: Timestamp::from_unix_millis(1_700_000_000_000 + secs * 1000),
+        mono: Monotonic::from_elapsed(Duration::from_secs((1_000_000 + secs) as u64)),
         entropy: 42,
     }
 }
@@ -722,7 +723,7 @@ impl Model {
         let fx = match ev {
             Ev::Start => self.m.handle(Input::Start, ctx),
             Ev::KillAndRestore => {
-                let snapshot = self.m.snapshot();
+                let snapshot = self.m.snapshot().unwrap();
                 self.m =
                     SupervisedLoginMachine::restore(creds(), &snapshot).expect("snapshot restores");
                 self.in_flight.clear();
@@ -900,7 +901,7 @@ fn property_random_long_interleavings() {
 #[test]
 fn snapshot_of_a_waiting_login_restores_and_resumes_polling() {
     let m = awaiting();
-    let snapshot = m.snapshot();
+    let snapshot = m.snapshot().unwrap();
     assert!(snapshot.contains("\"version\":1") && snapshot.contains("s-1"));
     assert!(
         !snapshot.contains("secret-1"),
@@ -930,7 +931,7 @@ fn snapshot_of_a_waiting_login_restores_and_resumes_polling() {
 
 #[test]
 fn snapshots_of_other_clients_versions_and_kinds_are_refused() {
-    let snapshot = awaiting().snapshot();
+    let snapshot = awaiting().snapshot().unwrap();
     let other = ClientConfig::new("https://api.example.com", "client-2", "s")
         .validate()
         .unwrap();
@@ -954,8 +955,256 @@ fn authenticated_snapshot_keeps_the_tokens() {
         at(1),
     );
     respond(&mut m, RequestKind::Exchange, json(200, TOKENS_OK), at(2));
-    let restored = SupervisedLoginMachine::restore(creds(), &m.snapshot()).unwrap();
+    let restored = SupervisedLoginMachine::restore(creds(), &m.snapshot().unwrap()).unwrap();
     let tokens = restored.outcome().unwrap().unwrap();
     assert_eq!(tokens.session.token().expose(), "AT");
     assert_eq!(tokens.login.token.expose(), "-ELT2-LT");
+}
+
+#[test]
+fn poll_spacing_follows_the_monotonic_clock_not_the_wall_clock() {
+    // The first status request went out at t=0. The wall clock then jumps an hour ahead while
+    // only 2 s pass: the long-poll window is not over, so the next poll waits.
+    let mut m = awaiting();
+    let jumped = Ctx {
+        now: at(3600).now,
+        ..at(2)
+    };
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        json(200, r#"{"state":"InProgress"}"#),
+        jumped,
+    );
+    assert!(sent(&fx).is_empty());
+    assert_eq!(
+        timers(&fx),
+        vec![(TimerKind::NextPoll, Duration::from_secs(28))]
+    );
+    // The wall clock jumps back instead while the full window passes: poll at once.
+    let back = Ctx {
+        now: at(-3600).now,
+        ..at(60)
+    };
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        json(200, r#"{"state":"InProgress"}"#),
+        back,
+    );
+    assert_eq!(sent(&fx).len(), 1);
+}
+
+#[test]
+fn a_user_cancel_redirect_follows_the_shared_rule() {
+    for error in ["access_denied", "Cancelled", "canceled", "usercancelled"] {
+        let mut m = awaiting();
+        let (outcome, fx) = m.redirect(
+            &Url::parse(&format!("{REDIRECT}?error={error}")).unwrap(),
+            at(2),
+        );
+        assert_eq!(
+            outcome,
+            RedirectOutcome::ProviderError(Error::Cancelled {
+                by: CancelOrigin::User
+            }),
+            "{error}"
+        );
+        assert_eq!(
+            states(&fx),
+            vec![LoginState::Cancelled {
+                by: CancelOrigin::User
+            }]
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The diagram in README.md is the machine: every (phase, input) pair is driven and the edges seen
+// must be exactly the diagram's.
+
+mod diagram {
+    use super::*;
+    use crate::machine_kit::diagram::{Probe, assert_matches, observe};
+
+    fn exchanging() -> SupervisedLoginMachine {
+        let mut m = awaiting();
+        let url = Url::parse(&format!("{REDIRECT}?code={CODE_ENCODED}")).unwrap();
+        m.redirect(&url, at(1));
+        m
+    }
+
+    const FIXTURES: [fn() -> SupervisedLoginMachine; 9] = [
+        machine,
+        || {
+            let mut m = machine();
+            m.handle(Input::Start, at(0));
+            m
+        },
+        awaiting,
+        exchanging,
+        || {
+            let mut m = exchanging();
+            respond(&mut m, RequestKind::Exchange, json(200, TOKENS_OK), at(2));
+            m
+        },
+        || {
+            let mut m = machine();
+            m.handle(Input::Start, at(0));
+            respond(&mut m, RequestKind::Initialize, json(401, ""), at(0));
+            m
+        },
+        || {
+            let mut m = awaiting();
+            m.handle(Input::Cancel, at(1));
+            m
+        },
+        || {
+            let mut m = awaiting();
+            let body = r#"{"state":"NotApplicable"}"#;
+            respond(&mut m, RequestKind::Status, json(200, body), at(1));
+            m
+        },
+        || {
+            let mut m = awaiting();
+            m.handle(Input::Timer(TimerKind::Deadline), at(900));
+            m
+        },
+    ];
+
+    /// When an input is fed: `NOW`, or after the code's minute, or after the deadline.
+    const NOW: i64 = 5;
+    const CODE_EXPIRED: i64 = 120;
+    const DEADLINE_PASSED: i64 = 1000;
+
+    fn input(m: &mut SupervisedLoginMachine, input: Input, secs: i64) -> usize {
+        m.handle(input, at(secs)).len()
+    }
+
+    fn response(m: &mut SupervisedLoginMachine, kind: RequestKind, result: HttpResult) -> usize {
+        input(m, Input::Response { kind, result }, NOW)
+    }
+
+    fn status(m: &mut SupervisedLoginMachine, body: &str) -> usize {
+        response(m, RequestKind::Status, json(200, body))
+    }
+
+    fn redirect(m: &mut SupervisedLoginMachine, query: &str) -> usize {
+        let url = Url::parse(&format!("{REDIRECT}?{query}")).unwrap();
+        m.redirect(&url, at(NOW)).1.len()
+    }
+
+    fn probes() -> Vec<Probe<SupervisedLoginMachine>> {
+        use RequestKind::{Exchange, Initialize, Status};
+        let p = Probe::plain;
+        let late = Probe::guarded;
+        vec![
+            p("start", |m| input(m, Input::Start, NOW)),
+            p("resume", |m| input(m, Input::Resume, NOW)),
+            late("resume", "code expired", |m| {
+                input(m, Input::Resume, CODE_EXPIRED)
+            }),
+            late("resume", "deadline passed", |m| {
+                input(m, Input::Resume, DEADLINE_PASSED)
+            }),
+            p("cancel", |m| input(m, Input::Cancel, NOW)),
+            p("deadline timer", |m| {
+                input(m, Input::Timer(TimerKind::Deadline), NOW)
+            }),
+            p("initialize retry timer", |m| {
+                input(m, Input::Timer(TimerKind::Retry(Initialize)), NOW)
+            }),
+            p("next poll timer", |m| {
+                input(m, Input::Timer(TimerKind::NextPoll), NOW)
+            }),
+            p("status retry timer", |m| {
+                input(m, Input::Timer(TimerKind::Retry(Status)), NOW)
+            }),
+            p("exchange retry timer", |m| {
+                input(m, Input::Timer(TimerKind::Retry(Exchange)), NOW)
+            }),
+            late("exchange retry timer", "code expired", |m| {
+                input(m, Input::Timer(TimerKind::Retry(Exchange)), CODE_EXPIRED)
+            }),
+            p("initialize ok", |m| {
+                response(m, Initialize, json(200, INIT_OK))
+            }),
+            p("initialize transient", |m| {
+                response(m, Initialize, json(503, ""))
+            }),
+            late("initialize transient", "retries used up", |m| {
+                for _ in 0..4 {
+                    response(m, Initialize, json(503, ""));
+                }
+                response(m, Initialize, json(503, ""))
+            }),
+            p("initialize fatal", |m| {
+                response(m, Initialize, json(401, ""))
+            }),
+            p("status InProgress", |m| {
+                status(m, r#"{"state":"InProgress"}"#)
+            }),
+            p("status Succeeded", |m| {
+                status(m, &format!(r#"{{"state":"Succeeded","code":"{CODE}"}}"#))
+            }),
+            p("status Failed", |m| status(m, r#"{"state":"Failed"}"#)),
+            p("status Cancelled", |m| {
+                status(m, r#"{"state":"Cancelled"}"#)
+            }),
+            p("status NotApplicable", |m| {
+                status(m, r#"{"state":"NotApplicable"}"#)
+            }),
+            p("status unreadable", |m| response(m, Status, json(503, ""))),
+            p("status unreadable", |m| status(m, "{not json")),
+            p("status unreadable", |m| {
+                status(m, r#"{"state":"Teleported"}"#)
+            }),
+            p("status fatal", |m| response(m, Status, json(404, ""))),
+            p("status fatal", |m| response(m, Status, json(401, ""))),
+            p("exchange ok", |m| {
+                response(m, Exchange, json(200, TOKENS_OK))
+            }),
+            p("exchange transient", |m| {
+                response(m, Exchange, json(503, ""))
+            }),
+            late("exchange transient", "code expired", |m| {
+                input(
+                    m,
+                    Input::Response {
+                        kind: Exchange,
+                        result: json(503, ""),
+                    },
+                    CODE_EXPIRED,
+                )
+            }),
+            p("exchange fatal", |m| {
+                response(m, Exchange, json(400, r#"{"error":"InvalidCode"}"#))
+            }),
+            p("redirect code", |m| {
+                redirect(m, &format!("code={CODE_ENCODED}"))
+            }),
+            p("redirect user cancel", |m| redirect(m, "error=cancelled")),
+            p("redirect error", |m| redirect(m, "error=failed")),
+            // Refused (malformed) and stray redirects change nothing: no edge.
+            p("redirect malformed", |m| redirect(m, "code=a&error=b")),
+        ]
+    }
+
+    #[test]
+    fn the_readme_diagram_is_the_machine() {
+        let (edges, pairs) = observe(&FIXTURES, |m| m.phase().name(), &probes());
+        assert_eq!(pairs, FIXTURES.len() * probes().len());
+        assert_matches(include_str!("README.md"), &edges);
+    }
+
+    #[test]
+    fn terminal_means_the_same_everywhere() {
+        use crate::machine_kit::Machine;
+        for fixture in FIXTURES {
+            let m = fixture();
+            let terminal = Machine::is_terminal(&m);
+            assert_eq!(m.state().is_terminal(), terminal, "{:?}", m.state());
+            assert_eq!(m.outcome().is_some(), terminal, "{:?}", m.state());
+        }
+    }
 }

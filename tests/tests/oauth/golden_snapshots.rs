@@ -296,8 +296,8 @@ impl Restored {
 
     fn snapshot(&self) -> String {
         match self {
-            Restored::Supervised(f) => f.snapshot(),
-            Restored::Authorization(f) => f.snapshot(),
+            Restored::Supervised(f) => f.snapshot().unwrap(),
+            Restored::Authorization(f) => f.snapshot().unwrap(),
         }
     }
 

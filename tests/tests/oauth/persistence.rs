@@ -93,7 +93,7 @@ async fn connect_flow_killed_while_awaiting_the_user_completes_after_restore() {
         assert_eq!(phases(&seen), ["awaiting"], "told about the change");
         let stored = storage.load(KEY).unwrap().unwrap();
         assert_eq!(stored, seen.lock().unwrap()[0]);
-        assert_eq!(stored, flow.snapshot());
+        assert_eq!(stored, flow.snapshot().unwrap());
         (authorize_url(&flow), stored)
         // `flow` and `client` are dropped here: the app is gone.
     };
@@ -345,15 +345,15 @@ async fn unreadable_snapshots_are_refused_with_typed_errors() {
         .connect_flow(connect_params(CONNECT_REDIRECT), None, None)
         .unwrap();
     connect.start();
-    let connect_snapshot = connect.snapshot();
+    let connect_snapshot = connect.snapshot().unwrap();
     let pkce_flow = oidc
         .pkce_flow(&pkce, AuthorizationParams::new(OIDC_REDIRECT))
         .await
         .unwrap();
     pkce_flow.start();
-    let pkce_snapshot = pkce_flow.snapshot();
+    let pkce_snapshot = pkce_flow.snapshot().unwrap();
     let login = client.supervised_login(params("snapshot-user-01")).unwrap();
-    let login_snapshot = login.snapshot();
+    let login_snapshot = login.snapshot().unwrap();
     for s in [&connect_snapshot, &pkce_snapshot, &login_snapshot] {
         assert_eq!(json(s)["version"], 1);
         assert!(!s.contains(sandbox.client_secret()), "no secret: {s}");
@@ -458,7 +458,7 @@ async fn a_flow_restored_after_its_deadline_times_out_without_a_request() {
         .unwrap();
     flow.start();
     let authorize = authorize_url(&flow);
-    let mut snapshot = json(&flow.snapshot());
+    let mut snapshot = json(&flow.snapshot().unwrap());
     drop(flow);
     // The app comes back long after the flow's deadline.
     snapshot["flow"]["deadline_at"] = "2020-01-01T00:00:00Z".into();
@@ -496,7 +496,9 @@ async fn a_restored_failed_flow_keeps_its_error_category() {
     flow.handle_redirect(&location);
     let before = finished(&flow).await.unwrap_err();
     assert_eq!(before, Error::BadClientCredentials);
-    let restored = right.restore_connect_flow(&flow.snapshot()).unwrap();
+    let restored = right
+        .restore_connect_flow(&flow.snapshot().unwrap())
+        .unwrap();
     let after = finished(&restored).await.unwrap_err();
 
     // A supervised login whose initialize is refused (401): the same.
@@ -504,7 +506,9 @@ async fn a_restored_failed_flow_keeps_its_error_category() {
     login.start();
     let login_before = outcome(&login).await.unwrap_err();
     assert_eq!(login_before, Error::BadClientCredentials);
-    let restored_login = right.restore_supervised_login(&login.snapshot()).unwrap();
+    let restored_login = right
+        .restore_supervised_login(&login.snapshot().unwrap())
+        .unwrap();
     let login_after = outcome(&restored_login).await.unwrap_err();
 
     assert_eq!(
@@ -522,7 +526,7 @@ async fn a_restored_flow_accepts_its_redirect_without_resume() {
         .connect_flow(connect_params(CONNECT_REDIRECT), None, None)
         .unwrap();
     flow.start();
-    let snapshot = flow.snapshot();
+    let snapshot = flow.snapshot().unwrap();
     let location = OAuthBrowser::new().approve(&authorize_url(&flow)).await;
     drop(flow);
     // A Universal Link relaunches the app straight into the redirect handler.

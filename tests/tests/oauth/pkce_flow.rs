@@ -197,7 +197,7 @@ async fn an_edited_code_verifier_is_refused_by_the_provider() {
     let original_flow = oidc.pkce_flow(&config, pkce_params(None)).await.unwrap();
     original_flow.start();
     let authorize = authorize_url(&original_flow);
-    let original = original_flow.snapshot();
+    let original = original_flow.snapshot().unwrap();
     // The snapshot holds the verifier (it is secure-storage material).
     let mut edited: serde_json::Value = serde_json::from_str(&original).unwrap();
     let verifier = edited["flow"]["code_verifier"]

@@ -53,7 +53,7 @@ fn capture<F: GoldenFlow>(
     flow: &FlowHandle<F>,
     mut extra: Value,
 ) {
-    let snapshot = flow.snapshot();
+    let snapshot = flow.snapshot().unwrap();
     let base = sandbox.base_url();
     assert!(
         !snapshot.contains(CLIENT_SECRET),

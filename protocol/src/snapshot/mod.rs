@@ -14,12 +14,16 @@
 //! again.
 //!
 //! Snapshots from a newer ObAuth (a higher `version`) or of an unknown kind are refused with a
-//! typed error, never a panic. Where snapshots are kept (the host's secure storage) is the
-//! driver crate's business (`obauth::storage`): this module only reads and writes the format.
+//! typed error, never a panic. The `flow` object is an explicit record (`snapshot::records`:
+//! fields and names spelled out and frozen), never a machine's internal state serialised as it
+//! is. Where snapshots are kept (the host's secure storage) is the driver crate's business
+//! (`obauth::storage`): this module only reads and writes the format.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+
+pub(crate) mod records;
 
 /// The snapshot format this build writes and the newest it reads.
 pub const SNAPSHOT_VERSION: u32 = 1;
@@ -54,14 +58,20 @@ struct Parsed {
     flow: serde_json::Value,
 }
 
-/// Writes a snapshot.
-pub fn encode<T: Serialize>(kind: FlowKind, flow: &T) -> String {
+/// Writes a snapshot of `flow` (a record of `snapshot::records`). A record that cannot be written is an
+/// error, never an empty snapshot.
+pub fn encode<T: Serialize>(kind: FlowKind, flow: &T) -> Result<String, Error> {
     serde_json::to_string(&Envelope {
         version: SNAPSHOT_VERSION,
         kind,
         flow,
     })
-    .unwrap_or_default()
+    .map_err(|e| {
+        Error::InvalidSnapshot(format!(
+            "the snapshot could not be written: {}",
+            e.classify_name()
+        ))
+    })
 }
 
 /// Reads a snapshot's kind and payload, checking the version first.
@@ -119,7 +129,7 @@ mod tests {
 
     #[test]
     fn versions_and_kinds_are_checked() {
-        let text = encode(FlowKind::Pkce, &serde_json::json!({"a": 1}));
+        let text = encode(FlowKind::Pkce, &serde_json::json!({"a": 1})).unwrap();
         assert_eq!(decode(&text).unwrap().0, FlowKind::Pkce);
         assert!(matches!(
             decode(r#"{"version": 2, "kind": "pkce", "flow": {}}"#),
@@ -145,5 +155,16 @@ mod tests {
             decode_as::<serde_json::Value>(&text, FlowKind::AiiaConnect),
             Err(Error::InvalidSnapshot(_))
         ));
+    }
+
+    #[test]
+    fn a_record_that_cannot_be_written_is_an_error_not_an_empty_snapshot() {
+        // JSON object keys must be strings: this cannot be serialised.
+        let unwritable: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
+        let result = encode(FlowKind::Pkce, &unwritable);
+        assert!(
+            matches!(&result, Err(Error::InvalidSnapshot(m)) if m.contains("could not be written")),
+            "{result:?}"
+        );
     }
 }

@@ -1,0 +1,641 @@
+//! What every flow machine does, written once.
+//!
+//! The supervised login ([`crate::supervised`]) and the authorization-code flows
+//! ([`crate::authorization`]) differ in their requests and their phases, and share everything
+//! else: how a flow ends ([`Ending`]: the one definition of "terminal"), failing and finishing
+//! ([`Machine::finish`], [`Machine::fail`]), the overall deadline ([`Machine::arm_deadline`],
+//! [`Machine::resume`]), resending a received code while it lives
+//! ([`Machine::resend_exchange`], [`Machine::retry_exchange`]), reading a token endpoint's
+//! failure ([`exchange_failure`]) and reading a redirect, including the one rule for
+//! recognising that the user cancelled at the provider ([`is_user_cancel`]).
+//!
+//! Each machine writes its protocol as one `match (phase, event)` in a `step` function whose
+//! arms call small named actions: the events are the inputs of [`crate::flow::Input`] and the
+//! redirect, with every response already read into what it says ([`Reply`],
+//! [`RedirectReply`]), so the arms are the edges of the machine's diagram (its `README.md`).
+
+use std::time::Duration;
+
+use crate::backoff::{Retrier, RetryPolicy};
+use crate::error::{CancelOrigin, Error, PersistedError, sanitize_provider_code};
+use crate::flow::{Ctx, Effect, Flow, IgnoredReason, RedirectOutcome, TimerKind};
+use crate::http::{Failure, HttpRequest, RequestKind};
+use crate::secret::Secret;
+use crate::timestamp::{Monotonic, Timestamp};
+
+/// How a flow ended. A machine is terminal exactly when its phase holds an `Ending`: nothing
+/// moves it afterwards, and its [`Flow::outcome`] is `Some`.
+#[derive(Clone, Debug)]
+pub(crate) enum Ending<T> {
+    /// Tokens were issued.
+    Authenticated(T),
+    /// An error ended the flow (kept as category and message across a restore).
+    Failed(PersistedError),
+    /// The user (at the provider) or the app cancelled.
+    Cancelled(CancelOrigin),
+    /// The provider says there is nothing to sign in to (supervised logins only).
+    NotApplicable,
+    /// The overall deadline passed.
+    TimedOut,
+}
+
+impl<T: Clone> Ending<T> {
+    /// The flow's result: the tokens, or the error it ended with.
+    pub(crate) fn outcome(&self, timeout: Duration) -> Result<T, Error> {
+        match self {
+            Ending::Authenticated(tokens) => Ok(tokens.clone()),
+            Ending::Failed(error) => Err(error.error()),
+            Ending::Cancelled(by) => Err(Error::Cancelled { by: *by }),
+            Ending::NotApplicable => Err(Error::NotApplicable),
+            Ending::TimedOut => Err(Error::TimedOut(timeout)),
+        }
+    }
+
+    /// The phase's name in the machines' diagrams.
+    #[cfg(test)]
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Ending::Authenticated(_) => "Authenticated",
+            Ending::Failed(_) => "Failed",
+            Ending::Cancelled(_) => "Cancelled",
+            Ending::NotApplicable => "NotApplicable",
+            Ending::TimedOut => "TimedOut",
+        }
+    }
+}
+
+/// The bookkeeping every flow keeps besides its phase.
+#[derive(Clone, Debug)]
+pub(crate) struct Lifecycle {
+    /// From the start to tokens.
+    pub timeout: Duration,
+    /// How long a received code can be exchanged.
+    pub code_lifetime: Duration,
+    /// The overall deadline, set at the first start. Wall-clock, because it is persisted and
+    /// must survive a restart; in the process the deadline is a timer (monotonic).
+    pub deadline_at: Option<Timestamp>,
+    /// Retries of the current request.
+    pub retrier: Retrier,
+}
+
+impl Lifecycle {
+    /// A new flow's, before its start. Durations are kept in whole milliseconds (as snapshots
+    /// write them).
+    pub(crate) fn new(timeout: Duration, code_lifetime: Duration, retry: RetryPolicy) -> Self {
+        let whole_millis = |d: Duration| Duration::from_millis(d.as_millis() as u64);
+        Lifecycle {
+            timeout: whole_millis(timeout),
+            code_lifetime: whole_millis(code_lifetime),
+            deadline_at: None,
+            retrier: Retrier::new(retry),
+        }
+    }
+
+    /// A restored flow's, as its snapshot wrote it.
+    pub(crate) fn restored(
+        timeout_ms: u64,
+        code_lifetime_ms: u64,
+        deadline_at: Option<Timestamp>,
+        retry: RetryPolicy,
+    ) -> Self {
+        Lifecycle {
+            timeout: Duration::from_millis(timeout_ms),
+            code_lifetime: Duration::from_millis(code_lifetime_ms),
+            deadline_at,
+            retrier: Retrier::new(retry),
+        }
+    }
+}
+
+/// A code received from the provider and not yet exchanged.
+#[derive(Clone, Debug)]
+pub(crate) struct ReceivedCode {
+    /// The code.
+    pub code: Secret,
+    /// When it arrived, wall-clock: persisted, so a restored flow knows whether it still lives.
+    pub received_at: Timestamp,
+    /// When it arrived, on the monotonic clock of this process (`None` after a restore). While
+    /// the process lives, the code's lifetime is measured with it, immune to clock changes.
+    pub received_mono: Option<Monotonic>,
+}
+
+impl ReceivedCode {
+    /// A code arriving now.
+    pub(crate) fn new(code: Secret, ctx: Ctx) -> Self {
+        ReceivedCode {
+            code,
+            received_at: ctx.now,
+            received_mono: Some(ctx.mono),
+        }
+    }
+
+    /// A code read back from a snapshot.
+    pub(crate) fn restored(code: Secret, received_at: Timestamp) -> Self {
+        ReceivedCode {
+            code,
+            received_at,
+            received_mono: None,
+        }
+    }
+
+    /// Whether the code can still be exchanged `after` from now.
+    pub(crate) fn lives(&self, lifetime: Duration, ctx: Ctx, after: Duration) -> bool {
+        match self.received_mono {
+            Some(at) => ctx.mono.plus(after) < at.plus(lifetime),
+            None => ctx.now.plus(after) < self.received_at.plus(lifetime),
+        }
+    }
+}
+
+/// What a response says, as far as a flow cares.
+#[derive(Debug)]
+pub(crate) enum Reply<T> {
+    /// The answer the flow asked for.
+    Ok(T),
+    /// Network trouble, 5xx, 429: worth sending again.
+    Transient(Failure),
+    /// A definitive failure.
+    Fatal(Error),
+}
+
+/// A token endpoint's failure to exchange a code: transient, a refused code (4xx), or another
+/// error.
+pub(crate) fn exchange_failure<T>(failure: Failure) -> Reply<T> {
+    if failure.is_transient() {
+        return Reply::Transient(failure);
+    }
+    Reply::Fatal(match failure.error {
+        Error::UnexpectedStatus { status, code, .. } if (400..500).contains(&status) => {
+            Error::CodeRejected { status, code }
+        }
+        error => error,
+    })
+}
+
+/// The provider's `error` values that mean the user cancelled (compared ignoring case, after
+/// [`sanitize_provider_code`]).
+pub(crate) const USER_CANCEL_ERRORS: [&str; 6] = [
+    "cancelled",
+    "canceled",
+    "cancel",
+    "access_denied",
+    "user_cancelled",
+    "usercancelled",
+];
+
+/// The one rule, for every flow, for a redirect's `error` meaning that the user cancelled (or
+/// declined) at the provider: the flow then ends as `Cancelled { by: User }`.
+pub(crate) fn is_user_cancel(error: &str) -> bool {
+    sanitize_provider_code(error).is_some_and(|code| {
+        USER_CANCEL_ERRORS
+            .iter()
+            .any(|cancel| code.eq_ignore_ascii_case(cancel))
+    })
+}
+
+/// What a redirect of this flow says.
+#[derive(Debug)]
+pub(crate) enum RedirectReply {
+    /// An authorization code.
+    Code(Secret),
+    /// The user cancelled at the provider ([`is_user_cancel`]).
+    UserCancelled,
+    /// Another provider error.
+    Error {
+        /// The `error` value, as sent.
+        error: String,
+        /// The `error_description`, as sent.
+        description: Option<String>,
+    },
+    /// Malformed, forged or incomplete: refused, the flow goes on waiting.
+    Rejected(Error),
+}
+
+/// Reads a redirect's `code`, `error` and `error_description`: exactly one of a code and an
+/// error must be there.
+pub(crate) fn read_redirect(
+    code: Option<String>,
+    error: Option<String>,
+    description: Option<String>,
+) -> RedirectReply {
+    match (code, error) {
+        (Some(code), None) if !code.is_empty() => RedirectReply::Code(Secret::new(code)),
+        (None, Some(error)) if is_user_cancel(&error) => RedirectReply::UserCancelled,
+        (None, Some(error)) => RedirectReply::Error { error, description },
+        (Some(_), Some(_)) => RedirectReply::Rejected(Error::InvalidRedirect(
+            "the redirect carries both a code and an error".into(),
+        )),
+        _ => RedirectReply::Rejected(Error::InvalidRedirect(
+            "the redirect carries neither a code nor an error".into(),
+        )),
+    }
+}
+
+/// What one step of a machine produced: effects and, for a redirect, what became of it.
+pub(crate) struct Step<S> {
+    /// What became of the redirect (`None` for every other event).
+    pub redirect: Option<RedirectOutcome>,
+    /// What the driver should do.
+    pub effects: Vec<Effect<S>>,
+}
+
+impl<S> Step<S> {
+    /// Nothing happens.
+    pub(crate) fn nothing() -> Self {
+        Vec::new().into()
+    }
+
+    /// A redirect's outcome and the effects it caused.
+    pub(crate) fn redirect(outcome: RedirectOutcome, effects: Vec<Effect<S>>) -> Self {
+        Step {
+            redirect: Some(outcome),
+            effects,
+        }
+    }
+
+    /// A redirect that changes nothing.
+    pub(crate) fn ignored(reason: IgnoredReason) -> Self {
+        Step::redirect(RedirectOutcome::Ignored(reason), Vec::new())
+    }
+
+    /// A redirect that is refused; the flow goes on waiting.
+    pub(crate) fn rejected(error: Error) -> Self {
+        Step::redirect(RedirectOutcome::Rejected(error), Vec::new())
+    }
+
+    /// The outcome of a redirect step (every redirect arm sets one).
+    pub(crate) fn into_redirect(self) -> (RedirectOutcome, Vec<Effect<S>>) {
+        debug_assert!(
+            self.redirect.is_some(),
+            "a redirect step without an outcome"
+        );
+        let outcome = self.redirect.unwrap_or(RedirectOutcome::Ignored(
+            IgnoredReason::NotWaitingForRedirect,
+        ));
+        (outcome, self.effects)
+    }
+}
+
+impl<S> From<Vec<Effect<S>>> for Step<S> {
+    fn from(effects: Vec<Effect<S>>) -> Self {
+        Step {
+            redirect: None,
+            effects,
+        }
+    }
+}
+
+/// The effects of machine `M`.
+pub(crate) type Effects<M> = Vec<Effect<<M as Flow>::State>>;
+
+/// The actions every flow machine shares. A machine supplies its phase's ending, its
+/// bookkeeping and its exchange request; the rest is written here once.
+pub(crate) trait Machine: Flow + Sized {
+    /// The flow's name in log lines (`supervised login`, `authorization flow`).
+    const NAME: &'static str;
+
+    /// `Some` once the flow has ended.
+    fn ending(&self) -> Option<&Ending<Self::Output>>;
+
+    /// Moves to the terminal phase holding `ending`.
+    fn set_ending(&mut self, ending: Ending<Self::Output>);
+
+    /// The shared bookkeeping.
+    fn lifecycle(&self) -> &Lifecycle;
+
+    /// The shared bookkeeping, to change.
+    fn lifecycle_mut(&mut self) -> &mut Lifecycle;
+
+    /// The code being exchanged, in the exchanging phase.
+    fn received_code(&self) -> Option<&ReceivedCode>;
+
+    /// The request that exchanges `code`.
+    fn exchange_request(&self, code: &Secret) -> HttpRequest;
+
+    /// Whether the flow has ended: the one definition, for every machine.
+    fn is_terminal(&self) -> bool {
+        self.ending().is_some()
+    }
+
+    /// The flow's result once it has ended.
+    fn ending_outcome(&self) -> Option<Result<Self::Output, Error>> {
+        let timeout = self.lifecycle().timeout;
+        self.ending().map(|ending| ending.outcome(timeout))
+    }
+
+    /// Ends the flow: every request and timer is abandoned, the host is told.
+    fn finish(&mut self, ending: Ending<Self::Output>) -> Effects<Self> {
+        self.set_ending(ending);
+        vec![Effect::Stop, Effect::State(self.state())]
+    }
+
+    /// Ends the flow with `error`.
+    fn fail(&mut self, error: Error) -> Effects<Self> {
+        log::warn!("{} failed: {error}", Self::NAME);
+        self.finish(Ending::Failed(PersistedError::new(error)))
+    }
+
+    /// The app cancelled.
+    fn cancel_by_host(&mut self) -> Effects<Self> {
+        log::info!("{} cancelled by the app", Self::NAME);
+        self.finish(Ending::Cancelled(CancelOrigin::Host))
+    }
+
+    /// The user cancelled at the provider, as a redirect said.
+    fn cancel_by_user(&mut self) -> Step<Self::State> {
+        let by = CancelOrigin::User;
+        let effects = self.finish(Ending::Cancelled(by));
+        Step::redirect(
+            RedirectOutcome::ProviderError(Error::Cancelled { by }),
+            effects,
+        )
+    }
+
+    /// The deadline timer fired.
+    fn time_out(&mut self) -> Effects<Self> {
+        log::warn!(
+            "{} timed out after {:?}",
+            Self::NAME,
+            self.lifecycle().timeout
+        );
+        self.finish(Ending::TimedOut)
+    }
+
+    /// Sets the deadline on the first start (a restored flow keeps its original one) and arms
+    /// its timer; the flow times out at once (`Err`) if the deadline has passed.
+    fn arm_deadline(&mut self, now: Timestamp) -> Result<Effect<Self::State>, Effects<Self>> {
+        let life = self.lifecycle_mut();
+        let deadline = *life.deadline_at.get_or_insert(now.plus(life.timeout));
+        if now >= deadline {
+            return Err(self.finish(Ending::TimedOut));
+        }
+        Ok(Effect::ArmTimer {
+            timer: TimerKind::Deadline,
+            after: now.until(deadline),
+        })
+    }
+
+    /// Continues a restored flow: re-arms the deadline (or times out), tells the host its state,
+    /// and picks up what was in progress. If picking up ends the flow, only that is reported.
+    fn resume(
+        &mut self,
+        ctx: Ctx,
+        pick_up: impl FnOnce(&mut Self, Ctx) -> Effects<Self>,
+    ) -> Effects<Self> {
+        let deadline = match self.arm_deadline(ctx.now) {
+            Ok(effect) => effect,
+            Err(timed_out) => return timed_out,
+        };
+        let mut effects = vec![deadline, Effect::State(self.state())];
+        let picked_up = pick_up(self, ctx);
+        if self.is_terminal() {
+            return picked_up;
+        }
+        effects.extend(picked_up);
+        effects
+    }
+
+    /// Sends the exchange again (a retry, or after a restore) while the code lives; otherwise
+    /// the flow fails with [`Error::CodeExpired`]. Nothing outside the exchanging phase.
+    fn resend_exchange(&mut self, ctx: Ctx) -> Effects<Self> {
+        let lifetime = self.lifecycle().code_lifetime;
+        let request = match self.received_code() {
+            None => return Vec::new(),
+            Some(code) if code.lives(lifetime, ctx, Duration::ZERO) => {
+                self.exchange_request(&code.code)
+            }
+            Some(_) => return self.fail(Error::CodeExpired),
+        };
+        vec![Effect::Send(request)]
+    }
+
+    /// A transient exchange failure: retried with backoff, bounded by the code's lifetime (not
+    /// a count); a retry the code would not live to see fails the flow with
+    /// [`Error::CodeExpired`].
+    fn retry_exchange(&mut self, failure: Failure, ctx: Ctx) -> Effects<Self> {
+        let life = self.lifecycle_mut();
+        let after =
+            life.retrier
+                .delay_after(RequestKind::Exchange.endpoint(), &failure, ctx.entropy);
+        let lifetime = life.code_lifetime;
+        if self
+            .received_code()
+            .is_some_and(|code| code.lives(lifetime, ctx, after))
+        {
+            vec![Effect::ArmTimer {
+                timer: TimerKind::Retry(RequestKind::Exchange),
+                after,
+            }]
+        } else {
+            self.fail(Error::CodeExpired)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_rule_for_a_user_cancel() {
+        for cancel in [
+            "cancelled",
+            "Cancelled",
+            "CANCELED",
+            "cancel",
+            "access_denied",
+            "user_cancelled",
+            "UserCancelled",
+            " access_denied ",
+        ] {
+            assert!(is_user_cancel(cancel), "{cancel}");
+        }
+        for other in [
+            "invalid_scope",
+            "failed",
+            "server_error",
+            "",
+            "cancelled_by_bank",
+        ] {
+            assert!(!is_user_cancel(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn the_diagram_check_reads_mermaid_and_reports_drift() {
+        use diagram::{Edge, mermaid_edges, to_mermaid};
+        let readme = "text\n```mermaid\nstateDiagram-v2\n    [*] --> A\n    A --> B : go, run\n    \
+                      B --> B : wait\n    B --> [*]\n```\nmore";
+        let edge = |f: &str, t: &str, l: &str| -> Edge { (f.into(), t.into(), l.into()) };
+        let drawn = mermaid_edges(readme);
+        let expected = [
+            edge("A", "B", "go"),
+            edge("A", "B", "run"),
+            edge("B", "B", "wait"),
+        ];
+        assert_eq!(drawn, expected.into_iter().collect());
+        assert_eq!(
+            to_mermaid(&drawn),
+            "    A --> B : go, run\n    B --> B : wait\n"
+        );
+        let mut observed = drawn.clone();
+        observed.insert(edge("B", "A", "back"));
+        let drift = std::panic::catch_unwind(|| diagram::assert_matches(readme, &observed));
+        assert!(drift.is_err(), "a missing edge is drift");
+    }
+
+    #[test]
+    fn a_redirect_carries_a_code_or_an_error() {
+        let read = |c: Option<&str>, e: Option<&str>| {
+            read_redirect(c.map(Into::into), e.map(Into::into), None)
+        };
+        assert!(matches!(read(Some("c"), None), RedirectReply::Code(_)));
+        assert!(matches!(
+            read(None, Some("Cancelled")),
+            RedirectReply::UserCancelled
+        ));
+        assert!(matches!(
+            read(None, Some("invalid_scope")),
+            RedirectReply::Error { .. }
+        ));
+        for (c, e) in [(Some("c"), Some("x")), (Some(""), None), (None, None)] {
+            assert!(matches!(read(c, e), RedirectReply::Rejected(_)));
+        }
+    }
+}
+
+/// Checking a machine against the diagram in its `README.md`: the machine is driven through
+/// every (phase, input) pair, the phase changes (and the inputs that act without changing the
+/// phase) are collected, and the set must equal the edges of the README's mermaid
+/// `stateDiagram-v2` block.
+#[cfg(test)]
+pub(crate) mod diagram {
+    use std::collections::BTreeSet;
+
+    /// `(from, to, label)`.
+    pub(crate) type Edge = (String, String, String);
+
+    /// One input of the table: `apply` feeds it to a machine and returns how many effects it
+    /// produced. A `guard` names the circumstance a variant of an input is fed in (a deadline
+    /// passed, a code expired); the variant's edge is drawn as `label [guard]` where it leads
+    /// elsewhere than the plain input, and not at all where it leads to the same phase.
+    pub(crate) struct Probe<M> {
+        pub label: &'static str,
+        pub guard: Option<&'static str>,
+        pub apply: fn(&mut M) -> usize,
+    }
+
+    impl<M> Probe<M> {
+        /// An input fed in the ordinary course.
+        pub(crate) fn plain(label: &'static str, apply: fn(&mut M) -> usize) -> Self {
+            Probe {
+                label,
+                guard: None,
+                apply,
+            }
+        }
+
+        /// A variant of the input `label`, fed when `guard` holds.
+        pub(crate) fn guarded(
+            label: &'static str,
+            guard: &'static str,
+            apply: fn(&mut M) -> usize,
+        ) -> Self {
+            Probe {
+                label,
+                guard: Some(guard),
+                apply,
+            }
+        }
+    }
+
+    /// Drives every fixture (a machine in one phase) with every probe; returns the edges seen
+    /// and the size of the (phase, input) table.
+    pub(crate) fn observe<M, F: Fn() -> M>(
+        fixtures: &[F],
+        phase: fn(&M) -> &'static str,
+        probes: &[Probe<M>],
+    ) -> (BTreeSet<Edge>, usize) {
+        let mut edges = BTreeSet::new();
+        let mut pairs = 0;
+        for fixture in fixtures {
+            let mut plain = std::collections::HashMap::new();
+            for probe in probes {
+                pairs += 1;
+                let mut m = fixture();
+                let from = phase(&m);
+                let effects = (probe.apply)(&mut m);
+                let to = phase(&m);
+                if from == to && effects == 0 {
+                    continue;
+                }
+                let label = match probe.guard {
+                    None => {
+                        plain.insert(probe.label, to);
+                        probe.label.to_owned()
+                    }
+                    Some(_) if plain.get(probe.label) == Some(&to) => continue,
+                    Some(guard) => format!("{} [{guard}]", probe.label),
+                };
+                edges.insert((from.to_owned(), to.to_owned(), label));
+            }
+        }
+        (edges, pairs)
+    }
+
+    /// The edges of the first ```` ```mermaid ```` block of `readme`: lines
+    /// `From --> To : label, label, …` (edges from or to `[*]` only mark the start and the ends).
+    pub(crate) fn mermaid_edges(readme: &str) -> BTreeSet<Edge> {
+        let block = readme
+            .split("```mermaid")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("a mermaid block");
+        assert!(block.contains("stateDiagram-v2"), "a state diagram");
+        let mut edges = BTreeSet::new();
+        for line in block.lines().map(str::trim) {
+            let Some((from, rest)) = line.split_once("-->") else {
+                continue;
+            };
+            let (to, labels) = rest.split_once(':').unwrap_or((rest, ""));
+            let (from, to) = (from.trim(), to.trim());
+            if from == "[*]" || to == "[*]" {
+                continue;
+            }
+            for label in labels.split(',').map(str::trim).filter(|l| !l.is_empty()) {
+                edges.insert((from.to_owned(), to.to_owned(), label.to_owned()));
+            }
+        }
+        edges
+    }
+
+    /// Asserts that `readme`'s diagram has exactly the `observed` edges, listing the
+    /// differences.
+    pub(crate) fn assert_matches(readme: &str, observed: &BTreeSet<Edge>) {
+        let drawn = mermaid_edges(readme);
+        let missing: Vec<_> = observed.difference(&drawn).collect();
+        let extra: Vec<_> = drawn.difference(observed).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "the diagram has drifted from the machine\n  edges the machine takes that the \
+             diagram lacks: {missing:#?}\n  edges the diagram draws that the machine never takes: \
+             {extra:#?}\n  the machine's edges, as mermaid:\n{}",
+            to_mermaid(observed)
+        );
+    }
+
+    /// `edges` as mermaid lines, one per (from, to) with its labels.
+    pub(crate) fn to_mermaid(edges: &BTreeSet<Edge>) -> String {
+        let mut lines: Vec<(String, String, Vec<String>)> = Vec::new();
+        for (from, to, label) in edges {
+            match lines.last_mut() {
+                Some((f, t, labels)) if f == from && t == to => labels.push(label.clone()),
+                _ => lines.push((from.clone(), to.clone(), vec![label.clone()])),
+            }
+        }
+        lines
+            .iter()
+            .map(|(from, to, labels)| format!("    {from} --> {to} : {}\n", labels.join(", ")))
+            .collect()
+    }
+}
