@@ -88,9 +88,12 @@ pub enum Effect<S> {
 pub enum RedirectOutcome {
     /// Not this flow's redirect: the host should handle the URL as it normally would.
     NotForThisFlow,
-    /// The redirect carried a code; the exchange has started.
+    /// The redirect carried a code and the flow took it: an authorization-code flow (its
+    /// `state` checked) exchanges it now; a supervised login, whose redirect carries no `state`,
+    /// first asks the provider's status and exchanges only a code the status reports.
     CodeAccepted,
-    /// The redirect reported an error from the provider; the flow has ended with it.
+    /// The redirect reported an error from the provider: an authorization-code flow has ended
+    /// with it; a supervised login ends with it once the provider's status agrees.
     ProviderError(Error),
     /// The redirect belongs to this flow but changes nothing.
     Ignored(IgnoredReason),

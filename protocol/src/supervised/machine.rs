@@ -14,7 +14,19 @@
 //!   provider answers early;
 //! - transient failures (network, 5xx, 429) are retried with capped, jittered exponential backoff
 //!   (honouring `Retry-After`): initialize a few times, polling until the deadline, the exchange
-//!   only while the code is still valid.
+//!   only while the code is still valid;
+//! - **a redirect is a hint, the provider's status is the truth.** The supervised redirect
+//!   carries no `state`, so any page, app or Universal Link that knows the redirect URL can
+//!   deliver a code of its own (login CSRF: the victim's app would end up in the attacker's bank
+//!   session) or an error that ends the login. A redirect therefore stops the long-poll (the
+//!   provider does not serve concurrent requests within a session) and asks the status with
+//!   `pollTimeout=0` (phase `Confirming`). Only a code the status reports for this session is
+//!   exchanged: a redirect's code that differs is never exchanged (the status's own code is);
+//!   a status still `InProgress` drops the hint and the long-poll resumes; an error redirect ends
+//!   the login only when the status agrees (`Failed`, `Cancelled`). While the status endpoint
+//!   cannot be reached the confirmation is retried with backoff until the deadline: an
+//!   unconfirmed code is never exchanged, so a provider whose status endpoint is down while its
+//!   token endpoint is up makes the login time out rather than trust the redirect.
 
 use std::time::Duration;
 
@@ -53,6 +65,14 @@ pub(super) enum Phase {
         auth_url: String,
         session_id: String,
     },
+    /// A redirect arrived: the status (`pollTimeout=0`) decides what it was worth. The host
+    /// still sees `AwaitingUser`; a snapshot saves this phase as `Awaiting` (the hint is only a
+    /// hint: a restored login polls, and the status brings the session's code).
+    Confirming {
+        auth_url: String,
+        session_id: String,
+        hint: Hint,
+    },
     Exchanging {
         via: CodeSource,
         code: ReceivedCode,
@@ -68,6 +88,7 @@ impl Phase {
             Phase::Created => "Created",
             Phase::Initializing => "Initializing",
             Phase::Awaiting { .. } => "Awaiting",
+            Phase::Confirming { .. } => "Confirming",
             Phase::Exchanging { .. } => "Exchanging",
             Phase::Done(ending) => ending.name(),
         }
@@ -87,6 +108,20 @@ enum Event {
     Redirect(RedirectReply),
     /// A response of a kind this flow never sends.
     Stray,
+}
+
+/// What a redirect claimed, until the status confirms it.
+#[derive(Clone, Debug)]
+pub(super) enum Hint {
+    /// `?code=…`.
+    Code(Secret),
+    /// `?error=…` meaning the user cancelled.
+    UserCancelled,
+    /// Another `?error=…` (with its `error_description`).
+    Error {
+        error: String,
+        description: Option<String>,
+    },
 }
 
 /// What a status answer says.
@@ -214,13 +249,67 @@ impl SupervisedLoginMachine {
             }
             (P::Awaiting { .. }, E::Redirect(R::Code(code))) => Step::redirect(
                 RedirectOutcome::CodeAccepted,
-                self.accept_code(code, CodeSource::Redirect, ctx),
+                self.confirm(Hint::Code(code), ctx),
             ),
-            (P::Awaiting { .. }, E::Redirect(R::UserCancelled)) => self.cancel_by_user(),
+            (P::Awaiting { .. }, E::Redirect(R::UserCancelled)) => Step::redirect(
+                RedirectOutcome::ProviderError(Error::Cancelled {
+                    by: CancelOrigin::User,
+                }),
+                self.confirm(Hint::UserCancelled, ctx),
+            ),
             (P::Awaiting { .. }, E::Redirect(R::Error { error, description })) => {
-                self.login_failed_at_the_bank(&error, description.as_deref())
+                let reported = login_failed_at_the_bank(&error, description.as_deref());
+                let hint = Hint::Error { error, description };
+                Step::redirect(
+                    RedirectOutcome::ProviderError(reported),
+                    self.confirm(hint, ctx),
+                )
             }
             (P::Awaiting { .. }, E::Redirect(R::Rejected(e))) => Step::rejected(e),
+
+            // Confirming a redirect: the status answer is the truth.
+            (P::Confirming { .. }, E::Resume) => self.resume(ctx, Self::ask_status_now).into(),
+            (P::Confirming { hint, .. }, E::Status(S::Succeeded(code))) => {
+                let via = match hint {
+                    Hint::Code(claimed) if same_code(claimed, &code) => CodeSource::Redirect,
+                    Hint::Code(_) => {
+                        log::warn!(
+                            "a redirect delivered a code that is not this session's: not \
+                             exchanged; exchanging the code the provider reports"
+                        );
+                        CodeSource::Poll
+                    }
+                    Hint::UserCancelled | Hint::Error { .. } => CodeSource::Poll,
+                };
+                self.accept_code(code, via, ctx).into()
+            }
+            (P::Confirming { hint, .. }, E::Status(S::Failed)) => {
+                let error = match hint {
+                    Hint::Error { error, description } => {
+                        login_failed_at_the_bank(error, description.as_deref())
+                    }
+                    _ => Error::LoginFailed { detail: None },
+                };
+                self.fail(error).into()
+            }
+            (P::Confirming { .. }, E::Status(S::Cancelled)) => {
+                self.finish(Ending::Cancelled(CancelOrigin::User)).into()
+            }
+            (P::Confirming { .. }, E::Status(S::NotApplicable)) => {
+                self.finish(Ending::NotApplicable).into()
+            }
+            (P::Confirming { .. }, E::Status(S::InProgress)) => self.drop_hint(ctx).into(),
+            (P::Confirming { .. }, E::Status(S::Unreadable { failure, answered })) => {
+                self.retry_status(failure, answered, ctx).into()
+            }
+            (P::Confirming { .. }, E::Status(S::Fatal(e))) => self.fail(e).into(),
+            (P::Confirming { .. }, E::Timer(TimerKind::Retry(K::Status))) => {
+                self.ask_status_now(ctx).into()
+            }
+            (P::Confirming { .. }, E::Redirect(R::Rejected(e))) => Step::rejected(e),
+            (P::Confirming { .. }, E::Redirect(_)) => {
+                Step::ignored(IgnoredReason::CodeAlreadyReceived)
+            }
 
             (P::Exchanging { .. }, E::Resume) => self.resume(ctx, Self::resend_exchange).into(),
             (P::Exchanging { via, .. }, E::Exchanged(Reply::Ok(tokens))) => {
@@ -356,18 +445,62 @@ impl SupervisedLoginMachine {
         ]
     }
 
-    /// The bank's error redirect (not a cancel).
-    fn login_failed_at_the_bank(
-        &mut self,
-        error: &str,
-        description: Option<&str>,
-    ) -> Step<LoginState> {
-        let e = Error::LoginFailed {
-            detail: description
-                .and_then(sanitize_provider_code)
-                .or_else(|| sanitize_provider_code(error)),
+    /// A redirect arrived: stop the long-poll and ask the status right away (`pollTimeout=0`)
+    /// what it was worth.
+    fn confirm(&mut self, hint: Hint, ctx: Ctx) -> Effects {
+        let Phase::Awaiting {
+            auth_url,
+            session_id,
+        } = &self.phase
+        else {
+            return Vec::new();
         };
-        Step::redirect(RedirectOutcome::ProviderError(e.clone()), self.fail(e))
+        self.phase = Phase::Confirming {
+            auth_url: auth_url.clone(),
+            session_id: session_id.clone(),
+            hint,
+        };
+        self.life.retrier.reset();
+        let mut effects = vec![
+            Effect::Abort(RequestKind::Status),
+            Effect::CancelTimer(TimerKind::NextPoll),
+            Effect::CancelTimer(TimerKind::Retry(RequestKind::Status)),
+        ];
+        effects.extend(self.ask_status_now(ctx));
+        effects
+    }
+
+    /// The confirming status request: answered at once, whatever the session's state.
+    fn ask_status_now(&mut self, ctx: Ctx) -> Effects {
+        let Phase::Confirming { session_id, .. } = &self.phase else {
+            return Vec::new();
+        };
+        let request = api::status(&self.creds, session_id, Duration::ZERO);
+        self.last_poll_at = Some(ctx.mono);
+        vec![Effect::Send(request)]
+    }
+
+    /// The status says the user is still at the bank: the redirect was forged or stale. It is
+    /// dropped and the long-poll resumes.
+    fn drop_hint(&mut self, ctx: Ctx) -> Effects {
+        let Phase::Confirming {
+            auth_url,
+            session_id,
+            ..
+        } = &self.phase
+        else {
+            return Vec::new();
+        };
+        log::warn!(
+            "a redirect was not confirmed by the provider (the user is still at the bank): \
+             ignored, polling again"
+        );
+        self.phase = Phase::Awaiting {
+            auth_url: auth_url.clone(),
+            session_id: session_id.clone(),
+        };
+        self.life.retrier.reset();
+        self.poll_now(ctx)
     }
 
     // --- Reading inputs ------------------------------------------------------------------------
@@ -411,6 +544,11 @@ impl SupervisedLoginMachine {
                 Phase::Awaiting {
                     auth_url,
                     session_id,
+                }
+                | Phase::Confirming {
+                    auth_url,
+                    session_id,
+                    ..
                 } => SupervisedPhaseV1::Awaiting {
                     auth_url: auth_url.clone(),
                     session_id: session_id.clone(),
@@ -490,6 +628,21 @@ impl SupervisedLoginMachine {
     pub(super) fn phase(&self) -> &Phase {
         &self.phase
     }
+}
+
+/// The error a bank's error redirect reports (not a cancel).
+fn login_failed_at_the_bank(error: &str, description: Option<&str>) -> Error {
+    Error::LoginFailed {
+        detail: description
+            .and_then(sanitize_provider_code)
+            .or_else(|| sanitize_provider_code(error)),
+    }
+}
+
+/// Whether a redirect's code is the one the status reports (constant time: the comparison
+/// must not tell a forger how much of a code was right).
+fn same_code(claimed: &Secret, reported: &Secret) -> bool {
+    crate::oauth::constant_time_eq(claimed.expose().as_bytes(), reported.expose().as_bytes())
 }
 
 fn read_initialize(result: HttpResult, ctx: Ctx) -> Reply<InitializeResponse> {
@@ -625,6 +778,11 @@ impl Flow for SupervisedLoginMachine {
             Phase::Awaiting {
                 auth_url,
                 session_id,
+            }
+            | Phase::Confirming {
+                auth_url,
+                session_id,
+                ..
             } => LoginState::AwaitingUser {
                 auth_url: auth_url.clone(),
                 session_id: session_id.clone(),

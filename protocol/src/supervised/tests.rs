@@ -104,6 +104,28 @@ fn awaiting() -> SupervisedLoginMachine {
     m
 }
 
+/// The provider's status, as the confirmation of a redirect asks it.
+fn status_says(state: &str, code: Option<&str>) -> HttpResult {
+    let body = match code {
+        Some(code) => format!(r#"{{"state":"{state}","code":"{code}"}}"#),
+        None => format!(r#"{{"state":"{state}"}}"#),
+    };
+    json(200, &body)
+}
+
+/// A redirect with the session's code, confirmed by the status: the exchange goes out.
+fn redirect_confirmed(m: &mut SupervisedLoginMachine, secs: i64) -> Vec<Effect<LoginState>> {
+    let url = Url::parse(&format!("{REDIRECT}?code={CODE_ENCODED}")).unwrap();
+    let (outcome, _) = m.redirect(&url, at(secs));
+    assert_eq!(outcome, RedirectOutcome::CodeAccepted);
+    respond(
+        m,
+        RequestKind::Status,
+        status_says("Succeeded", Some(CODE)),
+        at(secs),
+    )
+}
+
 fn body(request: &HttpRequest) -> serde_json::Value {
     serde_json::from_str(request.body.as_ref().unwrap().1.expose()).unwrap()
 }
@@ -381,9 +403,37 @@ fn redirect_wins_the_race_and_late_poll_is_ignored() {
     let url = Url::parse(&format!("{REDIRECT}?code={CODE_ENCODED}")).unwrap();
     let (outcome, fx) = m.redirect(&url, at(3));
     assert_eq!(outcome, RedirectOutcome::CodeAccepted);
+    // The redirect is a hint: the long-poll stops, the status is asked at once.
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::Abort(RequestKind::Status)))
+    );
+    assert_eq!(sent(&fx).len(), 1);
+    assert!(
+        sent(&fx)[0]
+            .url
+            .as_str()
+            .ends_with("/s-1/status?pollTimeout=0"),
+        "{}",
+        sent(&fx)[0].url
+    );
+    assert!(matches!(m.state(), LoginState::AwaitingUser { .. }));
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        status_says("Succeeded", Some(CODE)),
+        at(3),
+    );
+    assert_eq!(
+        states(&fx),
+        vec![
+            LoginState::CodeReceived {
+                via: CodeSource::Redirect
+            },
+            LoginState::Exchanging {
+                via: CodeSource::Redirect
+            }
+        ]
     );
     assert_eq!(
         body(sent(&fx)[0]),
@@ -450,6 +500,13 @@ fn redirect_classification() {
         RedirectOutcome::ProviderError(Error::Cancelled {
             by: CancelOrigin::User
         })
+    );
+    assert!(states(&fx).is_empty(), "ends only when the status agrees");
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        status_says("Cancelled", None),
+        at(2),
     );
     assert_eq!(
         states(&fx),
@@ -562,8 +619,7 @@ fn status_transient_failures_back_off_and_honour_retry_after() {
 #[test]
 fn exchange_retries_only_while_the_code_lives() {
     let mut m = awaiting();
-    let url = Url::parse(&format!("{REDIRECT}?code={CODE_ENCODED}")).unwrap();
-    m.redirect(&url, at(0));
+    redirect_confirmed(&mut m, 0);
     let fx = respond(&mut m, RequestKind::Exchange, json(502, ""), at(1));
     assert_eq!(timers(&fx)[0].0, TimerKind::Retry(RequestKind::Exchange));
     let fx = m.handle(Input::Timer(TimerKind::Retry(RequestKind::Exchange)), at(2));
@@ -588,7 +644,7 @@ fn exchange_retries_only_while_the_code_lives() {
     );
 
     let mut m = awaiting();
-    m.redirect(&url, at(0));
+    redirect_confirmed(&mut m, 0);
     let fx = respond(
         &mut m,
         RequestKind::Exchange,
@@ -950,10 +1006,7 @@ fn snapshots_of_other_clients_versions_and_kinds_are_refused() {
 #[test]
 fn authenticated_snapshot_keeps_the_tokens() {
     let mut m = awaiting();
-    m.redirect(
-        &Url::parse(&format!("{REDIRECT}?code={CODE_ENCODED}")).unwrap(),
-        at(1),
-    );
+    redirect_confirmed(&mut m, 1);
     respond(&mut m, RequestKind::Exchange, json(200, TOKENS_OK), at(2));
     let restored = SupervisedLoginMachine::restore(creds(), &m.snapshot().unwrap()).unwrap();
     let tokens = restored.outcome().unwrap().unwrap();
@@ -1010,6 +1063,13 @@ fn a_user_cancel_redirect_follows_the_shared_rule() {
             }),
             "{error}"
         );
+        assert!(states(&fx).is_empty(), "{error}: the status decides");
+        let fx = respond(
+            &mut m,
+            RequestKind::Status,
+            status_says("Cancelled", None),
+            at(2),
+        );
         assert_eq!(
             states(&fx),
             vec![LoginState::Cancelled {
@@ -1017,6 +1077,105 @@ fn a_user_cancel_redirect_follows_the_shared_rule() {
             }]
         );
     }
+}
+
+/// Login CSRF: a page or app that knows the redirect URL delivers a code of its own (from the
+/// attacker's session) before the user has finished. The status says the session is still in
+/// progress: the forged code is never exchanged, polling resumes, and the login completes with
+/// the session's own code.
+#[test]
+fn a_forged_redirect_code_is_never_exchanged() {
+    let mut m = awaiting();
+    let forged = Url::parse(&format!("{REDIRECT}?code=ATTACKERS-CODE")).unwrap();
+    let (outcome, _) = m.redirect(&forged, at(2));
+    assert_eq!(
+        outcome,
+        RedirectOutcome::CodeAccepted,
+        "taken as a hint only"
+    );
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        status_says("InProgress", None),
+        at(2),
+    );
+    assert!(states(&fx).is_empty());
+    assert_eq!(sent(&fx).len(), 1, "the long-poll resumes");
+    assert!(sent(&fx)[0].url.as_str().ends_with("pollTimeout=30"));
+    assert!(matches!(m.state(), LoginState::AwaitingUser { .. }));
+    // The user finishes: the session's own code arrives by the long-poll.
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        status_says("Succeeded", Some(CODE)),
+        at(9),
+    );
+    assert_eq!(body(sent(&fx)[0]), serde_json::json!({ "code": CODE }));
+    for effect in &fx {
+        if let Effect::Send(request) = effect {
+            assert!(
+                !request
+                    .body
+                    .as_ref()
+                    .unwrap()
+                    .1
+                    .expose()
+                    .contains("ATTACKERS")
+            );
+        }
+    }
+
+    // The user had finished when the forged redirect came: the status reports the session's
+    // code, and that one is exchanged, not the redirect's.
+    let mut m = awaiting();
+    m.redirect(&forged, at(2));
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        status_says("Succeeded", Some(CODE)),
+        at(2),
+    );
+    assert_eq!(body(sent(&fx)[0]), serde_json::json!({ "code": CODE }));
+    assert_eq!(
+        states(&fx)[0],
+        LoginState::CodeReceived {
+            via: CodeSource::Poll
+        },
+        "the code came from the status, not the redirect"
+    );
+}
+
+/// A forged error redirect ends nothing while the status says the user is still at the bank;
+/// while the status cannot be reached, the confirmation is retried and nothing is exchanged.
+#[test]
+fn an_error_redirect_ends_the_login_only_when_the_status_agrees() {
+    let mut m = awaiting();
+    let url = Url::parse(&format!("{REDIRECT}?error=access_denied")).unwrap();
+    m.redirect(&url, at(2));
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        status_says("InProgress", None),
+        at(2),
+    );
+    assert!(states(&fx).is_empty());
+    assert!(matches!(m.state(), LoginState::AwaitingUser { .. }));
+
+    let mut m = awaiting();
+    let url = Url::parse(&format!("{REDIRECT}?code={CODE_ENCODED}")).unwrap();
+    m.redirect(&url, at(2));
+    for attempt in 0..5 {
+        let fx = respond(&mut m, RequestKind::Status, json(503, ""), at(3 + attempt));
+        assert_eq!(timers(&fx)[0].0, TimerKind::Retry(RequestKind::Status));
+        assert!(sent(&fx).is_empty(), "no exchange of an unconfirmed code");
+        let fx = m.handle(
+            Input::Timer(TimerKind::Retry(RequestKind::Status)),
+            at(3 + attempt),
+        );
+        assert!(sent(&fx)[0].url.as_str().ends_with("pollTimeout=0"));
+    }
+    let fx = m.handle(Input::Timer(TimerKind::Deadline), at(900));
+    assert_eq!(states(&fx), vec![LoginState::TimedOut]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1027,14 +1186,25 @@ mod diagram {
     use super::*;
     use crate::machine_kit::diagram::{Probe, assert_matches, observe};
 
-    fn exchanging() -> SupervisedLoginMachine {
+    fn confirming() -> SupervisedLoginMachine {
         let mut m = awaiting();
         let url = Url::parse(&format!("{REDIRECT}?code={CODE_ENCODED}")).unwrap();
         m.redirect(&url, at(1));
         m
     }
 
-    const FIXTURES: [fn() -> SupervisedLoginMachine; 9] = [
+    fn exchanging() -> SupervisedLoginMachine {
+        let mut m = confirming();
+        respond(
+            &mut m,
+            RequestKind::Status,
+            status_says("Succeeded", Some(CODE)),
+            at(1),
+        );
+        m
+    }
+
+    const FIXTURES: [fn() -> SupervisedLoginMachine; 10] = [
         machine,
         || {
             let mut m = machine();
@@ -1042,6 +1212,7 @@ mod diagram {
             m
         },
         awaiting,
+        confirming,
         exchanging,
         || {
             let mut m = exchanging();
