@@ -86,6 +86,12 @@ impl Verifier {
                 })
             }
             AppTokenKey::PublicKeyPem(pem) => {
+                if pem.windows(11).any(|w| w == b"PRIVATE KEY") {
+                    return Err(config_error(
+                        "the app-token key file holds a private key: give the relay the public \
+                         key (or certificate) only",
+                    ));
+                }
                 let (alg, key) = if let Ok(key) = DecodingKey::from_rsa_pem(pem) {
                     (Algorithm::RS256, key)
                 } else if let Ok(key) = DecodingKey::from_ec_pem(pem) {

@@ -131,7 +131,8 @@ fn env_required(var: &str) -> Result<String, ConfigError> {
 pub enum AppTokenKey {
     /// HS256 with a shared secret (at least [`MIN_KEY_BYTES`] bytes).
     Hs256(Secret),
-    /// A PEM public key: RSA (RS256) or EC P-256 (ES256), told apart by the key itself.
+    /// A PEM public key (`PUBLIC KEY`, `RSA PUBLIC KEY` or a `CERTIFICATE`): RSA (RS256) or EC
+    /// P-256 (ES256), told apart by the key itself. A private key is refused.
     PublicKeyPem(Vec<u8>),
     /// A JWKS document (RS256 and ES256 keys), fetched on first use, cached, and fetched again
     /// when a token names an unknown `kid` (at most once per

@@ -466,6 +466,13 @@ async fn configuration_errors_are_reported_without_secrets() {
         (
             config_with_key(
                 &sandbox,
+                AppTokenKey::PublicKeyPem(fixture("rsa-private.pem")),
+            ),
+            "private key",
+        ),
+        (
+            config_with_key(
+                &sandbox,
                 AppTokenKey::JwksUrl("http://idp.example/jwks".parse().unwrap()),
             ),
             "JWKS",
