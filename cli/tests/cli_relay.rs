@@ -259,7 +259,9 @@ async fn usage_errors_exit_2_with_one_error_line_and_no_secret() {
     let sb = sandbox().await;
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../relay/tests/fixtures");
     let cert = format!("{fixtures}/tls-cert.pem");
-    let cases: Vec<(Vec<String>, Vec<(&str, &str)>, &str)> = vec![
+    /// Extra arguments, environment overrides, and what the error line must say.
+    type Case<'a> = (Vec<String>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![], vec![], "one of --jwt-hs256-secret-env"),
         (
             vec![

@@ -290,6 +290,12 @@ pub(crate) fn pass_through(op: &str, result: Result<Answer, Failure>) -> Respons
                     response.headers_mut().insert(name.clone(), v.clone());
                 }
             }
+            // Answers carry codes and tokens: never cached on the way, unless the provider
+            // said otherwise.
+            response
+                .headers_mut()
+                .entry(header::CACHE_CONTROL)
+                .or_insert(HeaderValue::from_static("no-store"));
             if let Some(v) = answer.headers.get(ACCESS_TOKEN_EXPIRES) {
                 response
                     .headers_mut()

@@ -81,6 +81,13 @@ async fn success_by_poll_status_passes_through_and_code_is_exchanged_once() {
         .await
         .unwrap();
     assert_eq!(status.body, direct);
+    assert!(
+        status
+            .header("content-type")
+            .unwrap()
+            .starts_with("application/json")
+    );
+    assert_eq!(status.header("cache-control"), Some("no-store"));
 
     let tokens = device.exchange(&code, &handle).await;
     assert_eq!(tokens.status, 200, "{}", tokens.body);
