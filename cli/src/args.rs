@@ -10,13 +10,24 @@ pub struct UsageError(pub String);
 
 /// Parsed flags of one subcommand.
 pub struct Flags {
-    values: HashMap<String, String>,
+    values: HashMap<String, Vec<String>>,
 }
 
 impl Flags {
-    /// Parses `args` allowing only the flags in `known` (names without dashes).
+    /// Parses `args` allowing only the flags in `known` (names without dashes), each at most
+    /// once.
     pub fn parse(args: &[String], known: &[&str]) -> Result<Self, UsageError> {
-        let mut values = HashMap::new();
+        Self::parse_with_repeatable(args, known, &[])
+    }
+
+    /// Like [`Flags::parse`], but the flags in `repeatable` may be given any number of times
+    /// (read them with [`Flags::all`]).
+    pub fn parse_with_repeatable(
+        args: &[String],
+        known: &[&str],
+        repeatable: &[&str],
+    ) -> Result<Self, UsageError> {
+        let mut values: HashMap<String, Vec<String>> = HashMap::new();
         let mut it = args.iter();
         while let Some(arg) = it.next() {
             let Some(flag) = arg.strip_prefix("--") else {
@@ -31,19 +42,29 @@ impl Flags {
                     (flag.to_owned(), v.clone())
                 }
             };
-            if !known.contains(&name.as_str()) {
+            if !known.contains(&name.as_str()) && !repeatable.contains(&name.as_str()) {
                 return Err(UsageError(format!("unknown option --{name}")));
             }
-            if values.insert(name.clone(), value).is_some() {
+            let entry = values.entry(name.clone()).or_default();
+            if !entry.is_empty() && !repeatable.contains(&name.as_str()) {
                 return Err(UsageError(format!("--{name} given twice")));
             }
+            entry.push(value);
         }
         Ok(Flags { values })
     }
 
     /// An optional flag.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(String::as_str)
+        self.values
+            .get(name)
+            .and_then(|v| v.first())
+            .map(String::as_str)
+    }
+
+    /// Every value of a repeatable flag, in order.
+    pub fn all(&self, name: &str) -> &[String] {
+        self.values.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// A required flag, or its environment variable.
@@ -100,5 +121,18 @@ mod tests {
         assert!(Flags::parse(&args(&["stray"]), &["a"]).is_err());
         let f = Flags::parse(&args(&["--t", "0"]), &["t"]).unwrap();
         assert!(f.seconds("t").is_err());
+    }
+
+    #[test]
+    fn repeatable_flags_keep_every_value() {
+        let f =
+            Flags::parse_with_repeatable(&args(&["--r", "1", "--a", "x", "--r=2"]), &["a"], &["r"])
+                .unwrap();
+        assert_eq!(f.all("r"), ["1", "2"]);
+        assert_eq!(f.get("r"), Some("1"));
+        assert!(f.all("missing").is_empty());
+        assert!(
+            Flags::parse_with_repeatable(&args(&["--a", "1", "--a", "2"]), &["a"], &["r"]).is_err()
+        );
     }
 }

@@ -9,6 +9,7 @@ mod exit;
 mod login;
 mod loopback;
 mod progress;
+mod relay_cmd;
 mod sandbox_cmd;
 mod token;
 
@@ -23,8 +24,13 @@ usage:
                  [--scope SCOPE] [--client-auth post|basic]
   obauth sandbox [--port N]
   obauth demo
+  obauth relay   --listen ADDR:PORT --upstream URL
+                 (--jwt-hs256-secret-env VAR | --jwt-public-key PEM_FILE | --jwks-url URL)
+                 [--jwt-issuer ISS] [--jwt-audience AUD] [--allow-redirect URL_OR_PATTERN]...
+                 [--tls-cert PEM_FILE --tls-key PEM_FILE]
 
-Credentials may also come from OBAUTH_CLIENT_ID / OBAUTH_CLIENT_SECRET.
+Credentials may also come from OBAUTH_CLIENT_ID / OBAUTH_CLIENT_SECRET (the relay reads them,
+and its key OBAUTH_RELAY_KEY, only from the environment).
 Exit codes: 0 ok, 2 invalid input (nothing sent), 3 cancelled, 4 failed at the bank,
 5 timed out, 6 unauthorized, 7 provider/network unavailable, 8 protocol error, 1 other.";
 
@@ -51,6 +57,7 @@ fn main() {
             Some("token") => token::run(&args[1..]).await,
             Some("sandbox") => sandbox_cmd::run(&args[1..]).await,
             Some("demo") => demo::run(&args[1..]).await,
+            Some("relay") => relay_cmd::run(&args[1..]).await,
             Some("-h" | "--help" | "help") => {
                 println!("{USAGE}");
                 exit::OK

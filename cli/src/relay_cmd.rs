@@ -1,0 +1,249 @@
+//! `obauth relay`: the back-end relay (`obauth-relay`) as a command, served until SIGTERM or
+//! Ctrl-C.
+//!
+//! Secrets come only from the environment (`OBAUTH_CLIENT_ID`, `OBAUTH_CLIENT_SECRET`,
+//! `OBAUTH_RELAY_KEY`, and the variable named by `--jwt-hs256-secret-env`) and are never
+//! printed. Log lines go to stderr (`OBAUTH_LOG=error|warn|info|debug`, default `info`); the
+//! base URL is printed alone on stdout once listening, for scripts.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use obauth_relay::{
+    AppTokenConfig, AppTokenKey, PartnerCredentials, Relay, RelayConfig, ServeOptions, TlsConfig,
+    relay_key_from_env, secret_from_env, serve,
+};
+use url::Url;
+
+use crate::args::{Flags, UsageError};
+use crate::exit;
+
+const FLAGS: &[&str] = &[
+    "listen",
+    "upstream",
+    "jwt-hs256-secret-env",
+    "jwt-public-key",
+    "jwks-url",
+    "jwt-issuer",
+    "jwt-audience",
+    "tls-cert",
+    "tls-key",
+];
+
+/// The parsed command line (no secrets: those are read from the environment afterwards).
+struct Options {
+    listen: SocketAddr,
+    config: RelayConfig,
+    tls: Option<TlsConfig>,
+    key_description: String,
+}
+
+fn usage(msg: impl Into<String>) -> UsageError {
+    UsageError(msg.into())
+}
+
+fn options(args: &[String]) -> Result<Options, UsageError> {
+    let flags = Flags::parse_with_repeatable(args, FLAGS, &["allow-redirect"])?;
+    let listen: SocketAddr = flags
+        .required("listen", None)?
+        .parse()
+        .map_err(|_| usage("--listen must be ADDR:PORT, e.g. 127.0.0.1:8080 or [::]:8443"))?;
+    let upstream = Url::parse(&flags.required("upstream", None)?)
+        .map_err(|e| usage(format!("--upstream is not an absolute URL ({e})")))?;
+
+    let chosen: Vec<&str> = ["jwt-hs256-secret-env", "jwt-public-key", "jwks-url"]
+        .into_iter()
+        .filter(|f| flags.get(f).is_some())
+        .collect();
+    let (key, key_description) = match chosen.as_slice() {
+        ["jwt-hs256-secret-env"] => {
+            let var = flags.get("jwt-hs256-secret-env").unwrap_or_default();
+            let secret = secret_from_env(var).map_err(|e| usage(e.to_string()))?;
+            (
+                AppTokenKey::Hs256(secret),
+                format!("HS256, secret from ${var}"),
+            )
+        }
+        ["jwt-public-key"] => {
+            let path = flags.get("jwt-public-key").unwrap_or_default();
+            let pem =
+                std::fs::read(path).map_err(|e| usage(format!("--jwt-public-key {path}: {e}")))?;
+            (
+                AppTokenKey::PublicKeyPem(pem),
+                format!("RS256/ES256, public key {path}"),
+            )
+        }
+        ["jwks-url"] => {
+            let raw = flags.get("jwks-url").unwrap_or_default();
+            let url = Url::parse(raw)
+                .map_err(|e| usage(format!("--jwks-url is not an absolute URL ({e})")))?;
+            let shown = format!(
+                "{}://{}{}",
+                url.scheme(),
+                url.host_str().unwrap_or_default(),
+                url.path()
+            );
+            (
+                AppTokenKey::JwksUrl(url),
+                format!("RS256/ES256, JWKS {shown}"),
+            )
+        }
+        [] => {
+            return Err(usage(
+                "one of --jwt-hs256-secret-env VAR, --jwt-public-key PEM_FILE or --jwks-url URL \
+                 is required",
+            ));
+        }
+        _ => {
+            return Err(usage(
+                "give only one of --jwt-hs256-secret-env, --jwt-public-key and --jwks-url",
+            ));
+        }
+    };
+
+    let tls = match (flags.get("tls-cert"), flags.get("tls-key")) {
+        (Some(cert), Some(key)) => Some(
+            TlsConfig::from_pem_files(Path::new(cert), Path::new(key))
+                .map_err(|e| usage(e.to_string()))?,
+        ),
+        (None, None) => None,
+        _ => return Err(usage("--tls-cert and --tls-key go together")),
+    };
+
+    let credentials = PartnerCredentials::from_env().map_err(|e| usage(e.to_string()))?;
+    let relay_key = relay_key_from_env().map_err(|e| usage(e.to_string()))?;
+    let mut app_token = AppTokenConfig::new(key);
+    app_token.issuer = flags.get("jwt-issuer").map(str::to_owned);
+    app_token.audience = flags.get("jwt-audience").map(str::to_owned);
+    let config = RelayConfig {
+        allow_redirects: flags.all("allow-redirect").to_vec(),
+        ..RelayConfig::new(upstream, credentials, relay_key, app_token)
+    };
+    Ok(Options {
+        listen,
+        config,
+        tls,
+        key_description,
+    })
+}
+
+/// Runs the command; returns the exit code.
+pub async fn run(args: &[String]) -> i32 {
+    install_logger();
+    let options = match options(args) {
+        Ok(o) => o,
+        Err(UsageError(msg)) => {
+            eprintln!("error: {msg}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    let upstream = options.config.upstream.clone();
+    let redirects = options.config.allow_redirects.len();
+    let limits = options.config.limits.clone();
+    let relay = match Relay::new(options.config) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(options.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}: {e}", options.listen);
+            return exit::OTHER;
+        }
+    };
+    let addr = listener.local_addr().unwrap_or(options.listen);
+    let scheme = if options.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    log::info!(
+        target: "obauth_relay",
+        "listening on {scheme}://{addr}; upstream {}://{}{}; app tokens: {}; {redirects} allowed \
+         redirect(s); pollTimeout capped at {}s; rate limit {} per subject per instance",
+        upstream.scheme(),
+        upstream.host_str().unwrap_or_default(),
+        upstream.port().map(|p| format!(":{p}")).unwrap_or_default(),
+        options.key_description,
+        limits.max_poll_timeout.as_secs(),
+        limits.rate_limit.map_or_else(
+            || "off".to_owned(),
+            |r| format!("{}/min (burst {})", r.per_minute, r.burst)
+        ),
+    );
+    println!("{scheme}://{addr}");
+    let _ = std::io::stdout().flush();
+    {
+        let relay = relay.clone();
+        tokio::spawn(async move { relay.warm_up().await });
+    }
+    let serve_options = ServeOptions {
+        tls: options.tls,
+        ..ServeOptions::default()
+    };
+    serve(listener, relay.router(), serve_options, shutdown_signal()).await;
+    log::info!(target: "obauth_relay", "stopped");
+    exit::OK
+}
+
+/// SIGTERM (what orchestrators send) or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The relay's log lines, on stderr: `LEVEL target: message`.
+struct StderrLogger;
+
+impl log::Log for StderrLogger {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.target().starts_with("obauth_relay")
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            let target = record
+                .target()
+                .strip_prefix("obauth_relay::")
+                .unwrap_or("relay");
+            eprintln!("{:<5} {target}: {}", record.level(), record.args());
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+fn install_logger() {
+    static LOGGER: StderrLogger = StderrLogger;
+    let level = match std::env::var("OBAUTH_LOG").as_deref() {
+        Ok("error") => log::LevelFilter::Error,
+        Ok("warn") => log::LevelFilter::Warn,
+        Ok("debug") => log::LevelFilter::Debug,
+        Ok("off") => log::LevelFilter::Off,
+        _ => log::LevelFilter::Info,
+    };
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(level);
+    }
+}
