@@ -33,10 +33,12 @@
 //!   [`set_log_sink`] (`logging.rs`).
 //!
 //! ## Secrets across the boundary
-//! Client secrets go in and never come out. Tokens come out as plain strings in
-//! [`SupervisedTokens`] and [`TokenSet`]: the host must put them into the Keychain / Keystore
-//! and never log the records (generated `toString()` / `description` print every field). Errors and log records
-//! never contain secrets.
+//! Every secret (client secret; access, refresh, ID and login token) crosses as the core's
+//! `Secret`, a UniFFI custom type mapped (root `uniffi.toml`) to the hand-written Kotlin
+//! `dev.obauth.Secret` and Swift `Secret`: they print `[redacted]` and give the value only
+//! through `expose()`, so printing a record ([`ClientConfig`], [`SupervisedTokens`],
+//! [`TokenSet`], [`ClientCredentialsConfig`]) never shows a secret. Client secrets go in and
+//! never come out. Errors and log records never contain secrets.
 
 #![warn(missing_docs)]
 

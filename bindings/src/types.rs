@@ -7,11 +7,10 @@
 //!
 //! Instants are UniFFI timestamps: `java.time.Instant` in Kotlin, `Date` in Swift.
 //!
-//! **Tokens are plain strings** in [`SupervisedTokens`] and [`TokenSet`]. The host must put them
-//! straight into secure storage (Keychain / Keystore) and must not log the records: Kotlin data
-//! classes and Swift structs print every field in `toString()` / `description`. The same holds
-//! for the configurations that carry a client secret ([`ClientConfig`],
-//! [`ClientCredentialsConfig`]); their Rust `Debug` output is redacted.
+//! **Secrets cross as [`Secret`]** (client secrets; access, refresh, ID and login tokens): a
+//! UniFFI custom type that `uniffi.toml` maps to the hand-written `dev.obauth.Secret` (Kotlin)
+//! and `Secret` (Swift), which print `[redacted]` and give the value only through `expose()`. So
+//! a record's generated `toString()` / `description` never prints a secret.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -20,6 +19,14 @@ use obauth::{AccessSession, Secret, Timestamp};
 pub use obauth::{CancelOrigin, CodeSource, IgnoredReason};
 
 use crate::error::ObAuthError;
+
+// --- secrets ---------------------------------------------------------------------------------
+
+uniffi::custom_type!(Secret, String, {
+    remote,
+    lower: |s| s.expose().to_owned(),
+    try_lift: |s| Ok(Secret::new(s)),
+});
 
 // --- instants --------------------------------------------------------------------------------
 
@@ -45,14 +52,14 @@ fn system_time_to_timestamp(t: SystemTime) -> Timestamp {
 // --- configuration ---------------------------------------------------------------------------
 
 /// How to reach the provider and who the app is.
-#[derive(Clone, uniffi::Record)]
+#[derive(Clone, Debug, uniffi::Record)]
 pub struct ClientConfig {
     /// The provider's API root, e.g. `https://api.nordicapigateway.com`. HTTPS unless loopback.
     pub api_url: String,
     /// The partner's client id.
     pub client_id: String,
     /// The partner's client secret. It goes into the core and never comes back out.
-    pub client_secret: String,
+    pub client_secret: Secret,
     /// Time-out of a single ordinary request, in milliseconds (long-polls get their poll window
     /// on top). Default 30 000.
     #[uniffi(default = 30000)]
@@ -61,18 +68,6 @@ pub struct ClientConfig {
     /// subdomains included).
     #[uniffi(default = [])]
     pub external_app_hosts: Vec<String>,
-}
-
-impl std::fmt::Debug for ClientConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientConfig")
-            .field("api_url", &self.api_url)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"[redacted]")
-            .field("request_timeout_ms", &self.request_timeout_ms)
-            .field("external_app_hosts", &self.external_app_hosts)
-            .finish()
-    }
 }
 
 impl From<ClientConfig> for obauth::ClientConfig {
@@ -222,17 +217,17 @@ impl From<obauth::LoginState> for LoginState {
 
 /// The result of a supervised login.
 ///
-/// **The tokens are plain strings.** Store them only in secure storage (Keychain / Keystore) and
-/// never log this record: its generated `toString()` / `description` prints every field.
-#[derive(Clone, uniffi::Record)]
+/// The tokens are [`Secret`]s: printing the record shows `[redacted]`; `expose()` gives the value
+/// for secure storage (Keychain / Keystore) and the `Authorization` header.
+#[derive(Clone, Debug, uniffi::Record)]
 pub struct SupervisedTokens {
     /// The session access token (`Authorization: Bearer …` on the session API).
-    pub access_token: String,
+    pub access_token: Secret,
     /// Its expiry at sign-in. It slides: every session API answer may move it
     /// (`X-Access-Token-Expires`).
     pub access_token_expires: Timestamp,
     /// The long-lived login token.
-    pub login_token: String,
+    pub login_token: Secret,
     /// Its expiry.
     pub login_token_expires: Timestamp,
     /// The bank.
@@ -247,25 +242,12 @@ pub struct SupervisedTokens {
     pub completed_via: CodeSource,
 }
 
-impl std::fmt::Debug for SupervisedTokens {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SupervisedTokens")
-            .field("access_token", &"[redacted]")
-            .field("access_token_expires", &self.access_token_expires)
-            .field("login_token", &"[redacted]")
-            .field("login_token_expires", &self.login_token_expires)
-            .field("provider_id", &self.provider_id)
-            .field("completed_via", &self.completed_via)
-            .finish_non_exhaustive()
-    }
-}
-
 impl From<obauth::SupervisedTokens> for SupervisedTokens {
     fn from(t: obauth::SupervisedTokens) -> Self {
         SupervisedTokens {
-            access_token: t.session.token().expose().to_owned(),
+            access_token: t.session.token().clone(),
             access_token_expires: t.session.expires(),
-            login_token: t.login.token.expose().to_owned(),
+            login_token: t.login.token.clone(),
             login_token_expires: t.login.expires,
             provider_id: t.provider_id,
             supports_unattended: t.login.supports_unattended,
@@ -470,12 +452,12 @@ impl From<obauth::AuthorizationState> for AuthorizationState {
 /// Tokens from a token endpoint: the result of a connect or PKCE flow, and what a
 /// `TokenManager` hands out.
 ///
-/// **The tokens are plain strings.** Store them only in secure storage (Keychain / Keystore) and
-/// never log this record: its generated `toString()` / `description` prints every field.
-#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+/// The tokens are [`Secret`]s: printing the record shows `[redacted]`; `expose()` gives the value
+/// for secure storage (Keychain / Keystore) and the `Authorization` header.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct TokenSet {
     /// The access token.
-    pub access_token: String,
+    pub access_token: Secret,
     /// Usually `Bearer`: the scheme in front of the token in `Authorization`.
     #[uniffi(default = "Bearer")]
     pub token_type: String,
@@ -484,44 +466,27 @@ pub struct TokenSet {
     pub expires_at: Option<Timestamp>,
     /// The refresh token, if any (client credentials have none).
     #[uniffi(default = None)]
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<Secret>,
     /// Granted scopes (space-delimited), if the provider said.
     #[uniffi(default = None)]
     pub scope: Option<String>,
     /// The OpenID Connect ID token, if any.
     #[uniffi(default = None)]
-    pub id_token: Option<String>,
+    pub id_token: Option<Secret>,
     /// Aiia Data's consent id (from the connect redirect), if any.
     #[uniffi(default = None)]
     pub consent_id: Option<String>,
 }
 
-impl std::fmt::Debug for TokenSet {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenSet")
-            .field("access_token", &"[redacted]")
-            .field("token_type", &self.token_type)
-            .field("expires_at", &self.expires_at)
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| "[redacted]"),
-            )
-            .field("scope", &self.scope)
-            .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
-            .field("consent_id", &self.consent_id)
-            .finish()
-    }
-}
-
 impl From<obauth::TokenSet> for TokenSet {
     fn from(t: obauth::TokenSet) -> Self {
         TokenSet {
-            access_token: t.access_token.expose().to_owned(),
+            access_token: t.access_token,
             token_type: t.token_type,
             expires_at: t.expires_at,
-            refresh_token: t.refresh_token.map(|s| s.expose().to_owned()),
+            refresh_token: t.refresh_token,
             scope: t.scope,
-            id_token: t.id_token.map(|s| s.expose().to_owned()),
+            id_token: t.id_token,
             consent_id: t.consent_id,
         }
     }
@@ -530,12 +495,12 @@ impl From<obauth::TokenSet> for TokenSet {
 impl From<TokenSet> for obauth::TokenSet {
     fn from(t: TokenSet) -> Self {
         obauth::TokenSet {
-            access_token: Secret::new(t.access_token),
+            access_token: t.access_token,
             token_type: t.token_type,
             expires_at: t.expires_at,
-            refresh_token: t.refresh_token.map(Secret::new),
+            refresh_token: t.refresh_token,
             scope: t.scope,
-            id_token: t.id_token.map(Secret::new),
+            id_token: t.id_token,
             consent_id: t.consent_id,
         }
     }
@@ -544,9 +509,9 @@ impl From<TokenSet> for obauth::TokenSet {
 impl From<SupervisedTokens> for obauth::SupervisedTokens {
     fn from(t: SupervisedTokens) -> Self {
         obauth::SupervisedTokens {
-            session: AccessSession::new(Secret::new(t.access_token), t.access_token_expires),
+            session: AccessSession::new(t.access_token, t.access_token_expires),
             login: LoginToken {
-                token: Secret::new(t.login_token),
+                token: t.login_token,
                 expires: t.login_token_expires,
                 provider_id: t.provider_id.clone(),
                 supports_unattended: t.supports_unattended,
@@ -600,12 +565,12 @@ impl From<ClientAuth> for obauth::ClientAuth {
 
 /// A confidential client using the client-credentials grant (Aritma, Apiture). Give exactly
 /// one of `token_url` and `issuer`.
-#[derive(Clone, uniffi::Record)]
+#[derive(Clone, Debug, uniffi::Record)]
 pub struct ClientCredentialsConfig {
     /// Client id.
     pub client_id: String,
     /// Client secret. It goes into the core and never comes back out.
-    pub client_secret: String,
+    pub client_secret: Secret,
     /// How the client authenticates: `Post` (`client_secret_post`) or `Basic`
     /// (`client_secret_basic`).
     pub client_auth: ClientAuth,
@@ -620,26 +585,13 @@ pub struct ClientCredentialsConfig {
     pub scope: Option<String>,
 }
 
-impl std::fmt::Debug for ClientCredentialsConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientCredentialsConfig")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"[redacted]")
-            .field("client_auth", &self.client_auth)
-            .field("token_url", &self.token_url)
-            .field("issuer", &self.issuer)
-            .field("scope", &self.scope)
-            .finish()
-    }
-}
-
 impl From<ClientCredentialsConfig> for obauth::ClientCredentialsConfig {
     fn from(c: ClientCredentialsConfig) -> Self {
         obauth::ClientCredentialsConfig {
             token_url: c.token_url,
             issuer: c.issuer,
             client_id: c.client_id,
-            client_secret: Secret::new(c.client_secret),
+            client_secret: c.client_secret,
             scope: c.scope,
             client_auth: c.client_auth.into(),
         }

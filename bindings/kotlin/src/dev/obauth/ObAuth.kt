@@ -6,10 +6,9 @@
 // concurrency, and `e.category` on any ObAuthException. Everything here is a thin adapter;
 // decisions stay in the Rust core.
 //
-// Secrets: SupervisedTokens and TokenSet hold tokens as plain strings. Put them in the Android
-// Keystore-backed storage at once and never log the records (their generated toString() prints
-// every field). The same holds for ClientConfig and ClientCredentialsConfig, which carry the
-// client secret.
+// Secrets: every secret in a record (ClientConfig and ClientCredentialsConfig: the client secret;
+// SupervisedTokens and TokenSet: the tokens) is a Secret (Secret.kt), which prints "[redacted]";
+// expose() gives the value, for the Keystore-backed storage or an Authorization header.
 package dev.obauth
 
 import dev.obauth.ffi.AuthorizationFlow

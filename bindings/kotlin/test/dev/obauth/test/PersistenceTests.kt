@@ -3,6 +3,7 @@ package dev.obauth.test
 
 import dev.obauth.ClientConfig
 import dev.obauth.ObAuthClient
+import dev.obauth.Secret
 import dev.obauth.SupervisedLoginParams
 import dev.obauth.category
 import dev.obauth.code
@@ -52,7 +53,7 @@ class PersistenceTests(private val sandbox: Sandbox) {
     private fun user(tag: String) = "kt-$tag-${++users}-${System.nanoTime() % 100000}".take(64)
 
     /** A new client each time: a restored login runs in "a new process". */
-    private fun client() = ObAuthClient(ClientConfig(sandbox.baseUrl, sandbox.clientId, sandbox.clientSecret))
+    private fun client() = ObAuthClient(ClientConfig(sandbox.baseUrl, sandbox.clientId, Secret(sandbox.clientSecret)))
 
     private fun login(user: String): SupervisedLogin =
         client().supervisedLogin(SupervisedLoginParams(userHash = user, redirectUrl = REDIRECT))
