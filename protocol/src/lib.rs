@@ -27,6 +27,9 @@
 //! - Shared pieces: [`secret`] (redacted values), [`error`] (errors by what to do next),
 //!   [`redirect`] (matching and exact decoding), [`backoff`], [`timestamp`], [`session`]
 //!   (sliding expiry), [`validate`], [`config`], [`http`] (HTTP as data).
+//! - `ffi` (feature `uniffi`): how these types cross to Swift and Kotlin. With the feature, the
+//!   types an app sees derive UniFFI's traits where they are defined, as a UniFFI component of
+//!   their own, and the FFI crate exports them as they are.
 
 #![warn(missing_docs)]
 
@@ -34,6 +37,8 @@ pub mod authorization;
 pub mod backoff;
 pub mod config;
 pub mod error;
+#[cfg(feature = "uniffi")]
+pub mod ffi;
 pub mod flow;
 pub mod http;
 pub mod navigation;
@@ -46,3 +51,6 @@ pub mod snapshot;
 pub mod supervised;
 pub mod timestamp;
 pub mod validate;
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();

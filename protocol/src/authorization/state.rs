@@ -53,6 +53,7 @@ impl AuthorizationParams {
 
 /// The states a UI renders. Terminal: `Authenticated`, `Failed`, `Cancelled`, `TimedOut`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum AuthorizationState {
     /// Built, not started.
     Created,

@@ -9,6 +9,7 @@ use crate::timestamp::Timestamp;
 
 /// How the authorization code reached the app.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "lowercase")]
 pub enum CodeSource {
     /// The redirect to `redirectUrl` (WebView, Universal Link, App Link, loopback listener).
@@ -59,6 +60,7 @@ impl SupervisedLoginParams {
 /// The states a UI renders. Terminal: `Authenticated`, `Failed`, `Cancelled`, `NotApplicable`,
 /// `TimedOut`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum LoginState {
     /// Built, not started.
     Created,

@@ -1,4 +1,6 @@
-// The idiomatic Kotlin layer over the generated bindings (package dev.obauth.ffi).
+// The idiomatic Kotlin layer over the generated bindings: the FFI crate's objects and records in
+// package dev.obauth.ffi, and the core's own states, tokens, enums and errors (generated from
+// obauth-protocol's UniFFI derives) in this package, dev.obauth.
 //
 // Why a layer: the generated API is callback-shaped (a StateObserver the host implements) and
 // exceptions carry their category only in their subclass. Apps want coroutines: a
@@ -12,19 +14,14 @@
 package dev.obauth
 
 import dev.obauth.ffi.AuthorizationFlow
-import dev.obauth.ffi.AuthorizationState
 import dev.obauth.ffi.AuthorizationStateObserver
-import dev.obauth.ffi.ErrorCategory
 import dev.obauth.ffi.LogLevel
 import dev.obauth.ffi.LogRecord
 import dev.obauth.ffi.LogSink
-import dev.obauth.ffi.LoginState
 import dev.obauth.ffi.Navigation
-import dev.obauth.ffi.ObAuthException
 import dev.obauth.ffi.StateObserver
 import dev.obauth.ffi.SupervisedLogin
 import dev.obauth.ffi.SupervisedTokens
-import dev.obauth.ffi.TokenSet
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.awaitClose
@@ -40,7 +37,6 @@ typealias OidcClient = dev.obauth.ffi.OidcClient
 typealias AuthorizationParams = dev.obauth.ffi.AuthorizationParams
 typealias PkceConfig = dev.obauth.ffi.PkceConfig
 typealias ClientCredentialsConfig = dev.obauth.ffi.ClientCredentialsConfig
-typealias ClientAuth = dev.obauth.ffi.ClientAuth
 
 /** What the app should do next about this error: the subclass, as an enum. */
 val ObAuthException.category: ErrorCategory

@@ -1,21 +1,21 @@
 // Supervised login through the Kotlin bindings, end to end against the sandbox.
 package dev.obauth.test
 
+import dev.obauth.CancelOrigin
 import dev.obauth.ClientConfig
+import dev.obauth.CodeSource
+import dev.obauth.ErrorCategory
+import dev.obauth.LoginState
 import dev.obauth.ObAuthClient
+import dev.obauth.ObAuthException
 import dev.obauth.Secret
 import dev.obauth.SupervisedLoginParams
 import dev.obauth.category
 import dev.obauth.code
-import dev.obauth.ffi.CancelOrigin
-import dev.obauth.ffi.CodeSource
-import dev.obauth.ffi.ErrorCategory
 import dev.obauth.ffi.IgnoredReason
 import dev.obauth.ffi.LogLevel
 import dev.obauth.ffi.LogRecord
-import dev.obauth.ffi.LoginState
 import dev.obauth.ffi.Navigation
-import dev.obauth.ffi.ObAuthException
 import dev.obauth.ffi.RedirectOutcome
 import dev.obauth.ffi.StateObserver
 import dev.obauth.ffi.SupervisedLogin

@@ -2,16 +2,16 @@
 package dev.obauth.test
 
 import dev.obauth.ClientConfig
+import dev.obauth.CodeSource
+import dev.obauth.ErrorCategory
+import dev.obauth.LoginState
 import dev.obauth.ObAuthClient
+import dev.obauth.ObAuthException
 import dev.obauth.Secret
 import dev.obauth.SupervisedLoginParams
 import dev.obauth.category
 import dev.obauth.code
 import dev.obauth.detail
-import dev.obauth.ffi.CodeSource
-import dev.obauth.ffi.ErrorCategory
-import dev.obauth.ffi.LoginState
-import dev.obauth.ffi.ObAuthException
 import dev.obauth.ffi.RedirectOutcome
 import dev.obauth.ffi.SecureStorage
 import dev.obauth.ffi.SupervisedLogin

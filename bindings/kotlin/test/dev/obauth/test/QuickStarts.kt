@@ -10,16 +10,16 @@
 package dev.obauth.test
 
 import dev.obauth.AuthorizationParams
+import dev.obauth.AuthorizationState
 import dev.obauth.ClientConfig
+import dev.obauth.ErrorCategory
+import dev.obauth.LoginState
 import dev.obauth.ObAuthClient
+import dev.obauth.ObAuthException
 import dev.obauth.Secret
 import dev.obauth.SupervisedLoginParams
 import dev.obauth.category
 import dev.obauth.code
-import dev.obauth.ffi.AuthorizationState
-import dev.obauth.ffi.ErrorCategory
-import dev.obauth.ffi.LoginState
-import dev.obauth.ffi.ObAuthException
 import dev.obauth.ffi.tokenSetFromJson
 import dev.obauth.ffi.tokenSetToJson
 import dev.obauth.shouldOverrideUrlLoading

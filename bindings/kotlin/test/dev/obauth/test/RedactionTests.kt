@@ -9,10 +9,10 @@ package dev.obauth.test
 import dev.obauth.ClientAuth
 import dev.obauth.ClientConfig
 import dev.obauth.ClientCredentialsConfig
+import dev.obauth.CodeSource
 import dev.obauth.Secret
-import dev.obauth.ffi.CodeSource
+import dev.obauth.TokenSet
 import dev.obauth.ffi.SupervisedTokens
-import dev.obauth.ffi.TokenSet
 import java.time.Instant
 
 /** A secret as the record fields take it. */

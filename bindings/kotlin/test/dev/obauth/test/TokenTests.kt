@@ -6,16 +6,16 @@ package dev.obauth.test
 
 import dev.obauth.ClientAuth
 import dev.obauth.ClientCredentialsConfig
+import dev.obauth.CodeSource
+import dev.obauth.ErrorCategory
+import dev.obauth.ObAuthException
 import dev.obauth.OidcClient
 import dev.obauth.Secret
+import dev.obauth.TokenSet
 import dev.obauth.category
 import dev.obauth.code
 import dev.obauth.detail
-import dev.obauth.ffi.CodeSource
-import dev.obauth.ffi.ErrorCategory
-import dev.obauth.ffi.ObAuthException
 import dev.obauth.ffi.SupervisedTokens
-import dev.obauth.ffi.TokenSet
 import dev.obauth.ffi.tokenSetFromJson
 import dev.obauth.ffi.tokenSetToJson
 import kotlinx.coroutines.Dispatchers
