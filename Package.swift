@@ -10,8 +10,12 @@
 //     builds the library, then runs `swift test` against the sandbox.
 // Generated files are build products, not committed (git-ignored):
 //   bindings/swift/Sources/ObAuthFFI/ObAuthFFI.swift              (both)
+//   bindings/swift/Sources/ObAuthFFI/ObAuthProtocol.swift         (both)
 //   bindings/swift/ObAuthFFIFFI.xcframework                       (Apple)
 //   bindings/swift/Sources/ObAuthFFIFFI/ObAuthFFIFFI.h            (Linux; the module map is ours)
+//   bindings/swift/Sources/ObAuthFFIFFI/ObAuthProtocolFFI.h       (Linux)
+// Two UniFFI components (the FFI crate and the protocol crate, see uniffi.toml) form the one
+// module ObAuthFFI; the hand-written Secret.swift beside them is the custom type `Secret`.
 //
 // Tools version 6.0: every target, the generated bindings included, compiles in the Swift 6
 // language mode (complete strict concurrency checking).

@@ -1,5 +1,5 @@
 // ObAuth for Android: the Rust core (libobauth_ffi.so per ABI, built by cargo-ndk), the
-// generated UniFFI Kotlin (package dev.obauth.ffi), the coroutine layer (package dev.obauth,
+// generated UniFFI Kotlin (packages dev.obauth.ffi and dev.obauth), the coroutine layer (package dev.obauth,
 // shared with the JVM tests in bindings/kotlin/src) and the platform TLS verifier's init
 // (dev.obauth.android.ObAuthAndroid).
 plugins {

@@ -10,8 +10,9 @@
 #      aarch64-apple-ios (devices), aarch64-apple-ios-sim + x86_64-apple-ios (simulator, merged
 #      with lipo) and aarch64-apple-darwin + x86_64-apple-darwin (macOS, for `swift test`).
 #   2. uniffi-bindgen (the workspace binary) generates the Swift bindings in library mode from
-#      the unstripped macOS library: bindings/swift/Sources/ObAuthFFI/ObAuthFFI.swift plus the C
-#      header and module map.
+#      the unstripped macOS library: bindings/swift/Sources/ObAuthFFI/ObAuthFFI.swift and
+#      ObAuthProtocol.swift (the two UniFFI components, one Swift module) plus their C headers
+#      under one module map.
 #   3. xcodebuild -create-xcframework → bindings/swift/ObAuthFFIFFI.xcframework.
 # Static libraries are stripped when the app links; nothing is stripped here.
 #
@@ -50,12 +51,22 @@ rm -rf "$GEN" && mkdir -p "$GEN"
 
 SWIFT_OUT="$ROOT/bindings/swift/Sources/ObAuthFFI"
 mkdir -p "$SWIFT_OUT"
-cp "$GEN/ObAuthFFI.swift" "$SWIFT_OUT/ObAuthFFI.swift"
+cp "$GEN/ObAuthFFI.swift" "$GEN/ObAuthProtocol.swift" "$SWIFT_OUT/"
 
 HEADERS="$ROOT/target/xcframework/include"
 rm -rf "$HEADERS" && mkdir -p "$HEADERS"
-cp "$GEN/ObAuthFFIFFI.h" "$HEADERS/"
-cp "$GEN/ObAuthFFIFFI.modulemap" "$HEADERS/module.modulemap"
+cp "$GEN/ObAuthFFIFFI.h" "$GEN/ObAuthProtocolFFI.h" "$HEADERS/"
+# One C module over both components' headers (uniffi-bindgen writes a module map per component).
+cat >"$HEADERS/module.modulemap" <<'MAP'
+module ObAuthFFIFFI {
+    header "ObAuthFFIFFI.h"
+    header "ObAuthProtocolFFI.h"
+    export *
+    use "Darwin"
+    use "_Builtin_stdbool"
+    use "_Builtin_stdint"
+}
+MAP
 
 lib() { echo "$ROOT/target/$1/$PROFILE/libobauth_ffi.a"; }
 FAT="$ROOT/target/xcframework/fat"
@@ -71,4 +82,4 @@ fi
 OUT="$ROOT/bindings/swift/ObAuthFFIFFI.xcframework"
 rm -rf "$OUT"
 xcodebuild -create-xcframework "${ARGS[@]}" -output "$OUT"
-echo "build-xcframework: wrote $OUT and $SWIFT_OUT/ObAuthFFI.swift"
+echo "build-xcframework: wrote $OUT and $SWIFT_OUT/{ObAuthFFI,ObAuthProtocol}.swift"

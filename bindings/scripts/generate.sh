@@ -38,12 +38,29 @@ for lang in kotlin swift; do
         --language "$lang" --out-dir "$OUT/$lang" "$LIB"
 done
 
-# The Swift package (root Package.swift) compiles the generated Swift file and, on Linux, the C
-# header through its own module map (bindings/swift/Sources/ObAuthFFIFFI/module.modulemap, which
-# links libobauth_ffi). Both copies are git-ignored build products.
+# UniFFI 0.32's Kotlin has a gap with a callback interface whose error type belongs to another
+# component (ObAuthError lives in obauth_protocol; the host traits in obauth_ffi throw it): the
+# error is lowered into that component's RustBuffer class where the call status wants this
+# package's, which does not compile (the bug class of uniffi-rs #2392, fixed for functions but
+# not for callbacks). Copy the buffer over, as UniFFI's own external error handlers do. Loud if
+# the generated code changes shape, so the workaround goes when UniFFI fixes it.
+KT="$OUT/kotlin/dev/obauth/ffi/obauth_ffi.kt"
+export UNIFFI_BUGGY='{ e: ObAuthException -> FfiConverterTypeObAuthError.lower(e) }'
+export UNIFFI_FIXED='{ e: ObAuthException -> FfiConverterTypeObAuthError.lower(e).let { RustBuffer.ByValue().apply { capacity = it.capacity; len = it.len; data = it.data } } }'
+if ! grep -qF "$UNIFFI_BUGGY" "$KT"; then
+    echo "generate: the Kotlin callback-error workaround matched nothing in $KT; UniFFI changed: check and drop it" >&2
+    exit 1
+fi
+perl -pi -e 's/\Q$ENV{UNIFFI_BUGGY}\E/$ENV{UNIFFI_FIXED}/g' "$KT"
+
+# Two UniFFI components live in the library (obauth_ffi, obauth_protocol; see uniffi.toml): a
+# Kotlin package each, and two Swift files that the Swift package (root Package.swift) compiles
+# as one module, ObAuthFFI, with, on Linux, both C headers under its own module map
+# (bindings/swift/Sources/ObAuthFFIFFI/module.modulemap, which links libobauth_ffi). The copies
+# are git-ignored build products.
 if [[ "$OUT" == "$ROOT/target/bindings" ]]; then
     mkdir -p "$ROOT/bindings/swift/Sources/ObAuthFFI"
-    cp "$OUT/swift/ObAuthFFI.swift" "$ROOT/bindings/swift/Sources/ObAuthFFI/ObAuthFFI.swift"
-    cp "$OUT/swift/ObAuthFFIFFI.h" "$ROOT/bindings/swift/Sources/ObAuthFFIFFI/ObAuthFFIFFI.h"
+    cp "$OUT/swift/ObAuthFFI.swift" "$OUT/swift/ObAuthProtocol.swift" "$ROOT/bindings/swift/Sources/ObAuthFFI/"
+    cp "$OUT/swift/ObAuthFFIFFI.h" "$OUT/swift/ObAuthProtocolFFI.h" "$ROOT/bindings/swift/Sources/ObAuthFFIFFI/"
 fi
 echo "generate: bindings from $LIB in $OUT/kotlin and $OUT/swift"

@@ -29,12 +29,13 @@ OUT="$ROOT/target/swift"
 LIBDIR="$ROOT/target/debug"
 GENERATED="$ROOT/bindings/swift/Sources/ObAuthFFI/ObAuthFFI.swift"
 HEADER="$ROOT/bindings/swift/Sources/ObAuthFFIFFI/ObAuthFFIFFI.h"
+PROTOCOL_HEADER="$ROOT/bindings/swift/Sources/ObAuthFFIFFI/ObAuthProtocolFFI.h"
 
 # The sandbox binary and the library: the same package set as generate.sh (a no-op after it).
 cargo build --quiet -p obauth-ffi -p obauth-uniffi-bindgen -p obauth-cli
 SO="$LIBDIR/libobauth_ffi.so"
 [[ -f "$SO" ]] || { echo "test-swift: no $SO" >&2; exit 1; }
-if [[ ! -f "$GENERATED" || ! -f "$HEADER" || "$SO" -nt "$GENERATED" ]]; then
+if [[ ! -f "$GENERATED" || ! -f "$HEADER" || ! -f "$PROTOCOL_HEADER" || "$SO" -nt "$GENERATED" ]]; then
     # Bindings older than the library would fail UniFFI's checksum check at the first call.
     echo "test-swift: generating the bindings from the current library"
     "$ROOT/bindings/scripts/generate.sh"

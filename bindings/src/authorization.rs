@@ -6,12 +6,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::ObAuthError;
+use obauth::{AuthorizationState, TokenSet};
+
+use crate::ObAuthError;
 use crate::flow::flow_object;
 use crate::login::ObAuthClient;
 use crate::observer::AuthorizationStateObserver;
 use crate::tokens::TokenManager;
-use crate::types::{AuthorizationParams, AuthorizationState, TokenSet};
+use crate::types::AuthorizationParams;
 
 /// An authorization-code flow (Aiia Data connect, or PKCE): the provider's page in the
 /// WebView → the redirect back with `code` and `state` (checked; a forged or stale one is
@@ -73,7 +75,7 @@ impl ObAuthClient {
     pub fn connect_tokens(&self, tokens: TokenSet, skew_ms: u64) -> Arc<TokenManager> {
         TokenManager::wrap(
             self.inner
-                .connect_tokens(tokens.into(), Duration::from_millis(skew_ms)),
+                .connect_tokens(tokens, Duration::from_millis(skew_ms)),
         )
     }
 }

@@ -1,22 +1,14 @@
 //! The methods every flow object shares, written once.
 //!
-//! The core runs every flow behind the same generic handle, [`obauth::FlowHandle<F>`]: start,
-//! resume, cancel, hand over a URL, decide a WebView navigation, snapshot, persist, observe,
-//! wait. UniFFI objects cannot be generic, so each flow is its own exported object
-//! ([`crate::SupervisedLogin`], [`crate::AuthorizationFlow`]) with a field `inner:
-//! FlowHandle<F>`, and [`flow_object!`] writes the shared methods onto it. Only the types
-//! differ between flows (state, observer, result); the conversions are the `From` impls in
-//! `types.rs`, so the bodies are identical. Methods that only one flow has (none so far) go in
-//! an ordinary `#[uniffi::export] impl` block next to the object.
-//!
-//! The synchronous methods are safe to call from any thread, including a WebView's navigation
-//! callback, which cannot wait.
+//! The core runs every flow behind the same generic handle, [`obauth::FlowHandle<F>`]. UniFFI
+//! objects cannot be generic, so each flow is its own exported object ([`crate::SupervisedLogin`],
+//! [`crate::AuthorizationFlow`]) with a field `inner: FlowHandle<F>`, and [`flow_object!`] writes
+//! the shared methods onto it; only the types differ. The synchronous methods are safe to call
+//! from any thread, including a WebView's navigation callback, which cannot wait.
 
-/// Writes the shared flow methods onto a flow object:
-/// `flow_object!(Object, FfiState, ObserverTrait, FfiOutput)`. `Object` must have a field
-/// `inner: obauth::FlowHandle<F>` whose states convert into `FfiState`, whose output converts
-/// into `FfiOutput`, and whose states `ObserverTrait` receives (see
-/// [`crate::observer::Observes`]).
+/// `flow_object!(Object, State, ObserverTrait, Output)`: the shared flow methods on `Object`,
+/// whose field `inner: obauth::FlowHandle<F>` has states `State` (which `ObserverTrait`
+/// receives) and an output that converts into `Output`.
 macro_rules! flow_object {
     ($object:ident, $state:ty, $observer:ident, $output:ty) => {
         #[uniffi::export]
@@ -29,7 +21,7 @@ macro_rules! flow_object {
 
             /// The current state.
             pub fn state(&self) -> $state {
-                self.inner.state().into()
+                self.inner.state()
             }
 
             /// Hands over a URL the app met (WebView navigation, Universal Link, App Link).
@@ -56,7 +48,7 @@ macro_rules! flow_object {
             /// The flow as a versioned snapshot, for the matching `restore…` call.
             /// **Contains secrets** (a code in flight, PKCE verifier, tokens once
             /// authenticated): secure storage only.
-            pub fn snapshot(&self) -> Result<String, $crate::error::ObAuthError> {
+            pub fn snapshot(&self) -> Result<String, $crate::ObAuthError> {
                 Ok(self.inner.snapshot()?)
             }
 
@@ -68,11 +60,9 @@ macro_rules! flow_object {
                 &self,
                 storage: ::std::sync::Arc<dyn $crate::storage::SecureStorage>,
                 key: String,
-            ) -> Result<(), $crate::error::ObAuthError> {
-                Ok(self.inner.persist_to(
-                    ::std::sync::Arc::new($crate::storage::HostStorage(storage)),
-                    key,
-                )?)
+            ) -> Result<(), $crate::ObAuthError> {
+                let storage = $crate::storage::HostStorage(storage);
+                Ok(self.inner.persist_to(::std::sync::Arc::new(storage), key)?)
             }
 
             /// Cancels the flow: in-flight requests are abandoned and no exchange happens
@@ -89,18 +79,20 @@ macro_rules! flow_object {
             /// Waits for the end of the flow: the tokens, or the error (cancelled, failed at
             /// the bank, timed out…). Cancelling the awaiting coroutine / task does not cancel
             /// the flow; call `cancel()` for that (the layers' `signIn()` does).
-            pub async fn await_tokens(&self) -> Result<$output, $crate::error::ObAuthError> {
+            pub async fn await_tokens(&self) -> Result<$output, $crate::ObAuthError> {
                 let flow = self.inner.clone();
-                $crate::runtime::run(async move { flow.wait().await })
+                obauth::host::run(async move { flow.wait().await })
                     .await
                     .map(<$output>::from)
             }
 
             /// Delivers every state from now on, in order, starting with the current one, to
-            /// `observer`, on a background thread, until the terminal state. An observer that
-            /// throws is logged and keeps receiving states; it never affects the flow.
+            /// `observer`, on the `obauth-callbacks` thread, until the terminal state. An
+            /// observer that throws is logged and keeps receiving states; it never affects the
+            /// flow.
             pub fn add_observer(&self, observer: ::std::sync::Arc<dyn $observer>) {
-                $crate::observer::forward(self.inner.subscribe(), observer);
+                let states = self.inner.subscribe();
+                obauth::host::forward(states, <$state>::name, move |s| observer.on_state(s));
             }
         }
     };

@@ -1,73 +1,70 @@
 //! # obauth-ffi: the Swift and Kotlin face of the ObAuth core
 //!
-//! UniFFI (proc macros, no UDL) exports the core's client, flows, states, errors and
-//! navigation policy; `uniffi-bindgen` (the workspace binary in `bindings/bindgen`) generates
-//! the Swift module `ObAuthFFI` and the Kotlin package `dev.obauth.ffi` from the built library
-//! (library mode; names in the root `uniffi.toml`). Hand-written layers on top
+//! UniFFI (proc macros, no UDL) exports the core's clients and flows; `uniffi-bindgen` (the
+//! workspace binary in `bindings/bindgen`) generates the Swift module `ObAuthFFI` and the Kotlin
+//! packages `dev.obauth.ffi` (this crate) and `dev.obauth` (the protocol's types) from the
+//! built library (library mode; names in the root `uniffi.toml`). Hand-written layers on top
 //! (`bindings/kotlin`, `bindings/swift`) add `Flow<…State>` / `AsyncStream<…State>` and
 //! coroutine / `async` conveniences.
 //!
 //! ## Why this crate only translates
 //! Every decision — validation, the navigation policy, what a redirect means, retries, exactly
-//! one code exchange — lives in the `obauth` core, where it is unit- and property-tested
-//! without a foreign runtime. This crate converts types (`From` impls), runs the core on a
-//! small lazily started tokio runtime (`runtime.rs`), and bridges host-implemented traits
-//! ([`StateObserver`], [`SecureStorage`], [`LogSink`]). If a function here starts to decide something, it belongs
-//! in the core.
+//! one code exchange, the threads and the log filter — lives in the core, where it is unit- and
+//! property-tested without a foreign runtime. The types an app sees are the core's own where they
+//! can be: with the feature `uniffi`, `obauth-protocol` derives UniFFI's traits on its states,
+//! tokens and enums, and exports `Secret`, `Timestamp` and its `Error` (as [`ObAuthError`]) as
+//! custom types (`obauth_protocol::ffi`). This crate exports the objects, declares the host
+//! traits, and mirrors only what the core shapes differently for Rust callers (durations,
+//! nested tokens, tuple variants), with a `From` conversion and nothing else. The core runs on
+//! `obauth::host` (its threads, foreign-executor futures, state and log delivery).
 //!
 //! ## Map
-//! - Clients: [`ObAuthClient`] (an API root with partner credentials: supervised login,
-//!   connect) in `login.rs` / `authorization.rs`; [`OidcClient`] (OAuth 2.0 / OpenID Connect:
-//!   PKCE, client credentials, discovery) in `oidc.rs`.
-//! - Flows: [`SupervisedLogin`] and [`AuthorizationFlow`] (connect and PKCE), the same shape
-//!   over the core's generic `FlowHandle`, written once by the macro in `flow.rs`.
-//! - Tokens: [`TokenManager`] (`tokens.rs`): fresh tokens with single-flight renewal.
-//! - [`ObAuthError`] (Kotlin `ObAuthException`, Swift `ObAuthError`): one variant per
-//!   [`ErrorCategory`], i.e. per "what to do next".
-//! - Data (`types.rs`): [`ClientConfig`], [`SupervisedLoginParams`], [`LoginState`],
-//!   [`SupervisedTokens`], [`AuthorizationParams`], [`AuthorizationState`], [`TokenSet`],
-//!   [`PkceConfig`], [`ClientCredentialsConfig`] with [`ClientAuth`], [`ProviderMetadata`],
-//!   [`RedirectOutcome`], [`Navigation`].
-//! - Host traits: [`StateObserver`] and [`AuthorizationStateObserver`] (`observer.rs`),
-//!   [`SecureStorage`] for snapshots and tokens (`storage.rs`), [`LogSink`] with
-//!   [`set_log_sink`] (`logging.rs`).
+//! - Clients: [`ObAuthClient`] (supervised login, connect; `login.rs`, `authorization.rs`) and
+//!   [`OidcClient`] (PKCE, client credentials, discovery; `oidc.rs`).
+//! - Flows: [`SupervisedLogin`] and [`AuthorizationFlow`], the same shape over the core's
+//!   generic `FlowHandle`, written once by the macro in `flow.rs`.
+//! - Tokens: [`TokenManager`] (`tokens.rs`).
+//! - Mirrors (`types.rs`): [`ClientConfig`], [`SupervisedLoginParams`], [`AuthorizationParams`],
+//!   [`SupervisedTokens`], [`RedirectOutcome`], [`Navigation`]; remote declarations of
+//!   [`IgnoredReason`], [`PkceConfig`], [`ClientCredentialsConfig`].
+//! - Host traits: [`StateObserver`], [`AuthorizationStateObserver`] (`observer.rs`),
+//!   [`SecureStorage`] (`storage.rs`), [`LogSink`] with [`set_log_sink`] (`logging.rs`).
 //!
 //! ## Secrets across the boundary
-//! Client secrets go in and never come out. Tokens come out as plain strings in
-//! [`SupervisedTokens`] and [`TokenSet`]: the host must put them into the Keychain / Keystore
-//! and never log the records (generated `toString()` / `description` print every field). Errors and log records
-//! never contain secrets.
+//! Every secret (client secret; access, refresh, ID and login token) crosses as the core's
+//! `Secret`, a UniFFI custom type mapped (root `uniffi.toml`) to the hand-written Kotlin
+//! `dev.obauth.Secret` and Swift `Secret`: they print `[redacted]` and give the value only
+//! through `expose()`, so printing a record ([`ClientConfig`], [`SupervisedTokens`],
+//! `TokenSet`, [`ClientCredentialsConfig`]) never shows a secret. Client secrets go in and
+//! never come out. Errors and log records never contain secrets.
 
 #![warn(missing_docs)]
 
 #[cfg(target_os = "android")]
 mod android;
 mod authorization;
-mod error;
 mod flow;
 mod logging;
 mod login;
 mod observer;
 mod oidc;
-mod runtime;
 mod storage;
 mod tokens;
 mod types;
 
 pub use authorization::AuthorizationFlow;
-pub use error::{ErrorCategory, ObAuthError};
 pub use logging::{
     LogLevel, LogRecord, LogSink, clear_log_sink, dropped_log_records, set_log_sink,
 };
 pub use login::{ObAuthClient, SupervisedLogin};
+pub use obauth::ffi::ObAuthError;
 pub use observer::{AuthorizationStateObserver, StateObserver};
 pub use oidc::OidcClient;
 pub use storage::SecureStorage;
 pub use tokens::{TokenManager, token_set_from_json, token_set_to_json};
 pub use types::{
-    AuthorizationParams, AuthorizationState, CancelOrigin, ClientAuth, ClientConfig,
-    ClientCredentialsConfig, CodeSource, IgnoredReason, LoginState, Navigation, PkceConfig,
-    ProviderMetadata, RedirectOutcome, SupervisedLoginParams, SupervisedTokens, TokenSet,
+    AuthorizationParams, ClientConfig, ClientCredentialsConfig, IgnoredReason, Navigation,
+    PkceConfig, RedirectOutcome, SupervisedLoginParams, SupervisedTokens,
 };
 
 uniffi::setup_scaffolding!();

@@ -9,12 +9,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::ObAuthError;
+use obauth::LoginState;
+
+use crate::ObAuthError;
 use crate::flow::flow_object;
 use crate::observer::StateObserver;
-use crate::runtime;
 use crate::tokens::TokenManager;
-use crate::types::{ClientConfig, LoginState, SupervisedLoginParams, SupervisedTokens};
+use crate::types::{ClientConfig, SupervisedLoginParams, SupervisedTokens};
 
 /// A provider client: validated configuration and one HTTP connection pool. Create one per
 /// provider configuration and keep it for the life of the app.
@@ -29,7 +30,7 @@ impl ObAuthClient {
     /// (e.g. a plain-http API URL to a non-loopback host). Nothing is sent.
     #[uniffi::constructor]
     pub fn new(config: ClientConfig) -> Result<Arc<Self>, ObAuthError> {
-        let inner = obauth::Client::with_runtime(config.into(), runtime::handle())?;
+        let inner = obauth::Client::with_runtime(config.into(), obauth::host::runtime())?;
         Ok(Arc::new(ObAuthClient { inner }))
     }
 

@@ -5,15 +5,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use obauth::NavigationPolicy;
+use obauth::oauth::discovery::ProviderMetadata;
+use obauth::{ClientCredentialsConfig, NavigationPolicy, PkceConfig, TokenSet};
 
+use crate::ObAuthError;
 use crate::authorization::AuthorizationFlow;
-use crate::error::ObAuthError;
-use crate::runtime;
 use crate::tokens::TokenManager;
-use crate::types::{
-    AuthorizationParams, ClientCredentialsConfig, PkceConfig, ProviderMetadata, TokenSet,
-};
+use crate::types::AuthorizationParams;
+use obauth::host::run;
 
 /// A client for OAuth 2.0 / OpenID Connect providers: one HTTP connection pool and a
 /// discovery cache. Create one and keep it for the life of the app.
@@ -28,7 +27,7 @@ impl OidcClient {
     /// domains, subdomains included) outside the WebView. Nothing is sent.
     #[uniffi::constructor(default(external_app_hosts = []))]
     pub fn new(external_app_hosts: Vec<String>) -> Result<Arc<Self>, ObAuthError> {
-        let inner = obauth::OidcClient::with_runtime(runtime::handle())?
+        let inner = obauth::OidcClient::with_runtime(obauth::host::runtime())?
             .with_navigation(NavigationPolicy::with_external_hosts(external_app_hosts));
         Ok(Arc::new(OidcClient { inner }))
     }
@@ -37,9 +36,7 @@ impl OidcClient {
     /// fetched once and reused for an hour.
     pub async fn discover(&self, issuer: String) -> Result<ProviderMetadata, ObAuthError> {
         let client = self.inner.clone();
-        runtime::run(async move { client.discover(&issuer).await })
-            .await
-            .map(ProviderMetadata::from)
+        run(async move { client.discover(&issuer).await }).await
     }
 
     /// Prepares an authorization-code + PKCE flow (S256 challenge, `state` and `nonce`) for a
@@ -51,7 +48,7 @@ impl OidcClient {
         params: AuthorizationParams,
     ) -> Result<Arc<AuthorizationFlow>, ObAuthError> {
         let client = self.inner.clone();
-        runtime::run(async move { client.pkce_flow(&config.into(), params.into()).await })
+        run(async move { client.pkce_flow(&config, params.into()).await })
             .await
             .map(AuthorizationFlow::wrap)
     }
@@ -64,7 +61,7 @@ impl OidcClient {
         snapshot: String,
     ) -> Result<Arc<AuthorizationFlow>, ObAuthError> {
         Ok(AuthorizationFlow::wrap(
-            self.inner.restore_pkce_flow(&config.into(), &snapshot)?,
+            self.inner.restore_pkce_flow(&config, &snapshot)?,
         ))
     }
 
@@ -79,17 +76,10 @@ impl OidcClient {
         skew_ms: u64,
     ) -> Result<Arc<TokenManager>, ObAuthError> {
         let client = self.inner.clone();
-        runtime::run(async move {
-            client
-                .pkce_tokens(
-                    &config.into(),
-                    tokens.into(),
-                    Duration::from_millis(skew_ms),
-                )
-                .await
-        })
-        .await
-        .map(TokenManager::wrap)
+        let skew = Duration::from_millis(skew_ms);
+        run(async move { client.pkce_tokens(&config, tokens, skew).await })
+            .await
+            .map(TokenManager::wrap)
     }
 
     /// A token manager for the client-credentials grant. Everything is validated first
@@ -103,12 +93,9 @@ impl OidcClient {
         skew_ms: u64,
     ) -> Result<Arc<TokenManager>, ObAuthError> {
         let client = self.inner.clone();
-        runtime::run(async move {
-            client
-                .client_credentials(config.into(), Duration::from_millis(skew_ms))
-                .await
-        })
-        .await
-        .map(TokenManager::wrap)
+        let skew = Duration::from_millis(skew_ms);
+        run(async move { client.client_credentials(config, skew).await })
+            .await
+            .map(TokenManager::wrap)
     }
 }

@@ -8,12 +8,10 @@
 
 use std::sync::Arc;
 
-use obauth::Timestamp;
+use obauth::{Timestamp, TokenSet};
 
-use crate::error::ObAuthError;
-use crate::runtime;
+use crate::ObAuthError;
 use crate::storage::{HostStorage, SecureStorage};
-use crate::types::TokenSet;
 
 /// Hands out fresh access tokens, renewing them before they expire.
 #[derive(uniffi::Object)]
@@ -37,24 +35,20 @@ impl TokenManager {
     /// Cancelling the awaiting coroutine / task abandons the renewal it started.
     pub async fn fresh_token(&self) -> Result<TokenSet, ObAuthError> {
         let manager = self.inner.clone();
-        runtime::run(async move { manager.fresh_token().await })
-            .await
-            .map(TokenSet::from)
+        obauth::host::run(async move { manager.fresh_token().await }).await
     }
 
     /// Renews now, whatever the expiry (e.g. after the API answered 401 to the current
     /// token). Errors as for `freshToken()`.
     pub async fn force_renewal(&self) -> Result<TokenSet, ObAuthError> {
         let manager = self.inner.clone();
-        runtime::run(async move { manager.force_renewal().await })
-            .await
-            .map(TokenSet::from)
+        obauth::host::run(async move { manager.force_renewal().await }).await
     }
 
     /// The token held now, without renewing (it may have expired); `null`/`nil` before the
     /// first client-credentials token and after an `invalid_grant`.
     pub fn current(&self) -> Option<TokenSet> {
-        self.inner.current().map(TokenSet::from)
+        self.inner.current()
     }
 
     /// Applies an `X-Access-Token-Expires` header value (ISO 8601) from any authenticated API
@@ -88,12 +82,12 @@ impl TokenManager {
 /// value is not a stored token set.
 #[uniffi::export]
 pub fn token_set_from_json(json: String) -> Result<TokenSet, ObAuthError> {
-    Ok(obauth::TokenSet::from_json(&json)?.into())
+    Ok(TokenSet::from_json(&json)?)
 }
 
 /// The JSON `TokenManager.persistTo` stores for `tokens` (secrets included: secure storage
 /// only).
 #[uniffi::export]
 pub fn token_set_to_json(tokens: TokenSet) -> String {
-    obauth::TokenSet::from(tokens).to_json()
+    tokens.to_json()
 }

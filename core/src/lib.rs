@@ -25,6 +25,8 @@
 //! - [`snapshot`]: versioned snapshots; [`storage`]: the [`SecureStorage`] the host provides.
 //! - [`navigation`]: the WebView navigation policy.
 //! - [`driver`]: runs flows with reqwest/rustls and tokio; [`FlowHandle`] is what hosts hold.
+//! - [`host`]: running inside a foreign host (the Swift/Kotlin bindings): the background
+//!   threads, awaiting from a foreign executor, delivering states and logs to host callbacks.
 //! - [`Client`] and [`OidcClient`]: the entry points.
 //! - Shared pieces: [`secret`] (redacted values), [`error`] (errors by what to do next),
 //!   [`redirect`] (matching and exact decoding), [`backoff`], [`timestamp`], [`session`]
@@ -57,6 +59,7 @@
 
 mod client;
 pub mod driver;
+pub mod host;
 pub mod live;
 pub mod storage;
 pub mod tokens;
@@ -65,6 +68,11 @@ pub use obauth_protocol::{
     authorization, backoff, config, error, flow, http, navigation, oauth, redirect, renewal,
     secret, session, supervised, validate,
 };
+
+/// How the protocol's types cross to Swift and Kotlin ([`obauth_protocol::ffi`]; feature
+/// `uniffi`).
+#[cfg(feature = "uniffi")]
+pub use obauth_protocol::ffi;
 
 /// The versioned snapshot format ([`obauth_protocol::snapshot`]) and where snapshots are kept
 /// ([`crate::storage`]).

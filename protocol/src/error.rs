@@ -10,6 +10,7 @@ use std::time::Duration;
 
 /// What the host app should do about an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ErrorCategory {
     /// An argument or configuration value is wrong; fix it (the error names the field). Nothing
     /// was sent.
@@ -176,6 +177,7 @@ pub enum Error {
 
 /// Who cancelled a flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum CancelOrigin {
     /// The user cancelled on the bank's pages.
     User,

@@ -31,6 +31,9 @@
 //! - Shared pieces: [`secret`] (redacted values), [`error`] (errors by what to do next),
 //!   [`redirect`] (matching and exact decoding), [`redact`] (URLs as logs may show them), [`backoff`], [`timestamp`], [`session`]
 //!   (sliding expiry), [`validate`], [`config`], [`http`] (HTTP as data).
+//! - `ffi` (feature `uniffi`): how these types cross to Swift and Kotlin. With the feature, the
+//!   types an app sees derive UniFFI's traits where they are defined, as a UniFFI component of
+//!   their own, and the FFI crate exports them as they are.
 
 #![warn(missing_docs)]
 
@@ -38,6 +41,8 @@ pub mod authorization;
 pub mod backoff;
 pub mod config;
 pub mod error;
+#[cfg(feature = "uniffi")]
+pub mod ffi;
 pub mod flow;
 pub mod http;
 mod machine_kit;
@@ -52,3 +57,6 @@ pub mod snapshot;
 pub mod supervised;
 pub mod timestamp;
 pub mod validate;
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();

@@ -10,8 +10,8 @@ import ObAuth
 /// sandbox on the Mac: the simulator shares the Mac's network, so its loopback is the Mac's. The
 /// core allows plain http to loopback only. The tests pass the sandbox they started.
 ///
-/// Never prints its secret: `description`, `debugDescription` and the mirror (`dump`) leave it
-/// out, unlike the generated `ClientConfig`.
+/// Never prints its secret: the secret is a `Secret`, which prints `[redacted]` (as it does in
+/// the generated `ClientConfig`).
 public struct SampleConfig: Sendable {
     public static let defaultApiUrl = "http://127.0.0.1:8080"
     /// The Universal Link in ObAuthSample.entitlements (`applinks:app.example.com`).
@@ -22,7 +22,7 @@ public struct SampleConfig: Sendable {
     public var apiUrl: String
     public var clientId: String
     /// A sandbox credential. A real app gets its secret from its own back end, never a literal.
-    public var clientSecret: String
+    public var clientSecret: Secret
     /// `^[a-zA-Z0-9-]{8,64}$`: identifies the user at the provider.
     public var userHash: String
     public var redirectUrl: String
@@ -36,7 +36,7 @@ public struct SampleConfig: Sendable {
     public init(
         apiUrl: String = SampleConfig.defaultApiUrl,
         clientId: String = "sandbox-client-id",
-        clientSecret: String = "sandbox-client-secret",
+        clientSecret: Secret = Secret("sandbox-client-secret"),
         userHash: String = "sample-user-0001",
         redirectUrl: String = SampleConfig.defaultRedirectUrl,
         externalAppHosts: [String] = [],
@@ -75,23 +75,5 @@ public struct SampleConfig: Sendable {
 
     public var loginParams: SupervisedLoginParams {
         SupervisedLoginParams(userHash: userHash, redirectUrl: redirectUrl, pollTimeoutMs: pollTimeoutMs, timeoutMs: timeoutMs)
-    }
-}
-
-extension SampleConfig: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    public var description: String {
-        "SampleConfig(apiUrl: \(apiUrl), clientId: \(clientId), userHash: \(userHash))"
-    }
-
-    public var debugDescription: String { description }
-
-    public var customMirror: Mirror {
-        Mirror(self, children: [
-            "apiUrl": apiUrl,
-            "clientId": clientId,
-            "userHash": userHash,
-            "redirectUrl": redirectUrl,
-            "externalAppHosts": externalAppHosts,
-        ])
     }
 }

@@ -134,14 +134,14 @@ final class MappingTests: XCTestCase {
     }
 
     func testTheSampleConfigNeverPrintsItsSecret() {
-        let config = SampleConfig(clientSecret: "hunter2")
+        let config = SampleConfig(clientSecret: Secret("hunter2"))
         var dumped = ""
         dump(config, to: &dumped)
         for text in ["\(config)", String(reflecting: config), dumped] {
             XCTAssertFalse(text.contains("hunter2"), text)
             XCTAssertTrue(text.contains("sandbox-client-id"), text)
         }
-        XCTAssertEqual(config.clientConfig.clientSecret, "hunter2", "the core still gets it")
+        XCTAssertEqual(config.clientConfig.clientSecret.expose(), "hunter2", "the core still gets it")
     }
 
     func testTheApiUrlComesFromInfoPlistWhenSet() {

@@ -55,6 +55,7 @@ impl AuthorizationParams {
 /// `Debug` shows the authorize URL without its query values (`state`, `nonce` and the PKCE
 /// challenge): see [`crate::redact`].
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum AuthorizationState {
     /// Built, not started.
     Created,

@@ -9,6 +9,7 @@ use crate::validate;
 
 /// The parts of a discovery document the flows use.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ProviderMetadata {
     /// The issuer identifier.
     pub issuer: String,

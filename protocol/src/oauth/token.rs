@@ -24,20 +24,27 @@ use crate::timestamp::Timestamp;
 
 /// Tokens from a token endpoint.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TokenSet {
     /// The access token.
     pub access_token: Secret,
     /// Usually `Bearer`; goes in front of the token in `Authorization`.
+    #[cfg_attr(feature = "uniffi", uniffi(default = "Bearer"))]
     pub token_type: String,
     /// When the access token expires, if the provider said.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub expires_at: Option<Timestamp>,
     /// The refresh token, if any (client credentials have none).
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub refresh_token: Option<Secret>,
     /// Granted scopes (space-delimited), if the provider said.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub scope: Option<String>,
     /// The OpenID Connect ID token, if any.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub id_token: Option<Secret>,
     /// Aiia Data's consent id (from the redirect), if any.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub consent_id: Option<String>,
 }
 
@@ -60,6 +67,7 @@ impl TokenSet {
 
 /// How a client authenticates to a form-style token endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ClientAuth {
     /// `client_secret_post`: `client_id` and `client_secret` as form fields (Aritma).
     Post,

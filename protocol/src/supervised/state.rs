@@ -9,6 +9,7 @@ use crate::timestamp::Timestamp;
 
 /// How the authorization code reached the app.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "lowercase")]
 pub enum CodeSource {
     /// The redirect to `redirectUrl` (WebView, Universal Link, App Link, loopback listener).
@@ -60,6 +61,7 @@ impl SupervisedLoginParams {
 /// `TimedOut`. `Debug` shows the bank page's URL without its query values (the `startToken`
 /// lets anyone continue the login): see [`crate::redact`].
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum LoginState {
     /// Built, not started.
     Created,

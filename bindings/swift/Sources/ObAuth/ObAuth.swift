@@ -5,9 +5,9 @@
 // to iterate in a view model, async calls that honour Task cancellation, and `error.category`.
 // Everything here adapts; decisions stay in the Rust core.
 //
-// Secrets: SupervisedTokens and TokenSet hold tokens as plain strings. Store them in the
-// Keychain at once and never log the values (their generated description prints every field).
-// The same holds for ClientConfig and ClientCredentialsConfig, which carry the client secret.
+// Secrets: every secret in a record (ClientConfig and ClientCredentialsConfig: the client secret;
+// SupervisedTokens and TokenSet: the tokens) is a `Secret` (ObAuthFFI/Secret.swift), which
+// prints "[redacted]"; `expose()` gives the value, for the Keychain or an Authorization header.
 
 @_exported import ObAuthFFI
 

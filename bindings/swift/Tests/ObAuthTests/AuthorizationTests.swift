@@ -38,7 +38,7 @@ final class AuthorizationTests: XCTestCase {
             )
             let tokens = try await flow.awaitTokens()
             XCTAssertEqual(tokens.consentId, consentId, "consentId")
-            XCTAssertFalse(tokens.accessToken.isEmpty, "empty access token")
+            XCTAssertFalse(tokens.accessToken.expose().isEmpty, "empty access token")
             XCTAssertNotNil(tokens.refreshToken, "no refresh token")
             XCTAssertEqual(tokens.tokenType.lowercased(), "bearer", "tokenType")
             let expiresAt = try unwrap(tokens.expiresAt, "expiresAt")
@@ -91,7 +91,7 @@ final class AuthorizationTests: XCTestCase {
 
             XCTAssertEqual(flow.handleRedirect(url: genuine), .codeAccepted, "the genuine redirect")
             let tokens = try await flow.awaitTokens()
-            XCTAssertFalse(tokens.accessToken.isEmpty, "no access token")
+            XCTAssertFalse(tokens.accessToken.expose().isEmpty, "no access token")
             let requestsAfter = try await sandbox.tokenRequestCount()
             XCTAssertEqual(requestsAfter, tokenRequests + 1, "exactly one token request")
         }
@@ -216,7 +216,7 @@ final class AuthorizationTests: XCTestCase {
             let location = try await sandbox.consent(url, "approve")
             XCTAssertEqual(flow.handleRedirect(url: location), .codeAccepted, "redirect")
             let tokens = try await signIn.value
-            XCTAssertFalse(tokens.accessToken.isEmpty, "no access token")
+            XCTAssertFalse(tokens.accessToken.expose().isEmpty, "no access token")
             var states = first.map { [$0] } ?? []
             while let state = await iterator.next() { states.append(state) }
             XCTAssertEqual(states.map(shape), connectSequence, "AsyncStream<AuthorizationState>")
@@ -374,8 +374,8 @@ final class AuthorizationTests: XCTestCase {
             await eventually { records.all.contains { $0.message.contains("Authenticated") } }
             XCTAssertTrue(records.all.contains { $0.target.hasPrefix("obauth") }, "no record from the core")
             let secrets = [
-                sandbox.clientSecret, code, tokens.accessToken, try unwrap(tokens.refreshToken, "refresh token"),
-                renewed.accessToken,
+                sandbox.clientSecret, code, tokens.accessToken.expose(),
+                try unwrap(tokens.refreshToken, "refresh token").expose(), renewed.accessToken.expose(),
             ]
             assertNoSecrets(records.all, secrets)
         }

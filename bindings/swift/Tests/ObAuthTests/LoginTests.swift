@@ -19,8 +19,8 @@ final class LoginTests: XCTestCase {
             login.start()
             let tokens = try await login.awaitTokens()
             XCTAssertEqual(tokens.completedVia, .poll, "completedVia")
-            XCTAssertFalse(tokens.accessToken.isEmpty, "empty access token")
-            XCTAssertFalse(tokens.loginToken.isEmpty, "empty login token")
+            XCTAssertFalse(tokens.accessToken.expose().isEmpty, "empty access token")
+            XCTAssertFalse(tokens.loginToken.expose().isEmpty, "empty login token")
             XCTAssertGreaterThan(tokens.accessTokenExpires, Date(), "access token already expired")
             XCTAssertFalse(tokens.providerId.isEmpty, "no provider id")
             // The observer runs on its own thread; the terminal state may trail awaitTokens().
@@ -196,7 +196,7 @@ final class LoginTests: XCTestCase {
         try await bounded {
             let sandbox = try sandbox()
             let plainHttp = try expectObAuthErrorSync("plain http to a remote host") {
-                try ObAuthClient(config: ClientConfig(apiUrl: "http://api.example.com", clientId: "id", clientSecret: "secret"))
+                try ObAuthClient(config: ClientConfig(apiUrl: "http://api.example.com", clientId: "id", clientSecret: Secret("secret")))
             }
             XCTAssertEqual(invalidInputField(plainHttp), "apiUrl", "field")
             XCTAssertEqual(plainHttp.category, .invalidInput, "category")
@@ -285,7 +285,7 @@ final class LoginTests: XCTestCase {
             let complete = await eventually { records.all.contains { $0.message.contains("Authenticated") } }
             XCTAssertTrue(complete, "no record of the Authenticated state")
             XCTAssertTrue(records.all.contains { $0.target.hasPrefix("obauth") }, "no record from the core")
-            let secrets = [sandbox.clientSecret, tokens.accessToken, tokens.loginToken]
+            let secrets = [sandbox.clientSecret, tokens.accessToken.expose(), tokens.loginToken.expose()]
             assertNoSecrets(records.all, secrets)
         }
     }

@@ -12,7 +12,7 @@ final class ObAuthTests: XCTestCase {
             try ObAuthClient(config: ClientConfig(
                 apiUrl: "http://api.example.com",
                 clientId: "id",
-                clientSecret: "secret"
+                clientSecret: Secret("secret")
             ))
         ) { error in
             guard let error = error as? ObAuthError, case let .InvalidInput(field, _, _) = error else {
@@ -27,7 +27,7 @@ final class ObAuthTests: XCTestCase {
         let client = try ObAuthClient(config: ClientConfig(
             apiUrl: "https://api.example.com",
             clientId: "id",
-            clientSecret: "secret",
+            clientSecret: Secret("secret"),
             externalAppHosts: ["mobilebank.example.com"]
         ))
         let login = try client.supervisedLogin(params: SupervisedLoginParams(
@@ -48,7 +48,7 @@ final class ObAuthTests: XCTestCase {
             let client = try ObAuthClient(config: ClientConfig(
                 apiUrl: "https://api.example.com",
                 clientId: "id",
-                clientSecret: "secret"
+                clientSecret: Secret("secret")
             ))
             let login = try client.supervisedLogin(params: SupervisedLoginParams(
                 userHash: "swift-test-user",
@@ -108,13 +108,13 @@ final class ObAuthTests: XCTestCase {
     func testTokenManagerWithoutNetwork() async throws {
         try await bounded {
             let expiry = Date(timeIntervalSinceNow: 3600)
-            let tokens = TokenSet(accessToken: "at", expiresAt: expiry, refreshToken: "rt")
+            let tokens = TokenSet(accessToken: Secret("at"), expiresAt: expiry, refreshToken: Secret("rt"))
             let manager = try offlineClient().connectTokens(tokens: tokens)
             let fresh = try await manager.freshToken()
-            XCTAssertEqual(fresh.accessToken, "at")
+            XCTAssertEqual(fresh.accessToken.expose(), "at")
             XCTAssertEqual(manager.renewals(), 0)
             let stored = tokenSetToJson(tokens: tokens)
-            XCTAssertEqual(try tokenSetFromJson(json: stored).accessToken, "at")
+            XCTAssertEqual(try tokenSetFromJson(json: stored).accessToken.expose(), "at")
             XCTAssertThrowsError(try manager.persistTo(storage: BrokenStorage(), key: "k")) { error in
                 XCTAssertEqual((error as? ObAuthError)?.category, .retryLater)
                 XCTAssertEqual((error as? ObAuthError)?.code, "storage")
@@ -128,7 +128,7 @@ final class ObAuthTests: XCTestCase {
             do {
                 _ = try await oidc.clientCredentials(config: ClientCredentialsConfig(
                     clientId: "id",
-                    clientSecret: "secret",
+                    clientSecret: Secret("secret"),
                     clientAuth: .basic,
                     tokenUrl: "https://id.example.com/connect/token",
                     issuer: "https://id.example.com"
@@ -149,7 +149,7 @@ private func offlineClient() throws -> ObAuthClient {
     try ObAuthClient(config: ClientConfig(
         apiUrl: "https://api.example.com",
         clientId: "id",
-        clientSecret: "secret",
+        clientSecret: Secret("secret"),
         externalAppHosts: ["mobilebank.example.com"]
     ))
 }

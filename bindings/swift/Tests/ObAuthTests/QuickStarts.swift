@@ -70,7 +70,7 @@ final class QuickStartApp: NSObject, WKNavigationDelegate {
 
     func supervisedQuickStart(apiUrl: String, clientId: String, clientSecret: String) async throws {
         // snippet: swift-supervised
-        let client = try ObAuthClient(config: ClientConfig(apiUrl: apiUrl, clientId: clientId, clientSecret: clientSecret))
+        let client = try ObAuthClient(config: ClientConfig(apiUrl: apiUrl, clientId: clientId, clientSecret: Secret(clientSecret)))
         let login = try client.supervisedLogin(params: SupervisedLoginParams(
             userHash: "test-user-id",
             redirectUrl: "https://app.example.com/aiia/callback"
@@ -88,7 +88,7 @@ final class QuickStartApp: NSObject, WKNavigationDelegate {
         // Universal Link into the app: _ = login.handleRedirect(url: url.absoluteString)
         do {
             let tokens = try await login.signIn() // start + await; cancelling the Task cancels the login
-            try keychain.save(key: "obauth.session", value: tokens.accessToken) // secure storage only, never log
+            try keychain.save(key: "obauth.session", value: tokens.accessToken.expose()) // prints as [redacted]
         } catch let error as ObAuthError {
             switch error.category {
             case .retryLater: showRetry()
@@ -101,7 +101,7 @@ final class QuickStartApp: NSObject, WKNavigationDelegate {
 
     func connectQuickStart(apiUrl: String, clientId: String, clientSecret: String) async throws {
         // snippet: swift-connect
-        let client = try ObAuthClient(config: ClientConfig(apiUrl: apiUrl, clientId: clientId, clientSecret: clientSecret))
+        let client = try ObAuthClient(config: ClientConfig(apiUrl: apiUrl, clientId: clientId, clientSecret: Secret(clientSecret)))
         let flow = try client.connectFlow(params: AuthorizationParams(
             redirectUri: "https://app.example.com/aiia-callback/connect",
             redirectPattern: "https://app.example.com/aiia-callback/*"
@@ -121,7 +121,7 @@ final class QuickStartApp: NSObject, WKNavigationDelegate {
             let manager = client.connectTokens(tokens: tokens) // renews 60 s before expiry
             try manager.persistTo(storage: keychain, key: "obauth.tokens") // saved now and after every renewal
             let fresh = try await manager.freshToken() // before each API call
-            useApi(bearer: fresh.accessToken)
+            useApi(bearer: fresh.accessToken.expose())
         } catch let error as ObAuthError {
             switch error.category {
             case .retryLater: showRetry()
@@ -186,7 +186,7 @@ final class QuickStartTests: XCTestCase {
             XCTAssertNotNil(saved.consentId, "saved tokens without a consentId")
             // The saved JSON reads back to the same tokens, expiry to the millisecond.
             assertSameTokens(try tokenSetFromJson(json: tokenSetToJson(tokens: saved)), saved, "saved JSON")
-            XCTAssertEqual(app.bearer, saved.accessToken, "the token used for the API")
+            XCTAssertEqual(app.bearer, saved.accessToken.expose(), "the token used for the API")
             XCTAssertTrue(
                 webView.loaded.contains { $0.hasPrefix("\(sandbox.baseUrl)/v1/oauth/connect?") },
                 "the consent page was not loaded: \(webView.loaded)"

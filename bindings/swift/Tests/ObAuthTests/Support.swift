@@ -489,7 +489,7 @@ func sandboxClient(_ sandbox: Sandbox, secret: String? = nil) throws -> ObAuthCl
     try ObAuthClient(config: ClientConfig(
         apiUrl: sandbox.baseUrl,
         clientId: sandbox.clientId,
-        clientSecret: secret ?? sandbox.clientSecret,
+        clientSecret: Secret(secret ?? sandbox.clientSecret),
         externalAppHosts: [BANK_APP_HOST]
     ))
 }

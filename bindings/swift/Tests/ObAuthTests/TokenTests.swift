@@ -18,7 +18,7 @@ private func credentials(
 ) -> ClientCredentialsConfig {
     ClientCredentialsConfig(
         clientId: sandbox.clientId,
-        clientSecret: secret ?? sandbox.clientSecret,
+        clientSecret: Secret(secret ?? sandbox.clientSecret),
         clientAuth: auth,
         tokenUrl: tokenUrl,
         issuer: issuer,
@@ -38,7 +38,7 @@ final class TokenTests: XCTestCase {
             ))
             XCTAssertNil(manager.current(), "current() before the first token")
             let token = try await manager.freshToken()
-            XCTAssertFalse(token.accessToken.isEmpty, "empty access token")
+            XCTAssertFalse(token.accessToken.expose().isEmpty, "empty access token")
             XCTAssertNil(token.refreshToken, "refresh token (client credentials have none)")
             XCTAssertEqual(token.scope, "banking.ais.read", "scope")
             let expiresAt = try unwrap(token.expiresAt, "expiresAt")
@@ -64,7 +64,7 @@ final class TokenTests: XCTestCase {
             let basic = try await sandbox.stat("clientSecretBasicRequests")
             let manager = try await oidc.clientCredentials(config: credentials(sandbox, .basic, issuer: sandbox.issuer))
             let token = try await manager.freshToken()
-            XCTAssertFalse(token.accessToken.isEmpty, "empty access token")
+            XCTAssertFalse(token.accessToken.expose().isEmpty, "empty access token")
             let basicAfter = try await sandbox.stat("clientSecretBasicRequests")
             XCTAssertEqual(basicAfter, basic + 1, "client_secret_basic requests")
             let method = try await sandbox.lastTokenAuthMethod()
@@ -167,9 +167,9 @@ final class TokenTests: XCTestCase {
             let sandbox = try sandbox()
             let now = nowWholeSeconds()
             let supervised = SupervisedTokens(
-                accessToken: "session-access-token",
+                accessToken: Secret("session-access-token"),
                 accessTokenExpires: now.addingTimeInterval(600),
-                loginToken: "login-token",
+                loginToken: Secret("login-token"),
                 loginTokenExpires: now.addingTimeInterval(86_400),
                 providerId: "DemoBank",
                 supportsUnattended: true,
@@ -179,7 +179,7 @@ final class TokenTests: XCTestCase {
             )
             let manager = try sandboxClient(sandbox).sessionTokens(supervisedTokens: supervised)
             let fresh = try await manager.freshToken()
-            XCTAssertEqual(fresh.accessToken, "session-access-token", "session token")
+            XCTAssertEqual(fresh.accessToken.expose(), "session-access-token", "session token")
             XCTAssertEqual(fresh.expiresAt, supervised.accessTokenExpires, "expiry")
             let slid = try manager.applyExpiryHeader(value: "2031-01-02T03:04:05.1230000Z")
             // 2031-01-02T03:04:05.123Z
@@ -202,9 +202,9 @@ final class TokenTests: XCTestCase {
         try await bounded {
             let sandbox = try sandbox()
             let tokens = TokenSet(
-                accessToken: "at-123",
+                accessToken: Secret("at-123"),
                 expiresAt: nowWholeSeconds().addingTimeInterval(3600),
-                refreshToken: "rt-456",
+                refreshToken: Secret("rt-456"),
                 scope: "accounts offline_access",
                 consentId: "consent-1"
             )
@@ -248,14 +248,14 @@ final class TokenTests: XCTestCase {
             var arrived: [(sent: Int64, got: Int64?)] = []
             for ms in samples {
                 let date = Date(timeIntervalSince1970: Double(ms / 1000)).addingTimeInterval(Double(ms % 1000) / 1000)
-                let json = tokenSetToJson(tokens: TokenSet(accessToken: "at", expiresAt: date))
+                let json = tokenSetToJson(tokens: TokenSet(accessToken: Secret("at"), expiresAt: date))
                 let back = try tokenSetFromJson(json: json).expiresAt
                 arrived.append((ms, back.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }))
             }
             let lost = arrived.filter { $0.got != $0.sent }
             XCTAssertEqual(lost.map(\.sent), [], "milliseconds lost on the way to the core")
             let expiry = Date(timeIntervalSince1970: 1_925_089_445).addingTimeInterval(0.123)
-            let tokens = TokenSet(accessToken: "at", expiresAt: expiry, refreshToken: "rt")
+            let tokens = TokenSet(accessToken: Secret("at"), expiresAt: expiry, refreshToken: Secret("rt"))
             let manager = try sandboxClient(try sandbox()).connectTokens(tokens: tokens)
             let fresh = try await manager.freshToken()
             XCTAssertEqual(fresh, tokens, "the TokenSet handed to the TokenManager")

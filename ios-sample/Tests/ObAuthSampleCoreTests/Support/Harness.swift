@@ -30,7 +30,7 @@ final class Harness {
     func config(_ user: String, secret: String = "sandbox-client-secret", timeoutMs: UInt64? = nil) -> SampleConfig {
         SampleConfig(
             apiUrl: sandbox.baseUrl,
-            clientSecret: secret,
+            clientSecret: Secret(secret),
             userHash: user,
             externalAppHosts: [bankAppHost],
             pollTimeoutMs: timeoutMs == nil ? nil : 1_000,

@@ -1,4 +1,6 @@
-// The idiomatic Kotlin layer over the generated bindings (package dev.obauth.ffi).
+// The idiomatic Kotlin layer over the generated bindings: the FFI crate's objects and records in
+// package dev.obauth.ffi, and the core's own states, tokens, enums and errors (generated from
+// obauth-protocol's UniFFI derives) in this package, dev.obauth.
 //
 // Why a layer: the generated API is callback-shaped (a StateObserver the host implements) and
 // exceptions carry their category only in their subclass. Apps want coroutines: a
@@ -6,26 +8,20 @@
 // concurrency, and `e.category` on any ObAuthException. Everything here is a thin adapter;
 // decisions stay in the Rust core.
 //
-// Secrets: SupervisedTokens and TokenSet hold tokens as plain strings. Put them in the Android
-// Keystore-backed storage at once and never log the records (their generated toString() prints
-// every field). The same holds for ClientConfig and ClientCredentialsConfig, which carry the
-// client secret.
+// Secrets: every secret in a record (ClientConfig and ClientCredentialsConfig: the client secret;
+// SupervisedTokens and TokenSet: the tokens) is a Secret (Secret.kt), which prints "[redacted]";
+// expose() gives the value, for the Keystore-backed storage or an Authorization header.
 package dev.obauth
 
 import dev.obauth.ffi.AuthorizationFlow
-import dev.obauth.ffi.AuthorizationState
 import dev.obauth.ffi.AuthorizationStateObserver
-import dev.obauth.ffi.ErrorCategory
 import dev.obauth.ffi.LogLevel
 import dev.obauth.ffi.LogRecord
 import dev.obauth.ffi.LogSink
-import dev.obauth.ffi.LoginState
 import dev.obauth.ffi.Navigation
-import dev.obauth.ffi.ObAuthException
 import dev.obauth.ffi.StateObserver
 import dev.obauth.ffi.SupervisedLogin
 import dev.obauth.ffi.SupervisedTokens
-import dev.obauth.ffi.TokenSet
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.awaitClose
@@ -41,7 +37,6 @@ typealias OidcClient = dev.obauth.ffi.OidcClient
 typealias AuthorizationParams = dev.obauth.ffi.AuthorizationParams
 typealias PkceConfig = dev.obauth.ffi.PkceConfig
 typealias ClientCredentialsConfig = dev.obauth.ffi.ClientCredentialsConfig
-typealias ClientAuth = dev.obauth.ffi.ClientAuth
 
 /** What the app should do next about this error: the subclass, as an enum. */
 val ObAuthException.category: ErrorCategory

@@ -4,22 +4,23 @@
 package dev.obauth.test
 
 import dev.obauth.AuthorizationParams
+import dev.obauth.AuthorizationState
+import dev.obauth.CancelOrigin
 import dev.obauth.ClientConfig
+import dev.obauth.ErrorCategory
 import dev.obauth.ObAuthClient
+import dev.obauth.ObAuthException
 import dev.obauth.OidcClient
 import dev.obauth.PkceConfig
+import dev.obauth.Secret
+import dev.obauth.TokenSet
 import dev.obauth.category
 import dev.obauth.code
 import dev.obauth.ffi.AuthorizationFlow
-import dev.obauth.ffi.AuthorizationState
 import dev.obauth.ffi.AuthorizationStateObserver
-import dev.obauth.ffi.CancelOrigin
-import dev.obauth.ffi.ErrorCategory
 import dev.obauth.ffi.IgnoredReason
 import dev.obauth.ffi.Navigation
-import dev.obauth.ffi.ObAuthException
 import dev.obauth.ffi.RedirectOutcome
-import dev.obauth.ffi.TokenSet
 import dev.obauth.isTerminal
 import dev.obauth.signIn
 import dev.obauth.states
@@ -60,7 +61,7 @@ fun connectClient(sandbox: Sandbox, secret: String = sandbox.clientSecret) = ObA
     ClientConfig(
         apiUrl = sandbox.baseUrl,
         clientId = sandbox.clientId,
-        clientSecret = secret,
+        clientSecret = Secret(secret),
         externalAppHosts = listOf(BANK_APP_HOST),
     ),
 )
@@ -122,7 +123,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         )
         val tokens = flow.awaitTokens()
         expectEqual(consentId, tokens.consentId, "consentId")
-        check(tokens.accessToken.isNotEmpty() && tokens.refreshToken != null) { "tokens incomplete" }
+        check(tokens.accessToken.expose().isNotEmpty() && tokens.refreshToken != null) { "tokens incomplete" }
         check(tokens.tokenType.equals("bearer", ignoreCase = true)) { "tokenType ${tokens.tokenType}" }
         check(tokens.expiresAt?.isAfter(Instant.now().plusSeconds(600)) == true) { "expiresAt ${tokens.expiresAt}" }
         val state = flow.state()
@@ -163,7 +164,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
 
         expectEqual(RedirectOutcome.CodeAccepted, flow.handleRedirect(genuine), "the genuine redirect")
         val tokens = flow.awaitTokens()
-        check(tokens.accessToken.isNotEmpty()) { "no access token" }
+        check(tokens.accessToken.expose().isNotEmpty()) { "no access token" }
         expectEqual(tokenRequests + 1, sandbox.tokenRequestCount(), "exactly one token request")
     }
 
@@ -259,7 +260,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
             flow.handleRedirect(sandbox.consent(awaiting.authorizeUrl, "approve")),
             "redirect",
         )
-        check(tokens.await().accessToken.isNotEmpty()) { "no access token" }
+        check(tokens.await().accessToken.expose().isNotEmpty()) { "no access token" }
         val states = collected.await()
         expectEqual(connectSequence, states.map(::shape), "Flow<AuthorizationState>")
         check(states.last().isTerminal) { "the flow did not end on a terminal state" }

@@ -1,20 +1,21 @@
 // Supervised login through the Kotlin bindings, end to end against the sandbox.
 package dev.obauth.test
 
+import dev.obauth.CancelOrigin
 import dev.obauth.ClientConfig
+import dev.obauth.CodeSource
+import dev.obauth.ErrorCategory
+import dev.obauth.LoginState
 import dev.obauth.ObAuthClient
+import dev.obauth.ObAuthException
+import dev.obauth.Secret
 import dev.obauth.SupervisedLoginParams
 import dev.obauth.category
 import dev.obauth.code
-import dev.obauth.ffi.CancelOrigin
-import dev.obauth.ffi.CodeSource
-import dev.obauth.ffi.ErrorCategory
 import dev.obauth.ffi.IgnoredReason
 import dev.obauth.ffi.LogLevel
 import dev.obauth.ffi.LogRecord
-import dev.obauth.ffi.LoginState
 import dev.obauth.ffi.Navigation
-import dev.obauth.ffi.ObAuthException
 import dev.obauth.ffi.RedirectOutcome
 import dev.obauth.ffi.StateObserver
 import dev.obauth.ffi.SupervisedLogin
@@ -48,7 +49,7 @@ class LoginTests(private val sandbox: Sandbox) {
         ClientConfig(
             apiUrl = sandbox.baseUrl,
             clientId = sandbox.clientId,
-            clientSecret = secret,
+            clientSecret = Secret(secret),
             externalAppHosts = listOf(BANK_APP_HOST),
         ),
     )
@@ -101,7 +102,7 @@ class LoginTests(private val sandbox: Sandbox) {
         login.start()
         val tokens = login.awaitTokens()
         expectEqual(CodeSource.POLL, tokens.completedVia, "completedVia")
-        check(tokens.accessToken.isNotEmpty() && tokens.loginToken.isNotEmpty()) { "empty tokens" }
+        check(tokens.accessToken.expose().isNotEmpty() && tokens.loginToken.expose().isNotEmpty()) { "empty tokens" }
         check(tokens.accessTokenExpires.isAfter(java.time.Instant.now())) { "access token already expired" }
         check(tokens.providerId.isNotEmpty()) { "no provider id" }
         // The observer runs on its own thread; the terminal state may trail awaitTokens().
@@ -217,7 +218,7 @@ class LoginTests(private val sandbox: Sandbox) {
 
     private fun invalidInput() {
         val e = expectThrows<ObAuthException.InvalidInput>("plain http to a remote host") {
-            ObAuthClient(ClientConfig("http://api.example.com", "id", "secret"))
+            ObAuthClient(ClientConfig("http://api.example.com", "id", Secret("secret")))
         }
         expectEqual("apiUrl", e.field, "field")
         expectEqual(ErrorCategory.INVALID_INPUT, e.category, "category")
@@ -314,7 +315,7 @@ class LoginTests(private val sandbox: Sandbox) {
             repeat(100) { if (records.none { "Authenticated" in it.message }) delay(20) }
             check(records.any { it.target.startsWith("obauth") }) { "no record from the core: $records" }
             for (r in records) {
-                for (secret in listOf(sandbox.clientSecret, tokens.accessToken, tokens.loginToken)) {
+                for (secret in listOf(sandbox.clientSecret, tokens.accessToken.expose(), tokens.loginToken.expose())) {
                     check(secret !in r.message) { "a secret leaked into the log: ${r.target}" }
                 }
             }

@@ -43,7 +43,8 @@ fun main() {
     val sandbox = Sandbox(base)
     val tests = (
         LoginTests(sandbox).all() + PersistenceTests(sandbox).all() +
-            AuthorizationTests(sandbox).all() + TokenTests(sandbox).all() + QuickStartTests(sandbox).all()
+            AuthorizationTests(sandbox).all() + TokenTests(sandbox).all() + QuickStartTests(sandbox).all() +
+            RedactionTests().all()
         )
         .filter { only == null || it.name.contains(only) }
     var passed = 0

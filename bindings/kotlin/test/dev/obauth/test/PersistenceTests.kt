@@ -2,15 +2,16 @@
 package dev.obauth.test
 
 import dev.obauth.ClientConfig
+import dev.obauth.CodeSource
+import dev.obauth.ErrorCategory
+import dev.obauth.LoginState
 import dev.obauth.ObAuthClient
+import dev.obauth.ObAuthException
+import dev.obauth.Secret
 import dev.obauth.SupervisedLoginParams
 import dev.obauth.category
 import dev.obauth.code
 import dev.obauth.detail
-import dev.obauth.ffi.CodeSource
-import dev.obauth.ffi.ErrorCategory
-import dev.obauth.ffi.LoginState
-import dev.obauth.ffi.ObAuthException
 import dev.obauth.ffi.RedirectOutcome
 import dev.obauth.ffi.SecureStorage
 import dev.obauth.ffi.SupervisedLogin
@@ -52,7 +53,7 @@ class PersistenceTests(private val sandbox: Sandbox) {
     private fun user(tag: String) = "kt-$tag-${++users}-${System.nanoTime() % 100000}".take(64)
 
     /** A new client each time: a restored login runs in "a new process". */
-    private fun client() = ObAuthClient(ClientConfig(sandbox.baseUrl, sandbox.clientId, sandbox.clientSecret))
+    private fun client() = ObAuthClient(ClientConfig(sandbox.baseUrl, sandbox.clientId, Secret(sandbox.clientSecret)))
 
     private fun login(user: String): SupervisedLogin =
         client().supervisedLogin(SupervisedLoginParams(userHash = user, redirectUrl = REDIRECT))

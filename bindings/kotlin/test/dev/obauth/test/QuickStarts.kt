@@ -10,15 +10,16 @@
 package dev.obauth.test
 
 import dev.obauth.AuthorizationParams
+import dev.obauth.AuthorizationState
 import dev.obauth.ClientConfig
+import dev.obauth.ErrorCategory
+import dev.obauth.LoginState
 import dev.obauth.ObAuthClient
+import dev.obauth.ObAuthException
+import dev.obauth.Secret
 import dev.obauth.SupervisedLoginParams
 import dev.obauth.category
 import dev.obauth.code
-import dev.obauth.ffi.AuthorizationState
-import dev.obauth.ffi.ErrorCategory
-import dev.obauth.ffi.LoginState
-import dev.obauth.ffi.ObAuthException
 import dev.obauth.ffi.tokenSetFromJson
 import dev.obauth.ffi.tokenSetToJson
 import dev.obauth.shouldOverrideUrlLoading
@@ -88,7 +89,7 @@ class App {
 
 suspend fun App.supervisedQuickStart(scope: CoroutineScope, webView: WebView, apiUrl: String, clientId: String, clientSecret: String) {
     // snippet: kotlin-supervised
-    val client = ObAuthClient(ClientConfig(apiUrl = apiUrl, clientId = clientId, clientSecret = clientSecret))
+    val client = ObAuthClient(ClientConfig(apiUrl = apiUrl, clientId = clientId, clientSecret = Secret(clientSecret)))
     val login = client.supervisedLogin(
         SupervisedLoginParams(userHash = "test-user-id", redirectUrl = "https://app.example.com/aiia/callback"),
     )
@@ -104,7 +105,7 @@ suspend fun App.supervisedQuickStart(scope: CoroutineScope, webView: WebView, ap
     // App Link into the app: login.handleRedirect(intent.data.toString())
     try {
         val tokens = login.signIn() // start + await; cancelling the coroutine cancels the login
-        keystore.save("obauth.session", tokens.accessToken) // plain strings: secure storage only, never log
+        keystore.save("obauth.session", tokens.accessToken.expose()) // prints as [redacted]; expose() for storage
     } catch (e: ObAuthException) {
         when (e.category) {
             ErrorCategory.RETRY_LATER -> showRetry()
@@ -117,7 +118,7 @@ suspend fun App.supervisedQuickStart(scope: CoroutineScope, webView: WebView, ap
 
 suspend fun App.connectQuickStart(scope: CoroutineScope, webView: WebView, apiUrl: String, clientId: String, clientSecret: String) {
     // snippet: kotlin-connect
-    val client = ObAuthClient(ClientConfig(apiUrl = apiUrl, clientId = clientId, clientSecret = clientSecret))
+    val client = ObAuthClient(ClientConfig(apiUrl = apiUrl, clientId = clientId, clientSecret = Secret(clientSecret)))
     val flow = client.connectFlow(
         AuthorizationParams(
             redirectUri = "https://app.example.com/aiia-callback/connect",
@@ -138,7 +139,7 @@ suspend fun App.connectQuickStart(scope: CoroutineScope, webView: WebView, apiUr
         val manager = client.connectTokens(tokens) // renews 60 s before expiry
         manager.persistTo(keystore, "obauth.tokens") // saved now and after every renewal
         val fresh = manager.freshToken() // before each API call
-        useApi(bearer = fresh.accessToken)
+        useApi(bearer = fresh.accessToken.expose())
     } catch (e: ObAuthException) {
         when (e.category) {
             ErrorCategory.RETRY_LATER -> showRetry()
@@ -176,7 +177,7 @@ class QuickStartTests(private val sandbox: Sandbox) {
         val saved = tokenSetFromJson(app.keystore.values["obauth.tokens"] ?: throw TestFailure("no tokens saved"))
         check(saved.refreshToken != null && saved.consentId != null) { "saved tokens incomplete" }
         expectEqual(tokenSetToJson(saved), app.keystore.values["obauth.tokens"], "saved JSON")
-        expectEqual(saved.accessToken, app.bearer, "the token used for the API")
+        expectEqual(saved.accessToken.expose(), app.bearer, "the token used for the API")
         check(webView.loaded.none { it.startsWith(CONNECT_REDIRECT) }) { "the redirect was loaded in the WebView" }
     }
 

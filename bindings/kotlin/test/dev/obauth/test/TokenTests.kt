@@ -6,15 +6,16 @@ package dev.obauth.test
 
 import dev.obauth.ClientAuth
 import dev.obauth.ClientCredentialsConfig
+import dev.obauth.CodeSource
+import dev.obauth.ErrorCategory
+import dev.obauth.ObAuthException
 import dev.obauth.OidcClient
+import dev.obauth.Secret
+import dev.obauth.TokenSet
 import dev.obauth.category
 import dev.obauth.code
 import dev.obauth.detail
-import dev.obauth.ffi.CodeSource
-import dev.obauth.ffi.ErrorCategory
-import dev.obauth.ffi.ObAuthException
 import dev.obauth.ffi.SupervisedTokens
-import dev.obauth.ffi.TokenSet
 import dev.obauth.ffi.tokenSetFromJson
 import dev.obauth.ffi.tokenSetToJson
 import kotlinx.coroutines.Dispatchers
@@ -39,7 +40,7 @@ class TokenTests(private val sandbox: Sandbox) {
         scope: String? = null,
     ) = ClientCredentialsConfig(
         clientId = sandbox.clientId,
-        clientSecret = secret,
+        clientSecret = Secret(secret),
         clientAuth = auth,
         tokenUrl = tokenUrl,
         issuer = issuer,
@@ -64,7 +65,7 @@ class TokenTests(private val sandbox: Sandbox) {
         )
         expectEqual(null, manager.current(), "current() before the first token")
         val token = manager.freshToken()
-        check(token.accessToken.isNotEmpty()) { "empty access token" }
+        check(token.accessToken.expose().isNotEmpty()) { "empty access token" }
         expectEqual(null, token.refreshToken, "refresh token (client credentials have none)")
         expectEqual("banking.ais.read", token.scope, "scope")
         check(token.expiresAt?.isAfter(Instant.now().plusSeconds(600)) == true) { "expiresAt ${token.expiresAt}" }
@@ -80,7 +81,7 @@ class TokenTests(private val sandbox: Sandbox) {
         val basic = sandbox.stat("clientSecretBasicRequests")
         val manager = oidc.clientCredentials(credentials(ClientAuth.BASIC, issuer = sandbox.issuer))
         val token = manager.freshToken()
-        check(token.accessToken.isNotEmpty()) { "empty access token" }
+        check(token.accessToken.expose().isNotEmpty()) { "empty access token" }
         expectEqual(basic + 1, sandbox.stat("clientSecretBasicRequests"), "client_secret_basic requests")
         expectEqual("client_secret_basic", sandbox.lastTokenAuthMethod(), "authMethod")
 
@@ -142,9 +143,9 @@ class TokenTests(private val sandbox: Sandbox) {
 
     private suspend fun sessionTokens() {
         val supervised = SupervisedTokens(
-            accessToken = "session-access-token",
+            accessToken = Secret("session-access-token"),
             accessTokenExpires = nowMs().plusSeconds(600),
-            loginToken = "login-token",
+            loginToken = Secret("login-token"),
             loginTokenExpires = nowMs().plusSeconds(86_400),
             providerId = "DemoBank",
             supportsUnattended = true,
@@ -154,7 +155,7 @@ class TokenTests(private val sandbox: Sandbox) {
         )
         val manager = client().sessionTokens(supervised)
         val fresh = manager.freshToken()
-        expectEqual("session-access-token", fresh.accessToken, "session token")
+        expectEqual("session-access-token", fresh.accessToken.expose(), "session token")
         expectEqual(supervised.accessTokenExpires, fresh.expiresAt, "expiry")
         val slid = manager.applyExpiryHeader("2031-01-02T03:04:05.1230000Z")
         expectEqual(Instant.parse("2031-01-02T03:04:05.123Z"), slid, "new expiry")
@@ -170,9 +171,9 @@ class TokenTests(private val sandbox: Sandbox) {
 
     private fun persistence() {
         val tokens = TokenSet(
-            accessToken = "at-123",
+            accessToken = Secret("at-123"),
             expiresAt = nowMs().plusSeconds(3600),
-            refreshToken = "rt-456",
+            refreshToken = Secret("rt-456"),
             scope = "accounts offline_access",
             consentId = "consent-1",
         )

@@ -3,7 +3,7 @@
 // onDeepLink from the App Link intent, retry, cancel).
 package dev.obauth.sample.test
 
-import dev.obauth.ffi.ErrorCategory
+import dev.obauth.ErrorCategory
 import dev.obauth.sample.core.DeepLinkResult
 import dev.obauth.sample.core.MemoryStorage
 import dev.obauth.sample.core.NavigationAction

@@ -2,6 +2,7 @@
 // coroutine scope (a "process"), and waiting for a screen.
 package dev.obauth.sample.test
 
+import dev.obauth.Secret
 import dev.obauth.ffi.SecureStorage
 import dev.obauth.sample.core.MemoryStorage
 import dev.obauth.sample.core.SampleConfig
@@ -37,7 +38,7 @@ class Harness(val sandbox: SandboxControl) {
 
     fun config(user: String, secret: String = "sandbox-client-secret", timeoutMs: Long? = null) = SampleConfig(
         apiUrl = sandbox.baseUrl,
-        clientSecret = secret,
+        clientSecret = Secret(secret),
         userHash = user,
         externalAppHosts = listOf(BANK_APP_HOST),
         pollTimeoutMs = if (timeoutMs != null) 1_000 else null,

@@ -2,13 +2,14 @@
 // redirect outcome → deep-link result, restore policy, retirable storage. No sandbox needed.
 package dev.obauth.sample.test
 
-import dev.obauth.ffi.CancelOrigin
-import dev.obauth.ffi.CodeSource
-import dev.obauth.ffi.ErrorCategory
+import dev.obauth.CancelOrigin
+import dev.obauth.CodeSource
+import dev.obauth.ErrorCategory
+import dev.obauth.LoginState
+import dev.obauth.ObAuthException
+import dev.obauth.Secret
 import dev.obauth.ffi.IgnoredReason
-import dev.obauth.ffi.LoginState
 import dev.obauth.ffi.Navigation
-import dev.obauth.ffi.ObAuthException
 import dev.obauth.ffi.RedirectOutcome
 import dev.obauth.sample.core.DeepLinkResult
 import dev.obauth.sample.core.ExpiryText
@@ -139,8 +140,9 @@ class MappingTests {
     }
 
     private fun configToString() {
-        val text = SampleConfig(clientSecret = "hunter2").toString()
-        check("hunter2" !in text) { text }
+        val config = SampleConfig(clientSecret = Secret("hunter2"))
+        for (text in listOf(config.toString(), config.clientConfig().toString())) check("hunter2" !in text) { text }
+        expectEqual("hunter2", config.clientConfig().clientSecret.expose(), "the core still gets it")
     }
 
     private fun expiryText() {

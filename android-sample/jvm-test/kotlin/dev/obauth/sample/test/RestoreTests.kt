@@ -2,7 +2,7 @@
 // new controller, new storage object on the same files) restoring it at launch.
 package dev.obauth.sample.test
 
-import dev.obauth.ffi.ErrorCategory
+import dev.obauth.ErrorCategory
 import dev.obauth.ffi.SecureStorage
 import dev.obauth.sample.core.DeepLinkResult
 import dev.obauth.sample.core.FileStorage

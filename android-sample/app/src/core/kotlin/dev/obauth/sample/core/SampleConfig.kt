@@ -3,6 +3,7 @@
 package dev.obauth.sample.core
 
 import dev.obauth.ClientConfig
+import dev.obauth.Secret
 import dev.obauth.SupervisedLoginParams
 
 /**
@@ -16,8 +17,11 @@ import dev.obauth.SupervisedLoginParams
 data class SampleConfig(
     val apiUrl: String = "http://127.0.0.1:8080",
     val clientId: String = "sandbox-client-id",
-    /** A sandbox credential. A real app gets its secret from its own back end, never a literal. */
-    val clientSecret: String = "sandbox-client-secret",
+    /**
+     * A sandbox credential. A real app gets its secret from its own back end, never a literal. A
+     * [Secret]: this class's toString() prints it as `[redacted]`, as ClientConfig's does.
+     */
+    val clientSecret: Secret = Secret("sandbox-client-secret"),
     /** `^[a-zA-Z0-9-]{8,64}$`: identifies the user at the provider. */
     val userHash: String = "sample-user-0001",
     /** The App Link registered in the manifest (intent filter with autoVerify). */
@@ -42,9 +46,6 @@ data class SampleConfig(
         pollTimeoutMs = pollTimeoutMs?.toULong(),
         timeoutMs = timeoutMs?.toULong(),
     )
-
-    /** Never prints the secret (the generated ClientConfig.toString() would). */
-    override fun toString() = "SampleConfig(apiUrl=$apiUrl, clientId=$clientId, userHash=$userHash)"
 
     companion object {
         const val REDIRECT_URL = "https://app.example.com/aiia/callback"

@@ -3,8 +3,8 @@
 // the real library and a live sandbox.
 package dev.obauth.sample.core
 
+import dev.obauth.ObAuthException
 import dev.obauth.code
-import dev.obauth.ffi.ObAuthException
 import dev.obauth.ffi.SecureStorage
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.CoroutineStart

@@ -3,7 +3,7 @@
 // SignInFlowFactory, and the controller, the screens and the Android glue stay as they are.
 package dev.obauth.sample.core
 
-import dev.obauth.ffi.LoginState
+import dev.obauth.LoginState
 import dev.obauth.ffi.SecureStorage
 import dev.obauth.isTerminal
 import kotlinx.coroutines.flow.Flow

@@ -2,12 +2,12 @@
 // check every state without a sandbox.
 package dev.obauth.sample.core
 
+import dev.obauth.CancelOrigin
+import dev.obauth.ErrorCategory
+import dev.obauth.LoginState
+import dev.obauth.ObAuthException
 import dev.obauth.category
 import dev.obauth.code
-import dev.obauth.ffi.CancelOrigin
-import dev.obauth.ffi.ErrorCategory
-import dev.obauth.ffi.LoginState
-import dev.obauth.ffi.ObAuthException
 
 object UiMapping {
     /** The screen for a supervised-login state. */

@@ -1,7 +1,7 @@
 // What the sample's screen shows. The Android glue renders it; the JVM tests assert on it.
 package dev.obauth.sample.core
 
-import dev.obauth.ffi.ErrorCategory
+import dev.obauth.ErrorCategory
 import java.time.Instant
 
 /** One screen of the sample. Derived from the flow's states by [UiMapping]. */

@@ -7,7 +7,7 @@ import android.content.Context
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyProperties
 import android.util.Base64
-import dev.obauth.ffi.ObAuthException
+import dev.obauth.ObAuthException
 import dev.obauth.ffi.SecureStorage
 import java.security.GeneralSecurityException
 import java.security.KeyStore

@@ -1,0 +1,312 @@
+//! How the protocol's types cross to Swift and Kotlin (feature `uniffi`).
+//!
+//! With the feature, this crate is a UniFFI component of its own (`obauth_protocol`): the types
+//! an app sees derive UniFFI's traits where they are defined, behind
+//! `#[cfg_attr(feature = "uniffi", derive(...))]` — [`LoginState`](crate::supervised::LoginState),
+//! [`AuthorizationState`](crate::authorization::AuthorizationState),
+//! [`CodeSource`](crate::supervised::CodeSource), [`CancelOrigin`](crate::error::CancelOrigin),
+//! [`ErrorCategory`], [`TokenSet`](crate::oauth::TokenSet),
+//! [`ClientAuth`](crate::oauth::ClientAuth) and
+//! [`ProviderMetadata`](crate::oauth::discovery::ProviderMetadata) — so the FFI crate exports them
+//! as they are instead of mirroring them. The root `uniffi.toml` puts their Kotlin in the package
+//! `dev.obauth`; their Swift is compiled into the module `ObAuthFFI` with the FFI crate's.
+//!
+//! Three types cross in another shape, defined here:
+//! - [`Secret`], as a custom type over a string that `uniffi.toml` maps to hand-written Kotlin
+//!   and Swift types printing `[redacted]`: no generated `toString()` / `description` of a record
+//!   can print a client secret or a token;
+//! - [`Timestamp`], as a UniFFI timestamp (`java.time.Instant`, `Date`) at millisecond precision;
+//! - [`Error`], as plain error information: an [`ObAuthError`] whose variant is the category,
+//!   with a stable code and the message (never a secret). States and redirect outcomes keep the
+//!   full `Error` in Rust; across the FFI their field is `CoreError`, an alias of `ObAuthError`
+//!   (Kotlin `ObAuthException`), the same type the exported functions throw.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::error::{Error, ErrorCategory};
+use crate::secret::Secret;
+use crate::timestamp::Timestamp;
+
+uniffi::custom_type!(Secret, String, {
+    lower: |secret| secret.expose().to_owned(),
+    try_lift: |value| Ok(Secret::new(value)),
+});
+
+uniffi::custom_type!(Timestamp, SystemTime, {
+    lower: |t| system_time(t),
+    try_lift: |t| Ok(Timestamp::from_system_time(t)),
+});
+
+fn system_time(t: Timestamp) -> SystemTime {
+    let ms = t.unix_millis();
+    let offset = Duration::from_millis(ms.unsigned_abs());
+    if ms >= 0 {
+        UNIX_EPOCH + offset
+    } else {
+        UNIX_EPOCH - offset
+    }
+}
+
+/// The core's error as a flow state or a redirect outcome carries it: an `ObAuthError`.
+type CoreError = Error;
+
+uniffi::custom_type!(CoreError, ObAuthError, {
+    lower: |error| ObAuthError::from(&error),
+    // Only the host can hand one back (it never does today): it keeps category and message.
+    try_lift: |error| Ok(Error::Restored { category: error.category(), message: error.to_string() }),
+});
+
+/// An ObAuth failure as Swift (`ObAuthError`) and Kotlin (`ObAuthException`) see it. The
+/// variant is the [`ErrorCategory`]: what to do next. Every variant carries a stable
+/// machine-readable `code` (the core variant, e.g. `bad_client_credentials`,
+/// `cancelled_by_user`) and the core's human-readable `detail` (never a secret). The Kotlin and
+/// Swift layers add a `category` property.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum ObAuthError {
+    /// An argument, configuration value or snapshot was refused before any request was sent.
+    #[error("{detail}")]
+    InvalidInput {
+        /// The argument or configuration field at fault (e.g. `userHash`, `apiUrl`); empty for
+        /// snapshot errors.
+        field: String,
+        /// Stable code: `invalid_input`, `invalid_snapshot`, `unsupported_snapshot_version`.
+        code: String,
+        /// Human-readable explanation.
+        detail: String,
+    },
+    /// A transient failure (network, provider 5xx, rate limit, time-out): try again later.
+    #[error("{detail}")]
+    RetryLater {
+        /// Stable code: `network`, `request_timeout`, `server_error`, `rate_limited`,
+        /// `timed_out`, `storage` (the host's secure storage failed), `authorization_error`
+        /// (`server_error` / `temporarily_unavailable` on a redirect).
+        code: String,
+        /// Human-readable explanation.
+        detail: String,
+        /// The provider's `Retry-After`, in milliseconds, when it sent one.
+        retry_after_ms: Option<u64>,
+    },
+    /// The user cancelled or failed the sign-in at the bank, or the app cancelled it.
+    #[error("{detail}")]
+    UserAction {
+        /// Stable code: `login_failed`, `cancelled_by_user`, `cancelled_by_app`.
+        code: String,
+        /// Human-readable explanation.
+        detail: String,
+    },
+    /// The grant is gone (code expired or rejected): start the sign-in again.
+    #[error("{detail}")]
+    Reauthenticate {
+        /// Stable code: `code_expired`, `code_rejected`, `invalid_grant`, `session_expired`.
+        code: String,
+        /// Human-readable explanation.
+        detail: String,
+    },
+    /// Not recoverable by retrying: wrong client credentials, protocol violation, a host
+    /// callback that threw.
+    #[error("{detail}")]
+    Fatal {
+        /// Stable code: `bad_client_credentials`, `unexpected_status`, `malformed_response`,
+        /// `session_not_found`, `not_applicable`, `invalid_redirect`, `state_mismatch`,
+        /// `authorization_error`, `nonce_mismatch`, `host_callback` (a host callback threw
+        /// something other than an `ObAuthError`), `internal`.
+        code: String,
+        /// Human-readable explanation.
+        detail: String,
+    },
+}
+
+impl ObAuthError {
+    /// The category, i.e. the variant.
+    pub fn category(&self) -> ErrorCategory {
+        match self {
+            ObAuthError::InvalidInput { .. } => ErrorCategory::InvalidInput,
+            ObAuthError::RetryLater { .. } => ErrorCategory::RetryLater,
+            ObAuthError::UserAction { .. } => ErrorCategory::UserAction,
+            ObAuthError::Reauthenticate { .. } => ErrorCategory::Reauthenticate,
+            ObAuthError::Fatal { .. } => ErrorCategory::Fatal,
+        }
+    }
+
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &str {
+        match self {
+            ObAuthError::InvalidInput { code, .. }
+            | ObAuthError::RetryLater { code, .. }
+            | ObAuthError::UserAction { code, .. }
+            | ObAuthError::Reauthenticate { code, .. }
+            | ObAuthError::Fatal { code, .. } => code,
+        }
+    }
+
+    /// A failure of the FFI layer itself (a panic caught at the boundary, a lost task):
+    /// `Fatal`, code `internal`.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        ObAuthError::Fatal {
+            code: "internal".into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl ObAuthError {
+    /// What a host's secure storage threw, as the core's error: `Error::Storage` (category
+    /// `RetryLater`, code `storage`) with the text of an `ObAuthError` the host threw, or the
+    /// `host_callback` detail of anything else.
+    pub fn into_storage_error(self) -> Error {
+        Error::Storage(match self {
+            ObAuthError::Fatal { code, detail } if code == "host_callback" => detail,
+            other => other.to_string(),
+        })
+    }
+}
+
+impl From<Error> for ObAuthError {
+    fn from(error: Error) -> Self {
+        ObAuthError::from(&error)
+    }
+}
+
+impl From<&Error> for ObAuthError {
+    fn from(error: &Error) -> Self {
+        let code = error.code().to_owned();
+        let detail = error.to_string();
+        match error.category() {
+            ErrorCategory::InvalidInput => ObAuthError::InvalidInput {
+                field: match error {
+                    Error::InvalidInput { field, .. } => (*field).to_owned(),
+                    _ => String::new(),
+                },
+                code,
+                detail,
+            },
+            ErrorCategory::RetryLater => ObAuthError::RetryLater {
+                code,
+                detail,
+                retry_after_ms: match error {
+                    Error::RateLimited {
+                        retry_after: Some(after),
+                        ..
+                    } => Some(u64::try_from(after.as_millis()).unwrap_or(u64::MAX)),
+                    _ => None,
+                },
+            },
+            ErrorCategory::UserAction => ObAuthError::UserAction { code, detail },
+            ErrorCategory::Reauthenticate => ObAuthError::Reauthenticate { code, detail },
+            ErrorCategory::Fatal => ObAuthError::Fatal { code, detail },
+        }
+    }
+}
+
+/// A host callback threw something that is not an `ObAuthError` (Kotlin sends its whole stack
+/// trace): a typed, fatal error with code `host_callback` instead of a crash. The detail keeps
+/// the first line of what the host reported, at most 200 characters.
+impl From<uniffi::UnexpectedUniFFICallbackError> for ObAuthError {
+    fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        let first_line: String = error
+            .reason
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(200)
+            .collect();
+        ObAuthError::Fatal {
+            code: "host_callback".into(),
+            detail: format!("a host callback failed: {first_line}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use uniffi::{Lift, Lower};
+
+    use super::*;
+    use crate::error::CancelOrigin;
+    use crate::supervised::LoginState;
+
+    #[test]
+    fn the_variant_is_the_core_category() {
+        let cases = [
+            Error::BadClientCredentials,
+            Error::CodeExpired,
+            Error::Cancelled {
+                by: CancelOrigin::Host,
+            },
+            Error::TimedOut(Duration::from_secs(1)),
+            Error::NotApplicable,
+            Error::invalid("userHash", "too short"),
+        ];
+        for core in cases {
+            let ffi = ObAuthError::from(&core);
+            assert_eq!(ffi.category(), core.category(), "{core:?}");
+            assert_eq!(ffi.code(), core.code());
+            assert_eq!(ffi.to_string(), core.to_string());
+        }
+    }
+
+    #[test]
+    fn fields_survive() {
+        let core = Error::RateLimited {
+            endpoint: "status",
+            retry_after: Some(Duration::from_secs(3)),
+        };
+        assert_eq!(
+            ObAuthError::from(core),
+            ObAuthError::RetryLater {
+                code: "rate_limited".into(),
+                detail: "rate limited by status".into(),
+                retry_after_ms: Some(3000),
+            }
+        );
+        let ObAuthError::InvalidInput { field, .. } =
+            ObAuthError::from(Error::invalid("userHash", "too short"))
+        else {
+            panic!("not InvalidInput");
+        };
+        assert_eq!(field, "userHash");
+        let bad = ObAuthError::from(uniffi::UnexpectedUniFFICallbackError::new(
+            "java.io.IOException: boom\n\tat Foo.bar",
+        ));
+        assert_eq!(bad.category(), ErrorCategory::Fatal);
+        assert_eq!(bad.code(), "host_callback");
+        assert_eq!(
+            bad.to_string(),
+            "a host callback failed: java.io.IOException: boom"
+        );
+        let stored = ObAuthError::from(bad.into_storage_error());
+        assert_eq!(stored.category(), ErrorCategory::RetryLater);
+        assert_eq!(stored.code(), "storage");
+        let detail = stored.to_string();
+        assert!(detail.ends_with("a host callback failed: java.io.IOException: boom"));
+        let typed = ObAuthError::from(ObAuthError::internal("locked").into_storage_error());
+        assert_eq!(typed.code(), "storage");
+        assert!(typed.to_string().ends_with("locked"));
+    }
+
+    /// What crosses is what the host sees: a state's error arrives as plain error info, and
+    /// instants round-trip at millisecond precision (before the epoch too).
+    #[test]
+    fn values_cross_and_come_back() {
+        type Tag = crate::UniFfiTag;
+        let state = LoginState::Failed {
+            error: Error::CodeExpired,
+        };
+        let back =
+            <LoginState as Lift<Tag>>::try_lift(<LoginState as Lower<Tag>>::lower(state)).unwrap();
+        let LoginState::Failed { error } = back else {
+            panic!("not Failed: {back:?}");
+        };
+        assert_eq!(error.category(), ErrorCategory::Reauthenticate);
+        assert_eq!(error.to_string(), Error::CodeExpired.to_string());
+        for ms in [0, 1_700_000_000_123, -86_400_000] {
+            let t = Timestamp::from_unix_millis(ms);
+            assert_eq!(Timestamp::from_system_time(system_time(t)), t);
+        }
+        let secret =
+            <Secret as Lift<Tag>>::try_lift(<Secret as Lower<Tag>>::lower(Secret::new("hunter2")))
+                .unwrap();
+        assert_eq!(secret.expose(), "hunter2");
+    }
+}
