@@ -18,15 +18,22 @@
 //!   and per minute of user time, also scaled to the default `P` = 30 s. Measured against a
 //!   provider that holds each poll for the window, and one that answers `InProgress` at once.
 //!
+//! - **Redirect path**: from `handle_redirect` to the host receiving `Exchanging`. A supervised
+//!   redirect is only a hint (it carries no `state`), so the core first asks the provider's
+//!   status (`pollTimeout=0`) whether the code is this session's: this row is what that
+//!   confirmation costs (before it, the exchange left inside `handle_redirect`, ~0 ms). One
+//!   login at a time; the login's first long-poll is held by the sandbox, so the code can only
+//!   come by the redirect.
+//!
 //! It is a binary rather than a `#[test]` because its output is a set of figures, not a verdict,
 //! and timing figures from a loaded CI machine would make a flaky test.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use obauth::{Client, LoginState};
-use obauth_e2e::{begin, client, outcome, params, sandbox_with};
-use obauth_sandbox::{Outcome, Sandbox, SandboxConfig, UserScript};
+use obauth::{Client, LoginState, RedirectOutcome};
+use obauth_e2e::{REDIRECT_URL, begin, client, outcome, params, peek_code, sandbox_with};
+use obauth_sandbox::{Endpoint, Fault, Outcome, Sandbox, SandboxConfig, UserScript};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -99,6 +106,41 @@ async fn detection_latency(approval: Approval) -> Vec<Duration> {
     let mut latencies = Vec::with_capacity(LOGINS);
     while let Some(r) = tasks.join_next().await {
         latencies.push(r.expect("no panic"));
+    }
+    latencies.sort();
+    latencies
+}
+
+const REDIRECT_LOGINS: usize = 100;
+
+/// `handle_redirect` → `Exchanging`, one login at a time (see the module doc).
+async fn redirect_latency() -> Vec<Duration> {
+    let sandbox = sandbox_with(SandboxConfig::default()).await;
+    let client = client(&sandbox);
+    let mut latencies = Vec::with_capacity(REDIRECT_LOGINS);
+    for i in 0..REDIRECT_LOGINS {
+        let user = format!("redirect-user-{i:04}");
+        sandbox.script_user(&user, UserScript::WaitForPage);
+        // Hold the login's first long-poll: the code can only come by the redirect.
+        sandbox.inject_fault(Endpoint::Status, Fault::Delay(Duration::from_secs(5)));
+        let mut p = params(&user);
+        p.poll_timeout = Duration::from_secs(5);
+        let (login, recorder) = begin(&client, p);
+        let (_, session_id) = recorder.awaiting_user().await;
+        assert!(sandbox.complete_session(&session_id, Outcome::Approve));
+        let code = peek_code(&sandbox, &session_id).await.expect("a code");
+        let encoded: String = url::form_urlencoded::byte_serialize(code.as_bytes()).collect();
+        let redirect = format!("{REDIRECT_URL}?code={encoded}");
+        let started = Instant::now();
+        assert_eq!(
+            login.handle_redirect(&redirect),
+            RedirectOutcome::CodeAccepted
+        );
+        let exchanging = recorder
+            .wait_for("exchanging", |s| matches!(s, LoginState::Exchanging { .. }))
+            .await;
+        latencies.push(exchanging.at.saturating_duration_since(started));
+        outcome(&login).await.expect("authenticated");
     }
     latencies.sort();
     latencies
@@ -177,6 +219,7 @@ async fn main() {
         }),
     );
     let client_build = client_build_time().await;
+    let redirect = redirect_latency().await;
 
     println!("## Detection latency and polling rate ({profile} build)\n");
     println!("Command: `cargo run -p obauth-e2e --release --bin bench_detection`\n");
@@ -189,6 +232,14 @@ async fn main() {
     println!("|---|---|---|---|---|---|");
     latency_row("scripted (`ApproveAfter`, timer wake)", &scripted);
     latency_row("page / `complete_session` (channel wake)", &completed);
+    println!(
+        "\n### Redirect path: `handle_redirect` → host receives `Exchanging`\n\n\
+         {REDIRECT_LOGINS} logins one at a time; includes the status request (`pollTimeout=0`) \
+         that confirms the redirect's code before it is exchanged\n"
+    );
+    println!("| path | p50 | p90 | p99 | max | mean |");
+    println!("|---|---|---|---|---|---|");
+    latency_row("redirect, confirmed by the status", &redirect);
     let t = USER_TIME.as_secs_f64();
     let p = WINDOW.as_secs_f64();
     println!(
