@@ -175,6 +175,7 @@ pub async fn run(args: &[String]) -> i32 {
             |r| format!("{}/min (burst {})", r.per_minute, r.burst)
         ),
     );
+    let shutdown = shutdown_signal();
     println!("{scheme}://{addr}");
     let _ = std::io::stdout().flush();
     {
@@ -185,30 +186,26 @@ pub async fn run(args: &[String]) -> i32 {
         tls: options.tls,
         ..ServeOptions::default()
     };
-    serve(listener, relay.router(), serve_options, shutdown_signal()).await;
+    serve(listener, relay.router(), serve_options, shutdown).await;
     log::info!(target: "obauth_relay", "stopped");
     exit::OK
 }
 
-/// SIGTERM (what orchestrators send) or Ctrl-C.
-async fn shutdown_signal() {
+/// SIGTERM (what orchestrators send) or Ctrl-C. The handlers are installed here, at once (not
+/// when the returned future is first polled), so a SIGTERM that arrives right after the URL
+/// line is printed shuts the relay down gracefully instead of killing it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            return;
         }
-    }
-    #[cfg(not(unix))]
-    {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
