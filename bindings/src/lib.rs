@@ -48,6 +48,7 @@ mod logging;
 mod login;
 mod observer;
 mod oidc;
+mod relay;
 mod storage;
 mod tokens;
 mod types;
@@ -60,6 +61,7 @@ pub use login::{ObAuthClient, SupervisedLogin};
 pub use obauth::ffi::ObAuthError;
 pub use observer::{AuthorizationStateObserver, StateObserver};
 pub use oidc::OidcClient;
+pub use relay::AppTokenProvider;
 pub use storage::SecureStorage;
 pub use tokens::{TokenManager, token_set_from_json, token_set_to_json};
 pub use types::{

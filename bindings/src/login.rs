@@ -14,6 +14,7 @@ use obauth::LoginState;
 use crate::ObAuthError;
 use crate::flow::flow_object;
 use crate::observer::StateObserver;
+use crate::relay::{AppTokenProvider, HostAppToken};
 use crate::tokens::TokenManager;
 use crate::types::{ClientConfig, SupervisedLoginParams, SupervisedTokens};
 
@@ -31,6 +32,28 @@ impl ObAuthClient {
     #[uniffi::constructor]
     pub fn new(config: ClientConfig) -> Result<Arc<Self>, ObAuthError> {
         let inner = obauth::Client::with_runtime(config.into(), obauth::host::runtime())?;
+        Ok(Arc::new(ObAuthClient { inner }))
+    }
+
+    /// Relay mode: a client of the app's relay (`obauth-relay`) at `relay_url`, which holds the
+    /// partner credentials and derives the user from the app token. Every request carries
+    /// `Authorization: Bearer <appTokenProvider.appToken(false)>`; after a refusal the
+    /// provider is asked once for a fresh token (`appToken(true)`), and a second refusal fails
+    /// with `ObAuthError.Reauthenticate` (`app_token_rejected`). Supervised logins take an
+    /// empty `userHash`. Fails with `ObAuthError.InvalidInput` for a bad URL; nothing is sent.
+    #[uniffi::constructor(default(request_timeout_ms = 30000, external_app_hosts = []))]
+    pub fn relay(
+        relay_url: String,
+        app_token_provider: Arc<dyn AppTokenProvider>,
+        request_timeout_ms: u64,
+        external_app_hosts: Vec<String>,
+    ) -> Result<Arc<Self>, ObAuthError> {
+        let config = obauth::ClientConfig {
+            request_timeout: Duration::from_millis(request_timeout_ms),
+            external_app_hosts,
+            ..obauth::ClientConfig::relay(relay_url, HostAppToken(app_token_provider))
+        };
+        let inner = obauth::Client::with_runtime(config, obauth::host::runtime())?;
         Ok(Arc::new(ObAuthClient { inner }))
     }
 

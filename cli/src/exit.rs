@@ -14,7 +14,7 @@ pub const CANCELLED: i32 = 3;
 pub const FAILED: i32 = 4;
 /// The overall `--timeout` passed.
 pub const TIMED_OUT: i32 = 5;
-/// The provider rejected the client credentials (401).
+/// The provider rejected the client credentials (401), or the relay the app token.
 pub const UNAUTHORIZED: i32 = 6;
 /// Network or provider trouble that outlasted the retries.
 pub const UNAVAILABLE: i32 = 7;
@@ -28,7 +28,7 @@ pub fn code_for(error: &Error) -> i32 {
         Error::Cancelled { .. } => CANCELLED,
         Error::LoginFailed { .. } | Error::NotApplicable => FAILED,
         Error::TimedOut(_) => TIMED_OUT,
-        Error::BadClientCredentials => UNAUTHORIZED,
+        Error::BadClientCredentials | Error::AppTokenRejected => UNAUTHORIZED,
         e if e.is_transient() => UNAVAILABLE,
         _ => PROTOCOL,
     }

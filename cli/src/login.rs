@@ -4,8 +4,13 @@
 //! `auth_url: <URL>` on stderr as soon as it is known, human progress on stderr, one JSON object
 //! on stdout on success, exit 2 for input rejected before any request, another non-zero code
 //! and one `error: …` line for every other failure. The client secret is never printed.
+//!
+//! Relay mode (`--relay-url URL --app-token TOKEN`): the login goes through the app's relay
+//! (`obauth relay`) with the app token; no client id, secret or userHash. The CLI cannot get a
+//! fresh app token, so a token the relay refuses (`InvalidAppToken`) ends the run at once:
+//! `app_token_rejected`, exit 6.
 
-use obauth::{Client, ClientConfig, SupervisedLoginParams, SupervisedTokens};
+use obauth::{Client, ClientConfig, Error, Secret, SupervisedLoginParams, SupervisedTokens};
 
 use crate::args::{Flags, UsageError};
 use crate::drive::{RedirectSource, drive};
@@ -19,7 +24,12 @@ const FLAGS: &[&str] = &[
     "redirect-url",
     "poll-timeout",
     "timeout",
+    "relay-url",
+    "app-token",
 ];
+
+/// The partner-mode flags that relay mode refuses (the relay holds what they name).
+const PARTNER_FLAGS: &[&str] = &["api-url", "client-id", "client-secret", "user-hash"];
 
 struct Options {
     config: ClientConfig,
@@ -28,15 +38,27 @@ struct Options {
 
 fn options(args: &[String]) -> Result<Options, UsageError> {
     let flags = Flags::parse(args, FLAGS)?;
-    let config = ClientConfig::new(
-        flags.required("api-url", None)?,
-        flags.required("client-id", Some("OBAUTH_CLIENT_ID"))?,
-        flags.required("client-secret", Some("OBAUTH_CLIENT_SECRET"))?,
-    );
-    let mut params = SupervisedLoginParams::new(
-        flags.required("user-hash", None)?,
-        flags.required("redirect-url", None)?,
-    );
+    let (config, user_hash) = if flags.get("relay-url").is_some() {
+        if let Some(flag) = PARTNER_FLAGS.iter().find(|f| flags.get(f).is_some()) {
+            return Err(UsageError(format!(
+                "--{flag} cannot be combined with --relay-url (the relay holds it)"
+            )));
+        }
+        let token = Secret::new(flags.required("app-token", Some("OBAUTH_APP_TOKEN"))?);
+        let config = ClientConfig::relay(flags.required("relay-url", None)?, fixed_token(token));
+        (config, String::new())
+    } else {
+        if flags.get("app-token").is_some() {
+            return Err(UsageError("--app-token needs --relay-url".into()));
+        }
+        let config = ClientConfig::new(
+            flags.required("api-url", None)?,
+            flags.required("client-id", Some("OBAUTH_CLIENT_ID"))?,
+            flags.required("client-secret", Some("OBAUTH_CLIENT_SECRET"))?,
+        );
+        (config, flags.required("user-hash", None)?)
+    };
+    let mut params = SupervisedLoginParams::new(user_hash, flags.required("redirect-url", None)?);
     if let Some(poll) = flags.seconds("poll-timeout")? {
         params.poll_timeout = poll;
     }
@@ -44,6 +66,18 @@ fn options(args: &[String]) -> Result<Options, UsageError> {
         params.timeout = timeout;
     }
     Ok(Options { config, params })
+}
+
+/// The one app token the command line gave: there is no fresher one to ask for, so a refusal
+/// is final.
+pub fn fixed_token(token: Secret) -> impl Fn(bool) -> Result<Secret, Error> + Send + Sync {
+    move |force_refresh| {
+        if force_refresh {
+            Err(Error::AppTokenRejected)
+        } else {
+            Ok(token.clone())
+        }
+    }
 }
 
 /// Runs the command; returns the exit code.

@@ -18,6 +18,8 @@ pub const USAGE: &str = "\
 usage:
   obauth login   --api-url URL --client-id ID --client-secret SECRET --user-hash HASH
                  --redirect-url URL [--poll-timeout SECS] [--timeout SECS]
+  obauth login   --relay-url URL --app-token TOKEN --redirect-url URL
+                 [--poll-timeout SECS] [--timeout SECS]
   obauth connect --api-url URL --client-id ID --client-secret SECRET --redirect-uri URI
                  [--scope SCOPE] [--timeout SECS]
   obauth token   (--token-url URL | --issuer URL) --client-id ID --client-secret SECRET
@@ -30,9 +32,10 @@ usage:
                  [--tls-cert PEM_FILE --tls-key PEM_FILE]
 
 Credentials may also come from OBAUTH_CLIENT_ID / OBAUTH_CLIENT_SECRET (the relay reads them,
-and its key OBAUTH_RELAY_KEY, only from the environment).
+and its key OBAUTH_RELAY_KEY, only from the environment), the app token from OBAUTH_APP_TOKEN.
 Exit codes: 0 ok, 2 invalid input (nothing sent), 3 cancelled, 4 failed at the bank,
-5 timed out, 6 unauthorized, 7 provider/network unavailable, 8 protocol error, 1 other.";
+5 timed out, 6 unauthorized (or app token refused), 7 provider/network unavailable,
+8 protocol error, 1 other.";
 
 fn main() {
     // The CLI's own plain HTTP clients (the demo's browser) use rustls' process-wide provider;

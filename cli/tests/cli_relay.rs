@@ -412,3 +412,87 @@ async fn tls_flags_serve_https() {
     let (code, _, stderr) = relay.stop().await;
     assert_eq!(code, 0, "{stderr}");
 }
+
+fn relay_login(relay: &RunningRelay, token: &str, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
+    cmd.args(["login", "--relay-url", &relay.base, "--app-token", token])
+        .args(["--redirect-url", APP_LINK])
+        .args(extra)
+        .env_remove("OBAUTH_CLIENT_ID")
+        .env_remove("OBAUTH_CLIENT_SECRET")
+        .env_remove("OBAUTH_APP_TOKEN")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    cmd
+}
+
+#[tokio::test]
+async fn login_through_the_relay_prints_tokens_json_like_login() {
+    let sb = sandbox().await;
+    let user = obauth_relay::derive_user_hash(RELAY_KEY.as_bytes(), "", "cli-relay-user");
+    sb.script_user(
+        &user,
+        obauth_sandbox::UserScript::ApproveAfter(Duration::from_millis(300)),
+    );
+    let relay = RunningRelay::start(relay_command(&sb, HS256_ARGS)).await;
+    let token = app_token("cli-relay-user");
+    let out = run(relay_login(&relay, &token, &["--poll-timeout", "5"])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json = out.json();
+    assert_eq!(json["completed_via"], "poll");
+    assert!(json["access_token"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(out.stderr.contains("auth_url: "), "{}", out.stderr);
+    assert_eq!(sb.stats().successful_exchanges, 1);
+    assert_eq!(sb.sessions()[0].user_hash, user);
+    out.assert_no_secret(&[&token, RELAY_KEY, APP_SECRET]);
+    let (code, stdout, stderr) = relay.stop().await;
+    assert_eq!(code, 0);
+    assert_no_secrets(&format!("{stdout}{stderr}"), &[&token]);
+}
+
+#[tokio::test]
+async fn login_with_a_refused_app_token_exits_6() {
+    let sb = sandbox().await;
+    let relay = RunningRelay::start(relay_command(&sb, HS256_ARGS)).await;
+    let forged = jsonwebtoken::encode(
+        &Header::default(),
+        &json!({ "sub": "x", "exp": 4_000_000_000u64 }),
+        &EncodingKey::from_secret(b"not-the-app-secret-0123456789abcdef-01234"),
+    )
+    .unwrap();
+    let out = run(relay_login(&relay, &forged, &[])).await;
+    assert_eq!(out.code, 6, "{}", out.stderr);
+    assert!(out.error_line().contains("app token"), "{}", out.stderr);
+    assert!(out.stdout.trim().is_empty());
+    assert_eq!(sb.stats().initialize_requests, 0);
+    out.assert_no_secret(&[&forged]);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn login_relay_mode_usage_errors_exit_2() {
+    let relay_args = ["--relay-url", "http://127.0.0.1:9", "--app-token", "t"];
+    for extra in [
+        &["--client-secret", "s"][..],
+        &["--user-hash", "test-user-id"][..],
+        &["--api-url", "http://127.0.0.1:9"][..],
+    ] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
+        cmd.arg("login")
+            .args(relay_args)
+            .args(["--redirect-url", APP_LINK])
+            .args(extra)
+            .stdin(Stdio::null());
+        let out = run(cmd).await;
+        assert_eq!(out.code, 2, "{extra:?}: {}", out.stderr);
+        assert!(out.error_line().contains("--relay-url"), "{}", out.stderr);
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
+    cmd.args(["login", "--relay-url", "http://127.0.0.1:9"])
+        .args(["--redirect-url", APP_LINK])
+        .env_remove("OBAUTH_APP_TOKEN")
+        .stdin(Stdio::null());
+    let out = run(cmd).await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.error_line().contains("--app-token"), "{}", out.stderr);
+}

@@ -64,9 +64,13 @@ impl Client {
     /// Like [`Client::new`], on the given runtime.
     pub fn with_runtime(config: ClientConfig, runtime: Handle) -> Result<Self, Error> {
         let creds = config.validate()?;
+        let transport = match &creds.app_token {
+            Some(source) => Transport::new()?.with_app_token(source.clone()),
+            None => Transport::new()?,
+        };
         Ok(Client {
             creds,
-            transport: Transport::new()?,
+            transport,
             runtime,
         })
     }
@@ -131,7 +135,8 @@ impl Client {
             url: self.creds.endpoint("v1/oauth/token"),
             wire: TokenWire::AiiaJson,
             client_id: self.creds.client_id.clone(),
-            client_secret: Some(self.creds.client_secret.clone()),
+            // In relay mode the relay adds the partner's Basic authentication.
+            client_secret: (!self.creds.is_relay()).then(|| self.creds.client_secret.clone()),
             timeout: self.creds.request_timeout,
         };
         TokenManager::new(
@@ -158,6 +163,8 @@ impl Client {
     /// `GET {api}/{path}` on the session API with partner headers and the session's bearer
     /// token; applies `X-Access-Token-Expires` from the answer to the session's sliding expiry.
     ///
+    /// Not available in relay mode ([`Error::InvalidInput`]).
+    ///
     /// An expired session fails with [`Error::SessionExpired`] without a request; a 401 from the
     /// session API means the provider ended the session (the partner credentials were accepted
     /// by the login), so it is reported the same way.
@@ -166,6 +173,12 @@ impl Client {
         session: &AccessSession,
         path: &str,
     ) -> Result<serde_json::Value, Error> {
+        if self.creds.is_relay() {
+            return Err(Error::invalid(
+                "apiUrl",
+                "the session API is not served by the relay (call it from the app's back end)",
+            ));
+        }
         if session.is_expired(crate::live::now()) {
             return Err(Error::SessionExpired);
         }
@@ -310,6 +323,7 @@ impl OidcClient {
             request_timeout: self.request_timeout,
             retry: RetryPolicy::default(),
             navigation: self.navigation.clone(),
+            app_token: None,
         })
     }
 

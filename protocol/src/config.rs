@@ -1,5 +1,7 @@
 //! Client configuration shared by every flow.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
@@ -26,6 +28,61 @@ pub struct ClientConfig {
     /// Hosts whose links the WebView should hand to the OS (banks' app-link domains); see
     /// [`crate::navigation`].
     pub external_app_hosts: Vec<String>,
+    /// Relay mode ([`ClientConfig::relay`]): `api_url` is the app's relay, which holds the
+    /// partner credentials and derives the `userHash`; every request carries
+    /// `Authorization: Bearer <app token>` from this source instead of partner headers.
+    pub app_token: Option<AppTokenSource>,
+}
+
+/// The host's source of the app's own token (a JWT from the integrator's sign-in), presented
+/// to the relay in relay mode.
+///
+/// Called before every request with `force_refresh = false` (return the current token; cache
+/// it); after the relay answered `401 InvalidAppToken`, called once with
+/// `force_refresh = true` (get a new one), and the request is sent again. A second rejection
+/// fails the flow with [`Error::AppTokenRejected`]. An error returned here fails the request
+/// with that error. May block (it is called off the async workers).
+pub trait AppTokenProvider: Send + Sync {
+    /// The app token, fresh from the integrator's back end when `force_refresh` is set.
+    fn app_token(&self, force_refresh: bool) -> Result<Secret, Error>;
+}
+
+impl<F> AppTokenProvider for F
+where
+    F: Fn(bool) -> Result<Secret, Error> + Send + Sync,
+{
+    fn app_token(&self, force_refresh: bool) -> Result<Secret, Error> {
+        self(force_refresh)
+    }
+}
+
+/// A shared [`AppTokenProvider`] (its `Debug` names no token).
+#[derive(Clone)]
+pub struct AppTokenSource(pub Arc<dyn AppTokenProvider>);
+
+impl AppTokenSource {
+    /// Wraps a provider.
+    pub fn new(provider: impl AppTokenProvider + 'static) -> Self {
+        AppTokenSource(Arc::new(provider))
+    }
+
+    /// Asks the provider; an empty token is refused as the provider's fault.
+    pub fn token(&self, force_refresh: bool) -> Result<Secret, Error> {
+        let token = self.0.app_token(force_refresh)?;
+        if token.is_empty() || token.expose().chars().any(|c| c.is_control() || c == ' ') {
+            return Err(Error::invalid(
+                "appToken",
+                "the app token provider returned an empty or malformed token",
+            ));
+        }
+        Ok(token)
+    }
+}
+
+impl fmt::Debug for AppTokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AppTokenSource")
+    }
 }
 
 impl ClientConfig {
@@ -42,17 +99,38 @@ impl ClientConfig {
             request_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             external_app_hosts: Vec::new(),
+            app_token: None,
+        }
+    }
+
+    /// Relay mode: the app talks to its own relay (`obauth-relay`) at `relay_url`, which holds
+    /// the partner credentials and derives the user from the app token. No client id, no client
+    /// secret and no `userHash` on the device; supervised logins take an empty `userHash`.
+    pub fn relay(relay_url: impl Into<String>, app_token: impl AppTokenProvider + 'static) -> Self {
+        ClientConfig {
+            app_token: Some(AppTokenSource::new(app_token)),
+            ..ClientConfig::new(relay_url, "", "")
         }
     }
 
     /// Checks every field and returns the parsed form the flows use.
     pub fn validate(&self) -> Result<Credentials, Error> {
         let api_url = validate::service_url("apiUrl", &self.api_url, true)?;
-        if self.client_id.trim().is_empty() {
-            return Err(Error::invalid("clientId", "must not be empty"));
-        }
-        if self.client_secret.is_empty() {
-            return Err(Error::invalid("clientSecret", "must not be empty"));
+        if self.app_token.is_some() {
+            // The point of relay mode: the partner secret stays on the relay.
+            if !self.client_secret.is_empty() {
+                return Err(Error::invalid(
+                    "clientSecret",
+                    "must be empty in relay mode (the relay holds the partner secret)",
+                ));
+            }
+        } else {
+            if self.client_id.trim().is_empty() {
+                return Err(Error::invalid("clientId", "must not be empty"));
+            }
+            if self.client_secret.is_empty() {
+                return Err(Error::invalid("clientSecret", "must not be empty"));
+            }
         }
         if self.request_timeout.is_zero() {
             return Err(Error::invalid("requestTimeout", "must be positive"));
@@ -64,6 +142,7 @@ impl ClientConfig {
             request_timeout: self.request_timeout,
             retry: self.retry,
             navigation: NavigationPolicy::with_external_hosts(&self.external_app_hosts),
+            app_token: self.app_token.clone(),
         })
     }
 }
@@ -83,17 +162,28 @@ pub struct Credentials {
     pub retry: RetryPolicy,
     /// WebView navigation rules.
     pub navigation: NavigationPolicy,
+    /// Relay mode: the app token's source (the driver adds the bearer header).
+    pub app_token: Option<AppTokenSource>,
 }
 
 impl Credentials {
     /// `X-Client-Id` / `X-Client-Secret`, the partner authentication every Aiia Enterprise call
-    /// carries.
+    /// carries. In relay mode only `Accept`: the relay adds the partner authentication, the
+    /// driver the app token.
     pub fn partner_headers(&self) -> Vec<(&'static str, Secret)> {
+        if self.is_relay() {
+            return vec![("accept", Secret::new("application/json"))];
+        }
         vec![
             ("x-client-id", Secret::new(self.client_id.clone())),
             ("x-client-secret", self.client_secret.clone()),
             ("accept", Secret::new("application/json")),
         ]
+    }
+
+    /// Whether this client talks to a relay ([`ClientConfig::relay`]).
+    pub fn is_relay(&self) -> bool {
+        self.app_token.is_some()
     }
 
     /// An endpoint under the API root (`path` has no leading slash).

@@ -42,6 +42,11 @@ pub enum Error {
         "unauthorized: the provider rejected the client credentials (check the client id and secret)"
     )]
     BadClientCredentials,
+    /// Relay mode: the relay refused the app token (`401 InvalidAppToken`), and again after the
+    /// app token provider was asked for a fresh one: the app's own sign-in is over; sign the
+    /// user in to the app again.
+    #[error("the relay rejected the app token, also after a refresh (sign in to the app again)")]
+    AppTokenRejected,
     /// The request could not be completed on the network.
     #[error("network error calling {endpoint}: {detail}")]
     Network {
@@ -223,7 +228,8 @@ impl Error {
             Error::CodeExpired
             | Error::CodeRejected { .. }
             | Error::InvalidGrant
-            | Error::SessionExpired => ErrorCategory::Reauthenticate,
+            | Error::SessionExpired
+            | Error::AppTokenRejected => ErrorCategory::Reauthenticate,
             Error::BadClientCredentials
             | Error::UnexpectedStatus { .. }
             | Error::MalformedResponse { .. }
@@ -243,6 +249,7 @@ impl Error {
         match self {
             Error::InvalidInput { .. } => "invalid_input",
             Error::BadClientCredentials => "bad_client_credentials",
+            Error::AppTokenRejected => "app_token_rejected",
             Error::Network { .. } => "network",
             Error::RequestTimeout { .. } => "request_timeout",
             Error::ServerError { .. } => "server_error",
@@ -368,6 +375,11 @@ mod tests {
             ErrorCategory::UserAction
         );
         assert_eq!(Error::CodeExpired.category(), ErrorCategory::Reauthenticate);
+        assert_eq!(
+            Error::AppTokenRejected.category(),
+            ErrorCategory::Reauthenticate
+        );
+        assert_eq!(Error::AppTokenRejected.code(), "app_token_rejected");
         assert!(
             Error::ServerError {
                 endpoint: "status",

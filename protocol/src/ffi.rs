@@ -97,7 +97,8 @@ pub enum ObAuthError {
     /// The grant is gone (code expired or rejected): start the sign-in again.
     #[error("{detail}")]
     Reauthenticate {
-        /// Stable code: `code_expired`, `code_rejected`, `invalid_grant`, `session_expired`.
+        /// Stable code: `code_expired`, `code_rejected`, `invalid_grant`, `session_expired`,
+        /// `app_token_rejected` (relay mode: the relay refused the app token, also a fresh one).
         code: String,
         /// Human-readable explanation.
         detail: String,
@@ -158,6 +159,21 @@ impl ObAuthError {
             ObAuthError::Fatal { code, detail } if code == "host_callback" => detail,
             other => other.to_string(),
         })
+    }
+}
+
+impl ObAuthError {
+    /// What a host's app token provider threw, as the core's error: `app_token_rejected` stays
+    /// [`Error::AppTokenRejected`]; anything else keeps its category and message
+    /// ([`Error::Restored`]).
+    pub fn into_app_token_error(self) -> Error {
+        if self.code() == "app_token_rejected" {
+            return Error::AppTokenRejected;
+        }
+        Error::Restored {
+            category: self.category(),
+            message: self.to_string(),
+        }
     }
 }
 

@@ -128,6 +128,9 @@ pub enum TransportFailure {
     Timeout,
     /// The driver refused the request (e.g. plain HTTP to a non-loopback host).
     Refused(String),
+    /// Relay mode: no usable app token — the provider failed (its error), or the relay rejected
+    /// the token twice ([`Error::AppTokenRejected`]). Nothing reached the provider.
+    AppToken(Error),
 }
 
 /// What a flow gets back for a request.
@@ -175,6 +178,7 @@ pub fn classify(
         Err(TransportFailure::Refused(reason)) => {
             return Err(Error::invalid("apiUrl", reason).into());
         }
+        Err(TransportFailure::AppToken(error)) => return Err(error.into()),
     };
     let retry_after = response
         .header("retry-after")
@@ -287,6 +291,16 @@ mod tests {
             classify(k, Err(TransportFailure::Network("reset".into())), now)
                 .unwrap_err()
                 .is_transient()
+        );
+        assert_eq!(
+            classify(
+                k,
+                Err(TransportFailure::AppToken(Error::AppTokenRejected)),
+                now
+            )
+            .unwrap_err()
+            .error,
+            Error::AppTokenRejected
         );
     }
 

@@ -3,17 +3,29 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::config::AppTokenSource;
 use crate::error::Error;
-use crate::http::{HttpRequest, HttpResponse, HttpResult, KEPT_HEADERS, Method, TransportFailure};
+use crate::http::{
+    HttpRequest, HttpResponse, HttpResult, KEPT_HEADERS, Method, TransportFailure,
+    provider_error_code,
+};
+use crate::secret::Secret;
 use crate::validate::is_loopback;
 
 /// Largest response body accepted; provider answers are a few KiB.
 const MAX_BODY: usize = 1 << 20;
 
 /// The HTTP client every flow of a [`crate::Client`] shares (one connection pool).
+///
+/// In relay mode ([`Transport::with_app_token`]) every request carries
+/// `Authorization: Bearer <app token>`; a `401 InvalidAppToken` from the relay makes it ask the
+/// provider once for a fresh token and send the request again (safe for every request: the
+/// relay refused it before going upstream); a second refusal is
+/// [`Error::AppTokenRejected`].
 #[derive(Clone, Debug)]
 pub struct Transport {
     client: reqwest::Client,
+    app_token: Option<AppTokenSource>,
 }
 
 impl Transport {
@@ -32,7 +44,16 @@ impl Transport {
             .user_agent(concat!("obauth/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::invalid("tls", format!("cannot build the HTTP client: {e}")))?;
-        Ok(Transport { client })
+        Ok(Transport {
+            client,
+            app_token: None,
+        })
+    }
+
+    /// Relay mode: every request carries the app token from `source`.
+    pub fn with_app_token(mut self, source: AppTokenSource) -> Self {
+        self.app_token = Some(source);
+        self
     }
 
     fn tls_config() -> Result<rustls::ClientConfig, Error> {
@@ -51,8 +72,30 @@ impl Transport {
             .with_no_client_auth())
     }
 
-    /// Sends one request. Never panics; every failure comes back as a [`TransportFailure`].
+    /// Sends one request (in relay mode with the app token, and once more with a fresh one if
+    /// the relay refused it). Never panics; every failure comes back as a [`TransportFailure`].
     pub async fn execute(&self, request: HttpRequest) -> HttpResult {
+        let Some(source) = &self.app_token else {
+            return self.send(request).await;
+        };
+        let first = self
+            .send(with_bearer(&request, ask(source, false).await?))
+            .await?;
+        if !is_invalid_app_token(&first) {
+            return Ok(first);
+        }
+        log::debug!("the relay refused the app token; asking the host for a fresh one");
+        let second = self
+            .send(with_bearer(&request, ask(source, true).await?))
+            .await?;
+        if is_invalid_app_token(&second) {
+            log::warn!("the relay refused the fresh app token too");
+            return Err(TransportFailure::AppToken(Error::AppTokenRejected));
+        }
+        Ok(second)
+    }
+
+    async fn send(&self, request: HttpRequest) -> HttpResult {
         if request.url.scheme() != "https" && !is_loopback(&request.url) {
             return Err(TransportFailure::Refused(
                 "refusing plain http to a non-loopback host".into(),
@@ -109,6 +152,36 @@ impl Transport {
             body,
         })
     }
+}
+
+/// The host's app token, asked off the async workers (a host callback may block).
+async fn ask(source: &AppTokenSource, force_refresh: bool) -> Result<Secret, TransportFailure> {
+    let source = source.clone();
+    match tokio::task::spawn_blocking(move || source.token(force_refresh)).await {
+        Ok(result) => result.map_err(TransportFailure::AppToken),
+        Err(_) => Err(TransportFailure::AppToken(Error::invalid(
+            "appToken",
+            "the app token provider panicked",
+        ))),
+    }
+}
+
+fn with_bearer(request: &HttpRequest, token: Secret) -> HttpRequest {
+    let mut request = request.clone();
+    request
+        .headers
+        .retain(|(name, _)| !name.eq_ignore_ascii_case("authorization"));
+    request.headers.push((
+        "authorization",
+        Secret::new(format!("Bearer {}", token.expose())),
+    ));
+    request
+}
+
+/// The relay's `401 {"error":"InvalidAppToken"}`.
+fn is_invalid_app_token(response: &HttpResponse) -> bool {
+    response.status == 401
+        && provider_error_code(&response.body).as_deref() == Some("InvalidAppToken")
 }
 
 /// Describes a reqwest error without its URL, walking the source chain for the cause.

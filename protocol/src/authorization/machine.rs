@@ -196,6 +196,10 @@ impl AuthorizationMachine {
         let url = Url::parse(&setup.token_endpoint)
             .map_err(|_| Error::InvalidSnapshot("token endpoint is not a URL".into()))?;
         let (wire, client_secret) = match setup.kind {
+            // In relay mode the relay adds the partner's Basic authentication.
+            AuthorizationKind::AiiaConnect { .. } if creds.is_relay() => {
+                (TokenWire::AiiaJson, None)
+            }
             AuthorizationKind::AiiaConnect { .. } => {
                 (TokenWire::AiiaJson, Some(creds.client_secret.clone()))
             }

@@ -57,6 +57,9 @@ pub(crate) enum SupervisedPhaseV1 {
         via: CodeSourceV1,
         code: Secret,
         received_at: Timestamp,
+        /// Relay mode only: the session (handle) the code is for; absent otherwise.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        session_id: String,
     },
     #[serde(rename = "authenticated")]
     Authenticated { tokens: SupervisedTokensV1 },

@@ -16,9 +16,13 @@ use super::state::{CodeSource, LoginToken, SupervisedTokens};
 
 const JSON: &str = "application/json";
 
-/// `POST /v1/authentication/initialize`.
+/// `POST /v1/authentication/initialize`; in relay mode without `userHash` (the relay sets it).
 pub(super) fn initialize(creds: &Credentials, user_hash: &str, redirect_url: &str) -> HttpRequest {
-    let body = serde_json::json!({ "userHash": user_hash, "redirectUrl": redirect_url });
+    let body = if creds.is_relay() {
+        serde_json::json!({ "redirectUrl": redirect_url })
+    } else {
+        serde_json::json!({ "userHash": user_hash, "redirectUrl": redirect_url })
+    };
     HttpRequest {
         kind: RequestKind::Initialize,
         method: Method::Post,
@@ -48,9 +52,14 @@ pub(super) fn status(creds: &Credentials, session_id: &str, poll_timeout: Durati
     }
 }
 
-/// `POST /v1/authentication/tokens` with `{"code": …}`.
-pub(super) fn exchange(creds: &Credentials, code: &Secret) -> HttpRequest {
-    let body = serde_json::json!({ "code": code.expose() });
+/// `POST /v1/authentication/tokens` with `{"code": …}`; in relay mode
+/// `{"code": …, "sessionId": handle}` (the relay checks the code against that session).
+pub(super) fn exchange(creds: &Credentials, code: &Secret, session_id: &str) -> HttpRequest {
+    let body = if creds.is_relay() {
+        serde_json::json!({ "code": code.expose(), "sessionId": session_id })
+    } else {
+        serde_json::json!({ "code": code.expose() })
+    };
     HttpRequest {
         kind: RequestKind::Exchange,
         method: Method::Post,
@@ -202,4 +211,57 @@ pub(super) fn parse_tokens(response: &HttpResponse) -> Result<IssuedTokens, Erro
         let _ = tokens.session.apply_expiry_header(value);
     }
     Ok(IssuedTokens(tokens))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ClientConfig;
+
+    fn body(request: &HttpRequest) -> serde_json::Value {
+        serde_json::from_str(request.body.as_ref().unwrap().1.expose()).unwrap()
+    }
+
+    fn names(request: &HttpRequest) -> Vec<&'static str> {
+        request.headers.iter().map(|(n, _)| *n).collect()
+    }
+
+    #[test]
+    fn relay_mode_sends_no_partner_credentials_and_no_user_hash() {
+        let relay = ClientConfig::relay("https://relay.example.com", |_| Ok(Secret::new("t")))
+            .validate()
+            .unwrap();
+        let init = initialize(&relay, "", "https://app.example.com/cb");
+        assert_eq!(
+            body(&init),
+            serde_json::json!({ "redirectUrl": "https://app.example.com/cb" })
+        );
+        let exchange = exchange(&relay, &Secret::new("c0de"), "handle-1");
+        assert_eq!(
+            body(&exchange),
+            serde_json::json!({ "code": "c0de", "sessionId": "handle-1" })
+        );
+        for request in [
+            &init,
+            &exchange,
+            &status(&relay, "handle-1", Duration::ZERO),
+        ] {
+            assert_eq!(names(request), ["accept"]);
+        }
+    }
+
+    #[test]
+    fn partner_mode_is_unchanged() {
+        let partner = ClientConfig::new("https://api.example.com", "id", "secret")
+            .validate()
+            .unwrap();
+        let init = initialize(&partner, "test-user-id", "https://app.example.com/cb");
+        assert_eq!(body(&init)["userHash"], "test-user-id");
+        let exchange = exchange(&partner, &Secret::new("c0de"), "sid");
+        assert_eq!(body(&exchange), serde_json::json!({ "code": "c0de" }));
+        assert_eq!(
+            names(&exchange),
+            ["x-client-id", "x-client-secret", "accept"]
+        );
+    }
 }

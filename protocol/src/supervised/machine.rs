@@ -76,6 +76,9 @@ pub(super) enum Phase {
     Exchanging {
         via: CodeSource,
         code: ReceivedCode,
+        /// The session the code is for; sent with the exchange in relay mode only (the relay
+        /// checks the code against it).
+        session_id: String,
     },
     Done(Ending<SupervisedTokens>),
 }
@@ -157,7 +160,17 @@ pub struct SupervisedLoginMachine {
 impl SupervisedLoginMachine {
     /// Validates the parameters (nothing is sent) and builds the machine in `Created`.
     pub fn new(creds: Credentials, params: SupervisedLoginParams) -> Result<Self, Error> {
-        validate::user_hash(&params.user_hash)?;
+        if creds.is_relay() {
+            // The relay derives the user from the app token; the device never names one.
+            if !params.user_hash.is_empty() {
+                return Err(Error::invalid(
+                    "userHash",
+                    "must be empty in relay mode (the relay derives it from the app token)",
+                ));
+            }
+        } else {
+            validate::user_hash(&params.user_hash)?;
+        }
         let redirect = RedirectPattern::parse("redirectUrl", &params.redirect_url, false)?;
         if !(1..=300).contains(&params.poll_timeout.as_secs()) {
             return Err(Error::invalid(
@@ -429,10 +442,17 @@ impl SupervisedLoginMachine {
 
     /// The first code (by poll or redirect): stop polling, exchange it.
     fn accept_code(&mut self, code: Secret, via: CodeSource, ctx: Ctx) -> Effects {
-        let request = api::exchange(&self.creds, &code);
+        let session_id = match &self.phase {
+            Phase::Awaiting { session_id, .. } | Phase::Confirming { session_id, .. } => {
+                session_id.clone()
+            }
+            _ => String::new(),
+        };
+        let request = api::exchange(&self.creds, &code, &session_id);
         self.phase = Phase::Exchanging {
             via,
             code: ReceivedCode::new(code, ctx),
+            session_id,
         };
         self.life.retrier.reset();
         vec![
@@ -553,10 +573,20 @@ impl SupervisedLoginMachine {
                     auth_url: auth_url.clone(),
                     session_id: session_id.clone(),
                 },
-                Phase::Exchanging { via, code } => SupervisedPhaseV1::Exchanging {
+                Phase::Exchanging {
+                    via,
+                    code,
+                    session_id,
+                } => SupervisedPhaseV1::Exchanging {
                     via: (*via).into(),
                     code: code.code.clone(),
                     received_at: code.received_at,
+                    // Only the relay needs it (and partner snapshots stay as they were).
+                    session_id: if self.creds.is_relay() {
+                        session_id.clone()
+                    } else {
+                        String::new()
+                    },
                 },
                 Phase::Done(Ending::Authenticated(tokens)) => SupervisedPhaseV1::Authenticated {
                     tokens: tokens.into(),
@@ -601,9 +631,11 @@ impl SupervisedLoginMachine {
                 via,
                 code,
                 received_at,
+                session_id,
             } => Phase::Exchanging {
                 via: via.into(),
                 code: ReceivedCode::restored(code, received_at),
+                session_id,
             },
             SupervisedPhaseV1::Authenticated { tokens } => {
                 Phase::Done(Ending::Authenticated(tokens.into()))
@@ -746,7 +778,11 @@ impl Machine for SupervisedLoginMachine {
     }
 
     fn exchange_request(&self, code: &Secret) -> HttpRequest {
-        api::exchange(&self.creds, code)
+        let session_id = match &self.phase {
+            Phase::Exchanging { session_id, .. } => session_id.as_str(),
+            _ => "",
+        };
+        api::exchange(&self.creds, code, session_id)
     }
 }
 

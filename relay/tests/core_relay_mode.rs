@@ -1,0 +1,389 @@
+//! The core's relay mode (`ClientConfig::relay`) end to end: the real `obauth::Client` talks to
+//! a real relay in front of the sandbox. Success by poll and by redirect, an expired app token
+//! refreshed once, a token refused twice (`app_token_rejected`), snapshot → restore → complete,
+//! and what the device sends: the app token, never a partner credential or a `userHash`.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use common::*;
+use obauth::{
+    Client, ClientConfig, CodeSource, Error, ErrorCategory, LoginState, RedirectOutcome, Secret,
+    SupervisedLoginParams,
+};
+use obauth_relay::{Relay, ServeOptions, serve};
+use obauth_sandbox::UserScript;
+use reqwest::header::{CONTENT_TYPE, LOCATION};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+/// One request as it reached the relay from the device.
+#[derive(Clone, Debug)]
+struct Seen {
+    path: String,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+type SeenLog = Arc<Mutex<Vec<Seen>>>;
+
+/// A sandbox and a relay that records every request the device sends it.
+struct Rig {
+    h: Harness,
+    base: String,
+    seen: SeenLog,
+}
+
+async fn rig() -> Rig {
+    let h = start().await;
+    let seen: SeenLog = Arc::default();
+    let relay = Relay::new(config(&h.sandbox)).unwrap();
+    let log = seen.clone();
+    let router = relay
+        .router()
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            let log = log.clone();
+            async move {
+                let (parts, body) = req.into_parts();
+                let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+                log.lock().unwrap().push(Seen {
+                    path: parts.uri.path().to_owned(),
+                    headers: parts
+                        .headers
+                        .iter()
+                        .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_owned()))
+                        .collect(),
+                    body: String::from_utf8_lossy(&bytes).into_owned(),
+                });
+                next.run(Request::from_parts(parts, Body::from(bytes)))
+                    .await
+            }
+        }));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(serve(
+        listener,
+        router,
+        ServeOptions::default(),
+        std::future::pending(),
+    ));
+    Rig { h, base, seen }
+}
+
+/// An app token provider that counts its calls: `current` until a forced refresh, then
+/// `fresh` (for good).
+struct Tokens {
+    current: Mutex<String>,
+    fresh: String,
+    calls: AtomicUsize,
+    refreshes: AtomicUsize,
+}
+
+impl Tokens {
+    fn new(current: String, fresh: String) -> Arc<Self> {
+        Arc::new(Tokens {
+            current: Mutex::new(current),
+            fresh,
+            calls: AtomicUsize::new(0),
+            refreshes: AtomicUsize::new(0),
+        })
+    }
+
+    fn valid(sub: &str) -> Arc<Self> {
+        Self::new(token(sub), token(sub))
+    }
+}
+
+fn provider(tokens: &Arc<Tokens>) -> impl Fn(bool) -> Result<Secret, Error> + Send + Sync + use<> {
+    let tokens = tokens.clone();
+    move |force_refresh| {
+        tokens.calls.fetch_add(1, Ordering::SeqCst);
+        let mut current = tokens.current.lock().unwrap();
+        if force_refresh {
+            tokens.refreshes.fetch_add(1, Ordering::SeqCst);
+            *current = tokens.fresh.clone();
+        }
+        Ok(Secret::new(current.clone()))
+    }
+}
+
+fn expired(sub: &str) -> String {
+    hs256(&json!({ "sub": sub, "exp": now() - 120 }), APP_SECRET)
+}
+
+fn forged(sub: &str) -> String {
+    hs256(
+        &json!({ "sub": sub, "exp": now() + 600 }),
+        "not-the-app-secret-0123456789abcdef-012345",
+    )
+}
+
+impl Rig {
+    fn client(&self, tokens: &Arc<Tokens>) -> Client {
+        Client::new(ClientConfig::relay(self.base.clone(), provider(tokens))).unwrap()
+    }
+
+    /// Plays the user on the hosted page: approves; returns the redirect's location.
+    async fn approve(&self, auth_url: &str) -> String {
+        let start_token = auth_url
+            .split_once("startToken=")
+            .unwrap()
+            .1
+            .split('&')
+            .next()
+            .unwrap()
+            .to_owned();
+        let resp = self
+            .h
+            .http
+            .post(self.h.sandbox.base_url() + "/v1/authentication/start/decision")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(format!("startToken={start_token}&decision=approve"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 302);
+        resp.headers()[LOCATION].to_str().unwrap().to_owned()
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Every request the device sent: the app token as bearer, no partner credential, no
+    /// `userHash`, nothing of the sandbox's secret.
+    fn assert_device_sent_no_partner_credentials(&self) {
+        let seen = self.seen();
+        assert!(!seen.is_empty());
+        for s in &seen {
+            let names: Vec<&str> = s.headers.iter().map(|(n, _)| n.as_str()).collect();
+            assert!(
+                !names.contains(&"x-client-id") && !names.contains(&"x-client-secret"),
+                "{s:?}"
+            );
+            let bearer = s
+                .headers
+                .iter()
+                .find(|(n, _)| n == "authorization")
+                .map(|(_, v)| v.as_str());
+            assert!(bearer.is_some_and(|b| b.starts_with("Bearer ey")), "{s:?}");
+            assert!(!s.body.contains("userHash"), "{s:?}");
+            let text = format!("{s:?}");
+            assert!(!text.contains(PARTNER_SECRET), "{s:?}");
+            assert!(!text.contains(self.h.sandbox.client_id()), "{s:?}");
+        }
+    }
+}
+
+fn params() -> SupervisedLoginParams {
+    SupervisedLoginParams {
+        poll_timeout: Duration::from_secs(5),
+        ..SupervisedLoginParams::new("", REDIRECT)
+    }
+}
+
+async fn auth_url_of(states: &mut obauth::StateStream<LoginState>) -> String {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), states.next())
+            .await
+            .expect("a state in time")
+            .expect("the flow is still running")
+        {
+            LoginState::AwaitingUser { auth_url, .. } => return auth_url,
+            LoginState::Failed { error } => panic!("failed: {error}"),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn success_by_poll_through_the_relay() {
+    let r = rig().await;
+    r.h.sandbox.script_user(
+        &r.h.user_hash("alice"),
+        UserScript::ApproveAfter(Duration::from_millis(300)),
+    );
+    let tokens = Tokens::valid("alice");
+    let client = r.client(&tokens);
+    let login = client.supervised_login(params()).unwrap();
+    login.start();
+    let result = login.wait().await.expect("authenticated");
+    assert_eq!(result.completed_via, CodeSource::Poll);
+    assert!(!result.session.token().expose().is_empty());
+    let stats = r.h.sandbox.stats();
+    assert_eq!(stats.successful_exchanges, 1);
+    assert_eq!(stats.token_requests, 1);
+    // The provider saw the derived user; the device saw only a sealed handle.
+    let sessions = r.h.sandbox.sessions();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].user_hash, r.h.user_hash("alice"));
+    let seen = r.seen();
+    let exchange = seen
+        .iter()
+        .find(|s| s.path == "/v1/authentication/tokens")
+        .expect("an exchange");
+    let body: Value = serde_json::from_str(&exchange.body).unwrap();
+    let handle = body["sessionId"].as_str().unwrap();
+    assert_ne!(handle, sessions[0].session_id);
+    assert!(
+        seen.iter()
+            .any(|s| s.path == format!("/v1/authentication/{handle}/status"))
+    );
+    assert_eq!(tokens.refreshes.load(Ordering::SeqCst), 0);
+    r.assert_device_sent_no_partner_credentials();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn success_by_redirect_through_the_relay() {
+    let r = rig().await;
+    let tokens = Tokens::valid("bob");
+    let client = r.client(&tokens);
+    let login = client.supervised_login(params()).unwrap();
+    let mut states = login.subscribe();
+    login.start();
+    let auth_url = auth_url_of(&mut states).await;
+    let location = r.approve(&auth_url).await;
+    assert!(location.starts_with(REDIRECT), "{location}");
+    assert_eq!(
+        login.handle_redirect(&location),
+        RedirectOutcome::CodeAccepted
+    );
+    let result = login.wait().await.expect("authenticated");
+    assert_eq!(result.completed_via, CodeSource::Redirect);
+    assert_eq!(r.h.sandbox.stats().successful_exchanges, 1);
+    r.assert_device_sent_no_partner_credentials();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_app_token_is_refreshed_once_and_the_login_goes_on() {
+    let r = rig().await;
+    r.h.sandbox.script_user(
+        &r.h.user_hash("carol"),
+        UserScript::ApproveAfter(Duration::from_millis(200)),
+    );
+    let tokens = Tokens::new(expired("carol"), token("carol"));
+    let client = r.client(&tokens);
+    let login = client.supervised_login(params()).unwrap();
+    login.start();
+    login.wait().await.expect("authenticated");
+    assert_eq!(tokens.refreshes.load(Ordering::SeqCst), 1);
+    let seen = r.seen();
+    let initializes = seen
+        .iter()
+        .filter(|s| s.path == "/v1/authentication/initialize")
+        .count();
+    assert_eq!(initializes, 2, "the refused one and the retry");
+    assert_eq!(r.h.sandbox.stats().initialize_requests, 1);
+    assert_eq!(r.h.sandbox.stats().successful_exchanges, 1);
+    r.assert_device_sent_no_partner_credentials();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_refused_twice_fails_with_app_token_rejected() {
+    let r = rig().await;
+    let tokens = Tokens::new(forged("dave"), forged("dave"));
+    let client = r.client(&tokens);
+    let login = client.supervised_login(params()).unwrap();
+    login.start();
+    let error = login.wait().await.expect_err("refused");
+    assert_eq!(error, Error::AppTokenRejected);
+    assert_eq!(error.code(), "app_token_rejected");
+    assert_eq!(error.category(), ErrorCategory::Reauthenticate);
+    assert_eq!(tokens.refreshes.load(Ordering::SeqCst), 1);
+    assert_eq!(r.seen().len(), 2, "one request and one retry, no more");
+    assert_eq!(r.h.sandbox.stats().initialize_requests, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_error_fails_the_request_with_that_error() {
+    let r = rig().await;
+    let client = Client::new(ClientConfig::relay(r.base.clone(), |_| {
+        Err(Error::Network {
+            endpoint: "app token",
+            detail: "offline".into(),
+        })
+    }))
+    .unwrap();
+    let login = client
+        .supervised_login(SupervisedLoginParams {
+            timeout: Duration::from_millis(800),
+            ..params()
+        })
+        .unwrap();
+    login.start();
+    let error = login.wait().await.expect_err("no token");
+    assert_eq!(error.category(), ErrorCategory::RetryLater, "{error}");
+    assert!(r.seen().is_empty(), "nothing is sent without a token");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_restore_complete_through_the_relay() {
+    let r = rig().await;
+    let tokens = Tokens::valid("erin");
+    let auth_url;
+    let snapshot;
+    {
+        let client = r.client(&tokens);
+        let login = client.supervised_login(params()).unwrap();
+        let mut states = login.subscribe();
+        login.start();
+        auth_url = auth_url_of(&mut states).await;
+        snapshot = login.snapshot().unwrap();
+        login.cancel();
+    }
+    // Nothing in the snapshot names the user or the partner.
+    let v: Value = serde_json::from_str(&snapshot).unwrap();
+    assert!(!snapshot.contains(&r.h.user_hash("erin")), "{snapshot}");
+    assert!(!snapshot.contains(PARTNER_SECRET));
+    assert!(!snapshot.contains(r.h.sandbox.client_id()));
+    assert!(v.to_string().contains("awaiting"), "{snapshot}");
+
+    // A new process: a new client, the login restored and resumed; the user approves.
+    let client = r.client(&tokens);
+    let login = client.restore_supervised_login(&snapshot).unwrap();
+    login.resume();
+    r.approve(&auth_url).await;
+    let result = login.wait().await.expect("authenticated");
+    assert_eq!(result.completed_via, CodeSource::Poll);
+    assert_eq!(r.h.sandbox.stats().successful_exchanges, 1);
+    r.assert_device_sent_no_partner_credentials();
+
+    // A partner-mode client does not take the relay's snapshot.
+    let partner = Client::new(ClientConfig::new(
+        r.h.sandbox.base_url(),
+        r.h.sandbox.client_id(),
+        r.h.sandbox.client_secret(),
+    ))
+    .unwrap();
+    assert!(matches!(
+        partner.restore_supervised_login(&snapshot),
+        Err(Error::InvalidSnapshot(_))
+    ));
+}
+
+#[tokio::test]
+async fn relay_mode_refuses_partner_secrets_and_user_hashes() {
+    let with_secret = ClientConfig {
+        client_secret: Secret::new("s3cr3t"),
+        ..ClientConfig::relay("http://127.0.0.1:9", |_| Ok(Secret::new("t")))
+    };
+    match Client::new(with_secret) {
+        Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "clientSecret"),
+        other => panic!("{other:?}"),
+    }
+    let client = Client::new(ClientConfig::relay("http://127.0.0.1:9", |_| {
+        Ok(Secret::new("t"))
+    }))
+    .unwrap();
+    match client.supervised_login(SupervisedLoginParams::new("test-user-id", REDIRECT)) {
+        Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "userHash"),
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("a userHash was accepted in relay mode"),
+    }
+}
