@@ -165,6 +165,10 @@ impl AuthorizationMachine {
 
     fn from_saved(creds: &Credentials, saved: Saved) -> Result<Self, Error> {
         let redirect = RedirectPattern::parse("redirectPattern", &saved.redirect_pattern, true)?;
+        // `authorize_url()` (and so `state()` while awaiting the user) relies on this: a
+        // snapshot is outside input like any other.
+        Url::parse(&saved.authorize_endpoint)
+            .map_err(|_| Error::InvalidSnapshot("authorize endpoint is not a URL".into()))?;
         let url = Url::parse(&saved.token_endpoint)
             .map_err(|_| Error::InvalidSnapshot("token endpoint is not a URL".into()))?;
         let (wire, client_secret) = match saved.kind {
@@ -230,7 +234,7 @@ impl AuthorizationMachine {
 
     /// The URL the WebView loads.
     pub fn authorize_url(&self) -> String {
-        let mut url = Url::parse(&self.saved.authorize_endpoint).expect("validated endpoint");
+        let mut url = Url::parse(&self.saved.authorize_endpoint).expect("checked by from_saved");
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("client_id", &self.saved.client_id)
