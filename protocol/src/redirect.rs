@@ -59,7 +59,9 @@ impl RedirectPattern {
         if matches!(url.scheme(), "http" | "https") && url.host_str().is_none_or(str::is_empty) {
             return Err(Error::invalid(field, "has no host"));
         }
-        if text.contains('*') {
+        // Also the parsed form: `https://%2A/cb` has the host `*` although its text has none,
+        // and would serialize (as snapshots store it) to a pattern this function refuses.
+        if text.contains('*') || url.as_str().contains('*') {
             return Err(Error::invalid(
                 field,
                 "a wildcard may only end the path, never appear in the host",
@@ -209,6 +211,32 @@ mod tests {
             matches!(err, Err(Error::InvalidInput { field: "r", .. })),
             "{err:?}"
         );
+    }
+
+    /// Found by fuzzing (redirect): `https:/%2a/…` parsed to the host `*`, passed the check on
+    /// the raw text, and `as_str()` (what snapshots store) then did not parse back, so the
+    /// flow's snapshot could not be restored. Every accepted pattern now round-trips.
+    #[test]
+    fn an_encoded_star_in_the_host_is_refused_too() {
+        for text in [
+            "https://%2A/cb",
+            "https:/%2a/cb/*",
+            "http://%2a.localhost/cb",
+        ] {
+            for wildcard in [false, true] {
+                assert!(
+                    RedirectPattern::parse("r", text, wildcard).is_err(),
+                    "{text} {wildcard}"
+                );
+            }
+        }
+        for text in [
+            "https://app.example.com/cb",
+            "https://mydomain.com/aiia-callback/*",
+        ] {
+            let p = RedirectPattern::parse("r", text, true).unwrap();
+            assert_eq!(RedirectPattern::parse("r", &p.as_str(), true).unwrap(), p);
+        }
     }
 
     #[test]
