@@ -52,6 +52,9 @@ impl RedirectPattern {
                      Universal Link / App Link",
                 ));
             }
+            // Never an app's redirect, and the URL standard does not round-trip every file URL
+            // (`file://2//a:/x` re-parses with another host), which snapshots rely on.
+            "file" => return Err(Error::invalid(field, "file URLs cannot be redirects")),
             _ => {} // custom schemes work, though the providers advise against them
         }
         // http(s) redirects need a host; private-use schemes (RFC 8252 §7.1,
@@ -249,6 +252,10 @@ mod tests {
         assert!(RedirectPattern::parse("r", "http://example.com/cb", false).is_err());
         assert!(RedirectPattern::parse("r", "myapp://callback/done", false).is_ok());
         assert!(RedirectPattern::parse("r", "mailto:someone@example.com", false).is_err());
+        // Found by fuzzing (redirect): this file URL re-parsed from its serialization with
+        // another host, so a snapshot holding it restored a different redirect.
+        assert!(RedirectPattern::parse("r", "file://2//a:/cb", false).is_err());
+        assert!(RedirectPattern::parse("r", "file:///cb/*", true).is_err());
         let private =
             RedirectPattern::parse("r", "com.example.app:/oauth2redirect", false).unwrap();
         assert!(private.matches(&url("com.example.app:/oauth2redirect?code=x&state=y")));
