@@ -52,6 +52,9 @@ impl RedirectPattern {
                      Universal Link / App Link",
                 ));
             }
+            // Never an app's redirect, and the URL standard does not round-trip every file URL
+            // (`file://2//a:/x` re-parses with another host), which snapshots rely on.
+            "file" => return Err(Error::invalid(field, "file URLs cannot be redirects")),
             _ => {} // custom schemes work, though the providers advise against them
         }
         // http(s) redirects need a host; private-use schemes (RFC 8252 §7.1,
@@ -59,7 +62,9 @@ impl RedirectPattern {
         if matches!(url.scheme(), "http" | "https") && url.host_str().is_none_or(str::is_empty) {
             return Err(Error::invalid(field, "has no host"));
         }
-        if text.contains('*') {
+        // Also the parsed form: `https://%2A/cb` has the host `*` although its text has none,
+        // and would serialize (as snapshots store it) to a pattern this function refuses.
+        if text.contains('*') || url.as_str().contains('*') {
             return Err(Error::invalid(
                 field,
                 "a wildcard may only end the path, never appear in the host",
@@ -211,6 +216,32 @@ mod tests {
         );
     }
 
+    /// Found by fuzzing (redirect): `https:/%2a/…` parsed to the host `*`, passed the check on
+    /// the raw text, and `as_str()` (what snapshots store) then did not parse back, so the
+    /// flow's snapshot could not be restored. Every accepted pattern now round-trips.
+    #[test]
+    fn an_encoded_star_in_the_host_is_refused_too() {
+        for text in [
+            "https://%2A/cb",
+            "https:/%2a/cb/*",
+            "http://%2a.localhost/cb",
+        ] {
+            for wildcard in [false, true] {
+                assert!(
+                    RedirectPattern::parse("r", text, wildcard).is_err(),
+                    "{text} {wildcard}"
+                );
+            }
+        }
+        for text in [
+            "https://app.example.com/cb",
+            "https://mydomain.com/aiia-callback/*",
+        ] {
+            let p = RedirectPattern::parse("r", text, true).unwrap();
+            assert_eq!(RedirectPattern::parse("r", &p.as_str(), true).unwrap(), p);
+        }
+    }
+
     #[test]
     fn scheme_rules() {
         assert!(
@@ -221,6 +252,10 @@ mod tests {
         assert!(RedirectPattern::parse("r", "http://example.com/cb", false).is_err());
         assert!(RedirectPattern::parse("r", "myapp://callback/done", false).is_ok());
         assert!(RedirectPattern::parse("r", "mailto:someone@example.com", false).is_err());
+        // Found by fuzzing (redirect): this file URL re-parsed from its serialization with
+        // another host, so a snapshot holding it restored a different redirect.
+        assert!(RedirectPattern::parse("r", "file://2//a:/cb", false).is_err());
+        assert!(RedirectPattern::parse("r", "file:///cb/*", true).is_err());
         let private =
             RedirectPattern::parse("r", "com.example.app:/oauth2redirect", false).unwrap();
         assert!(private.matches(&url("com.example.app:/oauth2redirect?code=x&state=y")));

@@ -9,9 +9,30 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Milliseconds since the Unix epoch (UTC).
+/// Milliseconds since the Unix epoch (UTC), from year 0000 to year 9999: the range the RFC 3339
+/// form writes with four-digit years. Every constructor clamps to it (saturating, like
+/// [`Timestamp::plus`]), so every timestamp that is stored — snapshots, token sets — reads back:
+/// a provider's `expires_in` of `u64::MAX` seconds or an expiry of
+/// `9999-12-31T23:59:59-01:00` becomes the last millisecond of 9999, not an unreadable
+/// snapshot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(i64);
+
+/// `0000-01-01T00:00:00.000Z`.
+const MIN_MILLIS: i64 = -62_167_219_200_000;
+/// `9999-12-31T23:59:59.999Z`.
+const MAX_MILLIS: i64 = 253_402_300_799_999;
+
+/// `ms` clamped to the years 0000 to 9999.
+const fn clamped(ms: i64) -> Timestamp {
+    Timestamp(if ms < MIN_MILLIS {
+        MIN_MILLIS
+    } else if ms > MAX_MILLIS {
+        MAX_MILLIS
+    } else {
+        ms
+    })
+}
 
 /// A timestamp string that could not be read. It does not repeat the text: that came from a
 /// provider or a header and is untrusted, so only its length is kept for the message.
@@ -23,9 +44,9 @@ pub struct TimestampError {
 }
 
 impl Timestamp {
-    /// From milliseconds since the Unix epoch.
+    /// From milliseconds since the Unix epoch (clamped to the years 0000 to 9999).
     pub const fn from_unix_millis(ms: i64) -> Self {
-        Timestamp(ms)
+        clamped(ms)
     }
 
     /// Milliseconds since the Unix epoch.
@@ -42,12 +63,12 @@ impl Timestamp {
             Ok(d) => round(d).unwrap_or(i64::MAX),
             Err(e) => round(e.duration()).map_or(i64::MIN, |ms| -ms),
         };
-        Timestamp(ms)
+        clamped(ms)
     }
 
-    /// `self + d`, saturating.
+    /// `self + d`, saturating (at the end of year 9999).
     pub fn plus(self, d: Duration) -> Self {
-        Timestamp(
+        clamped(
             self.0
                 .saturating_add(d.as_millis().min(i64::MAX as u128) as i64),
         )
@@ -200,7 +221,8 @@ fn parse_rfc3339(s: &str) -> Option<Timestamp> {
         .checked_mul(86_400)?
         .checked_add(hour * 3600 + minute * 60 + second.min(59))?
         .checked_sub(offset_secs)?;
-    Some(Timestamp(secs.checked_mul(1000)?.checked_add(millis)?))
+    // An offset can carry a four-digit year past 0000 or 9999: clamp, so that it re-encodes.
+    Some(clamped(secs.checked_mul(1000)?.checked_add(millis)?))
 }
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110 IMF-fixdate).
@@ -313,6 +335,39 @@ mod tests {
             1_700_000_000_123,
         ] {
             let t = Timestamp::from_unix_millis(ms);
+            assert_eq!(Timestamp::parse_rfc3339(&t.to_rfc3339()).unwrap(), t);
+        }
+    }
+
+    /// Found by fuzzing (headers_timestamps, token_and_discovery, authorization_responses): a
+    /// timestamp outside the four-digit years (an `expires_in` of `u64::MAX`, an offset past
+    /// year 9999 or before year 0000) was written as `292278994-08-17T07:12:55.807Z` or
+    /// `-001-12-31T…`, which no parser reads: the snapshot or stored token set holding it could
+    /// not be restored.
+    #[test]
+    fn every_timestamp_reads_back() {
+        for ms in [
+            i64::MIN,
+            i64::MAX,
+            MIN_MILLIS - 1,
+            MAX_MILLIS + 1,
+            3_256_436_976_205_705_264,
+        ] {
+            let t = Timestamp::from_unix_millis(ms);
+            assert_eq!(
+                Timestamp::parse_rfc3339(&t.to_rfc3339()).unwrap(),
+                t,
+                "{ms}"
+            );
+        }
+        let far = Timestamp::from_unix_millis(0).plus(Duration::from_secs(u64::MAX));
+        assert_eq!(far.to_rfc3339(), "9999-12-31T23:59:59.999Z");
+        for (text, expected) in [
+            ("9999-12-31T23:59:59-23:59", "9999-12-31T23:59:59.999Z"),
+            ("0000-01-01T00:00:00+00:01", "0000-01-01T00:00:00.000Z"),
+        ] {
+            let t = Timestamp::parse_rfc3339(text).unwrap();
+            assert_eq!(t.to_rfc3339(), expected);
             assert_eq!(Timestamp::parse_rfc3339(&t.to_rfc3339()).unwrap(), t);
         }
     }

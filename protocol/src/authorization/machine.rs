@@ -193,6 +193,10 @@ impl AuthorizationMachine {
         phase: Phase,
     ) -> Result<Self, Error> {
         let redirect = RedirectPattern::parse("redirectPattern", &setup.redirect_pattern, true)?;
+        // `authorize_url()` (and so `state()` while awaiting the user) relies on this: a
+        // snapshot is outside input like any other.
+        Url::parse(&setup.authorize_endpoint)
+            .map_err(|_| Error::InvalidSnapshot("authorize endpoint is not a URL".into()))?;
         let url = Url::parse(&setup.token_endpoint)
             .map_err(|_| Error::InvalidSnapshot("token endpoint is not a URL".into()))?;
         let (wire, client_secret) = match setup.kind {
@@ -244,7 +248,7 @@ impl AuthorizationMachine {
 
     /// The URL the WebView loads.
     pub fn authorize_url(&self) -> String {
-        let mut url = Url::parse(&self.setup.authorize_endpoint).expect("validated endpoint");
+        let mut url = Url::parse(&self.setup.authorize_endpoint).expect("checked by build");
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("client_id", &self.setup.client_id)

@@ -777,3 +777,20 @@ mod diagram {
         }
     }
 }
+
+/// Found by fuzzing (snapshot_restore): a snapshot whose authorize endpoint is not a URL was
+/// restored, and `state()` of the flow waiting for the user then panicked building the
+/// authorize URL. It is refused as an invalid snapshot instead.
+#[test]
+fn a_snapshot_with_a_broken_authorize_endpoint_is_refused() {
+    let snapshot = started(connect()).snapshot().unwrap();
+    let broken = snapshot.replace(
+        "\"authorize_endpoint\":\"https://api.example.com/v1/oauth/connect\"",
+        "\"authorize_endpoint\":\"not a url\"",
+    );
+    assert_ne!(broken, snapshot);
+    assert!(matches!(
+        AuthorizationMachine::restore(&creds(), &broken, FlowKind::AiiaConnect),
+        Err(Error::InvalidSnapshot(_))
+    ));
+}
