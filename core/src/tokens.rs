@@ -291,12 +291,7 @@ impl TokenManager {
         log::warn!("token renewal needs a new sign-in: {error}");
         *self.inner.slot.lock().unwrap_or_else(|e| e.into_inner()) =
             Slot::Reauthenticate(error.clone());
-        if let Some((storage, key)) = self
-            .inner
-            .storage
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        if let Some((storage, key)) = self.storage()
             && let Err(e) = storage.remove(&key)
         {
             log::warn!("could not remove stale tokens from storage: {e}");
@@ -307,16 +302,20 @@ impl TokenManager {
     fn store(&self, tokens: TokenSet) {
         let json = tokens.to_json();
         *self.inner.slot.lock().unwrap_or_else(|e| e.into_inner()) = Slot::Valid(tokens);
-        if let Some((storage, key)) = self
-            .inner
-            .storage
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        if let Some((storage, key)) = self.storage()
             && let Err(e) = storage.save(&key, &json)
         {
             log::warn!("could not save renewed tokens: {e}");
         }
+    }
+
+    /// Where [`TokenManager::persist_to`] said to keep the tokens, if anywhere.
+    fn storage(&self) -> Option<(Arc<dyn SecureStorage>, String)> {
+        self.inner
+            .storage
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 

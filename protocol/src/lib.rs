@@ -58,5 +58,8 @@ pub mod supervised;
 pub mod timestamp;
 pub mod validate;
 
+#[cfg(test)]
+mod test_support;
+
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();

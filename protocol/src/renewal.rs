@@ -178,26 +178,15 @@ impl RenewalMachine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::{HttpResponse, TransportFailure};
+    use crate::http::TransportFailure;
     use crate::oauth::{ClientAuth, TokenWire};
     use crate::secret::Secret;
-    use crate::timestamp::Monotonic;
 
     fn at(secs: i64) -> Ctx {
-        Ctx {
-            now: Timestamp::from_unix_millis(1_700_000_000_000 + secs * 1000),
-            mono: Monotonic::from_elapsed(Duration::from_secs((1_000_000 + secs) as u64)),
-            entropy: 7,
-        }
+        crate::test_support::ctx_at(secs, 7)
     }
 
-    fn json(status: u16, body: &str) -> HttpResult {
-        Ok(HttpResponse {
-            status,
-            headers: vec![],
-            body: body.as_bytes().to_vec(),
-        })
-    }
+    use crate::test_support::json;
 
     fn endpoint() -> TokenEndpoint {
         TokenEndpoint {

@@ -10,11 +10,10 @@ use super::*;
 use crate::config::{ClientConfig, Credentials};
 use crate::error::{CancelOrigin, Error};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
-use crate::http::{HttpRequest, HttpResponse, HttpResult, RequestKind};
+use crate::http::{HttpRequest, HttpResult, RequestKind};
 use crate::oauth::FlowSecrets;
 use crate::secret::Secret;
 use crate::snapshot::FlowKind;
-use crate::timestamp::{Monotonic, Timestamp};
 
 const REDIRECT: &str = "https://mydomain.com/aiia-callback/tenant-7";
 const PATTERN: &str = "https://mydomain.com/aiia-callback/*";
@@ -59,20 +58,10 @@ fn pkce() -> AuthorizationMachine {
 }
 
 fn at(secs: i64) -> Ctx {
-    Ctx {
-        now: Timestamp::from_unix_millis(1_700_000_000_000 + secs * 1000),
-        mono: Monotonic::from_elapsed(Duration::from_secs((1_000_000 + secs) as u64)),
-        entropy: 7,
-    }
+    crate::test_support::ctx_at(secs, 7)
 }
 
-fn json(status: u16, body: &str) -> HttpResult {
-    Ok(HttpResponse {
-        status,
-        headers: vec![],
-        body: body.as_bytes().to_vec(),
-    })
-}
+use crate::test_support::json;
 
 fn sent(fx: &[Effect<AuthorizationState>]) -> Vec<&HttpRequest> {
     fx.iter()

@@ -9,7 +9,6 @@ use crate::config::{ClientConfig, Credentials};
 use crate::error::{CancelOrigin, Error};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
 use crate::http::{HttpRequest, HttpResponse, HttpResult, RequestKind, TransportFailure};
-use crate::timestamp::{Monotonic, Timestamp};
 
 const REDIRECT: &str = "https://app.example.com/aiia/callback";
 const CODE: &str = "qgAAAAVDaXBo+ZXh0/AHAAAA==";
@@ -30,20 +29,10 @@ fn machine() -> SupervisedLoginMachine {
 }
 
 fn at(secs: i64) -> Ctx {
-    Ctx {
-        now: Timestamp::from_unix_millis(1_700_000_000_000 + secs * 1000),
-        mono: Monotonic::from_elapsed(Duration::from_secs((1_000_000 + secs) as u64)),
-        entropy: 42,
-    }
+    crate::test_support::ctx_at(secs, 42)
 }
 
-fn json(status: u16, body: &str) -> HttpResult {
-    Ok(HttpResponse {
-        status,
-        headers: vec![],
-        body: body.as_bytes().to_vec(),
-    })
-}
+use crate::test_support::json;
 
 fn with_header(status: u16, name: &str, value: &str, body: &str) -> HttpResult {
     Ok(HttpResponse {
