@@ -179,6 +179,7 @@ fn renewal(variant: &str, answers: &[u8]) {
                 };
                 let ctx = Ctx {
                     now: common::at_secs(i as i64),
+                    mono: common::mono_origin().plus(Duration::from_secs(i as u64)),
                     entropy: 5,
                 };
                 m.on_response(result, ctx)

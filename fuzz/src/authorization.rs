@@ -14,7 +14,9 @@
 //! - a redirect is accepted (`CodeAccepted`) or ends the flow (`ProviderError`) only with the
 //!   flow's own `state`;
 //! - the exchange goes to the token endpoint with the accepted code, the registered redirect
-//!   URI, and for PKCE the verifier (for connect: Basic client authentication);
+//!   URI, and for PKCE the verifier (for connect: Basic client authentication); it is sent
+//!   again only while the code lives (within the process on the monotonic clock, after a
+//!   restore on the wall clock: `wall` and `mono` lines move one clock without the other);
 //! - a PKCE login with `openid` authenticates only with an ID token carrying the flow's nonce,
 //!   the client id as audience, and an expiry after the exchange;
 //! - the authorize URL carries the state, client id and redirect URI, and for PKCE the S256
@@ -36,7 +38,7 @@ use obauth_protocol::snapshot::FlowKind;
 use obauth_protocol::timestamp::Timestamp;
 use url::Url;
 
-use crate::common::{self, creds, ctx, number};
+use crate::common::{self, Clock, creds, number, snapshot_of};
 use crate::script::{self, lines, word};
 
 /// The flow's `state`.
@@ -134,16 +136,16 @@ pub fn run(data: &[u8]) -> Option<(AuthorizationMachine, FlowKind)> {
     let mut config = Config::default();
     let mut machine: Option<AuthorizationMachine> = None;
     let mut expected: Option<Expected> = None;
-    let mut now = common::at_secs(0);
+    let mut clock = Clock::default();
     let mut entropy = 7u64;
-    let mut clock_went_back = false;
     let mut headers: Vec<(String, String)> = Vec::new();
-    let mut exchanged_code: Option<String> = None;
+    // The code exchanged, when it arrived, and whether the machine was restored since.
+    let mut exchanged: Option<(String, obauth_protocol::flow::Ctx, bool)> = None;
     let mut placeholders = script::Placeholders {
         state: STATE.into(),
         nonce: NONCE.into(),
         client_id: common::CLIENT_ID.into(),
-        now_secs: now.unix_millis() / 1000,
+        now_secs: clock.now.unix_millis() / 1000,
         id_token: String::new(),
     };
 
@@ -162,11 +164,14 @@ pub fn run(data: &[u8]) -> Option<(AuthorizationMachine, FlowKind)> {
             "authorize-endpoint" if configuring => config.authorize = Some(text),
             "token-endpoint" if configuring => config.token = Some(text),
             "id-token" => placeholders.set_id_token(line.arg),
-            "at" => {
-                let next = common::at_secs(number(&text).unwrap_or(0));
-                clock_went_back |= next < now;
-                now = next;
-                placeholders.now_secs = now.unix_millis() / 1000;
+            "at" | "wall" | "mono" => {
+                let secs = number(&text).unwrap_or(0);
+                match line.cmd {
+                    "at" => clock.at(secs),
+                    "wall" => clock.wall(secs),
+                    _ => clock.pass(secs),
+                }
+                placeholders.now_secs = clock.now.unix_millis() / 1000;
             }
             "entropy" => entropy = number(&text).unwrap_or(0),
             "header" => {
@@ -185,9 +190,9 @@ pub fn run(data: &[u8]) -> Option<(AuthorizationMachine, FlowKind)> {
                     }
                 };
                 let expected = expected.as_ref().expect("set with the machine");
-                let c = ctx(now, entropy);
+                let c = clock.ctx(entropy);
                 let before = m.state();
-                let snapshot_before = m.snapshot();
+                let snapshot_before = snapshot_of(m);
                 let mut redirect = None;
                 let effects = match line.cmd {
                     "start" => m.handle(Input::Start, c),
@@ -223,6 +228,9 @@ pub fn run(data: &[u8]) -> Option<(AuthorizationMachine, FlowKind)> {
                     _ => {
                         *m = AuthorizationMachine::restore(&creds, &snapshot_before, config.kind())
                             .unwrap_or_else(|e| panic!("own snapshot does not restore: {e}"));
+                        if let Some((_, _, restored_since)) = exchanged.as_mut() {
+                            *restored_since = true;
+                        }
                         Vec::new()
                     }
                 };
@@ -266,15 +274,30 @@ pub fn run(data: &[u8]) -> Option<(AuthorizationMachine, FlowKind)> {
                 for request in common::sends(&effects) {
                     assert_eq!(request.kind, RequestKind::Exchange);
                     let code = expected.check_exchange(request);
-                    match &exchanged_code {
-                        Some(first) => assert_eq!(*first, code, "a second code exchanged"),
-                        None => exchanged_code = Some(code),
+                    match &exchanged {
+                        Some((first, at, restored_since)) => {
+                            assert_eq!(*first, code, "a second code exchanged");
+                            // Sent again (a retry, a resume): only while the code lives.
+                            let lifetime = config.params().code_lifetime;
+                            if *restored_since {
+                                assert!(
+                                    c.now < at.now.plus(lifetime),
+                                    "a restored code re-sent after its lifetime (wall clock)"
+                                );
+                            } else {
+                                assert!(
+                                    c.mono < at.mono.plus(lifetime),
+                                    "a code re-sent after its lifetime (monotonic clock)"
+                                );
+                            }
+                        }
+                        None => exchanged = Some((code, c, false)),
                     }
                 }
 
                 if before.is_terminal() {
                     assert!(effects.is_empty(), "a finished flow acted: {effects:?}");
-                    assert_eq!(m.snapshot(), snapshot_before, "a finished flow changed");
+                    assert_eq!(snapshot_of(m), snapshot_before, "a finished flow changed");
                 }
                 let state = m.state();
                 if let Some(last) = common::last_state(&effects) {
@@ -287,11 +310,11 @@ pub fn run(data: &[u8]) -> Option<(AuthorizationMachine, FlowKind)> {
                 if !before.is_terminal()
                     && let Some(Ok(tokens)) = m.outcome()
                 {
-                    expected.check_tokens(&tokens, now);
+                    expected.check_tokens(&tokens, clock.now);
                 }
                 common::check_timers(
                     &effects,
-                    (!clock_went_back).then(|| config.params().timeout),
+                    (!clock.wall_went_back).then(|| config.params().timeout),
                     None,
                 );
                 check_snapshot_round_trip(m, config.kind());
@@ -451,11 +474,11 @@ impl Expected {
 /// The machine's snapshot restores as its kind only; the restored machine re-encodes to the
 /// same text and shows the same state.
 pub fn check_snapshot_round_trip(m: &AuthorizationMachine, kind: FlowKind) {
-    let text = m.snapshot();
+    let text = snapshot_of(m);
     let restored = AuthorizationMachine::restore(&creds(), &text, kind)
         .unwrap_or_else(|e| panic!("a snapshot does not restore: {e}\n{text}"));
     assert_eq!(
-        restored.snapshot(),
+        snapshot_of(&restored),
         text,
         "a restored snapshot re-encodes differently"
     );

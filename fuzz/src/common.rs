@@ -3,9 +3,11 @@
 use std::time::Duration;
 
 use obauth_protocol::config::{ClientConfig, Credentials};
-use obauth_protocol::flow::{Ctx, Effect, TimerKind};
+use obauth_protocol::error::Error;
+use obauth_protocol::flow::{Ctx, Effect, Flow, TimerKind};
 use obauth_protocol::http::{HttpResponse, HttpResult, RequestKind, TransportFailure};
-use obauth_protocol::timestamp::Timestamp;
+use obauth_protocol::secret::Secret;
+use obauth_protocol::timestamp::{Monotonic, Timestamp};
 
 /// The API root every fixture client uses.
 pub const API_URL: &str = "https://api.example.com";
@@ -18,6 +20,9 @@ pub const T0_MS: i64 = 1_700_000_000_000;
 /// The longest retry delay the default policy may ask for (its `max_retry_after`).
 pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(120);
 
+/// The app token the relay-mode fixture's provider hands out.
+pub const APP_TOKEN: &str = "app-token-1";
+
 /// The fixture credentials (default retry policy and time-outs).
 pub fn creds() -> Credentials {
     let mut config = ClientConfig::new(API_URL, CLIENT_ID, CLIENT_SECRET);
@@ -25,14 +30,90 @@ pub fn creds() -> Credentials {
     config.validate().expect("fixture credentials are valid")
 }
 
+/// The fixture credentials in relay mode ([`ClientConfig::relay`]): the API root is the
+/// relay's, no client id or secret on the device, and an app token provider that always
+/// answers [`APP_TOKEN`] (the driver, not the sans-IO machines, calls it).
+pub fn relay_creds() -> Credentials {
+    let provider = |_force_refresh: bool| -> Result<Secret, Error> { Ok(Secret::new(APP_TOKEN)) };
+    let mut config = ClientConfig::relay(API_URL, provider);
+    config.external_app_hosts = vec!["mobilebank.example.com".into()];
+    config
+        .validate()
+        .expect("fixture relay credentials are valid")
+}
+
 /// The time `secs` seconds after [`T0_MS`] (saturating: scripts may say anything).
 pub fn at_secs(secs: i64) -> Timestamp {
     Timestamp::from_unix_millis(T0_MS.saturating_add(secs.saturating_mul(1000)))
 }
 
-/// A context at `now` with `entropy`.
-pub fn ctx(now: Timestamp, entropy: u64) -> Ctx {
-    Ctx { now, entropy }
+/// The monotonic reading at the start of every script (the driver's epoch is arbitrary).
+pub fn mono_origin() -> Monotonic {
+    Monotonic::from_elapsed(Duration::from_secs(1_000))
+}
+
+/// A context at wall-clock `now` and monotonic `mono` with `entropy`.
+pub fn ctx(now: Timestamp, mono: Monotonic, entropy: u64) -> Ctx {
+    Ctx { now, mono, entropy }
+}
+
+/// The two clocks a script drives. `at SECS` sets the wall clock; when it moves forward, as
+/// much time passes on the monotonic clock (real time passing), when it moves back the
+/// monotonic clock stays (the device's clock was set back). `wall SECS` sets the wall clock
+/// alone (a clock change either way); `mono SECS` lets SECS seconds pass on the monotonic clock
+/// alone. The monotonic clock never goes backwards, as the driver guarantees.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    /// Wall-clock time.
+    pub now: Timestamp,
+    /// Monotonic time.
+    pub mono: Monotonic,
+    /// Whether the wall clock ever went backwards (wall-clock bounds then no longer hold).
+    pub wall_went_back: bool,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock {
+            now: at_secs(0),
+            mono: mono_origin(),
+            wall_went_back: false,
+        }
+    }
+}
+
+impl Clock {
+    /// `at SECS`.
+    pub fn at(&mut self, secs: i64) {
+        let next = at_secs(secs);
+        self.mono = self.mono.plus(self.now.until(next));
+        self.wall(secs);
+    }
+
+    /// `wall SECS`.
+    pub fn wall(&mut self, secs: i64) {
+        let next = at_secs(secs);
+        self.wall_went_back |= next < self.now;
+        self.now = next;
+    }
+
+    /// `mono SECS` (negative: nothing).
+    pub fn pass(&mut self, secs: i64) {
+        let secs = u64::try_from(secs).unwrap_or(0);
+        self.mono = self.mono.plus(Duration::from_secs(secs));
+    }
+
+    /// The context for the next input.
+    pub fn ctx(&self, entropy: u64) -> Ctx {
+        ctx(self.now, self.mono, entropy)
+    }
+}
+
+/// The flow's snapshot: writing one must never fail for a machine the protocol built or
+/// restored (a snapshot that cannot be written is an error, and here an invariant broken).
+pub fn snapshot_of<F: Flow>(m: &F) -> String {
+    m.snapshot()
+        .unwrap_or_else(|e| panic!("a machine's snapshot could not be written: {e}"))
 }
 
 /// A response as the driver would hand it over: header names lower-cased.
@@ -47,11 +128,13 @@ pub fn response(status: u16, headers: &[(String, String)], body: &[u8]) -> HttpR
     })
 }
 
-/// A transport failure by name (`timeout`, `network`, anything else: refused).
+/// A transport failure by name (`timeout`, `network`, `app-token`: the relay-mode app token
+/// provider failed, anything else: refused).
 pub fn transport_failure(what: &str) -> HttpResult {
     Err(match what.trim() {
         "timeout" => TransportFailure::Timeout,
         "network" => TransportFailure::Network("connection reset".into()),
+        "app-token" => TransportFailure::AppToken(Error::AppTokenRejected),
         _ => TransportFailure::Refused("refused by policy".into()),
     })
 }
@@ -120,6 +203,19 @@ pub fn sends<S>(effects: &[Effect<S>]) -> Vec<&obauth_protocol::http::HttpReques
             _ => None,
         })
         .collect()
+}
+
+/// A field of a request's body (JSON object or form), if it is there once as text.
+pub fn body_field(request: &obauth_protocol::http::HttpRequest, name: &str) -> Option<String> {
+    let (content_type, body) = request.body.as_ref()?;
+    if *content_type == "application/json" {
+        let json: serde_json::Value = serde_json::from_str(body.expose()).ok()?;
+        json.get(name)?.as_str().map(str::to_owned)
+    } else {
+        url::form_urlencoded::parse(body.expose().as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
 }
 
 /// Parses a decimal number leniently (scripts are mutated bytes): `None` when it is not one.

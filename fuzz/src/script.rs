@@ -6,7 +6,10 @@
 //! something. Commands both machine targets understand:
 //!
 //! ```text
-//! at SECS                      the clock, in seconds after T0 (may go backwards)
+//! at SECS                      the wall clock, in seconds after T0 (may go backwards); when it
+//!                              moves forward, as much time passes on the monotonic clock
+//! wall SECS                    the wall clock alone (the device's clock was changed)
+//! mono SECS                    SECS seconds pass on the monotonic clock alone
 //! entropy N                    the next inputs' random number
 //! start | resume | cancel      Input::Start / Resume / Cancel
 //! timer NAME                   deadline | next-poll | retry-KIND
@@ -14,7 +17,7 @@
 //! respond KIND STATUS BODY     Input::Response with that status and body (KIND: initialize,
 //!                              status, exchange, refresh, discovery, api)
 //! transport KIND WHAT          Input::Response with a transport failure (timeout, network,
-//!                              refused)
+//!                              app-token: relay mode's app token was rejected, refused)
 //! redirect URL                 Flow::redirect
 //! restore                      snapshot, restore from it, and go on with the restored machine
 //! ```

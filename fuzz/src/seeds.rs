@@ -3,12 +3,14 @@
 //! snapshots from every phase, RFC 3339 and IMF dates. `scripts/fuzz.sh seeds` writes them to
 //! `fuzz/corpus/<target>/seed-*`; fuzzing adds to them and `-merge=1` keeps the corpus small.
 
-use obauth_protocol::flow::Flow;
+use crate::common::snapshot_of;
 
 /// Aiia's example code: base64 with `+`, `/` and `=`.
 pub const CODE: &str = "qgAAAAVDaXBoZXJ0ZXh0AHAAAAAAhc3pqKXxpxfZnLBlBK8FZApw9cEVp7Fp9d0tcRGsx7Q9/t0gmKcPuh0jsny/VjT4Y7WTXZLPvmFjuCYUyKWgFeZs3iFVygNXZrtwHIocNFbRYSVHcIalV3Oleyc9JV4XcD4o/p++gDBWKRsSzipqQwVJdgAQAAAAABSXV44SuwfpjExvUiTg6IsQS2V5SWQAAAAAAAA=";
 /// A short code, percent-encoded once.
 pub const CODE_ENCODED: &str = "qgAAAAVDaXBo%2BZXh0%2FAHAAAA%3D%3D";
+/// [`CODE_ENCODED`], decoded.
+pub const CODE_DECODED: &str = "qgAAAAVDaXBo+ZXh0/AHAAAA==";
 
 const INIT_OK: &str =
     r#"{"authUrl":"https://bank.example.com/start?startToken=abc%3D%3D","sessionId":"s-1"}"#;
@@ -23,13 +25,21 @@ fn owned(list: &[(&str, &str)]) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// Supervised-login scripts, one per phase and per notable answer.
+/// Supervised-login scripts, one per phase and per notable answer. A redirect is only a hint:
+/// it moves the login to confirming (status with `pollTimeout=0`), and the status answer
+/// decides.
 pub fn supervised_scripts() -> Vec<(&'static str, String)> {
     let awaiting = format!("at 0\nstart\nrespond initialize 200 {INIT_OK}\n");
     let redirect = "https://app.example.com/aiia/callback";
-    let exchanging = format!("{awaiting}at 5\nredirect {redirect}?code={CODE_ENCODED}\n");
+    let confirming = format!("{awaiting}at 5\nredirect {redirect}?code={CODE_ENCODED}\n");
+    let exchanging = format!(
+        "{confirming}respond status 200 {{\"state\":\"Succeeded\",\"code\":\"{CODE_DECODED}\"}}\n"
+    );
     let polled = format!(
         "{awaiting}at 30\nrespond status 200 {{\"state\":\"Succeeded\",\"code\":\"{CODE}\"}}\n"
+    );
+    let relay = format!(
+        "relay\nat 0\nstart\nrespond initialize 200 {INIT_OK}\nat 5\nredirect {redirect}?code={CODE_ENCODED}\n"
     );
     vec![
         ("created", format!("redirect {redirect}?code=early\n")),
@@ -41,7 +51,61 @@ pub fn supervised_scripts() -> Vec<(&'static str, String)> {
                 "{awaiting}at 2\nrespond status 200 {{\"state\":\"InProgress\"}}\nat 30\ntimer next-poll\nat 31\nrespond status 200 {{\"state\":\"InProgress\"}}\n"
             ),
         ),
+        ("confirming", confirming.clone()),
         ("exchanging-redirect", exchanging.clone()),
+        (
+            "forged-redirect",
+            format!(
+                "{awaiting}at 5\nredirect {redirect}?code=attacker-code\nredirect {redirect}?code=second\nat 6\nrespond status 200 {{\"state\":\"Succeeded\",\"code\":\"{CODE}\"}}\nat 7\nrespond exchange 200 {TOKENS_OK}\n"
+            ),
+        ),
+        (
+            "redirect-not-confirmed",
+            format!(
+                "{confirming}at 6\nrespond status 200 {{\"state\":\"InProgress\"}}\ntimer next-poll\nat 36\nrespond status 200 {{\"state\":\"InProgress\"}}\nat 40\nredirect {redirect}?code=again\n"
+            ),
+        ),
+        (
+            "confirming-status-down",
+            format!(
+                "{confirming}respond status 503 \ntimer retry-status\ntransport status network\nentropy 3\ntimer retry-status\nrespond status 200 {{\"state\":\"Succeeded\"}}\ntimer next-poll\nresume\nat 910\ntimer deadline\n"
+            ),
+        ),
+        (
+            "confirming-restore",
+            format!("{confirming}restore\nat 8\nresume\nrespond status 200 {{\"state\":\"Succeeded\",\"code\":\"{CODE_DECODED}\"}}\n"),
+        ),
+        (
+            "error-redirect-confirmed",
+            format!("{awaiting}redirect {redirect}?error=server_error&error_description=Bank%20unavailable\nrespond status 200 {{\"state\":\"Failed\"}}\n"),
+        ),
+        (
+            "cancel-redirect-confirmed",
+            format!("{awaiting}redirect {redirect}?error=access_denied\nrespond status 200 {{\"state\":\"Cancelled\"}}\n"),
+        ),
+        (
+            "error-redirect-succeeded",
+            format!("{awaiting}redirect {redirect}?error=access_denied\nrespond status 200 {{\"state\":\"Succeeded\",\"code\":\"{CODE}\"}}\n"),
+        ),
+        (
+            "clock-changes",
+            format!(
+                "code-lifetime 30\n{confirming}respond status 200 {{\"state\":\"Succeeded\",\"code\":\"{CODE_DECODED}\"}}\nrespond exchange 503 \nwall -3600\ntimer retry-exchange\nmono 29\ntransport exchange timeout\nwall 99999\nmono 1\ntimer retry-exchange\n"
+            ),
+        ),
+        ("relay-confirming", relay.clone()),
+        (
+            "relay-app-token-rejected",
+            format!(
+                "{relay}respond status 200 {{\"state\":\"Succeeded\",\"code\":\"{CODE_DECODED}\"}}\nrestore\nresume\ntransport exchange app-token\n"
+            ),
+        ),
+        (
+            "relay-authenticated",
+            format!(
+                "{relay}respond status 200 {{\"state\":\"Succeeded\",\"code\":\"{CODE_DECODED}\"}}\nrespond exchange 200 {TOKENS_OK}\n"
+            ),
+        ),
         ("exchanging-poll", polled.clone()),
         (
             "authenticated",
@@ -129,11 +193,11 @@ pub fn supervised_scripts() -> Vec<(&'static str, String)> {
         ),
         (
             "loopback",
-            "redirect-url http://127.0.0.1:8123/cb\npoll-timeout 1\ntimeout 60\ncode-lifetime 5\nstart\nrespond initialize 200 {\"authUrl\":\"https://bank.example.com/\",\"sessionId\":\"s-2\"}\nredirect http://localhost:8123/cb?code=x\nredirect http://127.0.0.1:8123/cb?code=x%2By\n".into(),
+            "redirect-url http://127.0.0.1:8123/cb\npoll-timeout 1\ntimeout 60\ncode-lifetime 5\nstart\nrespond initialize 200 {\"authUrl\":\"https://bank.example.com/\",\"sessionId\":\"s-2\"}\nredirect http://localhost:8123/cb?code=x\nredirect http://127.0.0.1:8123/cb?code=x%2By\nrespond status 200 {\"state\":\"Succeeded\",\"code\":\"x+y\"}\n".into(),
         ),
         (
             "custom-scheme",
-            "user-hash abcdefgh-1234\nredirect-url com.example.app:/oauth2redirect\nstart\nrespond initialize 200 {\"authUrl\":\"https://bank.example.com/\",\"sessionId\":\"s-3\"}\nredirect com.example.app:/oauth2redirect?code=c0de\n".into(),
+            "user-hash abcdefgh-1234\nredirect-url com.example.app:/oauth2redirect\nstart\nrespond initialize 200 {\"authUrl\":\"https://bank.example.com/\",\"sessionId\":\"s-3\"}\nredirect com.example.app:/oauth2redirect?code=c0de\nrespond status 200 {\"state\":\"NotApplicable\"}\n".into(),
         ),
     ]
 }
@@ -254,12 +318,12 @@ pub fn for_target(target: &str) -> Vec<(String, Vec<u8>)> {
             let mut out: Vec<(String, Vec<u8>)> = Vec::new();
             for (name, script) in supervised_scripts() {
                 if let Some(m) = crate::supervised::run(script.as_bytes()) {
-                    out.push((format!("supervised-{name}"), m.snapshot().into_bytes()));
+                    out.push((format!("supervised-{name}"), snapshot_of(&m).into_bytes()));
                 }
             }
             for (name, script) in authorization_scripts() {
                 if let Some((m, _)) = crate::authorization::run(script.as_bytes()) {
-                    out.push((name.to_owned(), m.snapshot().into_bytes()));
+                    out.push((name.to_owned(), snapshot_of(&m).into_bytes()));
                 }
             }
             // Regression: an authorize endpoint that is not a URL (state() used to panic).

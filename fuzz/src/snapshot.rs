@@ -4,23 +4,27 @@
 //! as it is. Any other input is decoded with `arbitrary` into [`Mutations`]: one of the real
 //! snapshots the machines write in each phase ([`base_snapshots`]), edited node by node
 //! (values replaced with other types, timestamps, URLs, phase names; nodes removed; fields
-//! added), then restored. A machine that restores is exercised: state, outcome, Debug, resume,
-//! a matching redirect with a code, the deadline, cancel; after each step the invariants of the
-//! machine targets hold (a finished flow is frozen, the last `State` effect is `state()`,
-//! `outcome()` agrees, the snapshot restores and re-encodes to the same text).
+//! added), then restored, with the partner credentials and (supervised logins) in relay mode.
+//! A machine that restores is exercised: state, outcome, Debug, resume, a matching redirect with
+//! a code, a status answer reporting another code, the deadline, cancel; after each step the
+//! invariants of the machine targets hold (a finished flow is frozen, the last `State` effect
+//! is `state()`, `outcome()` agrees, the snapshot is written, restores and re-encodes to the
+//! same text), and a supervised login never exchanges the redirect's code (the status did not
+//! report it) and exchanges the status's code only on that answer.
 
 use std::sync::OnceLock;
 
 use arbitrary::{Arbitrary, Unstructured};
 use obauth_protocol::authorization::{AuthorizationMachine, AuthorizationState};
 use obauth_protocol::flow::{Flow, Input, RedirectOutcome, TimerKind};
+use obauth_protocol::http::RequestKind;
 use obauth_protocol::snapshot::FlowKind;
 use obauth_protocol::supervised::{LoginState, SupervisedLoginMachine};
 use obauth_protocol::timestamp::Timestamp;
 use serde_json::Value;
 use url::Url;
 
-use crate::common::{self, creds, ctx};
+use crate::common::{self, creds, snapshot_of};
 
 /// Edits to one of the base snapshots.
 #[derive(Arbitrary, Debug)]
@@ -201,12 +205,12 @@ pub fn base_snapshots() -> &'static [String] {
         let mut out = Vec::new();
         for script in crate::seeds::supervised_scripts() {
             if let Some(m) = crate::supervised::run(script.1.as_bytes()) {
-                out.push(m.snapshot());
+                out.push(snapshot_of(&m));
             }
         }
         for script in crate::seeds::authorization_scripts() {
             if let Some((m, _)) = crate::authorization::run(script.1.as_bytes()) {
-                out.push(m.snapshot());
+                out.push(snapshot_of(&m));
             }
         }
         out.sort();
@@ -323,13 +327,16 @@ fn apply(root: &mut Value, edit: &Edit) {
 /// Restores `text` as each kind of flow and exercises whatever restores.
 pub fn restore_all(text: &str) {
     let c = creds();
-    if let Ok(m) = SupervisedLoginMachine::restore(c.clone(), text) {
-        exercise(
-            m,
-            |t| SupervisedLoginMachine::restore(creds(), t).ok(),
-            LoginState::is_terminal,
-            None,
-        );
+    for supervised_creds in [c.clone(), common::relay_creds()] {
+        if let Ok(m) = SupervisedLoginMachine::restore(supervised_creds.clone(), text) {
+            exercise(
+                m,
+                move |t| SupervisedLoginMachine::restore(supervised_creds.clone(), t).ok(),
+                LoginState::is_terminal,
+                None,
+                true,
+            );
+        }
     }
     for kind in [FlowKind::AiiaConnect, FlowKind::Pkce] {
         if let Ok(m) = AuthorizationMachine::restore(&c, text, kind) {
@@ -339,6 +346,7 @@ pub fn restore_all(text: &str) {
                 move |t| AuthorizationMachine::restore(&creds(), t, kind).ok(),
                 AuthorizationState::is_terminal,
                 state,
+                false,
             );
         }
     }
@@ -350,13 +358,20 @@ fn snapshot_state(text: &str) -> Option<String> {
     v.pointer("/flow/state")?.as_str().map(str::to_owned)
 }
 
-/// Drives a restored machine through resume, a redirect, the deadline and cancel, checking the
-/// invariants after each step.
+/// The code the exercise's matching redirect carries.
+const REDIRECT_CODE: &str = "fuzz+code/1=";
+/// The code the exercise's status answer reports (another session's than the redirect's).
+const STATUS_CODE: &str = "status-code-2";
+
+/// Drives a restored machine through resume, a redirect, a status answer, the deadline and
+/// cancel, checking the invariants after each step. `confirms_redirects`: a supervised login,
+/// whose redirect is only a hint (its code is exchanged only if the status reports it).
 pub fn exercise<F, R>(
     mut m: F,
     restore: R,
     is_terminal: fn(&F::State) -> bool,
     state_param: Option<String>,
+    confirms_redirects: bool,
 ) where
     F: Flow + std::fmt::Debug,
     F::State: PartialEq,
@@ -365,27 +380,47 @@ pub fn exercise<F, R>(
     let _ = format!("{m:?} {:?}", m.state());
     let _ = m.outcome();
     check_round_trip(&m, &restore);
+    // A snapshot may already hold the redirect's code as the one being exchanged (the
+    // fuzzer can write it there); re-sending that is no redirect being trusted.
+    let holds_redirect_code = snapshot_of(&m).contains(REDIRECT_CODE);
     let redirect = {
         let mut url = m.redirect_pattern().url().clone();
         url.set_query(None);
         url.query_pairs_mut()
-            .append_pair("code", "fuzz+code/1=")
+            .append_pair("code", REDIRECT_CODE)
             .append_pair("state", state_param.as_deref().unwrap_or("x"));
         url
     };
     let other = Url::parse("https://evil.example.com/aiia/callback?code=x").expect("fixture");
-    let steps: [(i64, Option<Input>, Option<&Url>); 6] = [
+    let status = || Input::Response {
+        kind: RequestKind::Status,
+        result: common::response(
+            200,
+            &[],
+            format!(r#"{{"state":"Succeeded","code":"{STATUS_CODE}"}}"#).as_bytes(),
+        ),
+    };
+    let steps: [(i64, Option<Input>, Option<&Url>); 7] = [
         (0, Some(Input::Resume), None),
         (1, None, Some(&other)),
         (2, None, Some(&redirect)),
         (3, Some(Input::Resume), None),
+        (4, Some(status()), None),
         (100_000, Some(Input::Timer(TimerKind::Deadline)), None),
         (100_001, Some(Input::Cancel), None),
     ];
     for (secs, input, url) in steps {
-        let c = ctx(common::at_secs(secs), 9);
+        let mono = common::mono_origin().plus(std::time::Duration::from_secs(secs as u64));
+        let c = common::ctx(common::at_secs(secs), mono, 9);
         let before = m.state();
-        let snapshot_before = m.snapshot();
+        let snapshot_before = snapshot_of(&m);
+        let status_step = matches!(
+            input,
+            Some(Input::Response {
+                kind: RequestKind::Status,
+                ..
+            })
+        );
         let effects = match (input, url) {
             (Some(input), _) => m.handle(input, c),
             (None, Some(url)) => {
@@ -400,9 +435,28 @@ pub fn exercise<F, R>(
             (None, None) => unreachable!(),
         };
         let _ = format!("{effects:?} {m:?}");
+        if confirms_redirects {
+            for request in common::sends(&effects) {
+                if request.kind != RequestKind::Exchange {
+                    continue;
+                }
+                let code = common::body_field(request, "code");
+                assert!(
+                    holds_redirect_code || code.as_deref() != Some(REDIRECT_CODE),
+                    "a redirect's code the status did not report was exchanged"
+                );
+                if status_step {
+                    assert_eq!(
+                        code.as_deref(),
+                        Some(STATUS_CODE),
+                        "the status answer's code was not the one exchanged"
+                    );
+                }
+            }
+        }
         if is_terminal(&before) {
             assert!(effects.is_empty(), "a finished flow acted: {effects:?}");
-            assert_eq!(m.snapshot(), snapshot_before, "a finished flow changed");
+            assert_eq!(snapshot_of(&m), snapshot_before, "a finished flow changed");
         }
         let state = m.state();
         if let Some(last) = common::last_state(&effects) {
@@ -416,10 +470,10 @@ pub fn exercise<F, R>(
 
 /// The snapshot of a restored machine restores again and re-encodes to the same text.
 fn check_round_trip<F: Flow, R: Fn(&str) -> Option<F>>(m: &F, restore: &R) {
-    let text = m.snapshot();
+    let text = snapshot_of(m);
     let again = restore(&text).unwrap_or_else(|| panic!("a snapshot does not restore:\n{text}"));
     assert_eq!(
-        again.snapshot(),
+        snapshot_of(&again),
         text,
         "a restored snapshot re-encodes differently"
     );
