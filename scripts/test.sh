@@ -33,3 +33,6 @@ android-sample/scripts/check-kotlin-syntax.py
 
 echo "== browser end-to-end tests (real Chromium)"
 tests/browser/run.sh
+
+echo "== fuzzing smoke (every libFuzzer target on its committed corpus; scripts/fuzz.sh)"
+scripts/fuzz.sh smoke
