@@ -18,7 +18,7 @@ use obauth::{
     SupervisedLoginParams,
 };
 use obauth_relay::{Relay, ServeOptions, serve};
-use obauth_sandbox::UserScript;
+use obauth_sandbox::{Endpoint, Fault, UserScript};
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -244,6 +244,10 @@ async fn success_by_redirect_through_the_relay() {
     let r = rig().await;
     let tokens = Tokens::valid("bob");
     let client = r.client(&tokens);
+    // Hold the first long-poll, so the code can only come by the redirect (otherwise the
+    // sandbox wakes the poll on approval and the poll may win the race).
+    r.h.sandbox
+        .inject_fault(Endpoint::Status, Fault::Delay(Duration::from_millis(1500)));
     let login = client.supervised_login(params()).unwrap();
     let mut states = login.subscribe();
     login.start();
