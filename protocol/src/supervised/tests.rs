@@ -480,29 +480,7 @@ fn redirect_classification() {
         "malformed redirects lose nothing"
     );
 
-    let (outcome, fx) = m.redirect(
-        &Url::parse(&format!("{REDIRECT}?error=cancelled")).unwrap(),
-        at(2),
-    );
-    assert_eq!(
-        outcome,
-        RedirectOutcome::ProviderError(Error::Cancelled {
-            by: CancelOrigin::User
-        })
-    );
-    assert!(states(&fx).is_empty(), "ends only when the status agrees");
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        status_says("Cancelled", None),
-        at(2),
-    );
-    assert_eq!(
-        states(&fx),
-        vec![LoginState::Cancelled {
-            by: CancelOrigin::User
-        }]
-    );
+    user_cancel_confirmed(&mut m, "cancelled");
     assert_eq!(
         m.redirect(&good, at(3)).0,
         RedirectOutcome::Ignored(IgnoredReason::FlowFinished)
@@ -1040,32 +1018,38 @@ fn poll_spacing_follows_the_monotonic_clock_not_the_wall_clock() {
 #[test]
 fn a_user_cancel_redirect_follows_the_shared_rule() {
     for error in ["access_denied", "Cancelled", "canceled", "usercancelled"] {
-        let mut m = awaiting();
-        let (outcome, fx) = m.redirect(
-            &Url::parse(&format!("{REDIRECT}?error={error}")).unwrap(),
-            at(2),
-        );
-        assert_eq!(
-            outcome,
-            RedirectOutcome::ProviderError(Error::Cancelled {
-                by: CancelOrigin::User
-            }),
-            "{error}"
-        );
-        assert!(states(&fx).is_empty(), "{error}: the status decides");
-        let fx = respond(
-            &mut m,
-            RequestKind::Status,
-            status_says("Cancelled", None),
-            at(2),
-        );
-        assert_eq!(
-            states(&fx),
-            vec![LoginState::Cancelled {
-                by: CancelOrigin::User
-            }]
-        );
+        user_cancel_confirmed(&mut awaiting(), error);
     }
+}
+
+/// A redirect with `?error={error}` is reported as the user's cancel at once, but ends the
+/// login only when the status agrees (`Cancelled`).
+fn user_cancel_confirmed(m: &mut SupervisedLoginMachine, error: &str) {
+    let (outcome, fx) = m.redirect(
+        &Url::parse(&format!("{REDIRECT}?error={error}")).unwrap(),
+        at(2),
+    );
+    assert_eq!(
+        outcome,
+        RedirectOutcome::ProviderError(Error::Cancelled {
+            by: CancelOrigin::User
+        }),
+        "{error}"
+    );
+    assert!(states(&fx).is_empty(), "{error}: the status decides");
+    let fx = respond(
+        m,
+        RequestKind::Status,
+        status_says("Cancelled", None),
+        at(2),
+    );
+    assert_eq!(
+        states(&fx),
+        vec![LoginState::Cancelled {
+            by: CancelOrigin::User
+        }],
+        "{error}"
+    );
 }
 
 /// Login CSRF: a page or app that knows the redirect URL delivers a code of its own (from the
