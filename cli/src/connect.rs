@@ -6,44 +6,37 @@
 //! "expires_in", "consent_id"}` on stdout. A forged or stale `state` ends it without any
 //! exchange. Exit codes and error lines as for `obauth login`.
 
-use obauth::{AuthorizationParams, Client, ClientConfig, TokenSet};
+use obauth::{AuthorizationParams, Client, ClientConfig};
 
-use crate::args::{Flags, UsageError};
+use crate::args::{self, ConnectArgs, UsageError};
 use crate::drive::{RedirectSource, drive};
 use crate::exit;
+use crate::tokens_out::{Field, token_json};
 
-const FLAGS: &[&str] = &[
-    "api-url",
-    "client-id",
-    "client-secret",
-    "redirect-uri",
-    "scope",
-    "timeout",
-];
+fn options(a: &ConnectArgs) -> Result<(ClientConfig, AuthorizationParams), UsageError> {
+    let config = ClientConfig::new(
+        args::required(&a.api_url, "api-url", None)?,
+        args::required(&a.client_id, "client-id", Some("OBAUTH_CLIENT_ID"))?,
+        args::required(
+            &a.client_secret,
+            "client-secret",
+            Some("OBAUTH_CLIENT_SECRET"),
+        )?,
+    );
+    let mut params =
+        AuthorizationParams::new(args::required(&a.redirect_uri, "redirect-uri", None)?);
+    params.scope = a.scope.clone();
+    if let Some(t) = args::seconds(&a.timeout, "timeout")? {
+        params.timeout = t;
+    }
+    Ok((config, params))
+}
 
 /// Runs the command; returns the exit code.
-pub async fn run(args: &[String]) -> i32 {
-    let parsed = (|| -> Result<_, UsageError> {
-        let flags = Flags::parse(args, FLAGS)?;
-        let config = ClientConfig::new(
-            flags.required("api-url", None)?,
-            flags.required("client-id", Some("OBAUTH_CLIENT_ID"))?,
-            flags.required("client-secret", Some("OBAUTH_CLIENT_SECRET"))?,
-        );
-        let mut params = AuthorizationParams::new(flags.required("redirect-uri", None)?);
-        params.scope = flags.get("scope").map(str::to_owned);
-        if let Some(t) = flags.seconds("timeout")? {
-            params.timeout = t;
-        }
-        Ok((config, params))
-    })();
-    let (config, params) = match parsed {
+pub async fn run(a: ConnectArgs) -> i32 {
+    let (config, params) = match options(&a) {
         Ok(p) => p,
-        Err(UsageError(msg)) => {
-            eprintln!("error: {msg}");
-            eprintln!("{}", crate::USAGE);
-            return exit::INVALID_INPUT;
-        }
+        Err(e) => return args::usage_error("connect", e),
     };
     let timeout = params.timeout;
     let flow = match Client::new(config).and_then(|c| c.connect_flow(params, None, None)) {
@@ -60,21 +53,20 @@ pub async fn run(args: &[String]) -> i32 {
     if matches!(source, RedirectSource::Stdin) {
         eprintln!("after approving, paste the URL the browser was redirected to, then press Enter");
     }
-    match drive(&flow, source, timeout).await {
+    match drive(&flow, source, timeout, a.qr.qr).await {
         Ok(tokens) => {
-            println!("{}", tokens_json(&tokens));
+            println!("{}", token_json(&tokens, FIELDS));
             exit::OK
         }
         Err(e) => exit::report(&e),
     }
 }
 
-fn tokens_json(tokens: &TokenSet) -> serde_json::Value {
-    serde_json::json!({
-        "access_token": tokens.access_token.expose(),
-        "refresh_token": tokens.refresh_token.as_ref().map(|t| t.expose()),
-        "token_type": tokens.token_type,
-        "expires_in": tokens.expires_in(obauth::timestamp::now()),
-        "consent_id": tokens.consent_id,
-    })
-}
+/// The stdout object's fields.
+const FIELDS: &[Field] = &[
+    Field::AccessToken,
+    Field::RefreshToken,
+    Field::TokenType,
+    Field::ExpiresIn,
+    Field::ConsentId,
+];

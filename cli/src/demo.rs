@@ -19,11 +19,7 @@ use crate::progress::Progress;
 const REDIRECT: &str = "https://app.example.com/aiia/callback";
 
 /// Runs the demo; returns the exit code.
-pub async fn run(args: &[String]) -> i32 {
-    if !args.is_empty() {
-        eprintln!("error: demo takes no arguments");
-        return exit::INVALID_INPUT;
-    }
+pub async fn run() -> i32 {
     let sandbox = match Sandbox::start(SandboxConfig::default()).await {
         Ok(s) => s,
         Err(e) => {

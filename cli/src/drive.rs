@@ -1,6 +1,6 @@
 //! Running one flow from the terminal: progress on stderr, the redirect from a loopback
 //! listener or from a line on stdin, Ctrl-C as cancel, and a backstop after the deadline.
-//! `login` and `connect` share it.
+//! `login`, `connect` and `pkce` share it.
 
 use std::time::Duration;
 
@@ -41,17 +41,19 @@ impl RedirectSource {
     }
 }
 
-/// Starts `flow` and waits for its end (or Ctrl-C, or the backstop after `timeout`).
+/// Starts `flow` and waits for its end (or Ctrl-C, or the backstop after `timeout`); `qr`
+/// also shows the auth URL as a QR code when stderr is a terminal.
 pub async fn drive<F>(
     flow: &FlowHandle<F>,
     source: RedirectSource,
     timeout: Duration,
+    qr: bool,
 ) -> Result<F::Output, Error>
 where
     F: Flow,
     F::State: Render,
 {
-    let progress = Progress::start();
+    let progress = Progress::start().with_qr(qr);
     let mut states = flow.subscribe();
     let printer = tokio::spawn(async move {
         while let Some(state) = states.next().await {

@@ -20,6 +20,8 @@ pub const UNAUTHORIZED: i32 = 6;
 pub const UNAVAILABLE: i32 = 7;
 /// A protocol problem: rejected or expired code, malformed answers, forged redirect.
 pub const PROTOCOL: i32 = 8;
+/// The provider refused the grant (`invalid_grant` on a refresh): sign in again.
+pub const GRANT_REFUSED: i32 = 9;
 
 /// The exit code for a flow error.
 pub fn code_for(error: &Error) -> i32 {
