@@ -9,9 +9,9 @@
 use obauth::{AuthorizationParams, Client, ClientConfig};
 
 use crate::args::{self, ConnectArgs, UsageError};
-use crate::drive::{RedirectSource, drive};
+use crate::drive::run_authorization;
 use crate::exit;
-use crate::tokens_out::{Field, token_json};
+use crate::tokens_out::Field;
 
 fn options(a: &ConnectArgs) -> Result<(ClientConfig, AuthorizationParams), UsageError> {
     let config = ClientConfig::new(
@@ -43,23 +43,7 @@ pub async fn run(a: ConnectArgs) -> i32 {
         Ok(f) => f,
         Err(e) => return exit::report(&e),
     };
-    let source = match RedirectSource::for_flow(&flow, RedirectSource::Stdin).await {
-        Ok(s) => s,
-        Err(msg) => {
-            eprintln!("error: {msg}");
-            return exit::OTHER;
-        }
-    };
-    if matches!(source, RedirectSource::Stdin) {
-        eprintln!("after approving, paste the URL the browser was redirected to, then press Enter");
-    }
-    match drive(&flow, source, timeout, a.qr.qr).await {
-        Ok(tokens) => {
-            println!("{}", token_json(&tokens, FIELDS));
-            exit::OK
-        }
-        Err(e) => exit::report(&e),
-    }
+    run_authorization(&flow, timeout, a.qr.qr, FIELDS).await
 }
 
 /// The stdout object's fields.

@@ -5,11 +5,13 @@
 use std::time::Duration;
 
 use obauth::flow::Flow;
-use obauth::{Error, FlowHandle, RedirectOutcome};
+use obauth::{AuthorizationFlow, Error, FlowHandle, RedirectOutcome};
 use tokio::io::AsyncBufReadExt;
 
+use crate::exit;
 use crate::loopback::LoopbackListener;
 use crate::progress::{Progress, Render};
+use crate::tokens_out::{Field, token_json};
 
 /// How long a finished login waits for the browser to reach the loopback redirect.
 const BROWSER_GRACE: Duration = Duration::from_secs(2);
@@ -132,4 +134,32 @@ where
     }
     let _ = printer.await;
     outcome
+}
+
+/// Runs an authorization-code flow (`connect`, `pkce`) to its end: the redirect on a loopback
+/// listener for a loopback redirect URI, else as a pasted line on stdin; on success the token
+/// object with `fields` on stdout. Returns the exit code.
+pub async fn run_authorization(
+    flow: &AuthorizationFlow,
+    timeout: Duration,
+    qr: bool,
+    fields: &[Field],
+) -> i32 {
+    let source = match RedirectSource::for_flow(flow, RedirectSource::Stdin).await {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return exit::OTHER;
+        }
+    };
+    if matches!(source, RedirectSource::Stdin) {
+        eprintln!("after approving, paste the URL the browser was redirected to, then press Enter");
+    }
+    match drive(flow, source, timeout, qr).await {
+        Ok(tokens) => {
+            println!("{}", token_json(&tokens, fields));
+            exit::OK
+        }
+        Err(e) => exit::report(&e),
+    }
 }

@@ -15,9 +15,9 @@ use std::collections::BTreeSet;
 use obauth::{AuthorizationParams, AuthorizeExtras, OidcClient, PkceConfig};
 
 use crate::args::{self, PkceArgs, UsageError};
-use crate::drive::{RedirectSource, drive};
+use crate::drive::run_authorization;
 use crate::exit;
-use crate::tokens_out::{Field, token_json};
+use crate::tokens_out::Field;
 
 fn options(a: &PkceArgs) -> Result<(PkceConfig, AuthorizationParams), UsageError> {
     let config = PkceConfig {
@@ -95,36 +95,20 @@ pub async fn run(a: PkceArgs) -> i32 {
         Ok(f) => f,
         Err(e) => return exit::report(&e),
     };
-    let source = match RedirectSource::for_flow(&flow, RedirectSource::Stdin).await {
-        Ok(s) => s,
-        Err(msg) => {
-            eprintln!("error: {msg}");
-            return exit::OTHER;
-        }
-    };
-    if matches!(source, RedirectSource::Stdin) {
-        eprintln!("after approving, paste the URL the browser was redirected to, then press Enter");
-    }
-    match drive(&flow, source, timeout, a.qr.qr).await {
-        Ok(tokens) => {
-            println!(
-                "{}",
-                token_json(
-                    &tokens,
-                    &[
-                        Field::AccessToken,
-                        Field::RefreshToken,
-                        Field::IdToken,
-                        Field::TokenType,
-                        Field::ExpiresIn,
-                        Field::Scope
-                    ]
-                )
-            );
-            exit::OK
-        }
-        Err(e) => exit::report(&e),
-    }
+    run_authorization(
+        &flow,
+        timeout,
+        a.qr.qr,
+        &[
+            Field::AccessToken,
+            Field::RefreshToken,
+            Field::IdToken,
+            Field::TokenType,
+            Field::ExpiresIn,
+            Field::Scope,
+        ],
+    )
+    .await
 }
 
 #[cfg(test)]

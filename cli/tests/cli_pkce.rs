@@ -14,7 +14,7 @@ use tokio::process::{Child, ChildStderr, Command};
 
 mod common;
 
-use common::{Run, SECRET, run, sandbox};
+use common::{Run, run, sandbox};
 
 const STDIN_REDIRECT: &str = "https://app.example.com/oidc/callback";
 /// What the QR code is drawn with; none of it appears in any other output.
@@ -424,7 +424,7 @@ async fn pkce_forged_state_exits_8_and_denial_exits_3() {
     let mut running = Running::spawn(cmd);
     let auth_url = running.auth_url().await;
     assert!(
-        query_map(&auth_url).get("prompt").is_none(),
+        !query_map(&auth_url).contains_key("prompt"),
         "no offline_access, no prompt"
     );
     let location = decide(&sb, &auth_url, "approve").await;
