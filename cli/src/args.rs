@@ -75,14 +75,9 @@ pub struct QrFlag {
     pub qr: bool,
 }
 
-/// `obauth login`.
+/// The provider and the partner's credentials (direct mode), shared by the Aiia commands.
 #[derive(Debug, Args)]
-#[command(override_usage = "\
-obauth login --api-url URL --client-id ID --client-secret SECRET --user-hash HASH
-                    --redirect-url URL [--poll-timeout SECS] [--timeout SECS] [--qr]
-       obauth login --relay-url URL --app-token TOKEN --redirect-url URL
-                    [--poll-timeout SECS] [--timeout SECS] [--qr]")]
-pub struct LoginArgs {
+pub struct PartnerArgs {
     /// The provider's API root, e.g. https://api.nordicapigateway.com.
     #[arg(long, value_name = "URL", allow_hyphen_values = true)]
     pub api_url: Option<String>,
@@ -92,6 +87,45 @@ pub struct LoginArgs {
     /// The partner's client secret [or OBAUTH_CLIENT_SECRET]; never printed.
     #[arg(long, value_name = "SECRET", allow_hyphen_values = true)]
     pub client_secret: Option<String>,
+}
+
+impl PartnerArgs {
+    /// Whether any of the flags was given (relay mode refuses them).
+    pub fn given(&self) -> Option<&'static str> {
+        [
+            ("api-url", &self.api_url),
+            ("client-id", &self.client_id),
+            ("client-secret", &self.client_secret),
+        ]
+        .into_iter()
+        .find_map(|(flag, value)| value.is_some().then_some(flag))
+    }
+
+    /// The client configuration, the id and secret from the flags or the environment.
+    pub fn config(&self) -> Result<obauth::ClientConfig, UsageError> {
+        Ok(obauth::ClientConfig::new(
+            required(&self.api_url, "api-url", None)?,
+            required(&self.client_id, "client-id", Some("OBAUTH_CLIENT_ID"))?,
+            required(
+                &self.client_secret,
+                "client-secret",
+                Some("OBAUTH_CLIENT_SECRET"),
+            )?,
+        ))
+    }
+}
+
+/// `obauth login`.
+#[derive(Debug, Args)]
+#[command(override_usage = "\
+obauth login --api-url URL --client-id ID --client-secret SECRET --user-hash HASH
+                    --redirect-url URL [--poll-timeout SECS] [--timeout SECS] [--qr]
+       obauth login --relay-url URL --app-token TOKEN --redirect-url URL
+                    [--poll-timeout SECS] [--timeout SECS] [--qr]")]
+pub struct LoginArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub partner: PartnerArgs,
     /// The user at the provider (8 to 64 of a-z A-Z 0-9 -).
     #[arg(long, value_name = "HASH", allow_hyphen_values = true)]
     pub user_hash: Option<String>,
@@ -121,15 +155,9 @@ pub struct LoginArgs {
 obauth connect --api-url URL --client-id ID --client-secret SECRET --redirect-uri URI
                       [--scope SCOPE] [--timeout SECS] [--qr]")]
 pub struct ConnectArgs {
-    /// The provider's API root.
-    #[arg(long, value_name = "URL", allow_hyphen_values = true)]
-    pub api_url: Option<String>,
-    /// The partner's client id [or OBAUTH_CLIENT_ID].
-    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
-    pub client_id: Option<String>,
-    /// The partner's client secret [or OBAUTH_CLIENT_SECRET]; never printed.
-    #[arg(long, value_name = "SECRET", allow_hyphen_values = true)]
-    pub client_secret: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub partner: PartnerArgs,
     /// The registered redirect URI (loopback http is listened on; else paste the redirect on
     /// stdin).
     #[arg(long, value_name = "URI", allow_hyphen_values = true)]

@@ -14,15 +14,7 @@ use crate::exit;
 use crate::tokens_out::Field;
 
 fn options(a: &ConnectArgs) -> Result<(ClientConfig, AuthorizationParams), UsageError> {
-    let config = ClientConfig::new(
-        args::required(&a.api_url, "api-url", None)?,
-        args::required(&a.client_id, "client-id", Some("OBAUTH_CLIENT_ID"))?,
-        args::required(
-            &a.client_secret,
-            "client-secret",
-            Some("OBAUTH_CLIENT_SECRET"),
-        )?,
-    );
+    let config = a.partner.config()?;
     let mut params =
         AuthorizationParams::new(args::required(&a.redirect_uri, "redirect-uri", None)?);
     params.scope = a.scope.clone();

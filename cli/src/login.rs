@@ -22,15 +22,13 @@ struct Options {
 }
 
 fn options(a: &LoginArgs) -> Result<Options, UsageError> {
-    // The partner-mode flags that relay mode refuses (the relay holds what they name).
-    let partner_flags = [
-        ("api-url", &a.api_url),
-        ("client-id", &a.client_id),
-        ("client-secret", &a.client_secret),
-        ("user-hash", &a.user_hash),
-    ];
     let (config, user_hash) = if a.relay_url.is_some() {
-        if let Some((flag, _)) = partner_flags.iter().find(|(_, v)| v.is_some()) {
+        // The partner-mode flags that relay mode refuses (the relay holds what they name).
+        let partner_flag = a
+            .partner
+            .given()
+            .or_else(|| a.user_hash.is_some().then_some("user-hash"));
+        if let Some(flag) = partner_flag {
             return Err(UsageError(format!(
                 "--{flag} cannot be combined with --relay-url (the relay holds it)"
             )));
@@ -49,16 +47,10 @@ fn options(a: &LoginArgs) -> Result<Options, UsageError> {
         if a.app_token.is_some() {
             return Err(UsageError("--app-token needs --relay-url".into()));
         }
-        let config = ClientConfig::new(
-            args::required(&a.api_url, "api-url", None)?,
-            args::required(&a.client_id, "client-id", Some("OBAUTH_CLIENT_ID"))?,
-            args::required(
-                &a.client_secret,
-                "client-secret",
-                Some("OBAUTH_CLIENT_SECRET"),
-            )?,
-        );
-        (config, args::required(&a.user_hash, "user-hash", None)?)
+        (
+            a.partner.config()?,
+            args::required(&a.user_hash, "user-hash", None)?,
+        )
     };
     let mut params = SupervisedLoginParams::new(
         user_hash,

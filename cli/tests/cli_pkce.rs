@@ -6,15 +6,13 @@
 //! provider saw.
 
 use std::process::Stdio;
-use std::time::Duration;
 
 use obauth_sandbox::{ClientAuthMethod, Sandbox};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStderr, Command};
+use tokio::process::Command;
 
 mod common;
 
-use common::{Run, run, sandbox};
+use common::{Running, http, run, sandbox};
 
 const STDIN_REDIRECT: &str = "https://app.example.com/oidc/callback";
 /// What the QR code is drawn with; none of it appears in any other output.
@@ -59,79 +57,6 @@ fn loopback_redirect() -> String {
         .unwrap()
         .port();
     format!("http://127.0.0.1:{port}/callback")
-}
-
-/// A running `obauth`, its stderr read line by line.
-struct Running {
-    child: Child,
-    stderr: Lines<BufReader<ChildStderr>>,
-    seen: String,
-}
-
-impl Running {
-    fn spawn(mut cmd: Command) -> Running {
-        let mut child = cmd.spawn().unwrap();
-        let stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-        Running {
-            child,
-            stderr,
-            seen: String::new(),
-        }
-    }
-
-    async fn auth_url(&mut self) -> String {
-        loop {
-            let line = tokio::time::timeout(Duration::from_secs(20), self.stderr.next_line())
-                .await
-                .expect("auth_url in time")
-                .unwrap()
-                .unwrap_or_else(|| panic!("stderr closed before auth_url: {}", self.seen));
-            self.seen.push_str(&line);
-            self.seen.push('\n');
-            if let Some(url) = line.strip_prefix("auth_url: ") {
-                return url.to_owned();
-            }
-        }
-    }
-
-    async fn type_line(&mut self, line: &str) {
-        let mut stdin = self.child.stdin.take().expect("stdin is piped");
-        stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .await
-            .unwrap();
-        drop(stdin);
-    }
-
-    async fn finish(mut self) -> Run {
-        let mut stdout = String::new();
-        let mut out = self.child.stdout.take().unwrap();
-        tokio::time::timeout(Duration::from_secs(30), out.read_to_string(&mut stdout))
-            .await
-            .expect("stdout closes")
-            .unwrap();
-        while let Some(line) = self.stderr.next_line().await.unwrap() {
-            self.seen.push_str(&line);
-            self.seen.push('\n');
-        }
-        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
-            .await
-            .expect("obauth exits")
-            .unwrap();
-        Run {
-            code: status.code().unwrap_or(-1),
-            stdout,
-            stderr: self.seen,
-        }
-    }
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap()
 }
 
 /// Plays the user on the provider's sign-in page: loads the authorize URL, posts the decision
