@@ -340,7 +340,7 @@ final class AuthorizationTests: XCTestCase {
             let oidc = try OidcClient()
             var params = pkceParams()
             params.loginHint = "jane@example.com"
-            params.uiLocales = "da en"
+            params.uiLocales = "da-DK"
             params.maxAgeSeconds = 300
             params.extraParams = ["audience": "https://api.example.com/"]
             let flow = try await oidc.pkceFlow(config: pkceConfig(sandbox), params: params)
@@ -348,7 +348,7 @@ final class AuthorizationTests: XCTestCase {
             let url = try authorizeUrl(flow)
             XCTAssertEqual(queryParam(url, "prompt"), "consent", "prompt for offline_access")
             XCTAssertEqual(queryParam(url, "login_hint"), "jane@example.com", "login_hint")
-            XCTAssertEqual(queryParam(url, "ui_locales"), "da en", "ui_locales")
+            XCTAssertEqual(queryParam(url, "ui_locales"), "da-DK", "ui_locales")
             XCTAssertEqual(queryParam(url, "max_age"), "300", "max_age")
             XCTAssertEqual(queryParam(url, "audience"), "https://api.example.com/", "audience")
             let location = try await sandbox.consent(url, "approve")
