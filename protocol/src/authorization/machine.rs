@@ -72,6 +72,10 @@ enum Event {
         reply: RedirectReply,
         consent_id: Option<String>,
     },
+    /// A redirect with this flow's `state` and neither a code nor an error: the provider is done
+    /// with this request without a result (Aiia Data sends it when the user cancels or the bank
+    /// fails).
+    RedirectWithoutCode,
     /// A response of a kind this flow never sends.
     Stray,
 }
@@ -290,7 +294,9 @@ impl AuthorizationMachine {
         use RedirectReply as R;
         match (&self.phase, event) {
             // Ended: nothing moves it; a redirect is answered.
-            (P::Done(_), E::Redirect { .. }) => Step::ignored(IgnoredReason::FlowFinished),
+            (P::Done(_), E::Redirect { .. } | E::RedirectWithoutCode) => {
+                Step::ignored(IgnoredReason::FlowFinished)
+            }
             (P::Done(_), _) => Step::nothing(),
 
             // Any phase before the end.
@@ -300,7 +306,9 @@ impl AuthorizationMachine {
             (_, E::Timer(TimerKind::Deadline)) => self.time_out().into(),
 
             (P::Created, E::Resume) => Step::nothing(),
-            (P::Created, E::Redirect { .. }) => Step::ignored(IgnoredReason::NotWaitingForRedirect),
+            (P::Created, E::Redirect { .. } | E::RedirectWithoutCode) => {
+                Step::ignored(IgnoredReason::NotWaitingForRedirect)
+            }
 
             (P::Awaiting, E::Resume) => self.resume(ctx, |_, _| Vec::new()).into(),
             (
@@ -334,6 +342,7 @@ impl AuthorizationMachine {
                     ..
                 },
             ) => self.reject_redirect(e),
+            (P::Awaiting, E::RedirectWithoutCode) => self.start_again(),
 
             (P::Exchanging { .. }, E::Resume) => self.resume(ctx, Self::resend_exchange).into(),
             (P::Exchanging { consent_id, .. }, E::Exchanged(Reply::Ok(mut tokens))) => {
@@ -347,7 +356,7 @@ impl AuthorizationMachine {
             (P::Exchanging { .. }, E::Timer(TimerKind::Retry(RequestKind::Exchange))) => {
                 self.resend_exchange(ctx).into()
             }
-            (P::Exchanging { .. }, E::Redirect { .. }) => {
+            (P::Exchanging { .. }, E::Redirect { .. } | E::RedirectWithoutCode) => {
                 Step::ignored(IgnoredReason::CodeAlreadyReceived)
             }
 
@@ -393,6 +402,16 @@ impl AuthorizationMachine {
             description: description.and_then(sanitize_provider_code),
         };
         Step::redirect(RedirectOutcome::ProviderError(e.clone()), self.fail(e))
+    }
+
+    /// The provider came back without a result: the flow ends at once with
+    /// [`Error::StartAgain`] instead of waiting for its deadline.
+    fn start_again(&mut self) -> Step<AuthorizationState> {
+        log::info!("the authorization redirect carried no code: the flow must start again");
+        Step::redirect(
+            RedirectOutcome::ProviderError(Error::StartAgain),
+            self.fail(Error::StartAgain),
+        )
     }
 
     fn reject_redirect(&self, error: Error) -> Step<AuthorizationState> {
@@ -463,6 +482,9 @@ impl AuthorizationMachine {
             .is_some_and(|s| constant_time_eq(s.as_bytes(), self.setup.state.expose().as_bytes()));
         if !state_ok {
             return rejected(Error::StateMismatch);
+        }
+        if code.is_none() && error.is_none() {
+            return Event::RedirectWithoutCode;
         }
         Event::Redirect {
             reply: read_redirect(code, error, description),

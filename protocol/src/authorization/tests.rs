@@ -294,6 +294,39 @@ fn error_redirects() {
     );
 }
 
+/// Aiia Data: the user cancels or the bank fails, and the provider redirects with only `state`.
+/// The flow ends at once with `StartAgain`; the same redirect with a forged or missing state is
+/// still refused as forged, and the flow goes on waiting.
+#[test]
+fn a_redirect_without_code_ends_the_connect_flow_with_start_again() {
+    let mut m = started(connect());
+    for forged in ["state=forged", "", "consentId=c"] {
+        let (outcome, fx) = redirect(&mut m, forged);
+        assert_eq!(outcome, RedirectOutcome::Rejected(Error::StateMismatch), "{forged}");
+        assert!(fx.is_empty());
+    }
+    assert!(!crate::machine_kit::Machine::is_terminal(&m));
+
+    let (outcome, fx) = redirect(&mut m, &format!("state={STATE}"));
+    assert_eq!(outcome, RedirectOutcome::ProviderError(Error::StartAgain));
+    assert!(sent(&fx).is_empty(), "nothing is exchanged");
+    assert_eq!(
+        states(&fx),
+        vec![AuthorizationState::Failed {
+            error: Error::StartAgain
+        }]
+    );
+    let error = m.outcome().unwrap().unwrap_err();
+    assert_eq!(error, Error::StartAgain);
+    assert_eq!(error.category(), crate::error::ErrorCategory::UserAction);
+    assert_eq!(error.code(), "start_again");
+    // A later redirect, even with a code, changes nothing.
+    assert_eq!(
+        redirect(&mut m, &format!("code=x&state={STATE}")).0,
+        RedirectOutcome::Ignored(crate::flow::IgnoredReason::FlowFinished)
+    );
+}
+
 #[test]
 fn invalid_grant_and_transient_exchange_failures() {
     let mut m = started(connect());
@@ -734,6 +767,12 @@ mod diagram {
             p("redirect error", |m| {
                 feed(m, &format!("error=invalid_scope&state={STATE}"), NOW)
             }),
+            p("redirect without code", |m| {
+                feed(m, &format!("state={STATE}"), NOW)
+            }),
+            // A redirect without a code but with a forged or missing state is a forged one.
+            p("redirect forged", |m| feed(m, "state=forged", NOW)),
+            p("redirect forged", |m| feed(m, "", NOW)),
             // Forged and malformed redirects change nothing: no edge.
             p("redirect forged", |m| {
                 feed(m, &format!("code={CODE_ENCODED}&state=forged"), NOW)

@@ -80,6 +80,9 @@ pub(crate) enum CodeSourceV1 {
     Redirect,
     #[serde(rename = "poll")]
     Poll,
+    /// Only in stored tokens: a flow's snapshot never holds it.
+    #[serde(rename = "unattended")]
+    Unattended,
 }
 
 /// The tokens of an authenticated supervised login.
@@ -214,6 +217,7 @@ impl From<CodeSource> for CodeSourceV1 {
         match via {
             CodeSource::Redirect => CodeSourceV1::Redirect,
             CodeSource::Poll => CodeSourceV1::Poll,
+            CodeSource::Unattended => CodeSourceV1::Unattended,
         }
     }
 }
@@ -223,6 +227,7 @@ impl From<CodeSourceV1> for CodeSource {
         match via {
             CodeSourceV1::Redirect => CodeSource::Redirect,
             CodeSourceV1::Poll => CodeSource::Poll,
+            CodeSourceV1::Unattended => CodeSource::Unattended,
         }
     }
 }
