@@ -75,6 +75,12 @@ impl Client {
         })
     }
 
+    /// The validated configuration and the transport, for the calls other modules add
+    /// (`unattended.rs`).
+    pub(crate) fn parts(&self) -> (&Credentials, &Transport) {
+        (&self.creds, &self.transport)
+    }
+
     fn handle<F: crate::flow::Flow>(&self, flow: F) -> FlowHandle<F> {
         FlowHandle::new(
             flow,

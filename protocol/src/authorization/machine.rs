@@ -584,6 +584,7 @@ impl AuthorizationMachine {
                 },
                 Phase::Done(Ending::TimedOut) => AuthorizationPhaseV1::TimedOut,
             },
+            correlation_id: self.life.correlation.clone(),
         }
     }
 
@@ -630,8 +631,13 @@ impl AuthorizationMachine {
             nonce: r.nonce,
             code_verifier: r.code_verifier,
         };
-        let life =
-            Lifecycle::restored(r.timeout_ms, r.code_lifetime_ms, r.deadline_at, creds.retry);
+        let life = Lifecycle::restored(
+            r.timeout_ms,
+            r.code_lifetime_ms,
+            r.deadline_at,
+            creds.retry,
+            r.correlation_id,
+        );
         let phase = match r.phase {
             AuthorizationPhaseV1::Created => Phase::Created,
             AuthorizationPhaseV1::Awaiting => Phase::Awaiting,
@@ -701,16 +707,25 @@ impl Flow for AuthorizationMachine {
     type Output = TokenSet;
 
     fn handle(&mut self, input: Input, ctx: Ctx) -> Effects {
-        let event = self.read(input, ctx);
-        self.step(event, ctx).effects
+        self.correlated(ctx, |m| {
+            let event = m.read(input, ctx);
+            ((), m.step(event, ctx).effects)
+        })
+        .1
     }
 
     fn redirect(&mut self, url: &Url, ctx: Ctx) -> (RedirectOutcome, Effects) {
         if !self.redirect.matches(url) {
             return (RedirectOutcome::NotForThisFlow, vec![]);
         }
-        let event = self.read_redirect(url);
-        self.step(event, ctx).into_redirect()
+        self.correlated(ctx, |m| {
+            let event = m.read_redirect(url);
+            m.step(event, ctx).into_redirect()
+        })
+    }
+
+    fn correlation_id(&self) -> Option<crate::correlation::CorrelationId> {
+        self.life.correlation.clone()
     }
 
     fn redirect_pattern(&self) -> &RedirectPattern {

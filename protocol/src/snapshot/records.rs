@@ -16,6 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::correlation::CorrelationId;
 use crate::error::{CancelOrigin, ErrorCategory, PersistedError};
 use crate::oauth::TokenSet;
 use crate::secret::Secret;
@@ -37,6 +38,10 @@ pub(crate) struct SupervisedSnapshotV1 {
     /// The overall deadline (wall-clock: it must survive a restart); `null` before the start.
     pub deadline_at: Option<Timestamp>,
     pub phase: SupervisedPhaseV1,
+    /// The flow's `X-Correlation-Id`; absent in snapshots written before it existed (and then
+    /// not written back, so those snapshots round-trip byte for byte).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<CorrelationId>,
 }
 
 /// Where a supervised login was, tagged by `"phase"`.
@@ -127,6 +132,9 @@ pub(crate) struct AuthorizationSnapshotV1 {
     /// The overall deadline (wall-clock: it must survive a restart); `null` before the start.
     pub deadline_at: Option<Timestamp>,
     pub phase: AuthorizationPhaseV1,
+    /// As [`SupervisedSnapshotV1::correlation_id`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<CorrelationId>,
 }
 
 /// The provider dialect: `{"AiiaConnect": {…}}` or `"Pkce"`.

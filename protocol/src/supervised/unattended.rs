@@ -40,6 +40,8 @@ pub enum SupervisedLoginReason {
     LoginTokenExpired,
     /// The provider refused the login token (unknown, replaced, or another user's).
     LoginTokenRejected,
+    /// No tokens are stored: the user has not signed in yet (or signed out).
+    NoStoredLogin,
 }
 
 impl SupervisedLoginReason {
@@ -59,12 +61,14 @@ impl SupervisedLoginReason {
         })
     }
 
-    /// `unattended_not_supported`, `login_token_expired` or `login_token_rejected`.
+    /// `unattended_not_supported`, `login_token_expired`, `login_token_rejected` or
+    /// `no_stored_login`.
     pub fn as_str(self) -> &'static str {
         match self {
             SupervisedLoginReason::UnattendedNotSupported => "unattended_not_supported",
             SupervisedLoginReason::LoginTokenExpired => "login_token_expired",
             SupervisedLoginReason::LoginTokenRejected => "login_token_rejected",
+            SupervisedLoginReason::NoStoredLogin => "no_stored_login",
         }
     }
 }
@@ -104,6 +108,12 @@ pub fn request(
     correlation: &CorrelationId,
 ) -> Result<HttpRequest, Error> {
     let body = if creds.is_relay() {
+        if !user_hash.is_empty() {
+            return Err(Error::invalid(
+                "userHash",
+                "must be empty in relay mode (the relay derives it from the app token)",
+            ));
+        }
         serde_json::json!({ "loginToken": login_token.expose() })
     } else {
         crate::validate::user_hash(user_hash)?;
