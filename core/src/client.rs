@@ -350,8 +350,9 @@ impl OidcClient {
         params: AuthorizationParams,
     ) -> Result<AuthorizationFlow, Error> {
         let creds = self.public_creds(config)?;
-        // Check the redirect before any request is sent.
+        // Check the redirect and the extra authorize parameters before any request is sent.
         crate::redirect::RedirectPattern::parse("redirectUri", &params.redirect_uri, false)?;
+        params.extras.validate()?;
         let metadata = self.discover(&config.issuer).await?;
         if !metadata.code_challenge_methods_supported.is_empty()
             && !metadata

@@ -101,7 +101,7 @@ pub use driver::{FlowHandle, StateStream};
 pub use error::{CancelOrigin, Error, ErrorCategory};
 pub use flow::{IgnoredReason, RedirectOutcome};
 pub use navigation::{Navigation, NavigationPolicy};
-pub use oauth::{ClientAuth, TokenSet};
+pub use oauth::{AuthorizeExtras, ClientAuth, TokenSet};
 pub use secret::Secret;
 pub use session::AccessSession;
 pub use snapshot::{FileStorage, MemoryStorage, SecureStorage};

@@ -93,6 +93,8 @@ struct Setup {
     state: Secret,
     nonce: Secret,
     code_verifier: Secret,
+    /// The caller's extra authorize parameters, checked ([`crate::oauth::authorize`]).
+    authorize_params: Vec<(String, String)>,
 }
 
 /// An authorization-code flow as a pure state machine.
@@ -174,6 +176,9 @@ impl AuthorizationMachine {
             .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| default_scope.to_owned());
+        let authorize_params = params
+            .extras
+            .query_pairs(&scope, matches!(kind, AuthorizationKind::Pkce))?;
         let setup = Setup {
             kind,
             client_id: creds.client_id.clone(),
@@ -185,6 +190,7 @@ impl AuthorizationMachine {
             state: secrets.state,
             nonce: secrets.nonce,
             code_verifier: secrets.verifier,
+            authorize_params,
         };
         let life = Lifecycle::new(params.timeout, params.code_lifetime, creds.retry);
         Self::build(creds, setup, life, Phase::Created)
@@ -197,6 +203,7 @@ impl AuthorizationMachine {
         phase: Phase,
     ) -> Result<Self, Error> {
         let redirect = RedirectPattern::parse("redirectPattern", &setup.redirect_pattern, true)?;
+        crate::oauth::authorize::check_stored_pairs(&setup.authorize_params)?;
         // `authorize_url()` (and so `state()` while awaiting the user) relies on this: a
         // snapshot is outside input like any other.
         Url::parse(&setup.authorize_endpoint)
@@ -280,6 +287,9 @@ impl AuthorizationMachine {
                         )
                         .append_pair("code_challenge_method", "S256");
                 }
+            }
+            for (name, value) in &self.setup.authorize_params {
+                q.append_pair(name, value);
             }
         }
         url.to_string()
@@ -558,6 +568,7 @@ impl AuthorizationMachine {
             state: s.state.clone(),
             nonce: s.nonce.clone(),
             code_verifier: s.code_verifier.clone(),
+            authorize_params: s.authorize_params.clone(),
             timeout_ms: self.life.timeout.as_millis() as u64,
             code_lifetime_ms: self.life.code_lifetime.as_millis() as u64,
             deadline_at: self.life.deadline_at,
@@ -630,6 +641,7 @@ impl AuthorizationMachine {
             state: r.state,
             nonce: r.nonce,
             code_verifier: r.code_verifier,
+            authorize_params: r.authorize_params,
         };
         let life = Lifecycle::restored(
             r.timeout_ms,

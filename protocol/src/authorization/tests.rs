@@ -822,3 +822,120 @@ fn a_snapshot_with_a_broken_authorize_endpoint_is_refused() {
         Err(Error::InvalidSnapshot(_))
     ));
 }
+
+// --- Extra authorize parameters (OIDC Core §3.1.2.1, §11) -------------------------------------
+
+fn pkce_with(params: AuthorizationParams) -> Result<AuthorizationMachine, Error> {
+    AuthorizationMachine::pkce(
+        &creds(),
+        Url::parse("https://id.example.com/oidc/authorize").unwrap(),
+        Url::parse("https://id.example.com/oidc/token").unwrap(),
+        params,
+        secrets(),
+    )
+}
+
+fn authorize_pairs(m: &AuthorizationMachine) -> Vec<(String, String)> {
+    Url::parse(&m.authorize_url())
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+fn values<'a>(pairs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+#[test]
+fn pkce_with_offline_access_asks_for_consent_unless_a_prompt_is_chosen() {
+    let mut p = AuthorizationParams::new("https://app.example.com/cb");
+    p.scope = Some("openid offline_access".into());
+    let pairs = authorize_pairs(&pkce_with(p.clone()).unwrap());
+    assert_eq!(values(&pairs, "prompt"), ["consent"]);
+
+    p.extras.prompt = Some("login consent".into());
+    let pairs = authorize_pairs(&pkce_with(p).unwrap());
+    assert_eq!(values(&pairs, "prompt"), ["login consent"]);
+
+    // No offline_access: no prompt.
+    assert!(values(&authorize_pairs(&pkce()), "prompt").is_empty());
+    // Aiia's connect flow (default scope `accounts offline_access`) is not OpenID Connect.
+    assert!(values(&authorize_pairs(&connect()), "prompt").is_empty());
+}
+
+#[test]
+fn extras_are_sent_once_after_the_flows_own_and_survive_a_snapshot() {
+    let mut p = AuthorizationParams::new("https://app.example.com/cb");
+    p.extras.login_hint = Some("jane+bank@example.com".into());
+    p.extras.ui_locales = Some("da en".into());
+    p.extras.max_age_seconds = Some(0);
+    p.extras.acr_values = Some("urn:bank:strong".into());
+    p.extras
+        .params
+        .insert("audience".into(), "https://api.example.com".into());
+    let m = started(pkce_with(p).unwrap());
+    let pairs = authorize_pairs(&m);
+    assert_eq!(values(&pairs, "login_hint"), ["jane+bank@example.com"]);
+    assert_eq!(values(&pairs, "ui_locales"), ["da en"]);
+    assert_eq!(values(&pairs, "max_age"), ["0"]);
+    assert_eq!(values(&pairs, "acr_values"), ["urn:bank:strong"]);
+    assert_eq!(values(&pairs, "audience"), ["https://api.example.com"]);
+    assert_eq!(values(&pairs, "state"), [STATE]);
+    assert!(values(&pairs, "prompt").is_empty());
+
+    let restored =
+        AuthorizationMachine::restore(&creds(), &m.snapshot().unwrap(), FlowKind::Pkce).unwrap();
+    assert_eq!(restored.authorize_url(), m.authorize_url());
+}
+
+#[test]
+fn an_extra_that_would_override_the_flows_own_is_refused_at_construction() {
+    for name in [
+        "state",
+        "code_challenge",
+        "redirect_uri",
+        "client_id",
+        "nonce",
+        "Scope",
+    ] {
+        let mut p = AuthorizationParams::new("https://app.example.com/cb");
+        p.extras.params.insert(name.into(), "evil".into());
+        let err = pkce_with(p).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::InvalidInput {
+                    field: "authorizeParams",
+                    ..
+                }
+            ),
+            "{name}: {err:?}"
+        );
+    }
+    let mut p = params();
+    p.extras
+        .params
+        .insert("response_type".into(), "token".into());
+    assert!(matches!(
+        AuthorizationMachine::aiia_connect(&creds(), p, None, None, secrets()),
+        Err(Error::InvalidInput { .. })
+    ));
+}
+
+#[test]
+fn a_snapshot_whose_extras_override_the_flows_own_is_refused() {
+    let mut p = AuthorizationParams::new("https://app.example.com/cb");
+    p.extras.params.insert("audience".into(), "x".into());
+    let snapshot = started(pkce_with(p).unwrap()).snapshot().unwrap();
+    assert!(snapshot.contains("\"audience\""), "{snapshot}");
+    let forged = snapshot.replace("\"audience\"", "\"state\"");
+    assert!(matches!(
+        AuthorizationMachine::restore(&creds(), &forged, FlowKind::Pkce),
+        Err(Error::InvalidSnapshot(_))
+    ));
+}

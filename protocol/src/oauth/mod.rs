@@ -6,11 +6,15 @@
 //! - [`pkce`]: the per-flow values (state, nonce, PKCE verifier) from entropy handed in, S256
 //!   challenges, constant-time comparison.
 //! - [`discovery`]: OpenID Connect discovery documents.
+//! - [`authorize`]: a caller's extra authorization-request parameters (`prompt`, `login_hint`, …),
+//!   checked so they can never override the flow's own.
 
+pub mod authorize;
 pub mod discovery;
 pub mod pkce;
 pub mod token;
 
+pub use authorize::{AuthorizeExtras, RESERVED_AUTHORIZE_PARAMETERS};
 pub use discovery::ProviderMetadata;
 pub use pkce::{FLOW_SECRETS_ENTROPY, FlowSecrets, constant_time_eq, s256_challenge, urlsafe};
 pub use token::{ClientAuth, TokenEndpoint, TokenSet, TokenWire};

@@ -127,6 +127,11 @@ pub(crate) struct AuthorizationSnapshotV1 {
     pub state: Secret,
     pub nonce: Secret,
     pub code_verifier: Secret,
+    /// The caller's extra authorize parameters (`prompt`, …), in URL order. Added after the
+    /// first release: absent (and not written) when there are none, so older snapshots read
+    /// as before and a flow without extras writes exactly what it always wrote.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorize_params: Vec<(String, String)>,
     pub timeout_ms: u64,
     pub code_lifetime_ms: u64,
     /// The overall deadline (wall-clock: it must survive a restart); `null` before the start.

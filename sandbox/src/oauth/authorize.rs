@@ -258,6 +258,7 @@ impl Authorize {
             code_challenge: None,
             accounts_group_name: None,
             accounts_group_id: None,
+            offline_ignored: false,
         }
     }
 }
