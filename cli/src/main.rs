@@ -2,6 +2,7 @@
 
 mod args;
 mod connect;
+mod connect_relay;
 mod demo;
 mod demo_oauth;
 mod drive;
@@ -22,6 +23,8 @@ usage:
                  [--poll-timeout SECS] [--timeout SECS]
   obauth connect --api-url URL --client-id ID --client-secret SECRET --redirect-uri URI
                  [--scope SCOPE] [--timeout SECS]
+  obauth connect --relay-url URL --app-token TOKEN --api-url URL --client-id ID
+                 --redirect-uri URI [--scope SCOPE] [--timeout SECS]
   obauth token   (--token-url URL | --issuer URL) --client-id ID --client-secret SECRET
                  [--scope SCOPE] [--client-auth post|basic]
   obauth sandbox [--port N]
