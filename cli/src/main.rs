@@ -5,6 +5,7 @@ mod connect;
 mod connect_relay;
 mod demo;
 mod demo_oauth;
+mod demo_relay;
 mod drive;
 mod exit;
 mod login;
