@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::authorization::{AuthorizationMachine, AuthorizationParams};
 use crate::backoff::RetryPolicy;
-use crate::config::{ClientConfig, Credentials};
+use crate::config::{ClientConfig, ConsentPage, Credentials};
 use crate::driver::{FlowHandle, Transport};
 use crate::error::Error;
 use crate::http::{HttpRequest, Method, RequestKind, classify, parse_json};
@@ -115,6 +115,7 @@ impl Client {
         accounts_group_name: Option<String>,
         accounts_group_id: Option<String>,
     ) -> Result<AuthorizationFlow, Error> {
+        self.partner_only()?;
         let machine = AuthorizationMachine::aiia_connect(
             &self.creds,
             params,
@@ -127,6 +128,7 @@ impl Client {
 
     /// Restores a connect flow from its snapshot; call [`FlowHandle::resume`] to continue.
     pub fn restore_connect_flow(&self, snapshot: &str) -> Result<AuthorizationFlow, Error> {
+        self.partner_only()?;
         Ok(self.handle(AuthorizationMachine::restore(
             &self.creds,
             snapshot,
@@ -134,8 +136,56 @@ impl Client {
         )?))
     }
 
+    /// Relay mode: prepares an Aiia Data connect flow whose consent page is the provider's
+    /// (`consent`: its API root and the partner's public client id) and whose code is exchanged
+    /// at the relay, which adds the partner's Basic authentication. Refresh the tokens with
+    /// [`Client::connect_tokens`] (also through the relay). Call [`FlowHandle::start`].
+    pub fn relay_connect_flow(
+        &self,
+        consent: &ConsentPage,
+        params: AuthorizationParams,
+        accounts_group_name: Option<String>,
+        accounts_group_id: Option<String>,
+    ) -> Result<AuthorizationFlow, Error> {
+        let machine = AuthorizationMachine::aiia_connect_via_relay(
+            &self.creds,
+            consent,
+            params,
+            accounts_group_name,
+            accounts_group_id,
+            crate::live::flow_secrets()?,
+        )?;
+        Ok(self.handle(machine))
+    }
+
+    /// Restores a relay-mode connect flow from its snapshot (only one this relay would
+    /// exchange); call [`FlowHandle::resume`] to continue.
+    pub fn restore_relay_connect_flow(
+        &self,
+        consent: &ConsentPage,
+        snapshot: &str,
+    ) -> Result<AuthorizationFlow, Error> {
+        Ok(self.handle(AuthorizationMachine::restore_via_relay(
+            &self.creds,
+            consent,
+            snapshot,
+        )?))
+    }
+
+    /// Refuses partner-only flows in relay mode, before anything is sent.
+    fn partner_only(&self) -> Result<(), Error> {
+        if self.creds.is_relay() {
+            return Err(Error::invalid(
+                "relayUrl",
+                "in relay mode the connect flow needs the provider's consent page (relay_connect_flow)",
+            ));
+        }
+        Ok(())
+    }
+
     /// A token manager for connect-flow tokens: refreshes with the refresh token at
-    /// `{api}/v1/oauth/token`.
+    /// `{api}/v1/oauth/token` (in relay mode the relay's, which adds the partner's Basic
+    /// authentication).
     pub fn connect_tokens(&self, tokens: TokenSet, skew: Duration) -> TokenManager {
         let endpoint = TokenEndpoint {
             url: self.creds.endpoint("v1/oauth/token"),

@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use url::Url;
 
-use crate::config::Credentials;
+use crate::config::{ConsentPage, Credentials};
 use crate::error::{Error, sanitize_provider_code};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
 use crate::http::{HttpRequest, HttpResult, RequestKind, classify};
@@ -123,6 +123,56 @@ impl AuthorizationMachine {
         let authorize = creds.endpoint("v1/oauth/connect");
         let token = creds.endpoint("v1/oauth/token");
         Self::new(creds, kind, authorize, token, params, secrets)
+    }
+
+    /// Aiia Data connect in relay mode: the user consents on the provider's page (`consent`),
+    /// and the code is exchanged at the relay in `creds` (`{relay}/v1/oauth/token`, no client
+    /// secret on the device; the relay adds the partner's Basic authentication). Fails with
+    /// [`Error::InvalidInput`] unless `creds` are relay credentials.
+    pub fn aiia_connect_via_relay(
+        creds: &Credentials,
+        consent: &ConsentPage,
+        params: AuthorizationParams,
+        accounts_group_name: Option<String>,
+        accounts_group_id: Option<String>,
+        secrets: FlowSecrets,
+    ) -> Result<Self, Error> {
+        let creds = Self::relay_creds(creds, consent)?;
+        let (authorize, _) = consent.validate()?;
+        let kind = AuthorizationKind::AiiaConnect {
+            accounts_group_name,
+            accounts_group_id,
+        };
+        let token = creds.endpoint("v1/oauth/token");
+        Self::new(&creds, kind, authorize, token, params, secrets)
+    }
+
+    /// Restores a relay-mode connect flow ([`Self::aiia_connect_via_relay`]) from its snapshot.
+    /// The snapshot's client id must be `consent`'s and its token endpoint this relay's: in
+    /// relay mode every request carries the app token, so a snapshot naming another token
+    /// endpoint would send it (and the code) elsewhere.
+    pub fn restore_via_relay(
+        creds: &Credentials,
+        consent: &ConsentPage,
+        snapshot_text: &str,
+    ) -> Result<Self, Error> {
+        let creds = Self::relay_creds(creds, consent)?;
+        Self::restore(&creds, snapshot_text, FlowKind::AiiaConnect)
+    }
+
+    /// `creds` (relay mode) with the consent page's client id.
+    fn relay_creds(creds: &Credentials, consent: &ConsentPage) -> Result<Credentials, Error> {
+        if !creds.is_relay() {
+            return Err(Error::invalid(
+                "relayUrl",
+                "a consent page is for relay mode (a partner client connects with its own API root)",
+            ));
+        }
+        let (_, client_id) = consent.validate()?;
+        Ok(Credentials {
+            client_id,
+            ..creds.clone()
+        })
     }
 
     /// Authorization code + PKCE for a public client (no secret is sent).
@@ -619,6 +669,12 @@ impl AuthorizationMachine {
         if r.client_id != creds.client_id {
             return Err(Error::InvalidSnapshot(
                 "the snapshot belongs to another client id".into(),
+            ));
+        }
+        // Relay mode: every request carries the app token, so the code goes to this relay only.
+        if creds.is_relay() && r.token_endpoint != creds.endpoint("v1/oauth/token").as_str() {
+            return Err(Error::InvalidSnapshot(
+                "the snapshot's token endpoint is not this relay's".into(),
             ));
         }
         let setup = Setup {
