@@ -250,6 +250,7 @@ pub struct OidcClient {
     runtime: Handle,
     request_timeout: Duration,
     navigation: NavigationPolicy,
+    snapshot_key: Option<Secret>,
     discovery: Arc<Mutex<HashMap<String, (ProviderMetadata, Timestamp)>>>,
 }
 
@@ -266,6 +267,7 @@ impl OidcClient {
             runtime,
             request_timeout: Duration::from_secs(30),
             navigation: NavigationPolicy::default(),
+            snapshot_key: None,
             discovery: Arc::default(),
         })
     }
@@ -276,6 +278,19 @@ impl OidcClient {
             return Err(Error::invalid("requestTimeout", "must be positive"));
         }
         self.request_timeout = timeout;
+        Ok(self)
+    }
+
+    /// Seals the snapshots of the PKCE flows this client starts with `key` and checks the seal
+    /// on restore (see [`crate::config::ClientConfig::snapshot_key`]).
+    pub fn with_snapshot_key(mut self, key: Secret) -> Result<Self, Error> {
+        if key.expose().len() < crate::snapshot::MIN_KEY_LEN {
+            return Err(Error::invalid(
+                "snapshotKey",
+                "must be at least 32 characters",
+            ));
+        }
+        self.snapshot_key = Some(key);
         Ok(self)
     }
 
@@ -323,6 +338,9 @@ impl OidcClient {
             request_timeout: self.request_timeout,
             retry: RetryPolicy::default(),
             navigation: self.navigation.clone(),
+            // RFC 8252 §7.1: private-use schemes are how native public clients receive codes.
+            allow_custom_scheme_redirects: true,
+            snapshot_key: self.snapshot_key.clone(),
             app_token: None,
         })
     }

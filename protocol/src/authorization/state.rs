@@ -36,6 +36,11 @@ pub struct AuthorizationParams {
     pub timeout: Duration,
     /// How long a code can be exchanged (one minute at Aiia).
     pub code_lifetime: Duration,
+    /// Whether the connect flow sends an S256 PKCE challenge (and the verifier with the code),
+    /// as RFC 9700 recommends for confidential clients too: a code stolen from the redirect is
+    /// useless without the verifier. On by default; turn it off only for a provider that
+    /// rejects PKCE. The PKCE flow always uses it (`false` is refused there).
+    pub pkce: bool,
 }
 
 impl AuthorizationParams {
@@ -47,6 +52,7 @@ impl AuthorizationParams {
             scope: None,
             timeout: Duration::from_secs(15 * 60),
             code_lifetime: Duration::from_secs(60),
+            pkce: true,
         }
     }
 }

@@ -119,11 +119,19 @@ pub(crate) struct AuthorizationSnapshotV1 {
     pub state: Secret,
     pub nonce: Secret,
     pub code_verifier: Secret,
+    /// Connect flows sending PKCE (written only when `true`; absent in snapshots of versions
+    /// before connect flows sent PKCE, which read as `false`). Implied for `"Pkce"`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub pkce: bool,
     pub timeout_ms: u64,
     pub code_lifetime_ms: u64,
     /// The overall deadline (wall-clock: it must survive a restart); `null` before the start.
     pub deadline_at: Option<Timestamp>,
     pub phase: AuthorizationPhaseV1,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// The provider dialect: `{"AiiaConnect": {…}}` or `"Pkce"`.
