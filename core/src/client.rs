@@ -407,11 +407,47 @@ impl OidcClient {
         snapshot: &str,
     ) -> Result<AuthorizationFlow, Error> {
         let creds = self.public_creds(config)?;
-        Ok(self.handle(AuthorizationMachine::restore(
-            &creds,
-            snapshot,
-            FlowKind::Pkce,
-        )?))
+        let machine = AuthorizationMachine::restore(&creds, snapshot, FlowKind::Pkce)?;
+        self.check_restored_endpoints(&creds.api_url, machine.endpoints())?;
+        Ok(self.handle(machine))
+    }
+
+    /// A restored PKCE flow sends its code and verifier (together: the user's tokens) to the
+    /// snapshot's token endpoint, so both endpoints must be the issuer's: those its discovery
+    /// document named (if this client has it cached: call [`OidcClient::discover`] before
+    /// restoring for a provider whose endpoints are on other hosts), or else on the issuer's
+    /// origin.
+    fn check_restored_endpoints(
+        &self,
+        issuer: &Url,
+        (authorize, token): (&str, &str),
+    ) -> Result<(), Error> {
+        let key = issuer.as_str().trim_end_matches('/').to_owned();
+        let cached = self
+            .discovery
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .map(|(metadata, _)| metadata.clone());
+        let same_origin = |u: &str| Url::parse(u).is_ok_and(|u| u.origin() == issuer.origin());
+        let discovered = |u: &str, named: Option<&str>| {
+            named
+                .is_some_and(|n| matches!((Url::parse(n), Url::parse(u)), (Ok(a), Ok(b)) if a == b))
+        };
+        let ok = match cached {
+            Some(m) => {
+                (discovered(authorize, m.authorization_endpoint.as_deref())
+                    || same_origin(authorize))
+                    && (discovered(token, Some(&m.token_endpoint)) || same_origin(token))
+            }
+            None => same_origin(authorize) && same_origin(token),
+        };
+        if !ok {
+            return Err(Error::InvalidSnapshot(
+                "the snapshot's endpoints are not the issuer's".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// A token manager for PKCE tokens: refreshes with the refresh token, as a public client.
