@@ -24,10 +24,12 @@ use crate::exit;
 /// Environment variables and exit codes, shown after the top-level help.
 const AFTER_HELP: &str = "\
 Credentials may also come from OBAUTH_CLIENT_ID / OBAUTH_CLIENT_SECRET (the relay reads them,
-and its key OBAUTH_RELAY_KEY, only from the environment), the app token from OBAUTH_APP_TOKEN.
+and its key OBAUTH_RELAY_KEY, only from the environment), the app token from OBAUTH_APP_TOKEN,
+the login token of unattended from OBAUTH_LOGIN_TOKEN, the refresh token from
+OBAUTH_REFRESH_TOKEN.
 Exit codes: 0 ok, 2 invalid input (nothing sent), 3 cancelled, 4 failed at the bank,
 5 timed out, 6 unauthorized (or app token refused), 7 provider/network unavailable,
-8 protocol error, 9 grant refused (sign in again), 1 other.";
+8 protocol error, 9 login or refresh token refused (sign in again), 1 other.";
 
 /// `obauth`: run open-banking sign-in flows from a terminal, serve the sandbox or the relay, run
 /// the demo.
@@ -50,6 +52,8 @@ pub struct Cli {
 pub enum Command {
     /// A complete Aiia Enterprise supervised login (partner credentials or an app's relay).
     Login(LoginArgs),
+    /// A new Aiia Enterprise session from a stored login token, without the user.
+    Unattended(UnattendedArgs),
     /// The Aiia Data connect flow (authorization code, confidential client).
     Connect(ConnectArgs),
     /// OpenID Connect authorization code + PKCE for a public client.
@@ -149,11 +153,30 @@ pub struct LoginArgs {
     pub qr: QrFlag,
 }
 
+/// `obauth unattended`.
+#[derive(Debug, Args)]
+#[command(override_usage = "\
+obauth unattended --api-url URL --client-id ID --client-secret SECRET --user-hash HASH
+                         --login-token TOKEN")]
+pub struct UnattendedArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub partner: PartnerArgs,
+    /// The user at the provider (8 to 64 of a-z A-Z 0-9 -).
+    #[arg(long, value_name = "HASH", allow_hyphen_values = true)]
+    pub user_hash: Option<String>,
+    /// The stored login token [or OBAUTH_LOGIN_TOKEN]; the new one replaces it.
+    #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
+    pub login_token: Option<String>,
+}
+
 /// `obauth connect`.
 #[derive(Debug, Args)]
 #[command(override_usage = "\
 obauth connect --api-url URL --client-id ID --client-secret SECRET --redirect-uri URI
-                      [--scope SCOPE] [--timeout SECS] [--qr]")]
+                      [--scope SCOPE] [--timeout SECS] [--qr]
+       obauth connect --relay-url URL --app-token TOKEN --api-url URL --client-id ID
+                      --redirect-uri URI [--scope SCOPE] [--timeout SECS] [--qr]")]
 pub struct ConnectArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -168,6 +191,12 @@ pub struct ConnectArgs {
     /// The overall deadline in seconds.
     #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
     pub timeout: Option<String>,
+    /// Relay mode: the app's relay (`obauth relay`) exchanges the code; no client secret.
+    #[arg(long, value_name = "URL", allow_hyphen_values = true)]
+    pub relay_url: Option<String>,
+    /// Relay mode: the app token the relay checks [or OBAUTH_APP_TOKEN].
+    #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
+    pub app_token: Option<String>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub qr: QrFlag,

@@ -4,7 +4,8 @@
 //! `http://127.0.0.1:PORT/…` or `localhost` redirect URI) or as one line on stdin (paste the URL
 //! the browser was sent to), and prints `{"access_token", "refresh_token", "token_type",
 //! "expires_in", "consent_id"}` on stdout. A forged or stale `state` ends it without any
-//! exchange. Exit codes and error lines as for `obauth login`.
+//! exchange. Exit codes and error lines as for `obauth login`. With `--relay-url` the command is
+//! [`crate::connect_relay`]'s.
 
 use obauth::{AuthorizationParams, Client, ClientConfig};
 
@@ -26,6 +27,15 @@ fn options(a: &ConnectArgs) -> Result<(ClientConfig, AuthorizationParams), Usage
 
 /// Runs the command; returns the exit code.
 pub async fn run(a: ConnectArgs) -> i32 {
+    if a.relay_url.is_some() {
+        return crate::connect_relay::run(a).await;
+    }
+    if a.app_token.is_some() {
+        return args::usage_error(
+            "connect",
+            UsageError("--app-token needs --relay-url".into()),
+        );
+    }
     let (config, params) = match options(&a) {
         Ok(p) => p,
         Err(e) => return args::usage_error("connect", e),
@@ -38,8 +48,8 @@ pub async fn run(a: ConnectArgs) -> i32 {
     run_authorization(&flow, timeout, a.qr.qr, FIELDS).await
 }
 
-/// The stdout object's fields.
-const FIELDS: &[Field] = &[
+/// The stdout object's fields (partner and relay mode).
+pub const FIELDS: &[Field] = &[
     Field::AccessToken,
     Field::RefreshToken,
     Field::TokenType,

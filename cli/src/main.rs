@@ -2,8 +2,10 @@
 
 mod args;
 mod connect;
+mod connect_relay;
 mod demo;
 mod demo_oauth;
+mod demo_relay;
 mod drive;
 mod exit;
 mod login;
@@ -16,6 +18,7 @@ mod relay_cmd;
 mod sandbox_cmd;
 mod token;
 mod tokens_out;
+mod unattended;
 
 use args::Command;
 
@@ -44,6 +47,7 @@ fn main() {
             Command::Connect(a) => connect::run(a).await,
             Command::Pkce(a) => pkce::run(a).await,
             Command::Token(a) => token::run(a).await,
+            Command::Unattended(a) => unattended::run(a).await,
             Command::Refresh(a) => refresh::run(a).await,
             Command::Sandbox(a) => sandbox_cmd::run(a).await,
             Command::Demo => demo::run().await,

@@ -57,7 +57,7 @@ pub async fn run(a: RefreshArgs) -> i32 {
         }
         Err(Error::InvalidGrant) => {
             eprintln!("error: {}", Error::InvalidGrant);
-            exit::GRANT_REFUSED
+            exit::SIGN_IN_AGAIN
         }
         Err(e) => exit::report(&e),
     }
