@@ -89,6 +89,7 @@ impl TokenManager {
                 scope: None,
                 id_token: None,
                 consent_id: None,
+                issued_at: None,
             }),
             (_, initial) => initial,
         };
@@ -248,10 +249,7 @@ impl TokenManager {
             Slot::Reauthenticate(e) => Some(Err(e.clone())),
             Slot::Valid(t) => {
                 let t = self.with_session_clock(t.clone());
-                match t.expires_at {
-                    Some(at) if now.plus(self.inner.skew) >= at => None,
-                    _ => Some(Ok(t)),
-                }
+                (!t.renewal_due(now, self.inner.skew)).then_some(Ok(t))
             }
             Slot::Empty => None,
         }
