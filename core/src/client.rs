@@ -246,9 +246,9 @@ const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
 /// A client for OAuth 2.0 / OpenID Connect providers; caches discovery documents.
 #[derive(Clone, Debug)]
 pub struct OidcClient {
-    transport: Transport,
+    pub(crate) transport: Transport,
     runtime: Handle,
-    request_timeout: Duration,
+    pub(crate) request_timeout: Duration,
     navigation: NavigationPolicy,
     discovery: Arc<Mutex<HashMap<String, (ProviderMetadata, Timestamp)>>>,
 }
@@ -312,7 +312,7 @@ impl OidcClient {
         Ok(metadata)
     }
 
-    fn public_creds(&self, config: &PkceConfig) -> Result<Credentials, Error> {
+    pub(crate) fn public_creds(&self, config: &PkceConfig) -> Result<Credentials, Error> {
         if config.client_id.trim().is_empty() {
             return Err(Error::invalid("clientId", "must not be empty"));
         }
@@ -378,7 +378,8 @@ impl OidcClient {
             parse(&metadata.token_endpoint)?,
             params,
             crate::live::flow_secrets()?,
-        )?;
+        )?
+        .requiring_response_iss(metadata.authorization_response_iss_parameter_supported);
         Ok(self.handle(machine))
     }
 

@@ -27,7 +27,8 @@
 //! - [`driver`]: runs flows with reqwest/rustls and tokio; [`FlowHandle`] is what hosts hold.
 //! - [`host`]: running inside a foreign host (the Swift/Kotlin bindings): the background
 //!   threads, awaiting from a foreign executor, delivering states and logs to host callbacks.
-//! - [`Client`] and [`OidcClient`]: the entry points.
+//! - [`Client`] and [`OidcClient`]: the entry points; [`OidcClient::sign_out`] revokes and
+//!   forgets a PKCE sign-in.
 //! - Shared pieces: [`secret`] (redacted values), [`error`] (errors by what to do next),
 //!   [`redirect`] (matching and exact decoding), [`backoff`], [`timestamp`], [`session`]
 //!   (sliding expiry), [`validate`], [`http`] (HTTP as data).
@@ -61,6 +62,7 @@ mod client;
 pub mod driver;
 pub mod host;
 pub mod live;
+mod sign_out;
 pub mod storage;
 pub mod tokens;
 
@@ -101,6 +103,7 @@ pub use navigation::{Navigation, NavigationPolicy};
 pub use oauth::{ClientAuth, TokenSet};
 pub use secret::Secret;
 pub use session::AccessSession;
+pub use sign_out::{RevocationOutcome, SignOutOutcome, SignOutParams};
 pub use snapshot::{FileStorage, MemoryStorage, SecureStorage};
 pub use supervised::{CodeSource, LoginState, SupervisedLoginParams, SupervisedTokens};
 pub use timestamp::Timestamp;

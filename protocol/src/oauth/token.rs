@@ -74,6 +74,14 @@ impl TokenSet {
         Some(self.issued_at?.until(self.expires_at?))
     }
 
+    /// The `expires_in` to report for tokens just received: the provider's own number when
+    /// known ([`TokenSet::lifetime`]), else the seconds left at `now`.
+    pub fn expires_in_as_issued(&self, now: Timestamp) -> Option<u64> {
+        self.lifetime()
+            .map(|d| d.as_secs())
+            .or_else(|| self.expires_in(now))
+    }
+
     /// Whether the access token should be renewed at `now`, `margin` before it expires. The
     /// margin is bounded by half the token's lifetime: a token living 30 s with a 60 s margin
     /// would otherwise be renewed on every call (and so would each of its successors).
