@@ -15,7 +15,7 @@ pub enum Field {
     IdToken,
     /// `token_type`.
     TokenType,
-    /// `expires_in`: seconds from now (`null` if the provider did not say).
+    /// `expires_in`: the provider's own number (else seconds left; `null` if it did not say).
     ExpiresIn,
     /// `scope` (`null` if the provider did not say).
     Scope,
@@ -40,7 +40,7 @@ pub fn token_json(tokens: &TokenSet, fields: &[Field]) -> Value {
             Field::TokenType => ("token_type", json!(tokens.token_type)),
             Field::ExpiresIn => (
                 "expires_in",
-                json!(tokens.expires_in(obauth::timestamp::now())),
+                json!(tokens.expires_in_as_issued(obauth::timestamp::now())),
             ),
             Field::Scope => ("scope", json!(tokens.scope)),
             Field::ConsentId => ("consent_id", json!(tokens.consent_id)),

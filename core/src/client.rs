@@ -302,9 +302,9 @@ const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
 /// A client for OAuth 2.0 / OpenID Connect providers; caches discovery documents.
 #[derive(Clone, Debug)]
 pub struct OidcClient {
-    transport: Transport,
+    pub(crate) transport: Transport,
     runtime: Handle,
-    request_timeout: Duration,
+    pub(crate) request_timeout: Duration,
     navigation: NavigationPolicy,
     snapshot_key: Option<Secret>,
     discovery: Arc<Mutex<HashMap<String, (ProviderMetadata, Timestamp)>>>,
@@ -383,7 +383,7 @@ impl OidcClient {
         Ok(metadata)
     }
 
-    fn public_creds(&self, config: &PkceConfig) -> Result<Credentials, Error> {
+    pub(crate) fn public_creds(&self, config: &PkceConfig) -> Result<Credentials, Error> {
         if config.client_id.trim().is_empty() {
             return Err(Error::invalid("clientId", "must not be empty"));
         }
@@ -453,7 +453,8 @@ impl OidcClient {
             parse(&metadata.token_endpoint)?,
             params,
             crate::live::flow_secrets()?,
-        )?;
+        )?
+        .requiring_response_iss(metadata.authorization_response_iss_parameter_supported);
         Ok(self.handle(machine))
     }
 
@@ -605,6 +606,7 @@ impl OidcClient {
             scope: None,
             id_token: None,
             consent_id: None,
+            issued_at: None,
         };
         Ok(TokenManager::new(
             self.transport.clone(),

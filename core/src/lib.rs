@@ -30,6 +30,7 @@
 //! - [`Client`] and [`OidcClient`]: the entry points; [`Client::unattended_login`] and
 //!   [`Client::resume_session`] start sessions from a stored login token without the user.
 //! - [`correlation`]: the `X-Correlation-Id` of every flow ([`FlowHandle::correlation_id`]).
+//! - [`OidcClient::sign_out`]: revokes and forgets a PKCE sign-in.
 //! - Shared pieces: [`secret`] (redacted values), [`error`] (errors by what to do next),
 //!   [`redirect`] (matching and exact decoding), [`backoff`], [`timestamp`], [`session`]
 //!   (sliding expiry), [`validate`], [`http`] (HTTP as data).
@@ -63,6 +64,7 @@ mod client;
 pub mod driver;
 pub mod host;
 pub mod live;
+mod sign_out;
 pub mod storage;
 pub mod tokens;
 mod unattended;
@@ -104,6 +106,7 @@ pub use navigation::{Navigation, NavigationPolicy};
 pub use oauth::{AuthorizeExtras, ClientAuth, TokenSet};
 pub use secret::Secret;
 pub use session::AccessSession;
+pub use sign_out::{RevocationOutcome, SignOutOutcome, SignOutParams};
 pub use snapshot::{FileStorage, MemoryStorage, SecureStorage};
 pub use supervised::unattended::SupervisedLoginReason;
 pub use supervised::{CodeSource, LoginState, SupervisedLoginParams, SupervisedTokens};

@@ -136,6 +136,10 @@ pub(crate) struct AuthorizationSnapshotV1 {
     /// before connect flows sent PKCE, which read as `false`). Implied for `"Pkce"`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub pkce: bool,
+    /// RFC 9207 `iss` required in the redirect; written only when true, so snapshots of flows
+    /// without it (and the v1 golden files) are unchanged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub iss_required: bool,
     pub timeout_ms: u64,
     pub code_lifetime_ms: u64,
     /// The overall deadline (wall-clock: it must survive a restart); `null` before the start.
@@ -334,6 +338,8 @@ impl From<TokenSetV1> for TokenSet {
             scope: r.scope,
             id_token: r.id_token,
             consent_id: r.consent_id,
+            // Not in the v1 record: a restored token's lifetime is unknown.
+            issued_at: None,
         }
     }
 }
