@@ -2,8 +2,10 @@
 
 mod args;
 mod connect;
+mod connect_relay;
 mod demo;
 mod demo_oauth;
+mod demo_relay;
 mod drive;
 mod exit;
 mod login;
@@ -25,6 +27,8 @@ usage:
                  --login-token TOKEN
   obauth connect --api-url URL --client-id ID --client-secret SECRET --redirect-uri URI
                  [--scope SCOPE] [--timeout SECS]
+  obauth connect --relay-url URL --app-token TOKEN --api-url URL --client-id ID
+                 --redirect-uri URI [--scope SCOPE] [--timeout SECS]
   obauth token   (--token-url URL | --issuer URL) --client-id ID --client-secret SECRET
                  [--scope SCOPE] [--client-auth post|basic]
   obauth sandbox [--port N]

@@ -96,7 +96,7 @@ pub use client::{
     AuthorizationFlow, Client, ClientCredentialsConfig, DEFAULT_REFRESH_SKEW, OidcClient,
     PkceConfig, SupervisedLogin,
 };
-pub use config::{AppTokenProvider, AppTokenSource, ClientConfig};
+pub use config::{AppTokenProvider, AppTokenSource, ClientConfig, ConsentPage};
 pub use driver::{FlowHandle, StateStream};
 pub use error::{CancelOrigin, Error, ErrorCategory};
 pub use flow::{IgnoredReason, RedirectOutcome};

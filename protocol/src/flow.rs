@@ -133,6 +133,13 @@ pub trait Flow: Send + 'static {
     /// The redirect this flow waits for (used by the WebView navigation policy).
     fn redirect_pattern(&self) -> &crate::redirect::RedirectPattern;
 
+    /// The hosts of the provider pages this flow was given (a supervised login's `authUrl`, an
+    /// authorization flow's authorize endpoint): the WebView may show them without the app
+    /// listing them ([`crate::navigation`]).
+    fn web_hosts(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// `Some` once the flow has finished: its result.
     fn outcome(&self) -> Option<Result<Self::Output, Error>>;
 

@@ -87,7 +87,7 @@ impl Lifecycle {
     /// A new flow's, before its start. Durations are kept in whole milliseconds (as snapshots
     /// write them).
     pub(crate) fn new(timeout: Duration, code_lifetime: Duration, retry: RetryPolicy) -> Self {
-        let whole_millis = |d: Duration| Duration::from_millis(d.as_millis() as u64);
+        let whole_millis = |d: Duration| Duration::from_millis(crate::timestamp::whole_millis(d));
         Lifecycle {
             timeout: whole_millis(timeout),
             code_lifetime: whole_millis(code_lifetime),

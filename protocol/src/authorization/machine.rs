@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use url::Url;
 
-use crate::config::Credentials;
+use crate::config::{ConsentPage, Credentials};
 use crate::error::{Error, sanitize_provider_code};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
 use crate::http::{HttpRequest, HttpResult, RequestKind, classify};
@@ -27,8 +27,9 @@ use crate::secret::Secret;
 use crate::snapshot::records::{
     AuthorizationKindV1, AuthorizationPhaseV1, AuthorizationSnapshotV1,
 };
-use crate::snapshot::{self, FlowKind};
+use crate::snapshot::{self, FlowKind, checks};
 use crate::timestamp::Timestamp;
+use crate::validate;
 
 use super::state::{AuthorizationKind, AuthorizationParams, AuthorizationState};
 
@@ -95,6 +96,9 @@ struct Setup {
     code_verifier: Secret,
     /// The caller's extra authorize parameters, checked ([`crate::oauth::authorize`]).
     authorize_params: Vec<(String, String)>,
+    /// Whether the authorize URL carries the S256 challenge and the exchange the verifier
+    /// (always for PKCE; by default for connect).
+    pkce: bool,
 }
 
 /// An authorization-code flow as a pure state machine.
@@ -105,6 +109,8 @@ pub struct AuthorizationMachine {
     phase: Phase,
     redirect: RedirectPattern,
     token: TokenEndpoint,
+    /// The snapshot integrity key ([`crate::config::ClientConfig::snapshot_key`]).
+    snapshot_key: Option<Secret>,
 }
 
 impl AuthorizationMachine {
@@ -123,6 +129,56 @@ impl AuthorizationMachine {
         let authorize = creds.endpoint("v1/oauth/connect");
         let token = creds.endpoint("v1/oauth/token");
         Self::new(creds, kind, authorize, token, params, secrets)
+    }
+
+    /// Aiia Data connect in relay mode: the user consents on the provider's page (`consent`),
+    /// and the code is exchanged at the relay in `creds` (`{relay}/v1/oauth/token`, no client
+    /// secret on the device; the relay adds the partner's Basic authentication). Fails with
+    /// [`Error::InvalidInput`] unless `creds` are relay credentials.
+    pub fn aiia_connect_via_relay(
+        creds: &Credentials,
+        consent: &ConsentPage,
+        params: AuthorizationParams,
+        accounts_group_name: Option<String>,
+        accounts_group_id: Option<String>,
+        secrets: FlowSecrets,
+    ) -> Result<Self, Error> {
+        let creds = Self::relay_creds(creds, consent)?;
+        let (authorize, _) = consent.validate()?;
+        let kind = AuthorizationKind::AiiaConnect {
+            accounts_group_name,
+            accounts_group_id,
+        };
+        let token = creds.endpoint("v1/oauth/token");
+        Self::new(&creds, kind, authorize, token, params, secrets)
+    }
+
+    /// Restores a relay-mode connect flow ([`Self::aiia_connect_via_relay`]) from its snapshot.
+    /// The snapshot's client id must be `consent`'s and its token endpoint this relay's: in
+    /// relay mode every request carries the app token, so a snapshot naming another token
+    /// endpoint would send it (and the code) elsewhere.
+    pub fn restore_via_relay(
+        creds: &Credentials,
+        consent: &ConsentPage,
+        snapshot_text: &str,
+    ) -> Result<Self, Error> {
+        let creds = Self::relay_creds(creds, consent)?;
+        Self::restore(&creds, snapshot_text, FlowKind::AiiaConnect)
+    }
+
+    /// `creds` (relay mode) with the consent page's client id.
+    fn relay_creds(creds: &Credentials, consent: &ConsentPage) -> Result<Credentials, Error> {
+        if !creds.is_relay() {
+            return Err(Error::invalid(
+                "relayUrl",
+                "a consent page is for relay mode (a partner client connects with its own API root)",
+            ));
+        }
+        let (_, client_id) = consent.validate()?;
+        Ok(Credentials {
+            client_id,
+            ..creds.clone()
+        })
     }
 
     /// Authorization code + PKCE for a public client (no secret is sent).
@@ -163,8 +219,17 @@ impl AuthorizationMachine {
                 "does not match the registered redirect pattern",
             ));
         }
+        creds.check_redirect_scheme("redirectUri", &concrete)?;
         if params.timeout.is_zero() || params.code_lifetime.is_zero() {
             return Err(Error::invalid("timeout", "must be positive"));
+        }
+        validate::duration_ms("timeout", params.timeout)?;
+        validate::duration_ms("codeLifetime", params.code_lifetime)?;
+        if matches!(kind, AuthorizationKind::Pkce) && !params.pkce {
+            return Err(Error::invalid(
+                "pkce",
+                "the PKCE flow cannot be used without PKCE",
+            ));
         }
         let default_scope = match kind {
             AuthorizationKind::AiiaConnect { .. } => "accounts offline_access",
@@ -191,6 +256,7 @@ impl AuthorizationMachine {
             nonce: secrets.nonce,
             code_verifier: secrets.verifier,
             authorize_params,
+            pkce: params.pkce,
         };
         let life = Lifecycle::new(params.timeout, params.code_lifetime, creds.retry);
         Self::build(creds, setup, life, Phase::Created)
@@ -233,6 +299,7 @@ impl AuthorizationMachine {
             phase,
             redirect,
             token,
+            snapshot_key: creds.snapshot_key.clone(),
         })
     }
 
@@ -246,7 +313,8 @@ impl AuthorizationMachine {
         snapshot_text: &str,
         expected: FlowKind,
     ) -> Result<Self, Error> {
-        let record: AuthorizationSnapshotV1 = snapshot::decode_as(snapshot_text, expected)?;
+        let text = snapshot::open(snapshot_text, creds.snapshot_key.as_ref())?;
+        let record: AuthorizationSnapshotV1 = snapshot::decode_as(&text, expected)?;
         Self::from_record(creds, record, expected)
     }
 
@@ -255,6 +323,12 @@ impl AuthorizationMachine {
             AuthorizationKind::AiiaConnect { .. } => FlowKind::AiiaConnect,
             AuthorizationKind::Pkce => FlowKind::Pkce,
         }
+    }
+
+    /// The authorization and token endpoints the flow uses (a restored flow's come from its
+    /// snapshot, so a client checks them against its provider's metadata).
+    pub fn endpoints(&self) -> (&str, &str) {
+        (&self.setup.authorize_endpoint, &self.setup.token_endpoint)
     }
 
     /// The URL the WebView loads.
@@ -280,13 +354,15 @@ impl AuthorizationMachine {
                     }
                 }
                 AuthorizationKind::Pkce => {
-                    q.append_pair("nonce", self.setup.nonce.expose())
-                        .append_pair(
-                            "code_challenge",
-                            &s256_challenge(self.setup.code_verifier.expose()),
-                        )
-                        .append_pair("code_challenge_method", "S256");
+                    q.append_pair("nonce", self.setup.nonce.expose());
                 }
+            }
+            if self.setup.pkce {
+                q.append_pair(
+                    "code_challenge",
+                    &s256_challenge(self.setup.code_verifier.expose()),
+                )
+                .append_pair("code_challenge_method", "S256");
             }
             for (name, value) in &self.setup.authorize_params {
                 q.append_pair(name, value);
@@ -568,9 +644,12 @@ impl AuthorizationMachine {
             state: s.state.clone(),
             nonce: s.nonce.clone(),
             code_verifier: s.code_verifier.clone(),
+            // Implied by the PKCE kind; written for connect flows only (and only when on), so
+            // snapshots of earlier versions, which had no PKCE for connect, read as before.
             authorize_params: s.authorize_params.clone(),
-            timeout_ms: self.life.timeout.as_millis() as u64,
-            code_lifetime_ms: self.life.code_lifetime.as_millis() as u64,
+            pkce: s.pkce && matches!(s.kind, AuthorizationKind::AiiaConnect { .. }),
+            timeout_ms: crate::timestamp::whole_millis(self.life.timeout),
+            code_lifetime_ms: crate::timestamp::whole_millis(self.life.code_lifetime),
             deadline_at: self.life.deadline_at,
             phase: match &self.phase {
                 Phase::Created => AuthorizationPhaseV1::Created,
@@ -621,6 +700,41 @@ impl AuthorizationMachine {
                 "the snapshot belongs to another client id".into(),
             ));
         }
+        // Relay mode: every request carries the app token, so the code goes to this relay only.
+        if creds.is_relay() && r.token_endpoint != creds.endpoint("v1/oauth/token").as_str() {
+            return Err(Error::InvalidSnapshot(
+                "the snapshot's token endpoint is not this relay's".into(),
+            ));
+        }
+        let pkce = r.pkce || matches!(r.kind, AuthorizationKindV1::Pkce);
+        match expected {
+            FlowKind::AiiaConnect => {
+                checks::same_url(
+                    "authorize endpoint",
+                    &r.authorize_endpoint,
+                    &creds.endpoint("v1/oauth/connect"),
+                )?;
+                checks::same_url(
+                    "token endpoint",
+                    &r.token_endpoint,
+                    &creds.endpoint("v1/oauth/token"),
+                )?;
+            }
+            // Discovered endpoints: the client (`OidcClient`) checks them against what it
+            // discovered; here, that they are service URLs at all.
+            _ => {
+                checks::service_url("authorize endpoint", &r.authorize_endpoint)?;
+                checks::service_url("token endpoint", &r.token_endpoint)?;
+            }
+        }
+        let concrete = checks::redirect(creds, &r.redirect_uri, false)?;
+        let pattern = checks::redirect(creds, &r.redirect_pattern, true)?;
+        if !pattern.matches(concrete.url()) {
+            return Err(Error::InvalidSnapshot(
+                "the redirect URI does not match its pattern".into(),
+            ));
+        }
+        checks::timing(r.timeout_ms, r.code_lifetime_ms)?;
         let setup = Setup {
             kind: match r.kind {
                 AuthorizationKindV1::AiiaConnect {
@@ -642,6 +756,7 @@ impl AuthorizationMachine {
             nonce: r.nonce,
             code_verifier: r.code_verifier,
             authorize_params: r.authorize_params,
+            pkce,
         };
         let life = Lifecycle::restored(
             r.timeout_ms,
@@ -707,8 +822,7 @@ impl Machine for AuthorizationMachine {
     }
 
     fn exchange_request(&self, code: &Secret) -> HttpRequest {
-        let verifier =
-            matches!(self.setup.kind, AuthorizationKind::Pkce).then_some(&self.setup.code_verifier);
+        let verifier = self.setup.pkce.then_some(&self.setup.code_verifier);
         self.token
             .authorization_code(code, &self.setup.redirect_uri, verifier)
     }
@@ -744,6 +858,14 @@ impl Flow for AuthorizationMachine {
         &self.redirect
     }
 
+    fn web_hosts(&self) -> Vec<String> {
+        Url::parse(&self.setup.authorize_endpoint)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .into_iter()
+            .collect()
+    }
+
     fn state(&self) -> AuthorizationState {
         match &self.phase {
             Phase::Created => AuthorizationState::Created,
@@ -774,6 +896,7 @@ impl Flow for AuthorizationMachine {
     }
 
     fn snapshot(&self) -> Result<String, Error> {
-        snapshot::encode(self.kind(), &self.to_record())
+        let text = snapshot::encode(self.kind(), &self.to_record())?;
+        snapshot::seal(text, self.snapshot_key.as_ref())
     }
 }

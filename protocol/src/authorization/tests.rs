@@ -46,6 +46,14 @@ fn connect() -> AuthorizationMachine {
         .unwrap()
 }
 
+/// A connect flow with PKCE switched off (for a provider that rejects it).
+fn connect_without_pkce() -> AuthorizationMachine {
+    let mut p = params();
+    p.pkce = false;
+    AuthorizationMachine::aiia_connect(&creds(), p, Some("Group A".into()), None, secrets())
+        .unwrap()
+}
+
 fn pkce() -> AuthorizationMachine {
     AuthorizationMachine::pkce(
         &creds(),
@@ -101,7 +109,7 @@ fn started(mut m: AuthorizationMachine) -> AuthorizationMachine {
 
 #[test]
 fn connect_authorize_url_has_every_parameter() {
-    let mut m = connect();
+    let mut m = connect_without_pkce();
     let fx = m.handle(Input::Start, at(0));
     let AuthorizationState::AwaitingUser { authorize_url } = &states(&fx)[0] else {
         panic!()
@@ -156,7 +164,7 @@ fn forged_missing_or_stale_state_is_rejected_and_never_exchanged() {
 
 #[test]
 fn connect_exchange_is_json_with_basic_auth_and_keeps_the_consent_id() {
-    let mut m = started(connect());
+    let mut m = started(connect_without_pkce());
     let (_, fx) = redirect(
         &mut m,
         &format!("code={CODE_ENCODED}&state={STATE}&consentId=c-9"),
@@ -938,4 +946,189 @@ fn a_snapshot_whose_extras_override_the_flows_own_is_refused() {
         AuthorizationMachine::restore(&creds(), &forged, FlowKind::Pkce),
         Err(Error::InvalidSnapshot(_))
     ));
+}
+// --- Defence tests of issue 10 (#1 restored snapshots, #12 PKCE and redirect schemes) --------
+
+fn body_of(req: &HttpRequest) -> serde_json::Value {
+    serde_json::from_str(req.body.as_ref().unwrap().1.expose()).unwrap()
+}
+
+#[test]
+fn connect_sends_s256_pkce_by_default_and_keeps_it_across_a_restore() {
+    let mut m = connect();
+    let fx = m.handle(Input::Start, at(0));
+    let AuthorizationState::AwaitingUser { authorize_url } = &states(&fx)[0] else {
+        panic!()
+    };
+    let url = Url::parse(authorize_url).unwrap();
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    let verifier = secrets().verifier;
+    assert_eq!(
+        q["code_challenge"],
+        crate::oauth::s256_challenge(verifier.expose())
+    );
+    assert_eq!(q["code_challenge_method"], "S256");
+    // The verifier goes with the code, also from a restored flow.
+    let mut restored =
+        AuthorizationMachine::restore(&creds(), &m.snapshot().unwrap(), FlowKind::AiiaConnect)
+            .unwrap();
+    restored.handle(Input::Resume, at(1));
+    let (_, fx) = redirect(&mut restored, &format!("code={CODE_ENCODED}&state={STATE}"));
+    assert_eq!(body_of(sent(&fx)[0])["code_verifier"], verifier.expose());
+    // Switched off: neither challenge nor verifier.
+    let mut off = started(connect_without_pkce());
+    let (_, fx) = redirect(&mut off, &format!("code={CODE_ENCODED}&state={STATE}"));
+    assert!(body_of(sent(&fx)[0]).get("code_verifier").is_none());
+    // The PKCE flow cannot switch it off.
+    let mut p = AuthorizationParams::new("https://app.example.com/cb");
+    p.pkce = false;
+    let refused = AuthorizationMachine::pkce(
+        &creds(),
+        Url::parse("https://id.example.com/oidc/authorize").unwrap(),
+        Url::parse("https://id.example.com/oidc/token").unwrap(),
+        p,
+        secrets(),
+    );
+    assert!(matches!(refused, Err(Error::InvalidInput { .. })));
+}
+
+#[test]
+fn custom_scheme_redirects_need_the_opt_in() {
+    let custom = || {
+        let mut p = AuthorizationParams::new("myapp://callback/aiia");
+        p.redirect_pattern = None;
+        p
+    };
+    let refused = AuthorizationMachine::aiia_connect(&creds(), custom(), None, None, secrets());
+    assert!(
+        matches!(&refused, Err(Error::InvalidInput { field, .. }) if *field == "redirectUri"),
+        "{refused:?}"
+    );
+    let mut config = ClientConfig::new("https://api.example.com", "client-1", "secret-1");
+    config.allow_custom_scheme_redirects = true;
+    let opted_in = config.validate().unwrap();
+    let m = AuthorizationMachine::aiia_connect(&opted_in, custom(), None, None, secrets()).unwrap();
+    // Its snapshot does not restore into a client that did not opt in.
+    let snapshot = started(m).snapshot().unwrap();
+    assert!(matches!(
+        AuthorizationMachine::restore(&creds(), &snapshot, FlowKind::AiiaConnect),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    assert!(AuthorizationMachine::restore(&opted_in, &snapshot, FlowKind::AiiaConnect).is_ok());
+}
+
+#[test]
+fn a_restored_snapshot_must_agree_with_the_client_configuration() {
+    let snapshot = started(connect()).snapshot().unwrap();
+    assert!(AuthorizationMachine::restore(&creds(), &snapshot, FlowKind::AiiaConnect).is_ok());
+    let edits = [
+        // The attack of defect 1: the code and the client secret would go to this host.
+        (
+            "https://api.example.com/v1/oauth/token",
+            "https://evil.example.com/v1/oauth/token",
+        ),
+        (
+            "https://api.example.com/v1/oauth/connect",
+            "https://evil.example.com/v1/oauth/connect",
+        ),
+        (
+            "https://api.example.com/v1/oauth/token",
+            "http://api.example.com/v1/oauth/token",
+        ),
+        (REDIRECT, "myapp://callback"),
+        (PATTERN, "https://evil.example.com/*"),
+        ("\"timeout_ms\":900000", "\"timeout_ms\":0"),
+    ];
+    for (from, to) in edits {
+        assert!(snapshot.contains(from), "{from}");
+        let edited = snapshot.replace(from, to);
+        let result = AuthorizationMachine::restore(&creds(), &edited, FlowKind::AiiaConnect);
+        assert!(
+            matches!(result, Err(Error::InvalidSnapshot(_))),
+            "{from} -> {to}: {result:?}"
+        );
+    }
+    // Another API root: the snapshot's endpoints are not this client's.
+    let other = ClientConfig::new("https://api.other.example", "client-1", "secret-1")
+        .validate()
+        .unwrap();
+    assert!(matches!(
+        AuthorizationMachine::restore(&other, &snapshot, FlowKind::AiiaConnect),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    // PKCE endpoints must be https.
+    let pkce_snapshot = started(pkce()).snapshot().unwrap();
+    let edited = pkce_snapshot.replace(
+        "https://id.example.com/oidc/token",
+        "http://id.example.com/t",
+    );
+    assert!(matches!(
+        AuthorizationMachine::restore(&creds(), &edited, FlowKind::Pkce),
+        Err(Error::InvalidSnapshot(_))
+    ));
+}
+
+#[test]
+fn with_an_integrity_key_only_an_untouched_sealed_snapshot_restores() {
+    let key = "integrity-key-from-the-keystore-0123456789";
+    let mut config = ClientConfig::new("https://api.example.com", "client-1", "secret-1");
+    config.snapshot_key = Some(Secret::new(key));
+    let keyed = config.validate().unwrap();
+    let m = started(
+        AuthorizationMachine::aiia_connect(&keyed, params(), None, None, secrets()).unwrap(),
+    );
+    let sealed = m.snapshot().unwrap();
+    assert!(sealed.starts_with(r#"{"sealed":"hmac-sha256""#), "{sealed}");
+    assert!(!sealed.contains(key));
+    assert!(AuthorizationMachine::restore(&keyed, &sealed, FlowKind::AiiaConnect).is_ok());
+    // An edit that every configuration check accepts (the scope) is still refused.
+    let edited = sealed.replace("accounts offline_access", "accounts");
+    assert_ne!(edited, sealed);
+    assert!(matches!(
+        AuthorizationMachine::restore(&keyed, &edited, FlowKind::AiiaConnect),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    // Without the key it cannot be checked; an unsealed snapshot is refused with the key.
+    assert!(matches!(
+        AuthorizationMachine::restore(&creds(), &sealed, FlowKind::AiiaConnect),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    let plain = started(connect()).snapshot().unwrap();
+    assert!(matches!(
+        AuthorizationMachine::restore(&keyed, &plain, FlowKind::AiiaConnect),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    // A short key is refused when the client is configured.
+    let mut short = ClientConfig::new("https://api.example.com", "client-1", "secret-1");
+    short.snapshot_key = Some(Secret::new("short"));
+    assert!(matches!(
+        short.validate(),
+        Err(Error::InvalidInput { field, .. }) if field == "snapshotKey"
+    ));
+}
+
+#[test]
+fn overlong_timeouts_are_refused_not_wrapped() {
+    for (timeout, code_lifetime) in [
+        (Duration::MAX, Duration::from_secs(60)),
+        (Duration::from_secs(60), Duration::MAX),
+        // 2^64 ms + 5 ms: `as u64` made this five milliseconds.
+        (
+            Duration::from_millis(u64::MAX) + Duration::from_millis(6),
+            Duration::from_secs(60),
+        ),
+    ] {
+        let mut p = params();
+        p.timeout = timeout;
+        p.code_lifetime = code_lifetime;
+        let result = AuthorizationMachine::aiia_connect(&creds(), p, None, None, secrets());
+        assert!(
+            matches!(result, Err(Error::InvalidInput { .. })),
+            "{timeout:?}: {result:?}"
+        );
+    }
+    assert_eq!(crate::timestamp::whole_millis(Duration::MAX), u64::MAX);
+    let mut config = ClientConfig::new("https://api.example.com", "client-1", "secret-1");
+    config.request_timeout = Duration::MAX;
+    assert!(config.validate().is_err());
 }

@@ -132,6 +132,10 @@ pub(crate) struct AuthorizationSnapshotV1 {
     /// as before and a flow without extras writes exactly what it always wrote.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub authorize_params: Vec<(String, String)>,
+    /// Connect flows sending PKCE (written only when `true`; absent in snapshots of versions
+    /// before connect flows sent PKCE, which read as `false`). Implied for `"Pkce"`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub pkce: bool,
     pub timeout_ms: u64,
     pub code_lifetime_ms: u64,
     /// The overall deadline (wall-clock: it must survive a restart); `null` before the start.
@@ -140,6 +144,10 @@ pub(crate) struct AuthorizationSnapshotV1 {
     /// As [`SupervisedSnapshotV1::correlation_id`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<CorrelationId>,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// The provider dialect: `{"AiiaConnect": {…}}` or `"Pkce"`.

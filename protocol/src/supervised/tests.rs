@@ -1388,3 +1388,85 @@ fn every_request_of_a_login_carries_its_correlation_id() {
         Err(Error::InvalidSnapshot(_))
     ));
 }
+
+// --- Defence tests of issue 10 (#1 restored snapshots, #12 redirect schemes, timeouts) -------
+
+#[test]
+fn a_restored_bank_page_url_is_checked_like_the_providers_answer() {
+    let snapshot = awaiting().snapshot().unwrap();
+    let auth_url = "https://bank.example.com/start?startToken=abc%3D%3D";
+    assert!(snapshot.contains(auth_url), "fixture");
+    for forged in [
+        "http://bank.example.com/start",
+        "javascript:alert(1)",
+        "https://user:pw@bank.example.com/start",
+        "not a url",
+    ] {
+        let edited = snapshot.replace(auth_url, forged);
+        assert_ne!(edited, snapshot);
+        let result = SupervisedLoginMachine::restore(creds(), &edited);
+        assert!(
+            matches!(result, Err(Error::InvalidSnapshot(_))),
+            "{forged}: {result:?}"
+        );
+    }
+    let custom = snapshot.replace(REDIRECT, "myapp://callback");
+    assert!(matches!(
+        SupervisedLoginMachine::restore(creds(), &custom),
+        Err(Error::InvalidSnapshot(_))
+    ));
+}
+
+#[test]
+fn supervised_custom_scheme_redirects_and_overlong_timeouts_are_refused() {
+    let refused = SupervisedLoginMachine::new(
+        creds(),
+        SupervisedLoginParams::new("test-user-id", "myapp://callback"),
+    );
+    assert!(
+        matches!(&refused, Err(Error::InvalidInput { field, .. }) if *field == "redirectUrl"),
+        "{refused:?}"
+    );
+    let mut config = ClientConfig::new("https://api.example.com", "client-1", "secret-1");
+    config.allow_custom_scheme_redirects = true;
+    assert!(
+        SupervisedLoginMachine::new(
+            config.validate().unwrap(),
+            SupervisedLoginParams::new("test-user-id", "myapp://callback"),
+        )
+        .is_ok()
+    );
+    let mut long = SupervisedLoginParams::new("test-user-id", REDIRECT);
+    long.timeout = Duration::MAX;
+    assert!(matches!(
+        SupervisedLoginMachine::new(creds(), long),
+        Err(Error::InvalidInput { .. })
+    ));
+}
+
+#[test]
+fn a_sealed_supervised_snapshot_restores_only_untouched() {
+    let mut config = ClientConfig::new("https://api.example.com", "client-1", "secret-1");
+    config.snapshot_key = Some(crate::secret::Secret::new(
+        "integrity-key-from-the-keystore-0123456789",
+    ));
+    let keyed = config.validate().unwrap();
+    let mut m = SupervisedLoginMachine::new(
+        keyed.clone(),
+        SupervisedLoginParams::new("test-user-id", REDIRECT),
+    )
+    .unwrap();
+    m.handle(Input::Start, at(0));
+    let sealed = m.snapshot().unwrap();
+    assert!(SupervisedLoginMachine::restore(keyed.clone(), &sealed).is_ok());
+    let edited = sealed.replace("test-user-id", "other-user-id");
+    assert_ne!(edited, sealed);
+    assert!(matches!(
+        SupervisedLoginMachine::restore(keyed, &edited),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    assert!(matches!(
+        SupervisedLoginMachine::restore(creds(), &sealed),
+        Err(Error::InvalidSnapshot(_))
+    ));
+}
