@@ -94,7 +94,12 @@ async fn unattended_prints_the_login_json_without_completed_via() {
     let r = run(unattended(&sb, USER, old)).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let out = r.json();
-    let mut keys: Vec<&str> = out.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = out
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort_unstable();
     assert_eq!(
         keys,
@@ -121,7 +126,11 @@ async fn unattended_prints_the_login_json_without_completed_via() {
         .map(|c| c.correlation_id)
         .collect();
     assert_eq!(ids.len(), 1);
-    assert!(ids[0].as_deref().is_some_and(|id| id.starts_with("|obauth-")));
+    assert!(
+        ids[0]
+            .as_deref()
+            .is_some_and(|id| id.starts_with("|obauth-"))
+    );
 
     // The replaced token is refused now: exit 9, "start a supervised login".
     let r = run(unattended(&sb, USER, old)).await;
@@ -141,7 +150,11 @@ async fn expired_tokens_and_banks_without_unattended_logins_exit_9() {
     let token = tokens["login"]["loginToken"].as_str().unwrap();
     let r = run(unattended(&sb, "no-unattended-bank", token)).await;
     assert_eq!(r.code, 9, "{}", r.stderr);
-    assert!(r.error_line().contains("UnattendedNotSupported"), "{}", r.stderr);
+    assert!(
+        r.error_line().contains("UnattendedNotSupported"),
+        "{}",
+        r.stderr
+    );
 
     let tokens = logged_in(&sb, USER).await;
     sb.expire_login_tokens();
@@ -159,7 +172,13 @@ async fn bad_input_exits_2_before_any_request_and_bad_credentials_exit_6() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.error_line().contains("userHash"), "{}", r.stderr);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
-    cmd.args(["unattended", "--api-url", &sb.base_url(), "--user-hash", USER]);
+    cmd.args([
+        "unattended",
+        "--api-url",
+        &sb.base_url(),
+        "--user-hash",
+        USER,
+    ]);
     cmd.env_remove("OBAUTH_LOGIN_TOKEN")
         .env("OBAUTH_CLIENT_ID", "x")
         .env("OBAUTH_CLIENT_SECRET", "y");

@@ -68,8 +68,8 @@ pub mod tokens;
 mod unattended;
 
 pub use obauth_protocol::{
-    authorization, backoff, config, correlation, error, flow, http, navigation, oauth, redirect, renewal,
-    secret, session, supervised, validate,
+    authorization, backoff, config, correlation, error, flow, http, navigation, oauth, redirect,
+    renewal, secret, session, supervised, validate,
 };
 
 /// How the protocol's types cross to Swift and Kotlin ([`obauth_protocol::ffi`]; feature
@@ -105,8 +105,8 @@ pub use oauth::{AuthorizeExtras, ClientAuth, TokenSet};
 pub use secret::Secret;
 pub use session::AccessSession;
 pub use snapshot::{FileStorage, MemoryStorage, SecureStorage};
+pub use supervised::unattended::SupervisedLoginReason;
 pub use supervised::{CodeSource, LoginState, SupervisedLoginParams, SupervisedTokens};
 pub use timestamp::Timestamp;
-pub use supervised::unattended::SupervisedLoginReason;
 pub use tokens::TokenManager;
 pub use unattended::SessionAccess;

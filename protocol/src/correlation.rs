@@ -115,7 +115,12 @@ mod tests {
 
     #[test]
     fn the_form_is_checked() {
-        for good in ["|.", "|a.", "|abc-def_09.", &format!("|{}.", "a".repeat(126))] {
+        for good in [
+            "|.",
+            "|a.",
+            "|abc-def_09.",
+            &format!("|{}.", "a".repeat(126)),
+        ] {
             assert!(CorrelationId::parse(good).is_ok(), "{good}");
         }
         for bad in [

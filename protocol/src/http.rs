@@ -390,8 +390,14 @@ mod tests {
             }
         );
         let text = e.to_string();
-        assert!(text.contains("LoginToken") && text.contains("InvalidInput"), "{text}");
-        assert!(!text.contains("SECRET") && !text.contains("script"), "{text}");
+        assert!(
+            text.contains("LoginToken") && text.contains("InvalidInput"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("SECRET") && !text.contains("script"),
+            "{text}"
+        );
         assert_eq!(e.category(), crate::error::ErrorCategory::InvalidInput);
 
         // Many fields: bounded.

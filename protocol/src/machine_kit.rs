@@ -367,7 +367,11 @@ pub(crate) trait Machine: Flow + Sized {
 
     /// Ends the flow with `error`.
     fn fail(&mut self, error: Error) -> Effects<Self> {
-        log::warn!("{}{} failed: {error}", self.lifecycle().log_tag(), Self::NAME);
+        log::warn!(
+            "{}{} failed: {error}",
+            self.lifecycle().log_tag(),
+            Self::NAME
+        );
         self.finish(Ending::Failed(PersistedError::new(error)))
     }
 

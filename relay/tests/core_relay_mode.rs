@@ -424,7 +424,16 @@ async fn unattended_login_through_the_relay() {
         .unattended_login("some-user-hash", &second.login.token)
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::InvalidInput { field: "userHash", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::InvalidInput {
+                field: "userHash",
+                ..
+            }
+        ),
+        "{e}"
+    );
 
     let e = client
         .unattended_login("", &first.login.token)

@@ -62,7 +62,10 @@ async fn an_unattended_login_answers_like_tokens_and_replaces_the_login_token() 
     assert_eq!(body["error"], "InvalidLoginToken");
     assert!(body["details"]["reason"].is_string());
     let (status, body) = unattended(&h, "someone-else-1", login_token(&second)).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("InvalidLoginToken")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("InvalidLoginToken"))
+    );
     let stats = h.sandbox.stats();
     assert_eq!((stats.unattended_requests, stats.unattended_logins), (3, 1));
 }
@@ -74,12 +77,18 @@ async fn expired_tokens_and_banks_without_unattended_logins_are_refused() {
     let tokens = logged_in(&h, "no-unattended").await;
     assert_eq!(tokens["login"]["supportsUnattended"], false);
     let (status, body) = unattended(&h, "no-unattended", login_token(&tokens)).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("UnattendedNotSupported")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("UnattendedNotSupported"))
+    );
 
     let tokens = logged_in(&h, "expiring-user").await;
     assert_eq!(h.sandbox.expire_login_tokens(), 2);
     let (status, body) = unattended(&h, "expiring-user", login_token(&tokens)).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("LoginTokenExpired")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("LoginTokenExpired"))
+    );
 
     // The control API does the same for non-Rust tests.
     let (status, _) = h
@@ -128,11 +137,16 @@ async fn faults_apply_to_the_unattended_endpoint() {
     let (status, _) = unattended(&h, "faulty-user-1", login_token(&tokens)).await;
     assert_eq!(status, 503);
     // The fault answered before processing: the login token still works.
-    h.sandbox
-        .inject_fault(Endpoint::Unattended, Fault::Delay(Duration::from_millis(50)));
+    h.sandbox.inject_fault(
+        Endpoint::Unattended,
+        Fault::Delay(Duration::from_millis(50)),
+    );
     let (status, _) = unattended(&h, "faulty-user-1", login_token(&tokens)).await;
     assert_eq!(status, 200);
-    assert_eq!("unattended".parse::<Endpoint>().unwrap(), Endpoint::Unattended);
+    assert_eq!(
+        "unattended".parse::<Endpoint>().unwrap(),
+        Endpoint::Unattended
+    );
 }
 
 #[tokio::test]

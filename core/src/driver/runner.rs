@@ -186,11 +186,7 @@ impl<F: Flow> FlowHandle<F> {
     /// before [`FlowHandle::start`]). Not a secret: show it with errors so a support ticket
     /// can quote it; the provider finds every request of the flow by it.
     pub fn correlation_id(&self) -> Option<String> {
-        self.shared
-            .lock()
-            .flow
-            .correlation_id()
-            .map(String::from)
+        self.shared.lock().flow.correlation_id().map(String::from)
     }
 
     /// The result, once the flow has finished.

@@ -310,7 +310,11 @@ fn a_redirect_without_code_ends_the_connect_flow_with_start_again() {
     let mut m = started(connect());
     for forged in ["state=forged", "", "consentId=c"] {
         let (outcome, fx) = redirect(&mut m, forged);
-        assert_eq!(outcome, RedirectOutcome::Rejected(Error::StateMismatch), "{forged}");
+        assert_eq!(
+            outcome,
+            RedirectOutcome::Rejected(Error::StateMismatch),
+            "{forged}"
+        );
         assert!(fx.is_empty());
     }
     assert!(!crate::machine_kit::Machine::is_terminal(&m));

@@ -1369,7 +1369,11 @@ fn every_request_of_a_login_carries_its_correlation_id() {
         .collect();
     // Later inputs come with other entropy: the id stays.
     let fx = respond(&mut m, RequestKind::Initialize, json(200, INIT_OK), at(1));
-    seen.extend(sent(&fx).iter().map(|r| r.correlation_id().unwrap().to_owned()));
+    seen.extend(
+        sent(&fx)
+            .iter()
+            .map(|r| r.correlation_id().unwrap().to_owned()),
+    );
     let snapshot = m.snapshot().unwrap();
     assert!(snapshot.contains(id.as_str()), "{snapshot}");
     let mut restored = SupervisedLoginMachine::restore(creds(), &snapshot).unwrap();
@@ -1377,7 +1381,11 @@ fn every_request_of_a_login_carries_its_correlation_id() {
     let fx = redirect_confirmed(&mut restored, 2);
     let exchange = sent(&fx);
     assert_eq!(exchange[0].kind, RequestKind::Exchange);
-    seen.extend(exchange.iter().map(|r| r.correlation_id().unwrap().to_owned()));
+    seen.extend(
+        exchange
+            .iter()
+            .map(|r| r.correlation_id().unwrap().to_owned()),
+    );
     assert!(seen.len() >= 3, "{seen:?}");
     assert!(seen.iter().all(|s| s == id.as_str()), "{seen:?}");
 

@@ -139,14 +139,13 @@ pub fn request(
 /// [`Failure`]. A 4xx other than 401 and 429 that names no fields is the provider refusing the
 /// login token ([`Error::LoginTokenRejected`], with its code).
 pub fn read(result: HttpResult, now: Timestamp) -> Result<SupervisedTokens, Failure> {
-    let response = classify(RequestKind::Unattended, result, now).map_err(|failure| {
-        match failure.error {
+    let response =
+        classify(RequestKind::Unattended, result, now).map_err(|failure| match failure.error {
             Error::UnexpectedStatus { status, code, .. } if (400..500).contains(&status) => {
                 Error::LoginTokenRejected { code }.into()
             }
             _ => failure,
-        }
-    })?;
+        })?;
     let tokens = parse_tokens_of(RequestKind::Unattended, &response)?;
     Ok(tokens.completed_via(CodeSource::Unattended))
 }

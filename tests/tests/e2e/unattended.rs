@@ -23,7 +23,10 @@ async fn signed_in(sandbox: &Sandbox, user: &str) -> SupervisedTokens {
 /// The same tokens with a session that expired long ago.
 fn with_expired_session(tokens: &SupervisedTokens) -> SupervisedTokens {
     SupervisedTokens {
-        session: AccessSession::new(tokens.session.token().clone(), Timestamp::from_unix_millis(0)),
+        session: AccessSession::new(
+            tokens.session.token().clone(),
+            Timestamp::from_unix_millis(0),
+        ),
         ..tokens.clone()
     }
 }
@@ -65,7 +68,16 @@ async fn unattended_login_gives_a_new_session_and_replaces_the_login_token() {
         .unattended_login("no", &second.login.token)
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::InvalidInput { field: "userHash", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::InvalidInput {
+                field: "userHash",
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert_eq!(sandbox.stats().unattended_requests, before);
     let mut secrets = Secrets::with_client_secret(sandbox.client_secret());
     secrets.add_tokens(&first);
@@ -90,7 +102,10 @@ async fn resume_session_uses_the_session_then_unattended_then_says_why_not() {
     // Expired: an unattended login, stored in place of the old tokens.
     let storage = MemoryStorage::default();
     storage
-        .save("login", &serde_json::to_string(&with_expired_session(&tokens)).unwrap())
+        .save(
+            "login",
+            &serde_json::to_string(&with_expired_session(&tokens)).unwrap(),
+        )
         .unwrap();
     let renewed = match client
         .resume_stored_session(&storage, "login", USER, MARGIN)
@@ -217,18 +232,34 @@ async fn every_request_of_a_login_carries_one_correlation_id() {
     let (login, _) = begin(&client(&sandbox), params(USER));
     outcome(&login).await.expect("authenticated");
     let id = login.correlation_id().expect("an id once started");
-    assert!(obauth::correlation::CorrelationId::parse(&id).is_ok(), "{id}");
+    assert!(
+        obauth::correlation::CorrelationId::parse(&id).is_ok(),
+        "{id}"
+    );
 
     let log = sandbox.correlation_log();
     let kinds: Vec<&str> = log.iter().map(|r| r.endpoint).collect();
-    assert!(kinds.contains(&"initialize") && kinds.contains(&"tokens"), "{kinds:?}");
-    assert!(kinds.iter().filter(|k| **k == "status").count() >= 2, "{kinds:?}");
+    assert!(
+        kinds.contains(&"initialize") && kinds.contains(&"tokens"),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.iter().filter(|k| **k == "status").count() >= 2,
+        "{kinds:?}"
+    );
     for record in &log {
-        assert_eq!(record.correlation_id.as_deref(), Some(id.as_str()), "{record:?}");
+        assert_eq!(
+            record.correlation_id.as_deref(),
+            Some(id.as_str()),
+            "{record:?}"
+        );
     }
     // Another login gets another id.
     let other_user = "corr-other-0001";
-    sandbox.script_user(other_user, UserScript::ApproveAfter(Duration::from_millis(50)));
+    sandbox.script_user(
+        other_user,
+        UserScript::ApproveAfter(Duration::from_millis(50)),
+    );
     let (other, _) = begin(&client(&sandbox), params(other_user));
     outcome(&other).await.expect("authenticated");
     assert_ne!(other.correlation_id(), Some(id));

@@ -714,7 +714,10 @@ async fn a_redirect_without_code_ends_the_flow_with_start_again() {
             "{forged}"
         );
     }
-    assert!(matches!(flow.state(), AuthorizationState::AwaitingUser { .. }));
+    assert!(matches!(
+        flow.state(),
+        AuthorizationState::AwaitingUser { .. }
+    ));
 
     let started = std::time::Instant::now();
     assert_eq!(
@@ -724,7 +727,10 @@ async fn a_redirect_without_code_ends_the_flow_with_start_again() {
     let e = finished(&flow).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(2), "ended at once");
     assert_eq!(e, Error::StartAgain);
-    assert_eq!((e.category(), e.code()), (ErrorCategory::UserAction, "start_again"));
+    assert_eq!(
+        (e.category(), e.code()),
+        (ErrorCategory::UserAction, "start_again")
+    );
     assert_eq!(
         flow.state(),
         AuthorizationState::Failed {
