@@ -37,6 +37,7 @@ typealias OidcClient = dev.obauth.ffi.OidcClient
 typealias AuthorizationParams = dev.obauth.ffi.AuthorizationParams
 typealias PkceConfig = dev.obauth.ffi.PkceConfig
 typealias ClientCredentialsConfig = dev.obauth.ffi.ClientCredentialsConfig
+typealias AppTokenProvider = dev.obauth.ffi.AppTokenProvider
 
 /** What the app should do next about this error: the subclass, as an enum. */
 val ObAuthException.category: ErrorCategory
