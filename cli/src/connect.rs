@@ -83,7 +83,7 @@ fn tokens_json(tokens: &TokenSet) -> serde_json::Value {
         "access_token": tokens.access_token.expose(),
         "refresh_token": tokens.refresh_token.as_ref().map(|t| t.expose()),
         "token_type": tokens.token_type,
-        "expires_in": tokens.expires_in(obauth::timestamp::now()),
+        "expires_in": tokens.expires_in_as_issued(obauth::timestamp::now()),
         "consent_id": tokens.consent_id,
     })
 }

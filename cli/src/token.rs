@@ -75,7 +75,7 @@ pub async fn run(args: &[String]) -> i32 {
                 serde_json::json!({
                     "access_token": tokens.access_token.expose(),
                     "token_type": tokens.token_type,
-                    "expires_in": tokens.expires_in(obauth::timestamp::now()),
+                    "expires_in": tokens.expires_in_as_issued(obauth::timestamp::now()),
                     "scope": tokens.scope,
                 })
             );

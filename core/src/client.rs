@@ -75,6 +75,12 @@ impl Client {
         })
     }
 
+    /// The validated configuration and the transport, for the calls other modules add
+    /// (`unattended.rs`).
+    pub(crate) fn parts(&self) -> (&Credentials, &Transport) {
+        (&self.creds, &self.transport)
+    }
+
     fn handle<F: crate::flow::Flow>(&self, flow: F) -> FlowHandle<F> {
         FlowHandle::new(
             flow,
@@ -296,10 +302,11 @@ const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
 /// A client for OAuth 2.0 / OpenID Connect providers; caches discovery documents.
 #[derive(Clone, Debug)]
 pub struct OidcClient {
-    transport: Transport,
+    pub(crate) transport: Transport,
     runtime: Handle,
-    request_timeout: Duration,
+    pub(crate) request_timeout: Duration,
     navigation: NavigationPolicy,
+    snapshot_key: Option<Secret>,
     discovery: Arc<Mutex<HashMap<String, (ProviderMetadata, Timestamp)>>>,
 }
 
@@ -316,6 +323,7 @@ impl OidcClient {
             runtime,
             request_timeout: Duration::from_secs(30),
             navigation: NavigationPolicy::default(),
+            snapshot_key: None,
             discovery: Arc::default(),
         })
     }
@@ -326,6 +334,19 @@ impl OidcClient {
             return Err(Error::invalid("requestTimeout", "must be positive"));
         }
         self.request_timeout = timeout;
+        Ok(self)
+    }
+
+    /// Seals the snapshots of the PKCE flows this client starts with `key` and checks the seal
+    /// on restore (see [`crate::config::ClientConfig::snapshot_key`]).
+    pub fn with_snapshot_key(mut self, key: Secret) -> Result<Self, Error> {
+        if key.expose().len() < crate::snapshot::MIN_KEY_LEN {
+            return Err(Error::invalid(
+                "snapshotKey",
+                "must be at least 32 characters",
+            ));
+        }
+        self.snapshot_key = Some(key);
         Ok(self)
     }
 
@@ -362,7 +383,7 @@ impl OidcClient {
         Ok(metadata)
     }
 
-    fn public_creds(&self, config: &PkceConfig) -> Result<Credentials, Error> {
+    pub(crate) fn public_creds(&self, config: &PkceConfig) -> Result<Credentials, Error> {
         if config.client_id.trim().is_empty() {
             return Err(Error::invalid("clientId", "must not be empty"));
         }
@@ -373,6 +394,9 @@ impl OidcClient {
             request_timeout: self.request_timeout,
             retry: RetryPolicy::default(),
             navigation: self.navigation.clone(),
+            // RFC 8252 §7.1: private-use schemes are how native public clients receive codes.
+            allow_custom_scheme_redirects: true,
+            snapshot_key: self.snapshot_key.clone(),
             app_token: None,
         })
     }
@@ -394,8 +418,9 @@ impl OidcClient {
         params: AuthorizationParams,
     ) -> Result<AuthorizationFlow, Error> {
         let creds = self.public_creds(config)?;
-        // Check the redirect before any request is sent.
+        // Check the redirect and the extra authorize parameters before any request is sent.
         crate::redirect::RedirectPattern::parse("redirectUri", &params.redirect_uri, false)?;
+        params.extras.validate()?;
         let metadata = self.discover(&config.issuer).await?;
         if !metadata.code_challenge_methods_supported.is_empty()
             && !metadata
@@ -428,7 +453,8 @@ impl OidcClient {
             parse(&metadata.token_endpoint)?,
             params,
             crate::live::flow_secrets()?,
-        )?;
+        )?
+        .requiring_response_iss(metadata.authorization_response_iss_parameter_supported);
         Ok(self.handle(machine))
     }
 
@@ -439,11 +465,47 @@ impl OidcClient {
         snapshot: &str,
     ) -> Result<AuthorizationFlow, Error> {
         let creds = self.public_creds(config)?;
-        Ok(self.handle(AuthorizationMachine::restore(
-            &creds,
-            snapshot,
-            FlowKind::Pkce,
-        )?))
+        let machine = AuthorizationMachine::restore(&creds, snapshot, FlowKind::Pkce)?;
+        self.check_restored_endpoints(&creds.api_url, machine.endpoints())?;
+        Ok(self.handle(machine))
+    }
+
+    /// A restored PKCE flow sends its code and verifier (together: the user's tokens) to the
+    /// snapshot's token endpoint, so both endpoints must be the issuer's: those its discovery
+    /// document named (if this client has it cached: call [`OidcClient::discover`] before
+    /// restoring for a provider whose endpoints are on other hosts), or else on the issuer's
+    /// origin.
+    fn check_restored_endpoints(
+        &self,
+        issuer: &Url,
+        (authorize, token): (&str, &str),
+    ) -> Result<(), Error> {
+        let key = issuer.as_str().trim_end_matches('/').to_owned();
+        let cached = self
+            .discovery
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .map(|(metadata, _)| metadata.clone());
+        let same_origin = |u: &str| Url::parse(u).is_ok_and(|u| u.origin() == issuer.origin());
+        let discovered = |u: &str, named: Option<&str>| {
+            named
+                .is_some_and(|n| matches!((Url::parse(n), Url::parse(u)), (Ok(a), Ok(b)) if a == b))
+        };
+        let ok = match cached {
+            Some(m) => {
+                (discovered(authorize, m.authorization_endpoint.as_deref())
+                    || same_origin(authorize))
+                    && (discovered(token, Some(&m.token_endpoint)) || same_origin(token))
+            }
+            None => same_origin(authorize) && same_origin(token),
+        };
+        if !ok {
+            return Err(Error::InvalidSnapshot(
+                "the snapshot's endpoints are not the issuer's".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// A token manager for PKCE tokens: refreshes with the refresh token, as a public client.
