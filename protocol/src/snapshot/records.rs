@@ -176,6 +176,10 @@ pub(crate) struct TokenSetV1 {
     pub scope: Option<String>,
     pub id_token: Option<Secret>,
     pub consent_id: Option<String>,
+    /// When the token endpoint answered; added later, written only when known, so older
+    /// snapshots (and the v1 golden files) read and re-encode unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<Timestamp>,
 }
 
 // --- Shared pieces -----------------------------------------------------------------------------
@@ -298,6 +302,7 @@ impl From<&TokenSet> for TokenSetV1 {
             scope: t.scope.clone(),
             id_token: t.id_token.clone(),
             consent_id: t.consent_id.clone(),
+            issued_at: t.issued_at,
         }
     }
 }
@@ -312,8 +317,7 @@ impl From<TokenSetV1> for TokenSet {
             scope: r.scope,
             id_token: r.id_token,
             consent_id: r.consent_id,
-            // Not in the v1 record: a restored token's lifetime is unknown.
-            issued_at: None,
+            issued_at: r.issued_at,
         }
     }
 }
