@@ -137,11 +137,11 @@ impl IdTokenClaims {
                 .and_then(Value::as_i64)
                 .and_then(|s| s.checked_mul(1000))
         };
-        if !seconds("exp").is_some_and(|exp_ms| exp_ms > now.unix_millis()) {
+        if seconds("exp").is_none_or(|exp_ms| exp_ms <= now.unix_millis()) {
             return Err(malformed(kind, "the ID token has expired (exp)"));
         }
         let latest_iat = now.plus(IAT_LEEWAY).unix_millis();
-        if !seconds("iat").is_some_and(|iat_ms| iat_ms <= latest_iat) {
+        if seconds("iat").is_none_or(|iat_ms| iat_ms > latest_iat) {
             return Err(malformed(
                 kind,
                 "the ID token's iat is missing or in the future",
