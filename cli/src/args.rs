@@ -102,6 +102,15 @@ impl Flags {
     }
 }
 
+/// Whether `args` name `--name` (as `--name value` or `--name=value`); lets a command hand its
+/// arguments to a variant (e.g. relay mode) before parsing them.
+pub fn has_flag(args: &[String], name: &str) -> bool {
+    args.iter().any(|a| {
+        a.strip_prefix("--")
+            .is_some_and(|f| f == name || f.split_once('=').is_some_and(|(n, _)| n == name))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +130,19 @@ mod tests {
         assert!(Flags::parse(&args(&["stray"]), &["a"]).is_err());
         let f = Flags::parse(&args(&["--t", "0"]), &["t"]).unwrap();
         assert!(f.seconds("t").is_err());
+    }
+
+    #[test]
+    fn has_flag_sees_both_spellings_only_as_flags() {
+        assert!(has_flag(
+            &args(&["--a", "1", "--relay-url", "u"]),
+            "relay-url"
+        ));
+        assert!(has_flag(&args(&["--relay-url=u"]), "relay-url"));
+        assert!(!has_flag(
+            &args(&["--relay-urls", "u", "relay-url"]),
+            "relay-url"
+        ));
     }
 
     #[test]

@@ -4,9 +4,10 @@
 //! `http://127.0.0.1:PORT/…` or `localhost` redirect URI) or as one line on stdin (paste the URL
 //! the browser was sent to), and prints `{"access_token", "refresh_token", "token_type",
 //! "expires_in", "consent_id"}` on stdout. A forged or stale `state` ends it without any
-//! exchange. Exit codes and error lines as for `obauth login`.
+//! exchange. Exit codes and error lines as for `obauth login`. With `--relay-url` the command is
+//! [`crate::connect_relay`]'s.
 
-use obauth::{AuthorizationParams, Client, ClientConfig, TokenSet};
+use obauth::{AuthorizationFlow, AuthorizationParams, Client, ClientConfig, TokenSet};
 
 use crate::args::{Flags, UsageError};
 use crate::drive::{RedirectSource, drive};
@@ -23,6 +24,9 @@ const FLAGS: &[&str] = &[
 
 /// Runs the command; returns the exit code.
 pub async fn run(args: &[String]) -> i32 {
+    if crate::args::has_flag(args, "relay-url") {
+        return crate::connect_relay::run(args).await;
+    }
     let parsed = (|| -> Result<_, UsageError> {
         let flags = Flags::parse(args, FLAGS)?;
         let config = ClientConfig::new(
@@ -46,11 +50,16 @@ pub async fn run(args: &[String]) -> i32 {
         }
     };
     let timeout = params.timeout;
-    let flow = match Client::new(config).and_then(|c| c.connect_flow(params, None, None)) {
-        Ok(f) => f,
-        Err(e) => return exit::report(&e),
-    };
-    let source = match RedirectSource::for_flow(&flow, RedirectSource::Stdin).await {
+    match Client::new(config).and_then(|c| c.connect_flow(params, None, None)) {
+        Ok(flow) => complete(&flow, timeout).await,
+        Err(e) => exit::report(&e),
+    }
+}
+
+/// Takes the redirect (loopback listener or stdin), waits for the tokens and prints them; the
+/// exit code. Shared by partner and relay mode.
+pub async fn complete(flow: &AuthorizationFlow, timeout: std::time::Duration) -> i32 {
+    let source = match RedirectSource::for_flow(flow, RedirectSource::Stdin).await {
         Ok(s) => s,
         Err(msg) => {
             eprintln!("error: {msg}");
@@ -60,7 +69,7 @@ pub async fn run(args: &[String]) -> i32 {
     if matches!(source, RedirectSource::Stdin) {
         eprintln!("after approving, paste the URL the browser was redirected to, then press Enter");
     }
-    match drive(&flow, source, timeout).await {
+    match drive(flow, source, timeout).await {
         Ok(tokens) => {
             println!("{}", tokens_json(&tokens));
             exit::OK

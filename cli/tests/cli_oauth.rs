@@ -480,3 +480,64 @@ async fn connect_cancelled_or_foreign_url_on_stdin() {
     r.assert_no_secret(&[]);
     assert_eq!(sb.stats().oauth_token_requests, 0);
 }
+
+/// Aiia Data: the user cancels (or the bank fails) and the provider comes back with `state`
+/// only. `obauth connect` ends at once with exit 3 and "start again", exchanging nothing; the
+/// same redirect with a forged state is still the forged-state error (exit 8).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_redirect_without_code_exits_3_and_a_forged_one_exits_8() {
+    let sb = sandbox().await;
+    sb.script_consent(obauth_sandbox::ConsentScript::ReturnWithoutCode);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let mut running = Running::spawn(connect_command(&sb, &redirect));
+    let auth_url = running.auth_url().await;
+    let location = follow_to_app(&sb, &auth_url, &redirect).await;
+    assert!(query_value(&location, "state").is_some(), "{location}");
+    assert!(query_value(&location, "code").is_none(), "{location}");
+    assert!(query_value(&location, "consentId").is_none(), "{location}");
+    let _ = http().get(&location).send().await;
+    let started = std::time::Instant::now();
+    let r = running.finish().await;
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(started.elapsed() < Duration::from_secs(10), "ended at once");
+    assert!(r.error_line().contains("start again"), "{}", r.stderr);
+    assert!(r.stdout.trim().is_empty());
+
+    // The same redirect with a forged state (pasted on stdin): the forged-state error.
+    let mut cmd = connect_command(&sb, APP_LINK);
+    cmd.stdin(Stdio::piped());
+    let mut running = Running::spawn(cmd);
+    let auth_url = running.auth_url().await;
+    let location = follow_to_app(&sb, &auth_url, APP_LINK).await;
+    let state = query_value(&location, "state").unwrap();
+    running
+        .type_line(&format!("{APP_LINK}?state=x{state}"))
+        .await;
+    let r = running.finish().await;
+    assert_eq!(r.code, 8, "{}", r.stderr);
+    assert!(r.error_line().contains("state"), "{}", r.stderr);
+    assert_eq!(sb.stats().oauth_token_requests, 0);
+}
+
+/// Follows the provider's redirects from `auth_url` (a consent script decides at once) until
+/// one leads to the app's `redirect`; returns that `Location`.
+async fn follow_to_app(sandbox: &Sandbox, auth_url: &str, redirect: &str) -> String {
+    let mut next = auth_url.to_owned();
+    for _ in 0..5 {
+        let answer = http().get(&next).send().await.unwrap();
+        assert_eq!(answer.status(), 302, "{next}");
+        next = answer.headers()["location"].to_str().unwrap().to_owned();
+        if next.starts_with(redirect) {
+            return next;
+        }
+        if next.starts_with('/') {
+            next = format!("{}{next}", sandbox.base_url());
+        }
+    }
+    panic!("no redirect to the app");
+}

@@ -96,6 +96,12 @@ impl RedirectPattern {
         &self.url
     }
 
+    /// Whether the redirect uses a custom URL scheme (`myapp://…`, `com.example.app:/…`), which
+    /// any app can register, rather than https or loopback http.
+    pub fn is_custom_scheme(&self) -> bool {
+        !matches!(self.url.scheme(), "https" | "http")
+    }
+
     /// Whether the pattern ends in a wildcard.
     pub fn is_wildcard(&self) -> bool {
         self.wildcard

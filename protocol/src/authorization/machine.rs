@@ -8,7 +8,7 @@
 
 use url::Url;
 
-use crate::config::Credentials;
+use crate::config::{ConsentPage, Credentials};
 use crate::error::{Error, sanitize_provider_code};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
 use crate::http::{HttpRequest, HttpResult, RequestKind, classify};
@@ -26,8 +26,9 @@ use crate::secret::Secret;
 use crate::snapshot::records::{
     AuthorizationKindV1, AuthorizationPhaseV1, AuthorizationSnapshotV1,
 };
-use crate::snapshot::{self, FlowKind};
+use crate::snapshot::{self, FlowKind, checks};
 use crate::timestamp::Timestamp;
+use crate::validate;
 
 use super::state::{AuthorizationKind, AuthorizationParams, AuthorizationState};
 
@@ -71,6 +72,10 @@ enum Event {
         reply: RedirectReply,
         consent_id: Option<String>,
     },
+    /// A redirect with this flow's `state` and neither a code nor an error: the provider is done
+    /// with this request without a result (Aiia Data sends it when the user cancels or the bank
+    /// fails).
+    RedirectWithoutCode,
     /// A response of a kind this flow never sends.
     Stray,
 }
@@ -91,6 +96,11 @@ struct Setup {
     /// The provider promised RFC 9207's `iss` in every authorization response (discovery's
     /// `authorization_response_iss_parameter_supported`): a redirect without it is refused.
     iss_required: bool,
+    /// The caller's extra authorize parameters, checked ([`crate::oauth::authorize`]).
+    authorize_params: Vec<(String, String)>,
+    /// Whether the authorize URL carries the S256 challenge and the exchange the verifier
+    /// (always for PKCE; by default for connect).
+    pkce: bool,
 }
 
 /// An authorization-code flow as a pure state machine.
@@ -103,6 +113,8 @@ pub struct AuthorizationMachine {
     token: TokenEndpoint,
     /// The issuer the ID token and RFC 9207's `iss` must name (PKCE).
     token_issuer: String,
+    /// The snapshot integrity key ([`crate::config::ClientConfig::snapshot_key`]).
+    snapshot_key: Option<Secret>,
 }
 
 impl AuthorizationMachine {
@@ -121,6 +133,56 @@ impl AuthorizationMachine {
         let authorize = creds.endpoint("v1/oauth/connect");
         let token = creds.endpoint("v1/oauth/token");
         Self::new(creds, kind, authorize, token, params, secrets)
+    }
+
+    /// Aiia Data connect in relay mode: the user consents on the provider's page (`consent`),
+    /// and the code is exchanged at the relay in `creds` (`{relay}/v1/oauth/token`, no client
+    /// secret on the device; the relay adds the partner's Basic authentication). Fails with
+    /// [`Error::InvalidInput`] unless `creds` are relay credentials.
+    pub fn aiia_connect_via_relay(
+        creds: &Credentials,
+        consent: &ConsentPage,
+        params: AuthorizationParams,
+        accounts_group_name: Option<String>,
+        accounts_group_id: Option<String>,
+        secrets: FlowSecrets,
+    ) -> Result<Self, Error> {
+        let creds = Self::relay_creds(creds, consent)?;
+        let (authorize, _) = consent.validate()?;
+        let kind = AuthorizationKind::AiiaConnect {
+            accounts_group_name,
+            accounts_group_id,
+        };
+        let token = creds.endpoint("v1/oauth/token");
+        Self::new(&creds, kind, authorize, token, params, secrets)
+    }
+
+    /// Restores a relay-mode connect flow ([`Self::aiia_connect_via_relay`]) from its snapshot.
+    /// The snapshot's client id must be `consent`'s and its token endpoint this relay's: in
+    /// relay mode every request carries the app token, so a snapshot naming another token
+    /// endpoint would send it (and the code) elsewhere.
+    pub fn restore_via_relay(
+        creds: &Credentials,
+        consent: &ConsentPage,
+        snapshot_text: &str,
+    ) -> Result<Self, Error> {
+        let creds = Self::relay_creds(creds, consent)?;
+        Self::restore(&creds, snapshot_text, FlowKind::AiiaConnect)
+    }
+
+    /// `creds` (relay mode) with the consent page's client id.
+    fn relay_creds(creds: &Credentials, consent: &ConsentPage) -> Result<Credentials, Error> {
+        if !creds.is_relay() {
+            return Err(Error::invalid(
+                "relayUrl",
+                "a consent page is for relay mode (a partner client connects with its own API root)",
+            ));
+        }
+        let (_, client_id) = consent.validate()?;
+        Ok(Credentials {
+            client_id,
+            ..creds.clone()
+        })
     }
 
     /// Authorization code + PKCE for a public client (no secret is sent).
@@ -161,8 +223,17 @@ impl AuthorizationMachine {
                 "does not match the registered redirect pattern",
             ));
         }
+        creds.check_redirect_scheme("redirectUri", &concrete)?;
         if params.timeout.is_zero() || params.code_lifetime.is_zero() {
             return Err(Error::invalid("timeout", "must be positive"));
+        }
+        validate::duration_ms("timeout", params.timeout)?;
+        validate::duration_ms("codeLifetime", params.code_lifetime)?;
+        if matches!(kind, AuthorizationKind::Pkce) && !params.pkce {
+            return Err(Error::invalid(
+                "pkce",
+                "the PKCE flow cannot be used without PKCE",
+            ));
         }
         let default_scope = match kind {
             AuthorizationKind::AiiaConnect { .. } => "accounts offline_access",
@@ -174,6 +245,9 @@ impl AuthorizationMachine {
             .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| default_scope.to_owned());
+        let authorize_params = params
+            .extras
+            .query_pairs(&scope, matches!(kind, AuthorizationKind::Pkce))?;
         let setup = Setup {
             kind,
             client_id: creds.client_id.clone(),
@@ -188,6 +262,8 @@ impl AuthorizationMachine {
             nonce: secrets.nonce,
             code_verifier: secrets.verifier,
             iss_required: false,
+            authorize_params,
+            pkce: params.pkce,
         };
         let life = Lifecycle::new(params.timeout, params.code_lifetime, creds.retry);
         Self::build(creds, setup, life, Phase::Created)
@@ -200,6 +276,7 @@ impl AuthorizationMachine {
         phase: Phase,
     ) -> Result<Self, Error> {
         let redirect = RedirectPattern::parse("redirectPattern", &setup.redirect_pattern, true)?;
+        crate::oauth::authorize::check_stored_pairs(&setup.authorize_params)?;
         // `authorize_url()` (and so `state()` while awaiting the user) relies on this: a
         // snapshot is outside input like any other.
         Url::parse(&setup.authorize_endpoint)
@@ -230,6 +307,7 @@ impl AuthorizationMachine {
             redirect,
             token,
             token_issuer: creds.api_url.to_string(),
+            snapshot_key: creds.snapshot_key.clone(),
         })
     }
 
@@ -260,7 +338,8 @@ impl AuthorizationMachine {
         snapshot_text: &str,
         expected: FlowKind,
     ) -> Result<Self, Error> {
-        let record: AuthorizationSnapshotV1 = snapshot::decode_as(snapshot_text, expected)?;
+        let text = snapshot::open(snapshot_text, creds.snapshot_key.as_ref())?;
+        let record: AuthorizationSnapshotV1 = snapshot::decode_as(&text, expected)?;
         Self::from_record(creds, record, expected)
     }
 
@@ -269,6 +348,12 @@ impl AuthorizationMachine {
             AuthorizationKind::AiiaConnect { .. } => FlowKind::AiiaConnect,
             AuthorizationKind::Pkce => FlowKind::Pkce,
         }
+    }
+
+    /// The authorization and token endpoints the flow uses (a restored flow's come from its
+    /// snapshot, so a client checks them against its provider's metadata).
+    pub fn endpoints(&self) -> (&str, &str) {
+        (&self.setup.authorize_endpoint, &self.setup.token_endpoint)
     }
 
     /// The URL the WebView loads.
@@ -298,12 +383,17 @@ impl AuthorizationMachine {
                     if self.openid() {
                         q.append_pair("nonce", self.setup.nonce.expose());
                     }
-                    q.append_pair(
-                        "code_challenge",
-                        &s256_challenge(self.setup.code_verifier.expose()),
-                    )
-                    .append_pair("code_challenge_method", "S256");
                 }
+            }
+            if self.setup.pkce {
+                q.append_pair(
+                    "code_challenge",
+                    &s256_challenge(self.setup.code_verifier.expose()),
+                )
+                .append_pair("code_challenge_method", "S256");
+            }
+            for (name, value) in &self.setup.authorize_params {
+                q.append_pair(name, value);
             }
         }
         url.to_string()
@@ -318,7 +408,9 @@ impl AuthorizationMachine {
         use RedirectReply as R;
         match (&self.phase, event) {
             // Ended: nothing moves it; a redirect is answered.
-            (P::Done(_), E::Redirect { .. }) => Step::ignored(IgnoredReason::FlowFinished),
+            (P::Done(_), E::Redirect { .. } | E::RedirectWithoutCode) => {
+                Step::ignored(IgnoredReason::FlowFinished)
+            }
             (P::Done(_), _) => Step::nothing(),
 
             // Any phase before the end.
@@ -328,7 +420,9 @@ impl AuthorizationMachine {
             (_, E::Timer(TimerKind::Deadline)) => self.time_out().into(),
 
             (P::Created, E::Resume) => Step::nothing(),
-            (P::Created, E::Redirect { .. }) => Step::ignored(IgnoredReason::NotWaitingForRedirect),
+            (P::Created, E::Redirect { .. } | E::RedirectWithoutCode) => {
+                Step::ignored(IgnoredReason::NotWaitingForRedirect)
+            }
 
             (P::Awaiting, E::Resume) => self.resume(ctx, |_, _| Vec::new()).into(),
             (
@@ -362,6 +456,7 @@ impl AuthorizationMachine {
                     ..
                 },
             ) => self.reject_redirect(e),
+            (P::Awaiting, E::RedirectWithoutCode) => self.start_again(),
 
             (P::Exchanging { .. }, E::Resume) => self.resume(ctx, Self::resend_exchange).into(),
             (P::Exchanging { consent_id, .. }, E::Exchanged(Reply::Ok(mut tokens))) => {
@@ -375,7 +470,7 @@ impl AuthorizationMachine {
             (P::Exchanging { .. }, E::Timer(TimerKind::Retry(RequestKind::Exchange))) => {
                 self.resend_exchange(ctx).into()
             }
-            (P::Exchanging { .. }, E::Redirect { .. }) => {
+            (P::Exchanging { .. }, E::Redirect { .. } | E::RedirectWithoutCode) => {
                 Step::ignored(IgnoredReason::CodeAlreadyReceived)
             }
 
@@ -421,6 +516,16 @@ impl AuthorizationMachine {
             description: description.and_then(sanitize_provider_code),
         };
         Step::redirect(RedirectOutcome::ProviderError(e.clone()), self.fail(e))
+    }
+
+    /// The provider came back without a result: the flow ends at once with
+    /// [`Error::StartAgain`] instead of waiting for its deadline.
+    fn start_again(&mut self) -> Step<AuthorizationState> {
+        log::info!("the authorization redirect carried no code: the flow must start again");
+        Step::redirect(
+            RedirectOutcome::ProviderError(Error::StartAgain),
+            self.fail(Error::StartAgain),
+        )
     }
 
     fn reject_redirect(&self, error: Error) -> Step<AuthorizationState> {
@@ -495,6 +600,9 @@ impl AuthorizationMachine {
         if let Err(e) = self.check_response_iss(&query) {
             return rejected(e);
         }
+        if code.is_none() && error.is_none() {
+            return Event::RedirectWithoutCode;
+        }
         Event::Redirect {
             reply: read_redirect(code, error, description),
             consent_id,
@@ -564,8 +672,12 @@ impl AuthorizationMachine {
             nonce: s.nonce.clone(),
             code_verifier: s.code_verifier.clone(),
             iss_required: s.iss_required,
-            timeout_ms: self.life.timeout.as_millis() as u64,
-            code_lifetime_ms: self.life.code_lifetime.as_millis() as u64,
+            // Implied by the PKCE kind; written for connect flows only (and only when on), so
+            // snapshots of earlier versions, which had no PKCE for connect, read as before.
+            authorize_params: s.authorize_params.clone(),
+            pkce: s.pkce && matches!(s.kind, AuthorizationKind::AiiaConnect { .. }),
+            timeout_ms: crate::timestamp::whole_millis(self.life.timeout),
+            code_lifetime_ms: crate::timestamp::whole_millis(self.life.code_lifetime),
             deadline_at: self.life.deadline_at,
             phase: match &self.phase {
                 Phase::Created => AuthorizationPhaseV1::Created,
@@ -590,6 +702,7 @@ impl AuthorizationMachine {
                 },
                 Phase::Done(Ending::TimedOut) => AuthorizationPhaseV1::TimedOut,
             },
+            correlation_id: self.life.correlation.clone(),
         }
     }
 
@@ -615,6 +728,41 @@ impl AuthorizationMachine {
                 "the snapshot belongs to another client id".into(),
             ));
         }
+        // Relay mode: every request carries the app token, so the code goes to this relay only.
+        if creds.is_relay() && r.token_endpoint != creds.endpoint("v1/oauth/token").as_str() {
+            return Err(Error::InvalidSnapshot(
+                "the snapshot's token endpoint is not this relay's".into(),
+            ));
+        }
+        let pkce = r.pkce || matches!(r.kind, AuthorizationKindV1::Pkce);
+        match expected {
+            FlowKind::AiiaConnect => {
+                checks::same_url(
+                    "authorize endpoint",
+                    &r.authorize_endpoint,
+                    &creds.endpoint("v1/oauth/connect"),
+                )?;
+                checks::same_url(
+                    "token endpoint",
+                    &r.token_endpoint,
+                    &creds.endpoint("v1/oauth/token"),
+                )?;
+            }
+            // Discovered endpoints: the client (`OidcClient`) checks them against what it
+            // discovered; here, that they are service URLs at all.
+            _ => {
+                checks::service_url("authorize endpoint", &r.authorize_endpoint)?;
+                checks::service_url("token endpoint", &r.token_endpoint)?;
+            }
+        }
+        let concrete = checks::redirect(creds, &r.redirect_uri, false)?;
+        let pattern = checks::redirect(creds, &r.redirect_pattern, true)?;
+        if !pattern.matches(concrete.url()) {
+            return Err(Error::InvalidSnapshot(
+                "the redirect URI does not match its pattern".into(),
+            ));
+        }
+        checks::timing(r.timeout_ms, r.code_lifetime_ms)?;
         let setup = Setup {
             kind: match r.kind {
                 AuthorizationKindV1::AiiaConnect {
@@ -636,9 +784,16 @@ impl AuthorizationMachine {
             nonce: r.nonce,
             code_verifier: r.code_verifier,
             iss_required: r.iss_required,
+            authorize_params: r.authorize_params,
+            pkce,
         };
-        let life =
-            Lifecycle::restored(r.timeout_ms, r.code_lifetime_ms, r.deadline_at, creds.retry);
+        let life = Lifecycle::restored(
+            r.timeout_ms,
+            r.code_lifetime_ms,
+            r.deadline_at,
+            creds.retry,
+            r.correlation_id,
+        );
         let phase = match r.phase {
             AuthorizationPhaseV1::Created => Phase::Created,
             AuthorizationPhaseV1::Awaiting => Phase::Awaiting,
@@ -696,8 +851,7 @@ impl Machine for AuthorizationMachine {
     }
 
     fn exchange_request(&self, code: &Secret) -> HttpRequest {
-        let verifier =
-            matches!(self.setup.kind, AuthorizationKind::Pkce).then_some(&self.setup.code_verifier);
+        let verifier = self.setup.pkce.then_some(&self.setup.code_verifier);
         self.token
             .authorization_code(code, &self.setup.redirect_uri, verifier)
     }
@@ -708,20 +862,37 @@ impl Flow for AuthorizationMachine {
     type Output = TokenSet;
 
     fn handle(&mut self, input: Input, ctx: Ctx) -> Effects {
-        let event = self.read(input, ctx);
-        self.step(event, ctx).effects
+        self.correlated(ctx, |m| {
+            let event = m.read(input, ctx);
+            ((), m.step(event, ctx).effects)
+        })
+        .1
     }
 
     fn redirect(&mut self, url: &Url, ctx: Ctx) -> (RedirectOutcome, Effects) {
         if !self.redirect.matches(url) {
             return (RedirectOutcome::NotForThisFlow, vec![]);
         }
-        let event = self.read_redirect(url);
-        self.step(event, ctx).into_redirect()
+        self.correlated(ctx, |m| {
+            let event = m.read_redirect(url);
+            m.step(event, ctx).into_redirect()
+        })
+    }
+
+    fn correlation_id(&self) -> Option<crate::correlation::CorrelationId> {
+        self.life.correlation.clone()
     }
 
     fn redirect_pattern(&self) -> &RedirectPattern {
         &self.redirect
+    }
+
+    fn web_hosts(&self) -> Vec<String> {
+        Url::parse(&self.setup.authorize_endpoint)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .into_iter()
+            .collect()
     }
 
     fn state(&self) -> AuthorizationState {
@@ -754,6 +925,7 @@ impl Flow for AuthorizationMachine {
     }
 
     fn snapshot(&self) -> Result<String, Error> {
-        snapshot::encode(self.kind(), &self.to_record())
+        let text = snapshot::encode(self.kind(), &self.to_record())?;
+        snapshot::seal(text, self.snapshot_key.as_ref())
     }
 }

@@ -16,14 +16,17 @@ pub enum CodeSource {
     Redirect,
     /// The status long-poll.
     Poll,
+    /// No code: an unattended login with a stored login token started the session.
+    Unattended,
 }
 
 impl CodeSource {
-    /// `"redirect"` or `"poll"`.
+    /// `"redirect"`, `"poll"` or `"unattended"`.
     pub fn as_str(self) -> &'static str {
         match self {
             CodeSource::Redirect => "redirect",
             CodeSource::Poll => "poll",
+            CodeSource::Unattended => "unattended",
         }
     }
 }

@@ -48,6 +48,8 @@ pub enum Endpoint {
     OidcToken,
     /// `GET /oidc/userinfo`
     Userinfo,
+    /// `POST /v1/authentication/unattended` (a new session from a stored login token)
+    Unattended,
 }
 
 impl Endpoint {
@@ -69,6 +71,7 @@ impl Endpoint {
         Endpoint::OidcDecision,
         Endpoint::OidcToken,
         Endpoint::Userinfo,
+        Endpoint::Unattended,
     ];
 
     /// The name used by the `/_sandbox/faults` control API (`"status"`, `"auth_page"`, ...).
@@ -90,6 +93,7 @@ impl Endpoint {
             Endpoint::OidcDecision => "oidc_decision",
             Endpoint::OidcToken => "oidc_token",
             Endpoint::Userinfo => "userinfo",
+            Endpoint::Unattended => "unattended",
         }
     }
 }
@@ -147,6 +151,7 @@ impl FromStr for Endpoint {
             "oidcdecision" => Endpoint::OidcDecision,
             "oidctoken" | "connecttoken" => Endpoint::OidcToken,
             "userinfo" | "oidcuserinfo" => Endpoint::Userinfo,
+            "unattended" => Endpoint::Unattended,
             _ => return Err(UnknownEndpoint(s.to_owned())),
         })
     }

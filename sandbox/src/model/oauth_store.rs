@@ -50,6 +50,9 @@ pub(crate) struct AuthRequest {
     pub code_challenge: Option<String>,
     pub accounts_group_name: Option<String>,
     pub accounts_group_id: Option<String>,
+    /// The request asked for `offline_access` without `prompt=consent`, which OIDC Core §11
+    /// says to ignore: the scope was dropped and no refresh token is issued for this grant.
+    pub offline_ignored: bool,
 }
 
 #[derive(Debug)]
@@ -294,7 +297,7 @@ impl OAuthStore {
         access_token: String,
         scopes: Vec<String>,
         access_expires_at: Instant,
-        refresh_token: String,
+        refresh_token: Option<String>,
         grant: RefreshGrant,
     ) {
         self.insert_access(
@@ -305,7 +308,9 @@ impl OAuthStore {
                 expires_at: access_expires_at,
             },
         );
-        self.insert_refresh(refresh_token, grant);
+        if let Some(refresh_token) = refresh_token {
+            self.insert_refresh(refresh_token, grant);
+        }
     }
 
     /// What a refresh token stands for, without using it.
@@ -394,6 +399,7 @@ mod tests {
             code_challenge: None,
             accounts_group_name: None,
             accounts_group_id: None,
+            offline_ignored: false,
         }
     }
 

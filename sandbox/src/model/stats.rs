@@ -52,6 +52,10 @@ pub struct Stats {
     pub client_secret_basic_requests: u64,
     /// Token requests whose client authenticated successfully with `client_secret_post`.
     pub client_secret_post_requests: u64,
+    /// `POST /v1/authentication/unattended`
+    pub unattended_requests: u64,
+    /// Unattended logins that issued a session (and replaced the login token).
+    pub unattended_logins: u64,
 }
 
 impl Stats {
@@ -74,6 +78,7 @@ impl Stats {
             Endpoint::OidcDecision => self.oidc_decision_requests += 1,
             Endpoint::OidcToken => self.oidc_token_requests += 1,
             Endpoint::Userinfo => self.userinfo_requests += 1,
+            Endpoint::Unattended => self.unattended_requests += 1,
         }
     }
 }

@@ -19,6 +19,8 @@
 //! redirect); then `response_type=code`, `scope` from [`crate::SandboxConfig::oidc_scopes`]
 //! (default `openid`), and an S256 `code_challenge` are required, or the user is sent back with
 //! `error=…`. `state` and `nonce` are optional; `state` is echoed, `nonce` lands in the `id_token`.
+//! `offline_access` is honoured only with `prompt=consent` (OIDC Core §11, as oidc-provider
+//! does): without it the scope is dropped from the grant and the code brings no refresh token.
 //! Approve → `redirect_uri?code=…&state=…` (no `consentId`: that is Aiia's).
 
 use std::time::Instant;
@@ -156,11 +158,21 @@ async fn authorize(
         Ok(c) => c,
         Err(description) => return vetted.fail("invalid_request", &description),
     };
-    let request = AuthRequest {
+    // OIDC Core §11: offline access only with `prompt=consent`; otherwise the scope is
+    // ignored (dropped from the grant) and no refresh token is issued, as oidc-provider does.
+    let consent_prompted = vetted
+        .params
+        .get("prompt")
+        .is_some_and(|p| p.split_whitespace().any(|v| v == "consent"));
+    let mut request = AuthRequest {
         nonce: vetted.params.get("nonce").map(str::to_owned),
         code_challenge: Some(challenge),
         ..vetted.into_request()
     };
+    if scopes::has(&request.scopes, "offline_access") && !consent_prompted {
+        request.scopes.retain(|s| s != "offline_access");
+        request.offline_ignored = true;
+    }
     let id = app
         .store()
         .oauth

@@ -44,7 +44,7 @@ fun main() {
     val tests = (
         LoginTests(sandbox).all() + PersistenceTests(sandbox).all() +
             AuthorizationTests(sandbox).all() + TokenTests(sandbox).all() + QuickStartTests(sandbox).all() +
-            RedactionTests().all()
+            RedactionTests().all() + (RelaySetup.fromProperties()?.let { RelayTests(sandbox, it).all() } ?: emptyList())
         )
         .filter { only == null || it.name.contains(only) }
     var passed = 0
