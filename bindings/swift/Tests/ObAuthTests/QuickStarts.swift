@@ -87,7 +87,7 @@ final class QuickStartApp: NSObject, WKNavigationDelegate {
         }
         // Universal Link into the app: _ = login.handleRedirect(url: url.absoluteString)
         do {
-            let tokens = try await login.signIn().seen() // start + await; cancelling the Task cancels the login
+            let tokens = try await login.signIn() // start + await; cancelling the Task cancels the login
             try keychain.save(key: "obauth.session", value: tokens.accessToken.expose()) // prints as [redacted]
         } catch let error as ObAuthError {
             switch error.category {
@@ -117,10 +117,10 @@ final class QuickStartApp: NSObject, WKNavigationDelegate {
             }
         }
         do {
-            let tokens = try await flow.signIn().seen() // TokenSet: access + refresh token, consentId
+            let tokens = try await flow.signIn() // TokenSet: access + refresh token, consentId
             let manager = client.connectTokens(tokens: tokens) // renews 60 s before expiry
             try manager.persistTo(storage: keychain, key: "obauth.tokens") // saved now and after every renewal
-            let fresh = try await manager.freshToken().seen() // before each API call
+            let fresh = try await manager.freshToken() // before each API call
             useApi(bearer: fresh.accessToken.expose())
         } catch let error as ObAuthError {
             switch error.category {

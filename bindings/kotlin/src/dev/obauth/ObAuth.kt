@@ -173,8 +173,8 @@ private fun Navigation.overridesLoading(url: String, openExternally: (String) ->
  */
 fun SupervisedLogin.shouldOverrideUrlLoading(
     url: String,
-    openExternally: (String) -> Unit,
     isMainFrame: Boolean = true,
+    openExternally: (String) -> Unit,
 ): Boolean = decideFrameNavigation(url, isMainFrame).overridesLoading(url, openExternally)
 
 /**
@@ -186,8 +186,8 @@ fun SupervisedLogin.shouldOverrideUrlLoading(
  */
 fun AuthorizationFlow.shouldOverrideUrlLoading(
     url: String,
-    openExternally: (String) -> Unit,
     isMainFrame: Boolean = true,
+    openExternally: (String) -> Unit,
 ): Boolean = decideFrameNavigation(url, isMainFrame).overridesLoading(url, openExternally)
 
 /** Sends the core's logs (secrets already redacted) at [level] and above to [sink]. */

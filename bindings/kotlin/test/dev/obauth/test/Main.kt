@@ -46,7 +46,7 @@ fun main() {
             AuthorizationTests(sandbox).all() + TokenTests(sandbox).all() + QuickStartTests(sandbox).all() +
             RedactionTests().all()
         )
-        .filter { only == null || it.name.contains(only) } + wholeRunScan()
+        .filter { only == null || it.name.contains(only) } + runScanSelfTest() + wholeRunScan()
     RunScan.note(sandbox.clientSecret)
     RunScan.attach()
     var passed = 0

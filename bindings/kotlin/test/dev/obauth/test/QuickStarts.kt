@@ -104,7 +104,7 @@ suspend fun App.supervisedQuickStart(scope: CoroutineScope, webView: WebView, ap
     }
     // App Link into the app: login.handleRedirect(intent.data.toString())
     try {
-        val tokens = login.signIn().seen() // start + await; cancelling the coroutine cancels the login
+        val tokens = login.signIn() // start + await; cancelling the coroutine cancels the login
         keystore.save("obauth.session", tokens.accessToken.expose()) // prints as [redacted]; expose() for storage
     } catch (e: ObAuthException) {
         when (e.category) {
@@ -135,10 +135,10 @@ suspend fun App.connectQuickStart(scope: CoroutineScope, webView: WebView, apiUr
         }
     }
     try {
-        val tokens = flow.signIn().seen() // TokenSet: access + refresh token, consentId
+        val tokens = flow.signIn() // TokenSet: access + refresh token, consentId
         val manager = client.connectTokens(tokens) // renews 60 s before expiry
         manager.persistTo(keystore, "obauth.tokens") // saved now and after every renewal
-        val fresh = manager.freshToken().seen() // before each API call
+        val fresh = manager.freshToken() // before each API call
         useApi(bearer = fresh.accessToken.expose())
     } catch (e: ObAuthException) {
         when (e.category) {

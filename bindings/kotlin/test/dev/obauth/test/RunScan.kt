@@ -5,8 +5,8 @@
 // asserts that none of them appears in any captured log line.
 package dev.obauth.test
 
-import dev.obauth.LogLevel
-import dev.obauth.SupervisedTokens
+import dev.obauth.ffi.LogLevel
+import dev.obauth.ffi.SupervisedTokens
 import dev.obauth.Secret
 import dev.obauth.TokenSet
 import dev.obauth.ffi.LogRecord
@@ -52,6 +52,11 @@ object RunScan {
         return snapshot
     }
 
+    /** For the self-test only: a line as if the core had logged it, and its removal. */
+    fun plant(line: String) = lines.add(line)
+
+    fun unplant(line: String) = lines.remove(line)
+
     /** Whether any captured line holds any noted secret: the offending (target, secret length). */
     fun leaks(): List<String> {
         val seen = synchronized(secrets) { secrets.toList() }
@@ -69,6 +74,20 @@ fun TokenSet.seen(): TokenSet = also {
 fun Secret.seen(): Secret = also { RunScan.note(expose()) }
 
 fun String.seenSnapshot(): String = RunScan.noteSnapshot(this)
+
+/** The scan can fail: a planted line holding a noted secret is reported (and then removed). */
+fun runScanSelfTest() = Test("whole-run scan: a secret in a log line is found") {
+    val secret = "run-scan-self-test-${System.nanoTime()}"
+    val line = "obauth::selftest: leaked $secret"
+    RunScan.note(secret)
+    RunScan.plant(line)
+    try {
+        check(RunScan.leaks().any { it.startsWith("obauth::selftest") }) { "the planted secret was not found" }
+    } finally {
+        RunScan.unplant(line)
+    }
+    check(RunScan.leaks().none { it.startsWith("obauth::selftest") }) { "the planted line is still there" }
+}
 
 /** The last test of the run: no secret the run met is in any log line it captured. */
 fun wholeRunScan() = Test("whole run: no secret seen in this run appears in any trace-level log line") {
