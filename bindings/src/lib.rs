@@ -66,10 +66,10 @@ pub use oidc::OidcClient;
 pub use relay::AppTokenProvider;
 pub use storage::SecureStorage;
 pub use tokens::{TokenManager, token_set_from_json, token_set_to_json};
-pub use unattended::{SessionAccess, supervised_tokens_from_json, supervised_tokens_to_json};
 pub use types::{
     AuthorizationParams, ClientConfig, ClientCredentialsConfig, IgnoredReason, Navigation,
     PkceConfig, RedirectOutcome, SupervisedLoginParams, SupervisedTokens,
 };
+pub use unattended::{SessionAccess, supervised_tokens_from_json, supervised_tokens_to_json};
 
 uniffi::setup_scaffolding!();
