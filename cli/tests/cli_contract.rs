@@ -373,7 +373,8 @@ async fn demo_runs_every_scenario() {
     assert!(r.stderr.contains("via redirect") && r.stderr.contains("via poll"));
     // Relay mode by default: the app's clients go through an obauth relay with app tokens.
     assert!(
-        r.stderr.contains("obauth relay (holds the partner credentials) at http://127.0.0.1:"),
+        r.stderr
+            .contains("obauth relay (holds the partner credentials) at http://127.0.0.1:"),
         "{}",
         r.stderr
     );

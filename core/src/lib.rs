@@ -28,7 +28,8 @@
 //! - [`host`]: running inside a foreign host (the Swift/Kotlin bindings): the background
 //!   threads, awaiting from a foreign executor, delivering states and logs to host callbacks.
 //! - [`Client`] and [`OidcClient`]: the entry points; [`Client::unattended_login`] and
-//!   [`Client::resume_session`] start sessions from a stored login token without the user.
+//!   [`Client::resume_session`] start sessions from a stored login token without the user;
+//!   [`OidcClient::sign_out`] revokes and forgets a PKCE sign-in.
 //! - [`correlation`]: the `X-Correlation-Id` of every flow ([`FlowHandle::correlation_id`]).
 //! - Shared pieces: [`secret`] (redacted values), [`error`] (errors by what to do next),
 //!   [`redirect`] (matching and exact decoding), [`backoff`], [`timestamp`], [`session`]
@@ -63,6 +64,7 @@ mod client;
 pub mod driver;
 pub mod host;
 pub mod live;
+mod sign_out;
 pub mod storage;
 pub mod tokens;
 mod unattended;
@@ -104,6 +106,7 @@ pub use navigation::{Navigation, NavigationPolicy};
 pub use oauth::{AuthorizeExtras, ClientAuth, TokenSet};
 pub use secret::Secret;
 pub use session::AccessSession;
+pub use sign_out::{RevocationOutcome, SignOutOutcome, SignOutParams};
 pub use snapshot::{FileStorage, MemoryStorage, SecureStorage};
 pub use supervised::unattended::SupervisedLoginReason;
 pub use supervised::{CodeSource, LoginState, SupervisedLoginParams, SupervisedTokens};

@@ -23,8 +23,12 @@ pub enum RequestKind {
     Status,
     /// Exchange an authorization code for tokens.
     Exchange,
-    /// Refresh or re-request a token.
+    /// Refresh a token with a refresh token.
     Refresh,
+    /// Request a token with the client-credentials grant.
+    ClientCredentials,
+    /// Revoke a token (RFC 7009).
+    Revocation,
     /// Fetch an OpenID Connect discovery document.
     Discovery,
     /// An authenticated call to the provider's session API made on the host's behalf.
@@ -41,6 +45,8 @@ impl RequestKind {
             RequestKind::Status => "status",
             RequestKind::Exchange => "token exchange",
             RequestKind::Refresh => "token refresh",
+            RequestKind::ClientCredentials => "client credentials",
+            RequestKind::Revocation => "token revocation",
             RequestKind::Discovery => "discovery",
             RequestKind::Api => "session API",
             RequestKind::Unattended => "unattended login",

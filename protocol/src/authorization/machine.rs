@@ -6,8 +6,6 @@
 //! resending a code while it lives, reading a redirect and recognising a user's cancel) is in
 //! [`crate::machine_kit`].
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use url::Url;
 
 use crate::config::{ConsentPage, Credentials};
@@ -18,6 +16,7 @@ use crate::machine_kit::{
     Ending, Lifecycle, Machine, ReceivedCode, RedirectReply, Reply, Step, exchange_failure,
     read_redirect,
 };
+use crate::oauth::id_token::{Expected, IdTokenClaims};
 use crate::oauth::token::{oauth_failure, parse_token_response};
 use crate::oauth::{
     ClientAuth, FlowSecrets, TokenEndpoint, TokenSet, TokenWire, constant_time_eq, s256_challenge,
@@ -94,6 +93,9 @@ struct Setup {
     state: Secret,
     nonce: Secret,
     code_verifier: Secret,
+    /// The provider promised RFC 9207's `iss` in every authorization response (discovery's
+    /// `authorization_response_iss_parameter_supported`): a redirect without it is refused.
+    iss_required: bool,
     /// The caller's extra authorize parameters, checked ([`crate::oauth::authorize`]).
     authorize_params: Vec<(String, String)>,
     /// Whether the authorize URL carries the S256 challenge and the exchange the verifier
@@ -109,6 +111,8 @@ pub struct AuthorizationMachine {
     phase: Phase,
     redirect: RedirectPattern,
     token: TokenEndpoint,
+    /// The issuer the ID token and RFC 9207's `iss` must name (PKCE).
+    token_issuer: String,
     /// The snapshot integrity key ([`crate::config::ClientConfig::snapshot_key`]).
     snapshot_key: Option<Secret>,
 }
@@ -249,12 +253,15 @@ impl AuthorizationMachine {
             client_id: creds.client_id.clone(),
             authorize_endpoint: authorize.to_string(),
             token_endpoint: token.to_string(),
-            redirect_uri: concrete.url().to_string(),
+            // Exactly as configured: `url::Url` would write `https://app.example.com` as
+            // `https://app.example.com/`, and the provider compares the two as strings.
+            redirect_uri: params.redirect_uri.clone(),
             redirect_pattern: pattern.as_str(),
             scope,
             state: secrets.state,
             nonce: secrets.nonce,
             code_verifier: secrets.verifier,
+            iss_required: false,
             authorize_params,
             pkce: params.pkce,
         };
@@ -299,8 +306,26 @@ impl AuthorizationMachine {
             phase,
             redirect,
             token,
+            token_issuer: creds.api_url.to_string(),
             snapshot_key: creds.snapshot_key.clone(),
         })
+    }
+
+    /// Requires RFC 9207's `iss` in the authorization response (when discovery advertises
+    /// `authorization_response_iss_parameter_supported`). Without it, an `iss` that is there is
+    /// still checked.
+    pub fn requiring_response_iss(mut self, required: bool) -> Self {
+        self.setup.iss_required = required;
+        self
+    }
+
+    /// The issuer of a PKCE flow (its credentials' API root is the issuer); `None` for Aiia.
+    fn issuer(&self) -> Option<&str> {
+        matches!(self.setup.kind, AuthorizationKind::Pkce).then(|| self.token_issuer.as_str())
+    }
+
+    fn openid(&self) -> bool {
+        self.setup.scope.split(' ').any(|s| s == "openid")
     }
 
     /// Rebuilds a machine of the `expected` kind ([`FlowKind::AiiaConnect`] or
@@ -354,7 +379,10 @@ impl AuthorizationMachine {
                     }
                 }
                 AuthorizationKind::Pkce => {
-                    q.append_pair("nonce", self.setup.nonce.expose());
+                    // A nonce only for OpenID Connect: a plain OAuth provider refuses it.
+                    if self.openid() {
+                        q.append_pair("nonce", self.setup.nonce.expose());
+                    }
                 }
             }
             if self.setup.pkce {
@@ -553,7 +581,7 @@ impl AuthorizationMachine {
             field("state"),
             field("code"),
             field("error"),
-            field("error_description"),
+            query.text("error_description"),
             field("consentId"),
         ) {
             (Ok(s), Ok(c), Ok(e), Ok(d), Ok(i)) => (s, c, e, d, i),
@@ -569,6 +597,9 @@ impl AuthorizationMachine {
         if !state_ok {
             return rejected(Error::StateMismatch);
         }
+        if let Err(e) = self.check_response_iss(&query) {
+            return rejected(e);
+        }
         if code.is_none() && error.is_none() {
             return Event::RedirectWithoutCode;
         }
@@ -578,46 +609,42 @@ impl AuthorizationMachine {
         }
     }
 
-    /// Checks the ID token returned with a PKCE login: nonce, audience, expiry.
-    fn check_id_token(&self, tokens: &TokenSet, now: Timestamp) -> Result<(), Error> {
-        if !matches!(self.setup.kind, AuthorizationKind::Pkce)
-            || !self.setup.scope.split(' ').any(|s| s == "openid")
-        {
+    /// RFC 9207: an `iss` in the redirect must be this flow's issuer (a mix-up sends the user
+    /// to one provider and the code to another); it must be there when the provider promised
+    /// it.
+    fn check_response_iss(&self, query: &RedirectQuery) -> Result<(), Error> {
+        let Some(issuer) = self.issuer() else {
             return Ok(());
-        }
-        let token = tokens.id_token.as_ref().ok_or(Error::NonceMismatch)?;
-        let payload = token
-            .expose()
-            .split('.')
-            .nth(1)
-            .and_then(|p| URL_SAFE_NO_PAD.decode(p.trim_end_matches('=')).ok())
-            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-            .ok_or_else(|| Error::MalformedResponse {
-                endpoint: RequestKind::Exchange.endpoint(),
-                detail: "the ID token is not a JWT".into(),
-            })?;
-        let nonce = payload["nonce"].as_str().unwrap_or("");
-        if !constant_time_eq(nonce.as_bytes(), self.setup.nonce.expose().as_bytes()) {
-            return Err(Error::NonceMismatch);
-        }
-        let aud_ok = match &payload["aud"] {
-            serde_json::Value::String(a) => *a == self.setup.client_id,
-            serde_json::Value::Array(list) => list
-                .iter()
-                .any(|a| a.as_str() == Some(&self.setup.client_id)),
-            _ => false,
         };
-        let exp_ok = payload["exp"]
-            .as_i64()
-            .and_then(|exp| exp.checked_mul(1000))
-            .is_some_and(|exp_ms| exp_ms > now.unix_millis());
-        if !aud_ok || !exp_ok {
-            return Err(Error::MalformedResponse {
-                endpoint: RequestKind::Exchange.endpoint(),
-                detail: "the ID token is not for this client or has expired".into(),
-            });
+        match query.get("iss")? {
+            Some(iss) if iss.trim_end_matches('/') == issuer.trim_end_matches('/') => Ok(()),
+            Some(_) => Err(Error::InvalidRedirect(
+                "the redirect's iss is not this flow's issuer".into(),
+            )),
+            None if self.setup.iss_required => Err(Error::InvalidRedirect(
+                "the redirect carries no iss although the provider sends one".into(),
+            )),
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// Checks the ID token returned with a PKCE login ([`crate::oauth::id_token`]): nonce,
+    /// issuer, audience and authorized party, expiry, issue time.
+    fn check_id_token(&self, tokens: &TokenSet, now: Timestamp) -> Result<(), Error> {
+        let Some(issuer) = self.issuer().filter(|_| self.openid()) else {
+            return Ok(());
+        };
+        let kind = RequestKind::Exchange;
+        let token = tokens.id_token.as_ref().ok_or(Error::NonceMismatch)?;
+        IdTokenClaims::decode(kind, token)?.check(
+            Expected {
+                kind,
+                issuer,
+                client_id: &self.setup.client_id,
+                nonce: Some(&self.setup.nonce),
+            },
+            now,
+        )
     }
 
     // --- Snapshots -----------------------------------------------------------------------------
@@ -644,6 +671,7 @@ impl AuthorizationMachine {
             state: s.state.clone(),
             nonce: s.nonce.clone(),
             code_verifier: s.code_verifier.clone(),
+            iss_required: s.iss_required,
             // Implied by the PKCE kind; written for connect flows only (and only when on), so
             // snapshots of earlier versions, which had no PKCE for connect, read as before.
             authorize_params: s.authorize_params.clone(),
@@ -755,6 +783,7 @@ impl AuthorizationMachine {
             state: r.state,
             nonce: r.nonce,
             code_verifier: r.code_verifier,
+            iss_required: r.iss_required,
             authorize_params: r.authorize_params,
             pkce,
         };

@@ -46,6 +46,13 @@ fn connect() -> AuthorizationMachine {
         .unwrap()
 }
 
+/// A public client's credentials: the API root is the issuer (as `OidcClient` builds them).
+fn oidc_creds() -> Credentials {
+    ClientConfig::new("https://id.example.com/oidc", "client-1", "secret-1")
+        .validate()
+        .unwrap()
+}
+
 /// A connect flow with PKCE switched off (for a provider that rejects it).
 fn connect_without_pkce() -> AuthorizationMachine {
     let mut p = params();
@@ -55,11 +62,15 @@ fn connect_without_pkce() -> AuthorizationMachine {
 }
 
 fn pkce() -> AuthorizationMachine {
+    pkce_for(AuthorizationParams::new("https://app.example.com/cb"))
+}
+
+fn pkce_for(params: AuthorizationParams) -> AuthorizationMachine {
     AuthorizationMachine::pkce(
-        &creds(),
+        &oidc_creds(),
         Url::parse("https://id.example.com/oidc/authorize").unwrap(),
         Url::parse("https://id.example.com/oidc/token").unwrap(),
-        AuthorizationParams::new("https://app.example.com/cb"),
+        params,
         secrets(),
     )
     .unwrap()
@@ -384,7 +395,7 @@ fn id_token(nonce: &str, aud: &str, exp: i64) -> String {
         "{}.{}.sig",
         enc(serde_json::json!({"alg": "HS256", "typ": "JWT"})),
         enc(
-            serde_json::json!({"nonce": nonce, "aud": aud, "exp": exp, "iss": "https://id.example.com/oidc", "sub": "u"})
+            serde_json::json!({"nonce": nonce, "aud": aud, "exp": exp, "iss": "https://id.example.com/oidc", "sub": "u", "iat": exp - 3600})
         )
     )
 }
@@ -833,6 +844,147 @@ fn a_snapshot_with_a_broken_authorize_endpoint_is_refused() {
         AuthorizationMachine::restore(&creds(), &broken, FlowKind::AiiaConnect),
         Err(Error::InvalidSnapshot(_))
     ));
+}
+
+fn authorize_query(m: &mut AuthorizationMachine) -> std::collections::HashMap<String, String> {
+    let fx = m.handle(Input::Start, at(0));
+    let AuthorizationState::AwaitingUser { authorize_url } = &states(&fx)[0] else {
+        panic!()
+    };
+    Url::parse(authorize_url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+#[test]
+fn the_redirect_uri_is_sent_exactly_as_configured() {
+    let mut m = pkce_for(AuthorizationParams::new("https://app.example.com"));
+    assert_eq!(
+        authorize_query(&mut m)["redirect_uri"],
+        "https://app.example.com"
+    );
+    let (outcome, fx) = m.redirect(
+        &Url::parse(&format!("https://app.example.com/?code=c1&state={STATE}")).unwrap(),
+        at(1),
+    );
+    assert_eq!(outcome, RedirectOutcome::CodeAccepted);
+    let body = sent(&fx)[0].body.as_ref().unwrap().1.expose().to_owned();
+    assert!(
+        body.contains("redirect_uri=https%3A%2F%2Fapp.example.com&"),
+        "{body}"
+    );
+}
+
+#[test]
+fn no_nonce_without_openid() {
+    let mut params = AuthorizationParams::new("https://app.example.com/cb");
+    params.scope = Some("api.read offline_access".into());
+    let q = authorize_query(&mut pkce_for(params));
+    assert!(!q.contains_key("nonce"), "{q:?}");
+    assert!(q.contains_key("code_challenge"));
+    assert_eq!(authorize_query(&mut pkce())["nonce"], "nonce-123");
+}
+
+#[test]
+fn error_description_is_form_decoded() {
+    let mut m = started(pkce());
+    let (outcome, _) = m.redirect(
+        &Url::parse(&format!(
+            "https://app.example.com/cb?error=invalid_scope&error_description=the+scope+is+unknown&state={STATE}"
+        ))
+        .unwrap(),
+        at(1),
+    );
+    assert_eq!(
+        outcome,
+        RedirectOutcome::ProviderError(Error::AuthorizationError {
+            code: "invalid_scope".into(),
+            description: Some("the scope is unknown".into())
+        })
+    );
+}
+
+#[test]
+fn rfc9207_iss_is_checked_and_required_when_promised() {
+    let redirect_with = |m: &mut AuthorizationMachine, extra: &str| {
+        m.redirect(
+            &Url::parse(&format!(
+                "https://app.example.com/cb?code=c1&state={STATE}{extra}"
+            ))
+            .unwrap(),
+            at(1),
+        )
+        .0
+    };
+    // A wrong issuer is refused whether or not the provider promised `iss`.
+    for required in [false, true] {
+        let mut m = started(pkce().requiring_response_iss(required));
+        let outcome = redirect_with(&mut m, "&iss=https%3A%2F%2Fevil.example.com");
+        assert!(
+            matches!(
+                outcome,
+                RedirectOutcome::Rejected(Error::InvalidRedirect(_))
+            ),
+            "{outcome:?}"
+        );
+        // The genuine redirect still completes the flow.
+        let outcome = redirect_with(&mut m, "&iss=https%3A%2F%2Fid.example.com%2Foidc");
+        assert_eq!(outcome, RedirectOutcome::CodeAccepted);
+    }
+    // Missing: refused only when promised.
+    let mut m = started(pkce().requiring_response_iss(true));
+    assert!(matches!(
+        redirect_with(&mut m, ""),
+        RedirectOutcome::Rejected(Error::InvalidRedirect(_))
+    ));
+    let mut m = started(pkce());
+    assert_eq!(redirect_with(&mut m, ""), RedirectOutcome::CodeAccepted);
+    // The requirement survives a snapshot.
+    let m = started(pkce().requiring_response_iss(true));
+    let mut restored =
+        AuthorizationMachine::restore(&oidc_creds(), &m.snapshot().unwrap(), FlowKind::Pkce)
+            .unwrap();
+    assert!(matches!(
+        redirect_with(&mut restored, ""),
+        RedirectOutcome::Rejected(Error::InvalidRedirect(_))
+    ));
+}
+
+#[test]
+fn the_id_token_must_come_from_this_issuer_and_carry_iat() {
+    let exchange = |token: String| {
+        let mut m = started(pkce());
+        m.redirect(
+            &Url::parse(&format!("https://app.example.com/cb?code=c1&state={STATE}")).unwrap(),
+            at(1),
+        );
+        m.handle(
+            Input::Response {
+                kind: RequestKind::Exchange,
+                result: json(
+                    200,
+                    &format!(r#"{{"access_token":"A","expires_in":60,"id_token":"{token}"}}"#),
+                ),
+            },
+            at(2),
+        );
+        m.outcome().unwrap()
+    };
+    let exp = 1_700_000_000 + 3600;
+    assert!(exchange(id_token("nonce-123", "client-1", exp)).is_ok());
+    let enc = |v: serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let token = |claims: serde_json::Value| format!("h.{}.s", enc(claims));
+    for claims in [
+        serde_json::json!({"nonce":"nonce-123","aud":"client-1","exp":exp,"iat":exp-60,"sub":"u","iss":"https://evil.example.com"}),
+        serde_json::json!({"nonce":"nonce-123","aud":"client-1","exp":exp,"sub":"u","iss":"https://id.example.com/oidc"}),
+        serde_json::json!({"nonce":"nonce-123","aud":["client-1","other"],"exp":exp,"iat":exp-60,"sub":"u","iss":"https://id.example.com/oidc"}),
+        serde_json::json!({"nonce":"nonce-123","aud":"client-1","azp":"other","exp":exp,"iat":exp-60,"sub":"u","iss":"https://id.example.com/oidc"}),
+    ] {
+        let e = exchange(token(claims.clone())).expect_err(&claims.to_string());
+        assert!(matches!(e, Error::MalformedResponse { .. }), "{e:?}");
+    }
 }
 
 // --- Extra authorize parameters (OIDC Core §3.1.2.1, §11) -------------------------------------

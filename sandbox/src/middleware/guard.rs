@@ -49,7 +49,9 @@ fn requires_partner_auth(endpoint: Endpoint) -> bool {
         | Endpoint::OidcAuthorize
         | Endpoint::OidcDecision
         | Endpoint::OidcToken
-        | Endpoint::Userinfo => false,
+        | Endpoint::Userinfo
+        | Endpoint::Revocation
+        | Endpoint::EndSession => false,
     }
 }
 
