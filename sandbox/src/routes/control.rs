@@ -227,6 +227,8 @@ async fn stats(State(app): State<App>) -> Response {
             "clientCredentialsGrants": s.client_credentials_grants,
             "clientSecretBasicRequests": s.client_secret_basic_requests,
             "clientSecretPostRequests": s.client_secret_post_requests,
+            "unattendedRequests": s.unattended_requests,
+            "unattendedLogins": s.unattended_logins,
             "pendingFaults": pending,
         }),
     )
