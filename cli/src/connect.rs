@@ -7,83 +7,52 @@
 //! exchange. Exit codes and error lines as for `obauth login`. With `--relay-url` the command is
 //! [`crate::connect_relay`]'s.
 
-use obauth::{AuthorizationFlow, AuthorizationParams, Client, ClientConfig, TokenSet};
+use obauth::{AuthorizationParams, Client, ClientConfig};
 
-use crate::args::{Flags, UsageError};
-use crate::drive::{RedirectSource, drive};
+use crate::args::{self, ConnectArgs, UsageError};
+use crate::drive::run_authorization;
 use crate::exit;
+use crate::tokens_out::Field;
 
-const FLAGS: &[&str] = &[
-    "api-url",
-    "client-id",
-    "client-secret",
-    "redirect-uri",
-    "scope",
-    "timeout",
-];
+fn options(a: &ConnectArgs) -> Result<(ClientConfig, AuthorizationParams), UsageError> {
+    let config = a.partner.config()?;
+    let mut params =
+        AuthorizationParams::new(args::required(&a.redirect_uri, "redirect-uri", None)?);
+    params.scope = a.scope.clone();
+    if let Some(t) = args::seconds(&a.timeout, "timeout")? {
+        params.timeout = t;
+    }
+    Ok((config, params))
+}
 
 /// Runs the command; returns the exit code.
-pub async fn run(args: &[String]) -> i32 {
-    if crate::args::has_flag(args, "relay-url") {
-        return crate::connect_relay::run(args).await;
+pub async fn run(a: ConnectArgs) -> i32 {
+    if a.relay_url.is_some() {
+        return crate::connect_relay::run(a).await;
     }
-    let parsed = (|| -> Result<_, UsageError> {
-        let flags = Flags::parse(args, FLAGS)?;
-        let config = ClientConfig::new(
-            flags.required("api-url", None)?,
-            flags.required("client-id", Some("OBAUTH_CLIENT_ID"))?,
-            flags.required("client-secret", Some("OBAUTH_CLIENT_SECRET"))?,
+    if a.app_token.is_some() {
+        return args::usage_error(
+            "connect",
+            UsageError("--app-token needs --relay-url".into()),
         );
-        let mut params = AuthorizationParams::new(flags.required("redirect-uri", None)?);
-        params.scope = flags.get("scope").map(str::to_owned);
-        if let Some(t) = flags.seconds("timeout")? {
-            params.timeout = t;
-        }
-        Ok((config, params))
-    })();
-    let (config, params) = match parsed {
+    }
+    let (config, params) = match options(&a) {
         Ok(p) => p,
-        Err(UsageError(msg)) => {
-            eprintln!("error: {msg}");
-            eprintln!("{}", crate::USAGE);
-            return exit::INVALID_INPUT;
-        }
+        Err(e) => return args::usage_error("connect", e),
     };
     let timeout = params.timeout;
-    match Client::new(config).and_then(|c| c.connect_flow(params, None, None)) {
-        Ok(flow) => complete(&flow, timeout).await,
-        Err(e) => exit::report(&e),
-    }
-}
-
-/// Takes the redirect (loopback listener or stdin), waits for the tokens and prints them; the
-/// exit code. Shared by partner and relay mode.
-pub async fn complete(flow: &AuthorizationFlow, timeout: std::time::Duration) -> i32 {
-    let source = match RedirectSource::for_flow(flow, RedirectSource::Stdin).await {
-        Ok(s) => s,
-        Err(msg) => {
-            eprintln!("error: {msg}");
-            return exit::OTHER;
-        }
+    let flow = match Client::new(config).and_then(|c| c.connect_flow(params, None, None)) {
+        Ok(f) => f,
+        Err(e) => return exit::report(&e),
     };
-    if matches!(source, RedirectSource::Stdin) {
-        eprintln!("after approving, paste the URL the browser was redirected to, then press Enter");
-    }
-    match drive(flow, source, timeout).await {
-        Ok(tokens) => {
-            println!("{}", tokens_json(&tokens));
-            exit::OK
-        }
-        Err(e) => exit::report(&e),
-    }
+    run_authorization(&flow, timeout, a.qr.qr, FIELDS).await
 }
 
-fn tokens_json(tokens: &TokenSet) -> serde_json::Value {
-    serde_json::json!({
-        "access_token": tokens.access_token.expose(),
-        "refresh_token": tokens.refresh_token.as_ref().map(|t| t.expose()),
-        "token_type": tokens.token_type,
-        "expires_in": tokens.expires_in_as_issued(obauth::timestamp::now()),
-        "consent_id": tokens.consent_id,
-    })
-}
+/// The stdout object's fields (partner and relay mode).
+pub const FIELDS: &[Field] = &[
+    Field::AccessToken,
+    Field::RefreshToken,
+    Field::TokenType,
+    Field::ExpiresIn,
+    Field::ConsentId,
+];

@@ -10,19 +10,9 @@
 
 use obauth::{AuthorizationParams, Client, ClientConfig, ConsentPage, Secret};
 
-use crate::args::{Flags, UsageError};
+use crate::args::{self, ConnectArgs, UsageError};
+use crate::drive::run_authorization;
 use crate::exit;
-
-const FLAGS: &[&str] = &[
-    "relay-url",
-    "app-token",
-    "api-url",
-    "client-id",
-    "client-secret",
-    "redirect-uri",
-    "scope",
-    "timeout",
-];
 
 struct Options {
     config: ClientConfig,
@@ -30,25 +20,29 @@ struct Options {
     params: AuthorizationParams,
 }
 
-fn options(args: &[String]) -> Result<Options, UsageError> {
-    let flags = Flags::parse(args, FLAGS)?;
-    if flags.get("client-secret").is_some() {
+fn options(a: &ConnectArgs) -> Result<Options, UsageError> {
+    if a.partner.client_secret.is_some() {
         return Err(UsageError(
             "--client-secret cannot be combined with --relay-url (the relay holds it)".into(),
         ));
     }
-    let token = Secret::new(flags.required("app-token", Some("OBAUTH_APP_TOKEN"))?);
+    let token = Secret::new(args::required(
+        &a.app_token,
+        "app-token",
+        Some("OBAUTH_APP_TOKEN"),
+    )?);
     let config = ClientConfig::relay(
-        flags.required("relay-url", None)?,
+        args::required(&a.relay_url, "relay-url", None)?,
         crate::login::fixed_token(token),
     );
     let consent = ConsentPage::new(
-        flags.required("api-url", None)?,
-        flags.required("client-id", Some("OBAUTH_CLIENT_ID"))?,
+        args::required(&a.partner.api_url, "api-url", None)?,
+        args::required(&a.partner.client_id, "client-id", Some("OBAUTH_CLIENT_ID"))?,
     );
-    let mut params = AuthorizationParams::new(flags.required("redirect-uri", None)?);
-    params.scope = flags.get("scope").map(str::to_owned);
-    if let Some(t) = flags.seconds("timeout")? {
+    let mut params =
+        AuthorizationParams::new(args::required(&a.redirect_uri, "redirect-uri", None)?);
+    params.scope = a.scope.clone();
+    if let Some(t) = args::seconds(&a.timeout, "timeout")? {
         params.timeout = t;
     }
     Ok(Options {
@@ -59,20 +53,16 @@ fn options(args: &[String]) -> Result<Options, UsageError> {
 }
 
 /// Runs the command; returns the exit code.
-pub async fn run(args: &[String]) -> i32 {
-    let opts = match options(args) {
+pub async fn run(a: ConnectArgs) -> i32 {
+    let opts = match options(&a) {
         Ok(o) => o,
-        Err(UsageError(msg)) => {
-            eprintln!("error: {msg}");
-            eprintln!("{}", crate::USAGE);
-            return exit::INVALID_INPUT;
-        }
+        Err(e) => return args::usage_error("connect", e),
     };
     let timeout = opts.params.timeout;
     match Client::new(opts.config)
         .and_then(|c| c.relay_connect_flow(&opts.consent, opts.params, None, None))
     {
-        Ok(flow) => crate::connect::complete(&flow, timeout).await,
+        Ok(flow) => run_authorization(&flow, timeout, a.qr.qr, crate::connect::FIELDS).await,
         Err(e) => exit::report(&e),
     }
 }

@@ -28,11 +28,7 @@ pub struct Demo {
 }
 
 /// Runs the demo; returns the exit code.
-pub async fn run(args: &[String]) -> i32 {
-    if !args.is_empty() {
-        eprintln!("error: demo takes no arguments");
-        return exit::INVALID_INPUT;
-    }
+pub async fn run() -> i32 {
     let sandbox = match Sandbox::start(SandboxConfig::default()).await {
         Ok(s) => s,
         Err(e) => {

@@ -21,15 +21,16 @@ pub const UNAUTHORIZED: i32 = 6;
 pub const UNAVAILABLE: i32 = 7;
 /// A protocol problem: rejected or expired code, malformed answers, forged redirect.
 pub const PROTOCOL: i32 = 8;
-/// `obauth unattended`: the provider refused the login token; start a supervised login.
-pub const LOGIN_TOKEN_REFUSED: i32 = 9;
+/// The provider refused the stored grant: the login token (`unattended`: start a supervised
+/// login) or the refresh token (`refresh`, `invalid_grant`): sign in again.
+pub const SIGN_IN_AGAIN: i32 = 9;
 
 /// The exit code for a flow error.
 pub fn code_for(error: &Error) -> i32 {
     match error {
         Error::InvalidInput { .. } => INVALID_INPUT,
         Error::Cancelled { .. } | Error::StartAgain => CANCELLED,
-        Error::LoginTokenRejected { .. } => LOGIN_TOKEN_REFUSED,
+        Error::LoginTokenRejected { .. } => SIGN_IN_AGAIN,
         Error::LoginFailed { .. } | Error::NotApplicable => FAILED,
         Error::TimedOut(_) => TIMED_OUT,
         Error::BadClientCredentials | Error::AppTokenRejected => UNAUTHORIZED,

@@ -11,41 +11,28 @@
 //! secret and login token may come from `OBAUTH_CLIENT_ID`, `OBAUTH_CLIENT_SECRET` and
 //! `OBAUTH_LOGIN_TOKEN` (a login token on the command line is visible to other local users).
 
-use obauth::{Client, ClientConfig, Secret};
+use obauth::Secret;
 
-use crate::args::{Flags, UsageError};
+use crate::args::{self, UnattendedArgs, UsageError};
 use crate::exit;
 
-const FLAGS: &[&str] = &[
-    "api-url",
-    "client-id",
-    "client-secret",
-    "user-hash",
-    "login-token",
-];
-
 /// Runs the command; returns the exit code.
-pub async fn run(args: &[String]) -> i32 {
+pub async fn run(a: UnattendedArgs) -> i32 {
     let parsed = (|| -> Result<_, UsageError> {
-        let flags = Flags::parse(args, FLAGS)?;
-        let config = ClientConfig::new(
-            flags.required("api-url", None)?,
-            flags.required("client-id", Some("OBAUTH_CLIENT_ID"))?,
-            flags.required("client-secret", Some("OBAUTH_CLIENT_SECRET"))?,
-        );
-        let user_hash = flags.required("user-hash", None)?;
-        let login_token = Secret::new(flags.required("login-token", Some("OBAUTH_LOGIN_TOKEN"))?);
+        let config = a.partner.config()?;
+        let user_hash = args::required(&a.user_hash, "user-hash", None)?;
+        let login_token = Secret::new(args::required(
+            &a.login_token,
+            "login-token",
+            Some("OBAUTH_LOGIN_TOKEN"),
+        )?);
         Ok((config, user_hash, login_token))
     })();
     let (config, user_hash, login_token) = match parsed {
         Ok(p) => p,
-        Err(UsageError(msg)) => {
-            eprintln!("error: {msg}");
-            eprintln!("{}", crate::USAGE);
-            return exit::INVALID_INPUT;
-        }
+        Err(e) => return args::usage_error("unattended", e),
     };
-    let client = match Client::new(config) {
+    let client = match obauth::Client::new(config) {
         Ok(c) => c,
         Err(e) => return exit::report(&e),
     };

@@ -8,12 +8,11 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use obauth_sandbox::{ClientAuthMethod, Sandbox};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStderr, Command};
+use tokio::process::Command;
 
 mod common;
 
-use common::{APP_LINK, Run, SECRET, run, sandbox};
+use common::{APP_LINK, Running, SECRET, http, run, sandbox};
 const ARITMA_SCOPE: &str = "banking.channel.psd2 banking.ais.read";
 
 fn obauth(sandbox: &Sandbox, args: &[&str]) -> Command {
@@ -42,83 +41,6 @@ fn connect_command(sandbox: &Sandbox, redirect: &str) -> Command {
             "60",
         ],
     )
-}
-
-/// A running `obauth connect`, its stderr read line by line.
-struct Running {
-    child: Child,
-    stderr: Lines<BufReader<ChildStderr>>,
-    seen: String,
-}
-
-impl Running {
-    fn spawn(mut cmd: Command) -> Running {
-        let mut child = cmd.spawn().unwrap();
-        let stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-        Running {
-            child,
-            stderr,
-            seen: String::new(),
-        }
-    }
-
-    /// Reads stderr up to the `auth_url:` line and returns the URL.
-    async fn auth_url(&mut self) -> String {
-        loop {
-            let line = tokio::time::timeout(Duration::from_secs(20), self.stderr.next_line())
-                .await
-                .expect("auth_url in time")
-                .unwrap()
-                .unwrap_or_else(|| panic!("stderr closed before auth_url: {}", self.seen));
-            self.seen.push_str(&line);
-            self.seen.push('\n');
-            if let Some(url) = line.strip_prefix("auth_url: ") {
-                return url.to_owned();
-            }
-        }
-    }
-
-    /// Writes one line to stdin.
-    async fn type_line(&mut self, line: &str) {
-        let mut stdin = self.child.stdin.take().expect("stdin is piped");
-        stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .await
-            .unwrap();
-        stdin.flush().await.unwrap();
-        drop(stdin);
-    }
-
-    /// Waits for the exit and collects everything.
-    async fn finish(mut self) -> Run {
-        let mut stdout = String::new();
-        let mut out = self.child.stdout.take().unwrap();
-        tokio::time::timeout(Duration::from_secs(30), out.read_to_string(&mut stdout))
-            .await
-            .expect("stdout closes")
-            .unwrap();
-        while let Some(line) = self.stderr.next_line().await.unwrap() {
-            self.seen.push_str(&line);
-            self.seen.push('\n');
-        }
-        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
-            .await
-            .expect("obauth exits")
-            .unwrap();
-        Run {
-            code: status.code().unwrap_or(-1),
-            stdout,
-            stderr: self.seen,
-        }
-    }
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap()
 }
 
 /// Plays the user on the Aiia consent flow: loads the authorize URL, follows the provider's 302

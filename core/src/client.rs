@@ -542,18 +542,7 @@ impl OidcClient {
         config: ClientCredentialsConfig,
         skew: Duration,
     ) -> Result<TokenManager, Error> {
-        if config.client_id.trim().is_empty() {
-            return Err(Error::invalid("clientId", "must not be empty"));
-        }
-        if config.client_id.contains(':') && config.client_auth == ClientAuth::Basic {
-            return Err(Error::invalid(
-                "clientId",
-                "must not contain ':' with client_secret_basic",
-            ));
-        }
-        if config.client_secret.is_empty() {
-            return Err(Error::invalid("clientSecret", "must not be empty"));
-        }
+        check_token_client(&config)?;
         if config.client_auth == ClientAuth::None {
             return Err(Error::invalid(
                 "clientAuth",
@@ -573,6 +562,66 @@ impl OidcClient {
                 "contains characters a scope may not have",
             ));
         }
+        let endpoint = self.token_endpoint(config.clone()).await?;
+        Ok(TokenManager::new(
+            self.transport.clone(),
+            Renewal::ClientCredentials { endpoint, scope },
+            None,
+            skew,
+            RetryPolicy::default(),
+        ))
+    }
+
+    /// A token manager holding only `refresh_token`, renewed with the refresh-token grant
+    /// (RFC 6749 §6) at the token endpoint given or discovered from `config`, authenticating as
+    /// `config.client_auth` says (`None`: a public client, only `client_id` is sent, and
+    /// `client_secret` must be empty). `config.scope` must be `None` (the grant keeps its
+    /// scope). Everything is validated before any request; call
+    /// [`TokenManager::force_renewal`] for the first access token.
+    pub async fn refresh_tokens(
+        &self,
+        config: ClientCredentialsConfig,
+        refresh_token: Secret,
+        skew: Duration,
+    ) -> Result<TokenManager, Error> {
+        check_token_client(&config)?;
+        if config.client_auth == ClientAuth::None && !config.client_secret.is_empty() {
+            return Err(Error::invalid(
+                "clientSecret",
+                "a public client (no client authentication) sends no secret",
+            ));
+        }
+        if config.scope.is_some() {
+            return Err(Error::invalid("scope", "a refresh keeps the granted scope"));
+        }
+        if refresh_token.is_empty() {
+            return Err(Error::invalid("refreshToken", "must not be empty"));
+        }
+        let endpoint = self.token_endpoint(config).await?;
+        let held = TokenSet {
+            access_token: Secret::new(""),
+            token_type: "Bearer".into(),
+            expires_at: Some(Timestamp::from_unix_millis(0)),
+            refresh_token: Some(refresh_token),
+            scope: None,
+            id_token: None,
+            consent_id: None,
+            issued_at: None,
+        };
+        Ok(TokenManager::new(
+            self.transport.clone(),
+            Renewal::RefreshToken(endpoint),
+            Some(held),
+            skew,
+            RetryPolicy::default(),
+        ))
+    }
+
+    /// The token endpoint of a checked `config`: given, or discovered from the issuer.
+    async fn token_endpoint(
+        &self,
+        config: ClientCredentialsConfig,
+    ) -> Result<TokenEndpoint, Error> {
         let url = match (&config.token_url, &config.issuer) {
             (Some(url), None) => validate::service_url("tokenUrl", url, false)?,
             (None, Some(issuer)) => {
@@ -587,19 +636,30 @@ impl OidcClient {
                 ));
             }
         };
-        let endpoint = TokenEndpoint {
+        Ok(TokenEndpoint {
             url,
             wire: TokenWire::Form(config.client_auth),
             client_id: config.client_id.trim().to_owned(),
-            client_secret: Some(config.client_secret),
+            client_secret: (config.client_auth != ClientAuth::None).then_some(config.client_secret),
             timeout: self.request_timeout,
-        };
-        Ok(TokenManager::new(
-            self.transport.clone(),
-            Renewal::ClientCredentials { endpoint, scope },
-            None,
-            skew,
-            RetryPolicy::default(),
-        ))
+        })
     }
+}
+
+/// The client checks every token-endpoint client shares: an id (without `:` for HTTP Basic)
+/// and, unless it is a public client, a secret.
+fn check_token_client(config: &ClientCredentialsConfig) -> Result<(), Error> {
+    if config.client_id.trim().is_empty() {
+        return Err(Error::invalid("clientId", "must not be empty"));
+    }
+    if config.client_id.contains(':') && config.client_auth == ClientAuth::Basic {
+        return Err(Error::invalid(
+            "clientId",
+            "must not contain ':' with client_secret_basic",
+        ));
+    }
+    if config.client_secret.is_empty() && config.client_auth != ClientAuth::None {
+        return Err(Error::invalid("clientSecret", "must not be empty"));
+    }
+    Ok(())
 }
