@@ -222,6 +222,8 @@ async fn stats(State(app): State<App>) -> Response {
             "oidcDecisionRequests": s.oidc_decision_requests,
             "oidcTokenRequests": s.oidc_token_requests,
             "userinfoRequests": s.userinfo_requests,
+            "revocationRequests": s.revocation_requests,
+            "endSessionRequests": s.end_session_requests,
             "oauthCodeExchanges": s.oauth_code_exchanges,
             "refreshGrants": s.refresh_grants,
             "clientCredentialsGrants": s.client_credentials_grants,
