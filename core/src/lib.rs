@@ -28,9 +28,9 @@
 //! - [`host`]: running inside a foreign host (the Swift/Kotlin bindings): the background
 //!   threads, awaiting from a foreign executor, delivering states and logs to host callbacks.
 //! - [`Client`] and [`OidcClient`]: the entry points; [`Client::unattended_login`] and
-//!   [`Client::resume_session`] start sessions from a stored login token without the user.
+//!   [`Client::resume_session`] start sessions from a stored login token without the user;
+//!   [`OidcClient::sign_out`] revokes and forgets a PKCE sign-in.
 //! - [`correlation`]: the `X-Correlation-Id` of every flow ([`FlowHandle::correlation_id`]).
-//! - [`OidcClient::sign_out`]: revokes and forgets a PKCE sign-in.
 //! - Shared pieces: [`secret`] (redacted values), [`error`] (errors by what to do next),
 //!   [`redirect`] (matching and exact decoding), [`backoff`], [`timestamp`], [`session`]
 //!   (sliding expiry), [`validate`], [`http`] (HTTP as data).

@@ -38,8 +38,8 @@ pub enum RevocationOutcome {
     Failed(Error),
 }
 
-/// What a sign-out did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What a sign-out did. `Debug` shows the logout URL without its query values (the ID token).
+#[derive(Clone, PartialEq, Eq)]
 pub struct SignOutOutcome {
     /// The refresh token's revocation (sent first).
     pub refresh_token: RevocationOutcome,
@@ -51,6 +51,23 @@ pub struct SignOutOutcome {
     /// The RP-initiated logout URL, when the provider has an `end_session_endpoint` and
     /// [`SignOutParams`] asked for one. Contains the ID token as `id_token_hint`: do not log it.
     pub end_session_url: Option<String>,
+}
+
+impl std::fmt::Debug for SignOutOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignOutOutcome")
+            .field("refresh_token", &self.refresh_token)
+            .field("access_token", &self.access_token)
+            .field("cleared", &self.cleared)
+            .field(
+                "end_session_url",
+                &self
+                    .end_session_url
+                    .as_deref()
+                    .map(obauth_protocol::redact::url_for_log),
+            )
+            .finish()
+    }
 }
 
 impl SignOutOutcome {

@@ -151,6 +151,9 @@ impl TokenManager {
         })?;
         if let Slot::Valid(t) = &mut *self.inner.slot.lock().unwrap_or_else(|e| e.into_inner()) {
             t.expires_at = Some(at);
+            // The provider moved the expiry: the lifetime it first said no longer bounds the
+            // renewal margin.
+            t.issued_at = None;
         }
         Ok(at)
     }

@@ -111,8 +111,8 @@ impl Client {
         }
     }
 
-    /// [`Client::resume_session`] for tokens kept in `storage` under `key` (as JSON, the way
-    /// `serde_json::to_string(&tokens)` writes them): renewed tokens replace the stored ones
+    /// [`Client::resume_session`] for tokens kept in `storage` under `key` (as
+    /// [`SupervisedTokens::to_json`] writes them): renewed tokens replace the stored ones
     /// before they are returned; nothing stored is [`SupervisedLoginReason::NoStoredLogin`].
     /// Tokens a refusal made useless stay stored until the next supervised login overwrites
     /// them.
@@ -128,13 +128,10 @@ impl Client {
                 SupervisedLoginReason::NoStoredLogin,
             ));
         };
-        let tokens: SupervisedTokens = serde_json::from_str(&json)
-            .map_err(|_| Error::InvalidSnapshot("the stored tokens cannot be read".into()))?;
+        let tokens = SupervisedTokens::from_json(&json)?;
         let access = self.resume_session(user_hash, &tokens, margin).await?;
         if let SessionAccess::Renewed(renewed) = &access {
-            let json = serde_json::to_string(renewed)
-                .map_err(|_| Error::Storage("the tokens cannot be written".into()))?;
-            storage.save(key, &json)?;
+            storage.save(key, &renewed.to_json())?;
         }
         Ok(access)
     }

@@ -393,6 +393,103 @@ async fn relay_mode_refuses_partner_secrets_and_user_hashes() {
     }
 }
 
+/// Unattended login in relay mode: the core sends only the login token (the relay sets the
+/// derived `userHash`), gets a new session and login token, the replaced token is refused
+/// (`login_token_rejected`, a supervised login is needed), and `resume_session` renews an
+/// expired session by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unattended_login_through_the_relay() {
+    let r = rig().await;
+    r.h.sandbox.script_user(
+        &r.h.user_hash("carol"),
+        UserScript::ApproveAfter(Duration::from_millis(100)),
+    );
+    let tokens = Tokens::valid("carol");
+    let client = r.client(&tokens);
+    let login = client.supervised_login(params()).unwrap();
+    login.start();
+    let first = login.wait().await.expect("authenticated");
+    assert!(first.login.supports_unattended);
+
+    let second = client
+        .unattended_login("", &first.login.token)
+        .await
+        .expect("an unattended login");
+    assert_eq!(second.completed_via, CodeSource::Unattended);
+    assert_ne!(second.login.token.expose(), first.login.token.expose());
+    assert_eq!(r.h.sandbox.stats().unattended_logins, 1);
+
+    // A user hash is refused before anything is sent: the relay derives it.
+    let e = client
+        .unattended_login("some-user-hash", &second.login.token)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidInput {
+                field: "userHash",
+                ..
+            }
+        ),
+        "{e}"
+    );
+
+    let e = client
+        .unattended_login("", &first.login.token)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "login_token_rejected");
+    assert_eq!(e.category(), ErrorCategory::Reauthenticate);
+
+    // The one call: an expired session is renewed with the stored login token.
+    let expired = obauth::SupervisedTokens {
+        session: obauth::AccessSession::new(
+            second.session.token().clone(),
+            obauth::Timestamp::from_unix_millis(0),
+        ),
+        ..second.clone()
+    };
+    match client
+        .resume_session("", &expired, Duration::from_secs(30))
+        .await
+        .unwrap()
+    {
+        obauth::SessionAccess::Renewed(third) => {
+            assert_ne!(third.login.token.expose(), second.login.token.expose())
+        }
+        other => panic!("{other:?}"),
+    }
+    // Its login token is now spent: a supervised login is needed.
+    match client
+        .resume_session("", &expired, Duration::from_secs(30))
+        .await
+        .unwrap()
+    {
+        obauth::SessionAccess::SupervisedLoginRequired(reason) => {
+            assert_eq!(reason, obauth::SupervisedLoginReason::LoginTokenRejected)
+        }
+        other => panic!("{other:?}"),
+    }
+    let seen = r.seen();
+    let unattended: Vec<&Seen> = seen
+        .iter()
+        .filter(|s| s.path == "/v1/authentication/unattended")
+        .collect();
+    assert_eq!(unattended.len(), 4);
+    for s in &unattended {
+        let body: Value = serde_json::from_str(&s.body).unwrap();
+        assert_eq!(body.as_object().unwrap().len(), 1, "only loginToken: {s:?}");
+        assert!(
+            s.headers
+                .iter()
+                .any(|(n, v)| n == "x-correlation-id" && v.starts_with("|obauth-")),
+            "{s:?}"
+        );
+    }
+    r.assert_device_sent_no_partner_credentials();
+}
+
 // ---- Aiia Data connect through the relay ---------------------------------------------------
 
 impl Rig {

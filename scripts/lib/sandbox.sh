@@ -69,6 +69,7 @@ start_sandbox() {
     local name="$1" log="$2" bin
     bin="$(_obauth_bin "$name")"
     mkdir -p "$(dirname "$log")"
+    : >"$log.url" # a previous run's URL must not be read before the new server truncates it
     "$bin" sandbox --port 0 >"$log.url" 2>"$log" &
     SANDBOX_PID=$!
     OBAUTH_BACKGROUND_PIDS+=("$SANDBOX_PID")
@@ -84,6 +85,7 @@ start_relay() {
         allow+=(--allow-redirect "$redirect")
     done
     mkdir -p "$(dirname "$log")"
+    : >"$log.url"
     OBAUTH_CLIENT_ID=sandbox-client-id OBAUTH_CLIENT_SECRET=sandbox-client-secret \
         OBAUTH_RELAY_KEY="$RELAY_KEY" OBAUTH_TEST_APP_SECRET="$RELAY_APP_SECRET" \
         OBAUTH_LOG="${RELAY_LOG_LEVEL:-debug}" \

@@ -93,14 +93,14 @@ struct Setup {
     state: Secret,
     nonce: Secret,
     code_verifier: Secret,
+    /// The provider promised RFC 9207's `iss` in every authorization response (discovery's
+    /// `authorization_response_iss_parameter_supported`): a redirect without it is refused.
+    iss_required: bool,
     /// The caller's extra authorize parameters, checked ([`crate::oauth::authorize`]).
     authorize_params: Vec<(String, String)>,
     /// Whether the authorize URL carries the S256 challenge and the exchange the verifier
     /// (always for PKCE; by default for connect).
     pkce: bool,
-    /// The provider promised RFC 9207's `iss` in every authorization response (discovery's
-    /// `authorization_response_iss_parameter_supported`): a redirect without it is refused.
-    iss_required: bool,
 }
 
 /// An authorization-code flow as a pure state machine.
@@ -111,10 +111,10 @@ pub struct AuthorizationMachine {
     phase: Phase,
     redirect: RedirectPattern,
     token: TokenEndpoint,
-    /// The snapshot integrity key ([`crate::config::ClientConfig::snapshot_key`]).
-    snapshot_key: Option<Secret>,
     /// The issuer the ID token and RFC 9207's `iss` must name (PKCE).
     token_issuer: String,
+    /// The snapshot integrity key ([`crate::config::ClientConfig::snapshot_key`]).
+    snapshot_key: Option<Secret>,
 }
 
 impl AuthorizationMachine {
@@ -261,9 +261,9 @@ impl AuthorizationMachine {
             state: secrets.state,
             nonce: secrets.nonce,
             code_verifier: secrets.verifier,
+            iss_required: false,
             authorize_params,
             pkce: params.pkce,
-            iss_required: false,
         };
         let life = Lifecycle::new(params.timeout, params.code_lifetime, creds.retry);
         Self::build(creds, setup, life, Phase::Created)
@@ -306,8 +306,8 @@ impl AuthorizationMachine {
             phase,
             redirect,
             token,
-            snapshot_key: creds.snapshot_key.clone(),
             token_issuer: creds.api_url.to_string(),
+            snapshot_key: creds.snapshot_key.clone(),
         })
     }
 
@@ -671,13 +671,13 @@ impl AuthorizationMachine {
             state: s.state.clone(),
             nonce: s.nonce.clone(),
             code_verifier: s.code_verifier.clone(),
+            iss_required: s.iss_required,
             // Implied by the PKCE kind; written for connect flows only (and only when on), so
             // snapshots of earlier versions, which had no PKCE for connect, read as before.
             authorize_params: s.authorize_params.clone(),
             pkce: s.pkce && matches!(s.kind, AuthorizationKind::AiiaConnect { .. }),
             timeout_ms: crate::timestamp::whole_millis(self.life.timeout),
             code_lifetime_ms: crate::timestamp::whole_millis(self.life.code_lifetime),
-            iss_required: s.iss_required,
             deadline_at: self.life.deadline_at,
             phase: match &self.phase {
                 Phase::Created => AuthorizationPhaseV1::Created,
@@ -783,9 +783,9 @@ impl AuthorizationMachine {
             state: r.state,
             nonce: r.nonce,
             code_verifier: r.code_verifier,
+            iss_required: r.iss_required,
             authorize_params: r.authorize_params,
             pkce,
-            iss_required: r.iss_required,
         };
         let life = Lifecycle::restored(
             r.timeout_ms,

@@ -5,10 +5,10 @@
 //!   `client_secret_post`, `client_secret_basic` or no secret (public clients with PKCE).
 //! - [`pkce`]: the per-flow values (state, nonce, PKCE verifier) from entropy handed in, S256
 //!   challenges, constant-time comparison.
-//! - [`authorize`]: a caller's extra authorization-request parameters (`prompt`, `login_hint`, …),
-//!   checked so they can never override the flow's own.
 //! - [`discovery`]: OpenID Connect discovery documents and the RP-initiated logout URL.
 //! - [`id_token`]: the checks of ID tokens after a login and after a refresh.
+//! - [`authorize`]: a caller's extra authorization-request parameters (`prompt`, `login_hint`, …),
+//!   checked so they can never override the flow's own.
 
 pub mod authorize;
 pub mod discovery;

@@ -138,7 +138,7 @@ pub(crate) struct AuthorizationSnapshotV1 {
     pub pkce: bool,
     /// RFC 9207 `iss` required in the redirect; written only when true, so snapshots of flows
     /// without it (and the v1 golden files) are unchanged.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub iss_required: bool,
     pub timeout_ms: u64,
     pub code_lifetime_ms: u64,
@@ -200,6 +200,10 @@ pub(crate) struct TokenSetV1 {
     pub scope: Option<String>,
     pub id_token: Option<Secret>,
     pub consent_id: Option<String>,
+    /// When the token endpoint answered; added later, written only when known, so older
+    /// snapshots (and the v1 golden files) read and re-encode unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<Timestamp>,
 }
 
 // --- Shared pieces -----------------------------------------------------------------------------
@@ -324,6 +328,7 @@ impl From<&TokenSet> for TokenSetV1 {
             scope: t.scope.clone(),
             id_token: t.id_token.clone(),
             consent_id: t.consent_id.clone(),
+            issued_at: t.issued_at,
         }
     }
 }
@@ -338,8 +343,7 @@ impl From<TokenSetV1> for TokenSet {
             scope: r.scope,
             id_token: r.id_token,
             consent_id: r.consent_id,
-            // Not in the v1 record: a restored token's lifetime is unknown.
-            issued_at: None,
+            issued_at: r.issued_at,
         }
     }
 }

@@ -215,6 +215,20 @@ pub struct SupervisedTokens {
     pub completed_via: CodeSource,
 }
 
+impl SupervisedTokens {
+    /// The JSON kept in secure storage (secrets included), with the session token's current
+    /// expiry.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads [`SupervisedTokens::to_json`] output.
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        serde_json::from_str(text)
+            .map_err(|_| Error::InvalidSnapshot("not stored supervised-login tokens".into()))
+    }
+}
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct TokensRecord {
     access_token: Secret,

@@ -49,7 +49,9 @@ fn requires_partner_auth(endpoint: Endpoint) -> bool {
         | Endpoint::OidcAuthorize
         | Endpoint::OidcDecision
         | Endpoint::OidcToken
-        | Endpoint::Userinfo => false,
+        | Endpoint::Userinfo
+        | Endpoint::Revocation
+        | Endpoint::EndSession => false,
     }
 }
 
@@ -130,7 +132,7 @@ async fn drop_connection(kill: Option<ConnectionKill>) -> Response {
 }
 
 /// The response for a fault that answers instead of processing (`ServerError`, `TooManyRequests`,
-/// `MalformedJson`). `Delay` and `DropConnection` are handled by the caller.
+/// `MalformedJson`, `InvalidInput`). `Delay` and `DropConnection` are handled by the caller.
 fn canned_response(fault: &Fault, endpoint: Endpoint) -> Response {
     match fault {
         Fault::ServerError(code) => {
@@ -173,6 +175,14 @@ fn canned_response(fault: &Fault, endpoint: Endpoint) -> Response {
                 body,
             )
                 .into_response()
+        }
+        Fault::InvalidInput { field } => {
+            let message = format!("The value sent for {field} is not valid: <echo of the request>");
+            ApiError::invalid_fields(
+                "One or more validation errors occurred (<echo of the request>).",
+                &[(field.as_str(), message.as_str())],
+            )
+            .into_response()
         }
         Fault::Delay(_) | Fault::DropConnection => {
             respond::error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError")

@@ -50,6 +50,10 @@ pub enum Endpoint {
     Userinfo,
     /// `POST /v1/authentication/unattended` (a new session from a stored login token)
     Unattended,
+    /// `POST /oidc/revoke` (token revocation, RFC 7009)
+    Revocation,
+    /// `GET /oidc/logout` (RP-initiated logout, the `end_session_endpoint`)
+    EndSession,
 }
 
 impl Endpoint {
@@ -72,6 +76,8 @@ impl Endpoint {
         Endpoint::OidcToken,
         Endpoint::Userinfo,
         Endpoint::Unattended,
+        Endpoint::Revocation,
+        Endpoint::EndSession,
     ];
 
     /// The name used by the `/_sandbox/faults` control API (`"status"`, `"auth_page"`, ...).
@@ -94,6 +100,8 @@ impl Endpoint {
             Endpoint::OidcToken => "oidc_token",
             Endpoint::Userinfo => "userinfo",
             Endpoint::Unattended => "unattended",
+            Endpoint::Revocation => "revocation",
+            Endpoint::EndSession => "end_session",
         }
     }
 }
@@ -152,6 +160,8 @@ impl FromStr for Endpoint {
             "oidctoken" | "connecttoken" => Endpoint::OidcToken,
             "userinfo" | "oidcuserinfo" => Endpoint::Userinfo,
             "unattended" => Endpoint::Unattended,
+            "revocation" | "revoke" => Endpoint::Revocation,
+            "endsession" | "logout" => Endpoint::EndSession,
             _ => return Err(UnknownEndpoint(s.to_owned())),
         })
     }

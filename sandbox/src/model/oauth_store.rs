@@ -130,6 +130,8 @@ impl RefreshGrant {
 /// What an access token stands for.
 #[derive(Debug, Clone)]
 pub(crate) struct AccessRecord {
+    /// The client the token was issued to (revocation checks it, RFC 7009 §2.1).
+    pub client_id: String,
     /// The end user, for user tokens; `None` for client-credentials tokens.
     pub subject: Option<String>,
     pub scopes: Vec<String>,
@@ -303,6 +305,7 @@ impl OAuthStore {
         self.insert_access(
             access_token,
             AccessRecord {
+                client_id: grant.client_id.clone(),
                 subject: Some(grant.subject.clone()),
                 scopes,
                 expires_at: access_expires_at,
@@ -345,6 +348,28 @@ impl OAuthStore {
         let n = self.refresh.len();
         self.refresh.clear();
         n
+    }
+
+    /// Revokes `token` for `client_id` (RFC 7009): a refresh token, with the access tokens of
+    /// its grant (same client and user, §2.1), or an access token. A token nobody knows is
+    /// `Ok(false)` (revoking it again is not an error, §2.2); another client's token is
+    /// `Err(())` and stays valid.
+    pub fn revoke(&mut self, token: &str, client_id: &str) -> Result<bool, ()> {
+        if let Some(grant) = self.refresh.get(token) {
+            if grant.client_id != client_id {
+                return Err(());
+            }
+            let grant = self.refresh.remove(token).ok_or(())?;
+            self.access.retain(|_, a| {
+                !(a.client_id == grant.client_id && a.subject.as_deref() == Some(&grant.subject))
+            });
+            return Ok(true);
+        }
+        match self.access.get(token) {
+            Some(a) if a.client_id != client_id => Err(()),
+            Some(_) => Ok(self.access.remove(token).is_some()),
+            None => Ok(false),
+        }
     }
 
     /// Registers an access token.

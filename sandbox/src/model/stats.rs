@@ -42,6 +42,10 @@ pub struct Stats {
     pub oidc_token_requests: u64,
     /// `GET /oidc/userinfo`
     pub userinfo_requests: u64,
+    /// `POST /oidc/revoke`
+    pub revocation_requests: u64,
+    /// `GET /oidc/logout`
+    pub end_session_requests: u64,
     /// OAuth authorization codes redeemed (Aiia connect and PKCE), over all clients.
     pub oauth_code_exchanges: u64,
     /// Successful refresh-token grants (both token endpoints).
@@ -78,6 +82,8 @@ impl Stats {
             Endpoint::OidcDecision => self.oidc_decision_requests += 1,
             Endpoint::OidcToken => self.oidc_token_requests += 1,
             Endpoint::Userinfo => self.userinfo_requests += 1,
+            Endpoint::Revocation => self.revocation_requests += 1,
+            Endpoint::EndSession => self.end_session_requests += 1,
             Endpoint::Unattended => self.unattended_requests += 1,
         }
     }

@@ -4,7 +4,7 @@
 //! | route | body | does |
 //! |---|---|---|
 //! | `POST /_sandbox/script` | `{"userHash","script":"approve\|fail\|cancel\|not_applicable\|never\|page","delayMs"}` | [`crate::Sandbox::script_user`] |
-//! | `POST /_sandbox/faults` | `{"endpoint","fault":"server_error\|too_many_requests\|delay\|malformed_json\|drop_connection","status","retryAfterSecs","delayMs","times"}` | [`crate::Sandbox::inject_faults`] |
+//! | `POST /_sandbox/faults` | `{"endpoint","fault":"server_error\|too_many_requests\|delay\|malformed_json\|drop_connection\|invalid_input","status","retryAfterSecs","delayMs","field","times"}` | [`crate::Sandbox::inject_faults`] |
 //! | `DELETE /_sandbox/faults` | – | [`crate::Sandbox::clear_faults`] |
 //! | `GET /_sandbox/stats` | – | [`crate::Sandbox::stats`] (camelCase) plus pending faults |
 //! | `GET /_sandbox/sessions` | – | `{"sessions":[{"sessionId","userHash","state","exchanges","succeededAt"}]}` |
@@ -170,10 +170,13 @@ async fn add_faults(State(app): State<App>, body: Bytes) -> Result<Response, Api
         }
         "malformed_json" => Fault::MalformedJson,
         "drop_connection" => Fault::DropConnection,
+        "invalid_input" => Fault::InvalidInput {
+            field: respond::string_field(&obj, "field")?.to_owned(),
+        },
         other => {
             return Err(ApiError::invalid_request(format!(
                 "unknown fault '{other}' (expected server_error, too_many_requests, delay, \
-                 malformed_json or drop_connection)"
+                 malformed_json, drop_connection or invalid_input)"
             )));
         }
     };

@@ -1,7 +1,7 @@
 //! OpenID Connect for the public (PKCE) client and for discovery-driven client credentials:
 //! `GET /oidc/.well-known/openid-configuration`, `GET /oidc/jwks`, `GET /oidc/authorize` (the
 //! hosted sign-in page), `POST /oidc/authorize/decision` and `GET /oidc/userinfo`. The token
-//! endpoint is in `routes/oidc_token.rs`.
+//! endpoint is in `routes/oidc_token.rs`; revocation and logout in `routes/oidc_session.rs`.
 //!
 //! **Issuer.** `<base>/oidc`, where `<base>` follows the request's `Host` (`App::issuer`),
 //! like every link the sandbox hands out: OIDC Discovery §4.3 requires the issuer to be the URL
@@ -76,6 +76,9 @@ struct Discovery {
     token_endpoint: String,
     userinfo_endpoint: String,
     jwks_uri: String,
+    revocation_endpoint: String,
+    revocation_endpoint_auth_methods_supported: [&'static str; 3],
+    end_session_endpoint: String,
     scopes_supported: Vec<String>,
     response_types_supported: [&'static str; 1],
     response_modes_supported: [&'static str; 1],
@@ -105,6 +108,13 @@ async fn discovery(State(app): State<App>, headers: HeaderMap) -> Response {
         token_endpoint: format!("{issuer}/token"),
         userinfo_endpoint: format!("{issuer}/userinfo"),
         jwks_uri: format!("{issuer}/jwks"),
+        revocation_endpoint: format!("{issuer}/revoke"),
+        revocation_endpoint_auth_methods_supported: [
+            "client_secret_post",
+            "client_secret_basic",
+            "none",
+        ],
+        end_session_endpoint: format!("{issuer}/logout"),
         issuer,
         scopes_supported: scopes,
         response_types_supported: ["code"],

@@ -205,19 +205,15 @@ fn query(url: &str) -> HashMap<String, String> {
         .collect()
 }
 
-/// A signed-in PKCE session. `force_consent` adds `prompt=consent` in the browser (what a
-/// caller can ask for once extra authorization parameters exist), so that oidc-provider
-/// honours `offline_access` (OIDC Core §11) for the tests that need a refresh token.
-async fn sign_in(oidc: &OidcClient, issuer: &str, scope: &str, force_consent: bool) -> TokenSet {
+/// A signed-in PKCE session (with `offline_access` in `scope`, the flow sends
+/// `prompt=consent`, so oidc-provider issues a refresh token: OIDC Core §11).
+async fn sign_in(oidc: &OidcClient, issuer: &str, scope: &str) -> TokenSet {
     let flow = oidc
         .pkce_flow(&pkce_config(issuer), params(scope))
         .await
         .unwrap();
     flow.start();
-    let mut url = awaiting_url(&flow);
-    if force_consent {
-        url.push_str("&prompt=consent");
-    }
+    let url = awaiting_url(&flow);
     let redirect = Browser::new().authorize(&url, "alice", true).await;
     assert_eq!(
         flow.handle_redirect(&redirect),
@@ -405,15 +401,27 @@ async fn pkce_without_openid_sends_no_nonce_and_is_accepted() {
     assert!(tokens.id_token.is_none());
 }
 
-/// Needs `prompt=consent` sent by default with `offline_access` (issue 12 §2.1, another
-/// engineer's change): oidc-provider drops `offline_access` without it.
+/// oidc-provider drops `offline_access` without `prompt=consent` (OIDC Core §11): the flow
+/// sends it by default when `offline_access` is asked for and the caller chose no prompt.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "waits for issue 12 §2.1: prompt=consent by default with offline_access"]
 async fn pkce_with_offline_access_gives_a_refresh_token() {
     let p = provider().await;
     let oidc = OidcClient::new().unwrap();
-    let tokens = sign_in(&oidc, &p.path, "openid offline_access", false).await;
+    let flow = oidc
+        .pkce_flow(&pkce_config(&p.path), params("openid offline_access"))
+        .await
+        .unwrap();
+    flow.start();
+    let url = awaiting_url(&flow);
+    assert_eq!(query(&url)["prompt"], "consent");
+    let redirect = Browser::new().authorize(&url, "alice", true).await;
+    assert_eq!(
+        flow.handle_redirect(&redirect),
+        RedirectOutcome::CodeAccepted
+    );
+    let tokens = finished(&flow).await.expect("signed in");
     assert!(tokens.refresh_token.is_some(), "offline_access honoured");
+    assert_eq!(tokens.scope.as_deref(), Some("openid offline_access"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -421,7 +429,7 @@ async fn refresh_rotates_and_a_reused_refresh_token_revokes_the_grant() {
     let p = provider().await;
     let oidc = OidcClient::new().unwrap();
     let config = pkce_config(&p.root);
-    let tokens = sign_in(&oidc, &p.root, "openid offline_access", true).await;
+    let tokens = sign_in(&oidc, &p.root, "openid offline_access").await;
     let first_rt = tokens.refresh_token.clone().expect("a refresh token");
     let manager = oidc
         .pkce_tokens(&config, tokens.clone(), Duration::from_secs(60))
@@ -559,7 +567,7 @@ async fn revocation_and_sign_out() {
     let config = pkce_config(&p.path);
 
     // Revoking one refresh token by hand: the grant is gone.
-    let tokens = sign_in(&oidc, &p.path, "openid offline_access", true).await;
+    let tokens = sign_in(&oidc, &p.path, "openid offline_access").await;
     oidc.revoke(
         &config,
         tokens.refresh_token.as_ref().unwrap(),
@@ -577,7 +585,7 @@ async fn revocation_and_sign_out() {
     );
 
     // Sign-out: both tokens revoked, tokens forgotten, a logout URL for the browser.
-    let tokens = sign_in(&oidc, &p.path, "openid offline_access", true).await;
+    let tokens = sign_in(&oidc, &p.path, "openid offline_access").await;
     let access = tokens.access_token.clone();
     let userinfo = |token: Secret| {
         let url = format!("{}/me", p.path);

@@ -24,6 +24,7 @@ import dev.obauth.ffi.SupervisedLogin
 import dev.obauth.ffi.clearLogSink
 import dev.obauth.setLogSink
 import dev.obauth.states
+import dev.obauth.testing.AppTokens
 import kotlinx.coroutines.flow.filterIsInstance
 import kotlinx.coroutines.flow.first
 import java.io.File
@@ -31,13 +32,9 @@ import java.net.URI
 import java.net.http.HttpClient
 import java.net.http.HttpRequest
 import java.net.http.HttpResponse
-import java.nio.ByteBuffer
 import java.time.Duration
-import java.util.Base64
 import java.util.Collections
 import java.util.concurrent.atomic.AtomicInteger
-import javax.crypto.Mac
-import javax.crypto.spec.SecretKeySpec
 
 /** The relays the script started and the test values they were started with. */
 class RelaySetup(
@@ -108,40 +105,17 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         Test("relay: the partner secret is in no response and no log line") { noPartnerSecret() },
     )
 
-    // ---- app tokens and user hashes (what the integrator's back end and the relay compute) ----
+    private val appTokens = AppTokens(relay.appSecret, relay.audience, relay.relayKey)
 
-    private fun b64(bytes: ByteArray) = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes)
-
-    private fun hmac(key: String, vararg parts: ByteArray): ByteArray {
-        val mac = Mac.getInstance("HmacSHA256")
-        mac.init(SecretKeySpec(key.toByteArray(), "HmacSHA256"))
-        parts.forEach(mac::update)
-        return mac.doFinal()
-    }
-
-    /** An HS256 app token for [sub]: valid for ten minutes unless [expiresIn] says otherwise. */
+    /** An HS256 app token for [sub] (see [AppTokens.mint]). */
     private fun mint(
         sub: String,
         expiresIn: Long = 600,
         audience: String = relay.audience,
         secret: String = relay.appSecret,
-    ): String {
-        val exp = System.currentTimeMillis() / 1000 + expiresIn
-        val header = b64("""{"alg":"HS256","typ":"JWT"}""".toByteArray())
-        val claims = b64("""{"sub":"$sub","aud":"$audience","exp":$exp}""".toByteArray())
-        val signature = b64(hmac(secret, "$header.$claims".toByteArray()))
-        return "$header.$claims.$signature"
-    }
+    ): String = appTokens.mint(sub, expiresIn, audience, secret)
 
-    /** The userHash the relay derives for [sub] (no issuer): HMAC-SHA256 over label and lengths. */
-    private fun userHash(sub: String): String {
-        fun framed(s: String): ByteArray {
-            val bytes = s.toByteArray()
-            return ByteBuffer.allocate(4 + bytes.size).putInt(bytes.size).put(bytes).array()
-        }
-        val digest = hmac(relay.relayKey, "obauth-relay/v1/user-hash\u0000".toByteArray(), framed(""), framed(sub))
-        return digest.joinToString("") { "%02x".format(it) }
-    }
+    private fun userHash(sub: String): String = appTokens.userHash(sub)
 
     // ---- the device through the bindings ----
 
