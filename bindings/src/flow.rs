@@ -46,7 +46,9 @@ macro_rules! flow_object {
                 url: String,
                 is_main_frame: bool,
             ) -> $crate::types::Navigation {
-                self.inner.decide_frame_navigation(&url, is_main_frame).into()
+                self.inner
+                    .decide_frame_navigation(&url, is_main_frame)
+                    .into()
             }
 
             /// Continues a flow restored from a snapshot (`restoreSupervisedLogin`,
