@@ -182,6 +182,45 @@ impl ClientConfig {
     }
 }
 
+/// Relay mode, Aiia Data connect: where the user gives consent. The consent page is the
+/// provider's own (the relay serves API calls only; a browser has no app token) and names the
+/// partner's client id, which is public: it is in every consent URL. The code exchange and the
+/// refreshes still go to the relay, which adds the partner's Basic authentication.
+#[derive(Clone, Debug)]
+pub struct ConsentPage {
+    /// The provider's API root serving `/v1/oauth/connect`, e.g.
+    /// `https://api.nordicapigateway.com`. HTTPS unless loopback.
+    pub api_url: String,
+    /// The partner's (public) client id.
+    pub client_id: String,
+}
+
+impl ConsentPage {
+    /// A consent page at `api_url` for `client_id`.
+    pub fn new(api_url: impl Into<String>, client_id: impl Into<String>) -> Self {
+        ConsentPage {
+            api_url: api_url.into(),
+            client_id: client_id.into(),
+        }
+    }
+
+    /// Checks both fields: returns the consent endpoint and the trimmed client id.
+    pub fn validate(&self) -> Result<(Url, String), Error> {
+        let root = validate::service_url("apiUrl", &self.api_url, true)?;
+        let client_id = self.client_id.trim();
+        if client_id.is_empty() {
+            return Err(Error::invalid("clientId", "must not be empty"));
+        }
+        if client_id.chars().any(char::is_control) {
+            return Err(Error::invalid("clientId", "contains control characters"));
+        }
+        let connect = root
+            .join("v1/oauth/connect")
+            .map_err(|_| Error::invalid("apiUrl", "cannot hold the consent path"))?;
+        Ok((connect, client_id.to_owned()))
+    }
+}
+
 /// Validated client configuration, as the flows use it.
 #[derive(Clone, Debug)]
 pub struct Credentials {

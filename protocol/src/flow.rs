@@ -143,6 +143,12 @@ pub trait Flow: Send + 'static {
     /// `Some` once the flow has finished: its result.
     fn outcome(&self) -> Option<Result<Self::Output, Error>>;
 
+    /// The flow's correlation id (sent as `X-Correlation-Id` on each of its requests; not a
+    /// secret, quote it in a support ticket); `None` before the flow's first input.
+    fn correlation_id(&self) -> Option<crate::correlation::CorrelationId> {
+        None
+    }
+
     /// The flow as a versioned snapshot (see [`crate::snapshot`]); contains secrets, so it
     /// belongs in secure storage only. A snapshot that cannot be written is an error, never an
     /// empty string.

@@ -182,6 +182,13 @@ impl<F: Flow> FlowHandle<F> {
         self.shared.latest.borrow().clone()
     }
 
+    /// The flow's correlation id, sent as `X-Correlation-Id` on each of its requests (`None`
+    /// before [`FlowHandle::start`]). Not a secret: show it with errors so a support ticket
+    /// can quote it; the provider finds every request of the flow by it.
+    pub fn correlation_id(&self) -> Option<String> {
+        self.shared.lock().flow.correlation_id().map(String::from)
+    }
+
     /// The result, once the flow has finished.
     pub fn outcome(&self) -> Option<Result<F::Output, Error>> {
         self.shared.lock().flow.outcome()

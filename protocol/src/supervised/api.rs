@@ -180,7 +180,15 @@ impl IssuedTokens {
 /// Reads the exchange answer, with the session token's expiry from `X-Access-Token-Expires` if
 /// the response carries one.
 pub(super) fn parse_tokens(response: &HttpResponse) -> Result<IssuedTokens, Error> {
-    let kind = RequestKind::Exchange;
+    parse_tokens_of(RequestKind::Exchange, response)
+}
+
+/// Reads a `/v1/authentication/tokens`-shaped answer of `kind` (the exchange, or an unattended
+/// login, which answers the same).
+pub(super) fn parse_tokens_of(
+    kind: RequestKind,
+    response: &HttpResponse,
+) -> Result<IssuedTokens, Error> {
     let body: TokensBody = parse_json(kind, response)?;
     let malformed = |detail: String| Error::MalformedResponse {
         endpoint: kind.endpoint(),

@@ -603,6 +603,7 @@ impl SupervisedLoginMachine {
                 Phase::Done(Ending::NotApplicable) => SupervisedPhaseV1::NotApplicable,
                 Phase::Done(Ending::TimedOut) => SupervisedPhaseV1::TimedOut,
             },
+            correlation_id: self.life.correlation.clone(),
         }
     }
 
@@ -652,7 +653,13 @@ impl SupervisedLoginMachine {
             SupervisedPhaseV1::TimedOut => Phase::Done(Ending::TimedOut),
         };
         Ok(SupervisedLoginMachine {
-            life: Lifecycle::restored(r.timeout_ms, r.code_lifetime_ms, r.deadline_at, creds.retry),
+            life: Lifecycle::restored(
+                r.timeout_ms,
+                r.code_lifetime_ms,
+                r.deadline_at,
+                creds.retry,
+                r.correlation_id,
+            ),
             creds,
             redirect,
             user_hash: r.user_hash,
@@ -797,16 +804,25 @@ impl Flow for SupervisedLoginMachine {
     type Output = SupervisedTokens;
 
     fn handle(&mut self, input: Input, ctx: Ctx) -> Effects {
-        let event = self.read(input, ctx);
-        self.step(event, ctx).effects
+        self.correlated(ctx, |m| {
+            let event = m.read(input, ctx);
+            ((), m.step(event, ctx).effects)
+        })
+        .1
     }
 
     fn redirect(&mut self, url: &Url, ctx: Ctx) -> (RedirectOutcome, Effects) {
         if !self.redirect.matches(url) {
             return (RedirectOutcome::NotForThisFlow, vec![]);
         }
-        let event = Event::Redirect(read_redirect_url(url));
-        self.step(event, ctx).into_redirect()
+        self.correlated(ctx, |m| {
+            let event = Event::Redirect(read_redirect_url(url));
+            m.step(event, ctx).into_redirect()
+        })
+    }
+
+    fn correlation_id(&self) -> Option<crate::correlation::CorrelationId> {
+        self.life.correlation.clone()
     }
 
     fn redirect_pattern(&self) -> &RedirectPattern {

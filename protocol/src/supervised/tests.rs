@@ -1353,6 +1353,50 @@ mod diagram {
     }
 }
 
+/// Every request of one login carries one `X-Correlation-Id`, made from the first input's
+/// entropy (not from later inputs' entropy); a snapshot keeps it, and the restored flow sends
+/// the same id.
+#[test]
+fn every_request_of_a_login_carries_its_correlation_id() {
+    let mut m = machine();
+    assert_eq!(m.correlation_id(), None);
+    let fx = m.handle(Input::Start, crate::test_support::ctx_at(0, 7));
+    let id = m.correlation_id().expect("made at the first input");
+    assert_eq!(id, crate::correlation::CorrelationId::from_entropy(7));
+    let mut seen: Vec<String> = sent(&fx)
+        .iter()
+        .map(|r| r.correlation_id().unwrap().to_owned())
+        .collect();
+    // Later inputs come with other entropy: the id stays.
+    let fx = respond(&mut m, RequestKind::Initialize, json(200, INIT_OK), at(1));
+    seen.extend(
+        sent(&fx)
+            .iter()
+            .map(|r| r.correlation_id().unwrap().to_owned()),
+    );
+    let snapshot = m.snapshot().unwrap();
+    assert!(snapshot.contains(id.as_str()), "{snapshot}");
+    let mut restored = SupervisedLoginMachine::restore(creds(), &snapshot).unwrap();
+    assert_eq!(restored.correlation_id(), Some(id.clone()));
+    let fx = redirect_confirmed(&mut restored, 2);
+    let exchange = sent(&fx);
+    assert_eq!(exchange[0].kind, RequestKind::Exchange);
+    seen.extend(
+        exchange
+            .iter()
+            .map(|r| r.correlation_id().unwrap().to_owned()),
+    );
+    assert!(seen.len() >= 3, "{seen:?}");
+    assert!(seen.iter().all(|s| s == id.as_str()), "{seen:?}");
+
+    // A snapshot with a malformed id is refused.
+    let forged = snapshot.replace(id.as_str(), "|BAD ID.");
+    assert!(matches!(
+        SupervisedLoginMachine::restore(creds(), &forged),
+        Err(Error::InvalidSnapshot(_))
+    ));
+}
+
 // --- Defence tests of issue 10 (#1 restored snapshots, #12 redirect schemes, timeouts) -------
 
 #[test]

@@ -212,7 +212,7 @@ fn issue(app: &App, grant: RefreshGrant, now: Instant) -> TokenResponse {
         access_token,
         grant.scopes.clone(),
         later(now, config.oauth_access_token_lifetime),
-        refresh_token,
+        Some(refresh_token),
         grant,
     );
     response
