@@ -7,6 +7,11 @@ import XCTest
 @testable import ObAuth
 
 final class ObAuthTests: XCTestCase {
+    override class func setUp() {
+        super.setUp()
+        installFlavourTransport()  // two tests build clients outside `bounded`
+    }
+
     func testInvalidConfigurationNamesTheField() {
         XCTAssertThrowsError(
             try ObAuthClient(config: ClientConfig(
