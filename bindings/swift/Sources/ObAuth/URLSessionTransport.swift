@@ -18,16 +18,25 @@ import FoundationNetworking
 #endif
 import ObAuthFFI
 
-/// `HttpTransport` over `URLSession` (an ephemeral session by default: no cookies, no cache).
+/// `HttpTransport` over `URLSession` (an ephemeral session by default: no cookies, no cache, no
+/// credential storage).
+///
+/// Delegate-driven tasks, not completion-handler ones: FoundationNetworking consults the delegate
+/// about redirects only for delegate-driven tasks, and a redirect must come back as the response
+/// it is.
 public final class URLSessionTransport: HttpTransport, @unchecked Sendable {
     // @unchecked: URLSession is thread-safe; the stored properties are immutable.
     private let session: URLSession
+    private let exchanges: Exchanges
 
-    /// A transport over a session with `configuration` that refuses redirects.
+    /// A transport over a session with `configuration`.
     public init(configuration: URLSessionConfiguration = .ephemeral) {
         configuration.httpCookieStorage = nil
         configuration.urlCache = nil
-        session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
+        configuration.urlCredentialStorage = nil
+        let exchanges = Exchanges()
+        self.exchanges = exchanges
+        session = URLSession(configuration: configuration, delegate: exchanges, delegateQueue: nil)
     }
 
     public func send(request: HttpTransportRequest, completion: HttpCompletion) throws {
@@ -44,42 +53,102 @@ public final class URLSessionTransport: HttpTransport, @unchecked Sendable {
         if let body = request.body {
             urlRequest.httpBody = Data(body.expose().utf8)
         }
-        let task = session.dataTask(with: urlRequest) { data, response, error in
-            if let error {
-                let code = (error as NSError).code
-                if (error as NSError).domain == NSURLErrorDomain && code == NSURLErrorTimedOut {
-                    completion.failed(error: .Timeout)
-                } else {
-                    // The error's description, never the request's headers or body.
-                    completion.failed(error: .Network(detail: "URLSession error \(code): \(error.localizedDescription)"))
-                }
-                return
-            }
-            guard let http = response as? HTTPURLResponse else {
-                completion.failed(error: .Network(detail: "no HTTP response"))
-                return
-            }
-            var headers: [HttpHeader] = []
-            for (name, value) in http.allHeaderFields {
-                if let name = name as? String, let value = value as? String {
-                    headers.append(HttpHeader(name: name.lowercased(), value: Secret(value)))
-                }
-            }
-            completion.succeeded(response: HttpTransportResponse(
-                status: UInt16(clamping: http.statusCode), headers: headers, body: data ?? Data()
-            ))
-        }
+        let task = session.dataTask(with: urlRequest)
+        exchanges.start(task, completion)
         task.resume()
     }
 }
 
-/// Hands every redirect back to the caller as the response it is.
-private final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+/// The session's delegate: collects each task's response and body and completes its
+/// `HttpCompletion`; refuses redirects and HTTP authentication prompts (both are answers for the
+/// core to read).
+private final class Exchanges: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    // @unchecked: `exchanges` is only touched under `lock`.
+    private struct Exchange {
+        let completion: HttpCompletion
+        var response: HTTPURLResponse?
+        var body = Data()
+    }
+
+    private let lock = NSLock()
+    private var exchanges: [Int: Exchange] = [:]
+
+    private func locked<T>(_ body: (inout [Int: Exchange]) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&exchanges)
+    }
+
+    func start(_ task: URLSessionTask, _ completion: HttpCompletion) {
+        locked { $0[task.taskIdentifier] = Exchange(completion: completion) }
+    }
+
     func urlSession(
-        _ session: URLSession, task: URLSessionTask,
-        willPerformHTTPRedirection response: HTTPURLResponse, newRequest request: URLRequest,
+        _ session: URLSession,
+        task: URLSessionTask,
+        willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest,
         completionHandler: @escaping @Sendable (URLRequest?) -> Void
     ) {
         completionHandler(nil)
+    }
+
+    func urlSession(
+        _ session: URLSession,
+        task: URLSessionTask,
+        didReceive challenge: URLAuthenticationChallenge,
+        completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+    ) {
+        #if canImport(FoundationNetworking)
+        // Only HTTP authentication challenges exist here (a 401 with WWW-Authenticate; TLS trust
+        // is curl's). FoundationNetworking would wait forever for a credential, or send the
+        // request again with the proposed one: cancel, and the 401 collected so far is delivered
+        // below.
+        completionHandler(.cancelAuthenticationChallenge, nil)
+        #else
+        // Server trust: the platform's (and the app's ATS) evaluation. HTTP authentication:
+        // no credential storage, so the 401 is delivered as it is.
+        completionHandler(.performDefaultHandling, nil)
+        #endif
+    }
+
+    func urlSession(
+        _ session: URLSession,
+        dataTask: URLSessionDataTask,
+        didReceive response: URLResponse,
+        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
+    ) {
+        locked { $0[dataTask.taskIdentifier]?.response = response as? HTTPURLResponse }
+        completionHandler(.allow)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        locked { $0[dataTask.taskIdentifier]?.body.append(data) }
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+        guard let exchange = locked({ $0.removeValue(forKey: task.taskIdentifier) }) else { return }
+        let response = exchange.response ?? (task.response as? HTTPURLResponse)
+        if let response, error == nil || response.statusCode == 401 {
+            var headers: [HttpHeader] = []
+            for (name, value) in response.allHeaderFields {
+                if let name = name as? String, let value = value as? String {
+                    headers.append(HttpHeader(name: name.lowercased(), value: Secret(value)))
+                }
+            }
+            exchange.completion.succeeded(response: HttpTransportResponse(
+                status: UInt16(clamping: response.statusCode), headers: headers, body: exchange.body
+            ))
+        } else if let error {
+            let code = (error as NSError).code
+            if (error as NSError).domain == NSURLErrorDomain && code == NSURLErrorTimedOut {
+                exchange.completion.failed(error: .Timeout)
+            } else {
+                // The error's description, never the request's headers or body.
+                exchange.completion.failed(error: .Network(detail: "URLSession error \(code): \(error.localizedDescription)"))
+            }
+        } else {
+            exchange.completion.failed(error: .Network(detail: "no HTTP response"))
+        }
     }
 }

@@ -72,6 +72,9 @@ class HttpUrlConnectionTransport(
             if (body != null) {
                 val bytes = body.expose().toByteArray(Charsets.UTF_8)
                 connection.doOutput = true
+                // Streaming mode also keeps HttpURLConnection from silently sending a POST again
+                // after a broken keep-alive connection (it cannot replay a streamed body): the
+                // core decides about retries, and a code is exchanged at most once.
                 connection.setFixedLengthStreamingMode(bytes.size)
                 connection.outputStream.use { it.write(bytes) }
             }
