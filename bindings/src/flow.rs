@@ -86,6 +86,13 @@ macro_rules! flow_object {
                     .map(<$output>::from)
             }
 
+            /// The flow's correlation id, sent as `X-Correlation-Id` on each of its requests;
+            /// `null`/`nil` before `start()`. Not a secret: show it with errors so a support
+            /// ticket can quote it.
+            pub fn correlation_id(&self) -> Option<String> {
+                self.inner.correlation_id()
+            }
+
             /// Delivers every state from now on, in order, starting with the current one, to
             /// `observer`, on the `obauth-callbacks` thread, until the terminal state. An
             /// observer that throws is logged and keeps receiving states; it never affects the

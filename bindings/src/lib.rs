@@ -23,7 +23,8 @@
 //!   [`OidcClient`] (PKCE, client credentials, discovery; `oidc.rs`).
 //! - Flows: [`SupervisedLogin`] and [`AuthorizationFlow`], the same shape over the core's
 //!   generic `FlowHandle`, written once by the macro in `flow.rs`.
-//! - Tokens: [`TokenManager`] (`tokens.rs`).
+//! - Tokens: [`TokenManager`] (`tokens.rs`); unattended login and [`SessionAccess`]
+//!   (`unattended.rs`).
 //! - Mirrors (`types.rs`): [`ClientConfig`], [`SupervisedLoginParams`], [`AuthorizationParams`],
 //!   [`SupervisedTokens`], [`RedirectOutcome`], [`Navigation`]; remote declarations of
 //!   [`IgnoredReason`], [`PkceConfig`], [`ClientCredentialsConfig`].
@@ -55,6 +56,7 @@ mod storage;
 mod tokens;
 mod transport;
 mod types;
+mod unattended;
 
 pub use authorization::AuthorizationFlow;
 pub use logging::{
@@ -75,5 +77,6 @@ pub use types::{
     AuthorizationParams, ClientConfig, ClientCredentialsConfig, IgnoredReason, Navigation,
     PkceConfig, RedirectOutcome, SupervisedLoginParams, SupervisedTokens,
 };
+pub use unattended::{SessionAccess, supervised_tokens_from_json, supervised_tokens_to_json};
 
 uniffi::setup_scaffolding!();

@@ -9,6 +9,7 @@
 //! [`AuthorizationParams`]), the flat [`SupervisedTokens`] (the core nests session and login
 //! token), and [`RedirectOutcome`] / [`Navigation`] (named fields for the core's tuple variants).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use obauth::supervised::LoginToken;
@@ -138,6 +139,28 @@ pub struct AuthorizationParams {
     /// minute (Aiia's code lifetime).
     #[uniffi(default = None)]
     pub code_lifetime_ms: Option<u64>,
+    /// OpenID Connect `prompt` (`none`, `login`, `consent`, `select_account`, space-delimited);
+    /// `null`/`nil`: none, except `consent` for a PKCE scope with `offline_access` (OIDC Core
+    /// §11: providers grant offline access only then).
+    #[uniffi(default = None)]
+    pub prompt: Option<String>,
+    /// OpenID Connect `login_hint`: pre-fills the user's name at the provider.
+    #[uniffi(default = None)]
+    pub login_hint: Option<String>,
+    /// OpenID Connect `ui_locales`: space-delimited language tags, most preferred first.
+    #[uniffi(default = None)]
+    pub ui_locales: Option<String>,
+    /// OpenID Connect `max_age` in seconds: the longest time since the user last signed in.
+    #[uniffi(default = None)]
+    pub max_age_seconds: Option<u64>,
+    /// OpenID Connect `acr_values`: space-delimited authentication context classes.
+    #[uniffi(default = None)]
+    pub acr_values: Option<String>,
+    /// Any other authorize parameter the provider documents. The flow's own (`state`,
+    /// `code_challenge`, `redirect_uri`, `client_id`, `response_type`, `scope`, `nonce`, …) and
+    /// the named ones above are refused with an invalid-input error before any request.
+    #[uniffi(default)]
+    pub extra_params: HashMap<String, String>,
 }
 
 impl From<AuthorizationParams> for obauth::AuthorizationParams {
@@ -148,6 +171,14 @@ impl From<AuthorizationParams> for obauth::AuthorizationParams {
             scope: p.scope,
             timeout: p.timeout_ms.map_or(d.timeout, ms),
             code_lifetime: p.code_lifetime_ms.map_or(d.code_lifetime, ms),
+            extras: obauth::AuthorizeExtras {
+                prompt: p.prompt,
+                login_hint: p.login_hint,
+                ui_locales: p.ui_locales,
+                max_age_seconds: p.max_age_seconds,
+                acr_values: p.acr_values,
+                params: p.extra_params.into_iter().collect(),
+            },
             ..d
         }
     }
@@ -292,7 +323,16 @@ mod tests {
             scope: None,
             timeout_ms: None,
             code_lifetime_ms: Some(2_000),
+            prompt: None,
+            login_hint: Some("jane".into()),
+            ui_locales: None,
+            max_age_seconds: Some(60),
+            acr_values: None,
+            extra_params: HashMap::from([("audience".into(), "api".into())]),
         });
+        assert_eq!(core.extras.login_hint.as_deref(), Some("jane"));
+        assert_eq!(core.extras.max_age_seconds, Some(60));
+        assert_eq!(core.extras.params["audience"], "api");
         let defaults = obauth::AuthorizationParams::new("https://app.example.com/cb");
         assert_eq!(core.timeout, defaults.timeout);
         assert_eq!(core.code_lifetime, Duration::from_secs(2));

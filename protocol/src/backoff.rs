@@ -45,7 +45,7 @@ impl RetryPolicy {
         let exp = self
             .base
             .saturating_mul(1u32.checked_shl(attempt.min(31)).unwrap_or(u32::MAX));
-        let full = exp.min(self.cap).as_millis() as u64;
+        let full = crate::timestamp::whole_millis(exp.min(self.cap));
         let half = full / 2;
         Duration::from_millis(half + entropy % (full - half + 1))
     }

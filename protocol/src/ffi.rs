@@ -66,10 +66,12 @@ pub enum ObAuthError {
     /// An argument, configuration value or snapshot was refused before any request was sent.
     #[error("{detail}")]
     InvalidInput {
-        /// The argument or configuration field at fault (e.g. `userHash`, `apiUrl`); empty for
+        /// The argument or configuration field at fault (e.g. `userHash`, `apiUrl`); for
+        /// `provider_invalid_input` the fields the provider named, comma-separated; empty for
         /// snapshot errors.
         field: String,
-        /// Stable code: `invalid_input`, `invalid_snapshot`, `unsupported_snapshot_version`.
+        /// Stable code: `invalid_input`, `provider_invalid_input` (the provider refused named
+        /// fields), `invalid_snapshot`, `unsupported_snapshot_version`.
         code: String,
         /// Human-readable explanation.
         detail: String,
@@ -89,7 +91,8 @@ pub enum ObAuthError {
     /// The user cancelled or failed the sign-in at the bank, or the app cancelled it.
     #[error("{detail}")]
     UserAction {
-        /// Stable code: `login_failed`, `cancelled_by_user`, `cancelled_by_app`.
+        /// Stable code: `login_failed`, `cancelled_by_user`, `cancelled_by_app`, `start_again`
+        /// (a connect flow came back without a code: cancelled or failed at the bank).
         code: String,
         /// Human-readable explanation.
         detail: String,
@@ -98,7 +101,8 @@ pub enum ObAuthError {
     #[error("{detail}")]
     Reauthenticate {
         /// Stable code: `code_expired`, `code_rejected`, `invalid_grant`, `session_expired`,
-        /// `app_token_rejected` (relay mode: the relay refused the app token, also a fresh one).
+        /// `app_token_rejected` (relay mode: the relay refused the app token, also a fresh one),
+        /// `login_token_rejected` (an unattended login was refused: run a supervised login).
         code: String,
         /// Human-readable explanation.
         detail: String,
@@ -191,6 +195,7 @@ impl From<&Error> for ObAuthError {
             ErrorCategory::InvalidInput => ObAuthError::InvalidInput {
                 field: match error {
                     Error::InvalidInput { field, .. } => (*field).to_owned(),
+                    Error::ProviderInvalidInput { fields, .. } => fields.join(","),
                     _ => String::new(),
                 },
                 code,

@@ -26,6 +26,7 @@
 //!   ends, the deadline, resending a code while it lives, reading a redirect, the rule for a
 //!   user's cancel). Each machine's directory has a `README.md` whose diagram a test checks
 //!   against the machine.
+//! - [`correlation`]: the `X-Correlation-Id` every flow sends on each of its requests.
 //! - [`snapshot`]: the versioned snapshot format (explicit records, frozen per version).
 //! - [`navigation`]: the WebView navigation policy.
 //! - Shared pieces: [`secret`] (redacted values), [`error`] (errors by what to do next),
@@ -40,6 +41,7 @@
 pub mod authorization;
 pub mod backoff;
 pub mod config;
+pub mod correlation;
 pub mod error;
 #[cfg(feature = "uniffi")]
 pub mod ffi;

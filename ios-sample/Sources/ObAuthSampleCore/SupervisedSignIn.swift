@@ -73,7 +73,7 @@ public final class SupervisedSignInFactory: SignInFlowFactory {
         if let client {
             return client
         }
-        let built = try ObAuthClient(config: config.clientConfig)
+        let built = try config.makeClient()
         client = built
         return built
     }

@@ -16,14 +16,17 @@ pub enum CodeSource {
     Redirect,
     /// The status long-poll.
     Poll,
+    /// No code: an unattended login with a stored login token started the session.
+    Unattended,
 }
 
 impl CodeSource {
-    /// `"redirect"` or `"poll"`.
+    /// `"redirect"`, `"poll"` or `"unattended"`.
     pub fn as_str(self) -> &'static str {
         match self {
             CodeSource::Redirect => "redirect",
             CodeSource::Poll => "poll",
+            CodeSource::Unattended => "unattended",
         }
     }
 }
@@ -210,6 +213,20 @@ pub struct SupervisedTokens {
     pub provider_id: String,
     /// How the code arrived.
     pub completed_via: CodeSource,
+}
+
+impl SupervisedTokens {
+    /// The JSON kept in secure storage (secrets included), with the session token's current
+    /// expiry.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads [`SupervisedTokens::to_json`] output.
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        serde_json::from_str(text)
+            .map_err(|_| Error::InvalidSnapshot("not stored supervised-login tokens".into()))
+    }
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]

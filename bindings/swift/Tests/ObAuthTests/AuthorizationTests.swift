@@ -331,6 +331,49 @@ final class AuthorizationTests: XCTestCase {
         }
     }
 
+    /// PKCE: extra authorize parameters reach the URL; offline_access with no prompt sends
+    /// prompt=consent (OIDC Core §11) and brings a refresh token; the caller's prompt is kept;
+    /// parameters that would override the flow's own are InvalidInput before any request.
+    func testPkceExtraAuthorizeParametersOfflineAccessConsentPromptOwnParametersRefused() async throws {
+        try await bounded {
+            let sandbox = try sandbox()
+            let oidc = try OidcClient()
+            var params = pkceParams()
+            params.loginHint = "jane@example.com"
+            params.uiLocales = "da-DK"
+            params.maxAgeSeconds = 300
+            params.extraParams = ["audience": "https://api.example.com/"]
+            let flow = try await oidc.pkceFlow(config: pkceConfig(sandbox), params: params)
+            flow.start()
+            let url = try authorizeUrl(flow)
+            XCTAssertEqual(queryParam(url, "prompt"), "consent", "prompt for offline_access")
+            XCTAssertEqual(queryParam(url, "login_hint"), "jane@example.com", "login_hint")
+            XCTAssertEqual(queryParam(url, "ui_locales"), "da-DK", "ui_locales")
+            XCTAssertEqual(queryParam(url, "max_age"), "300", "max_age")
+            XCTAssertEqual(queryParam(url, "audience"), "https://api.example.com/", "audience")
+            let location = try await sandbox.consent(url, "approve")
+            XCTAssertEqual(flow.handleRedirect(url: location), .codeAccepted, "redirect")
+            let tokens = try await flow.awaitTokens()
+            XCTAssertNotNil(tokens.refreshToken, "offline access was not granted")
+
+            var chosen = pkceParams()
+            chosen.prompt = "login"
+            let second = try await oidc.pkceFlow(config: pkceConfig(sandbox), params: chosen)
+            second.start()
+            XCTAssertEqual(queryParam(try authorizeUrl(second), "prompt"), "login", "the caller's prompt")
+
+            for name in ["state", "code_challenge", "redirect_uri"] {
+                var bad = pkceParams()
+                bad.extraParams = [name: "attacker"]
+                let refused = try await expectObAuthError("extra \(name)") {
+                    try await oidc.pkceFlow(config: pkceConfig(sandbox), params: bad)
+                }
+                XCTAssertEqual(invalidInputField(refused), "authorizeParams", "field")
+                XCTAssertFalse("\(refused)".contains("attacker"), "the value is echoed")
+            }
+        }
+    }
+
     /// Authorization flows: invalid input names the field; bad snapshots are InvalidInput.
     func testAuthorizationFlowsInvalidInputNamesTheFieldBadSnapshotsAreInvalidInput() async throws {
         try await bounded {

@@ -38,6 +38,48 @@ struct Sandbox: Sendable {
         ])
     }
 
+    /// What the user does on the hosted consent pages: `page`, `approve`, `cancel`,
+    /// `return_without_code`.
+    func consentScript(_ script: String) async throws {
+        _ = try await post("/_sandbox/oauth/consent", json: ["script": script])
+    }
+
+    /// Whether the bank of `userHash` supports unattended logins (for login tokens issued later).
+    func unattendedSupport(_ userHash: String, _ supported: Bool) async throws {
+        _ = try await post("/_sandbox/unattended", json: ["userHash": userHash, "supported": supported])
+    }
+
+    /// Makes every login token issued so far expire now.
+    func expireLoginTokens() async throws {
+        _ = try await post("/_sandbox/login-tokens/expire", json: [:])
+    }
+
+    /// The `X-Correlation-Id` of every request to `endpoint` so far, oldest first (nil: none).
+    func correlationIds(_ endpoint: String) async throws -> [String?] {
+        let body = try await getJSON("/_sandbox/correlation")
+        guard let requests = body["requests"] as? [[String: Any]] else {
+            throw TestFailure("no requests in /_sandbox/correlation")
+        }
+        return requests
+            .filter { $0["endpoint"] as? String == endpoint }
+            .map { $0["correlationId"] as? String }
+    }
+
+    /// Plays a WebView that follows every redirect from `authorizeUrl` (a consent script decides
+    /// at once) until one leads to `redirect`; returns that URL.
+    func followToApp(_ authorizeUrl: String, _ redirect: String) async throws -> String {
+        var next = try url(authorizeUrl)
+        for _ in 0..<5 {
+            let answer = try await HTTP.send(URLRequest(url: next))
+            guard (300..<400).contains(answer.status), let location = answer.headers["location"] else {
+                throw TestFailure("\(next) answered \(answer.status)")
+            }
+            next = try url(location, relativeTo: next)
+            if next.absoluteString.hasPrefix(redirect) { return next.absoluteString }
+        }
+        throw TestFailure("no redirect to \(redirect)")
+    }
+
     /// A counter of `/_sandbox/stats` (e.g. `refreshGrants`, `oauthTokenRequests`).
     func stat(_ name: String) async throws -> Int {
         let stats = try await getJSON("/_sandbox/stats")

@@ -101,6 +101,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         Test("connect: snapshot -> new client -> restoreConnectFlow -> resume -> redirect -> complete") { snapshotRestore() },
         Test("PKCE: discovery, public-client sign-in with ID token, pkceTokens refresh as public client") { pkceLogin() },
         Test("PKCE: snapshot -> new OidcClient -> restorePkceFlow -> complete") { pkceRestore() },
+        Test("PKCE: extra authorize parameters; offline_access sends prompt=consent; the flow's own are refused") { pkceExtras() },
         Test("authorization flows: invalid input names the field; bad snapshots are InvalidInput") { invalidInput() },
     )
 
@@ -340,6 +341,44 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         val location = sandbox.consent(restored.authorizeUrl(), "approve")
         expectEqual(RedirectOutcome.CodeAccepted, restored.handleRedirect(location), "redirect after restore")
         check(restored.signIn().idToken != null) { "no ID token after restore" }
+    }
+
+    private suspend fun pkceExtras() {
+        val oidc = OidcClient()
+        val flow = oidc.pkceFlow(
+            pkceConfig(),
+            pkceParams().copy(
+                loginHint = "jane@example.com",
+                uiLocales = "da en",
+                maxAgeSeconds = 300uL,
+                extraParams = mapOf("audience" to "https://api.example.com/"),
+            ),
+        )
+        flow.start()
+        val url = flow.authorizeUrl()
+        expectEqual("consent", queryParam(url, "prompt"), "prompt for offline_access")
+        expectEqual("jane@example.com", queryParam(url, "login_hint"), "login_hint")
+        expectEqual("da en", queryParam(url, "ui_locales"), "ui_locales")
+        expectEqual("300", queryParam(url, "max_age"), "max_age")
+        expectEqual("https://api.example.com/", queryParam(url, "audience"), "audience")
+        val location = sandbox.consent(url, "approve")
+        expectEqual(RedirectOutcome.CodeAccepted, flow.handleRedirect(location), "redirect")
+        val tokens = flow.awaitTokens()
+        check(tokens.refreshToken != null) { "offline access was not granted" }
+        flow.close()
+
+        val chosen = oidc.pkceFlow(pkceConfig(), pkceParams().copy(prompt = "login"))
+        chosen.start()
+        expectEqual("login", queryParam(chosen.authorizeUrl(), "prompt"), "the caller's prompt")
+        chosen.close()
+
+        for (name in listOf("state", "code_challenge", "redirect_uri")) {
+            val refused = expectThrows<ObAuthException.InvalidInput>("extra $name") {
+                oidc.pkceFlow(pkceConfig(), pkceParams().copy(extraParams = mapOf(name to "attacker")))
+            }
+            expectEqual("authorizeParams", refused.field, "field")
+            check("attacker" !in (refused.message ?: "")) { "the value is echoed: ${refused.message}" }
+        }
     }
 
     private suspend fun invalidInput() {

@@ -53,8 +53,9 @@ fun main() {
     val sandbox = Sandbox(base)
     val tests = (
         LoginTests(sandbox).all() + PersistenceTests(sandbox).all() +
-            AuthorizationTests(sandbox).all() + TokenTests(sandbox).all() + QuickStartTests(sandbox).all() +
-            RedactionTests().all() + TransportTests(sandbox, flavour, restoreTransport).all()
+            AuthorizationTests(sandbox).all() + UnattendedTests(sandbox).all() + TokenTests(sandbox).all() + QuickStartTests(sandbox).all() +
+            RedactionTests().all() + TransportTests(sandbox, flavour, restoreTransport).all() +
+            (RelaySetup.fromProperties()?.let { RelayTests(sandbox, it).all() } ?: emptyList())
         )
         .filter { only == null || it.name.contains(only) }
     var passed = 0

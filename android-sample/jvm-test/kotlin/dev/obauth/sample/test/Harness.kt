@@ -36,7 +36,9 @@ class Harness(val sandbox: SandboxControl) {
         }
     }
 
+    /** Partner mode against the sandbox (the relay-mode tests are in RelayTests). */
     fun config(user: String, secret: String = "sandbox-client-secret", timeoutMs: Long? = null) = SampleConfig(
+        relayUrl = null,
         apiUrl = sandbox.baseUrl,
         clientSecret = Secret(secret),
         userHash = user,

@@ -41,7 +41,7 @@ class SupervisedSignInFactory(private val config: SampleConfig) : SignInFlowFact
     private var built: ObAuthClient? = null
 
     @Synchronized
-    private fun client(): ObAuthClient = built ?: ObAuthClient(config.clientConfig()).also { built = it }
+    private fun client(): ObAuthClient = built ?: config.client().also { built = it }
 
     override fun create(): SignInFlow = SupervisedSignIn(client().supervisedLogin(config.supervisedLoginParams()))
 

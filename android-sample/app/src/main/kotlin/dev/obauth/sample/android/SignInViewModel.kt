@@ -8,6 +8,8 @@ import androidx.lifecycle.viewModelScope
 import dev.obauth.sample.BuildConfig
 import dev.obauth.sample.core.DeepLinkResult
 import dev.obauth.sample.core.NavigationAction
+import dev.obauth.Secret
+import dev.obauth.sample.core.FixedAppToken
 import dev.obauth.sample.core.SampleConfig
 import dev.obauth.sample.core.SignInController
 import dev.obauth.sample.core.SupervisedSignInFactory
@@ -22,7 +24,13 @@ import kotlinx.coroutines.flow.StateFlow
  */
 class SignInViewModel(application: Application) : AndroidViewModel(application) {
     private val controller = SignInController(
-        flows = SupervisedSignInFactory(SampleConfig(apiUrl = BuildConfig.OBAUTH_API_URL)),
+        flows = SupervisedSignInFactory(
+            SampleConfig(
+                apiUrl = BuildConfig.OBAUTH_API_URL,
+                relayUrl = BuildConfig.OBAUTH_RELAY_URL,
+                appTokens = FixedAppToken(Secret(BuildConfig.OBAUTH_APP_TOKEN)),
+            ),
+        ),
         storage = KeystoreStorage(application),
         scope = viewModelScope,
     )
