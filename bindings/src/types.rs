@@ -76,6 +76,22 @@ pub struct ClientConfig {
     /// subdomains included).
     #[uniffi(default = [])]
     pub external_app_hosts: Vec<String>,
+    /// Hosts (subdomains included) the WebView may show besides the flow's own provider page
+    /// and the app's redirect domain: the banks' login domains. Any other page is blocked.
+    #[uniffi(default = [])]
+    pub web_hosts: Vec<String>,
+    /// URL schemes the WebView may hand to the OS (a bank app's scheme such as `bankid`);
+    /// every other non-web scheme is blocked (`intent` and `itms-services` always).
+    #[uniffi(default = [])]
+    pub external_schemes: Vec<String>,
+    /// Whether redirects may use a custom URL scheme; off: https Universal Links / App Links.
+    #[uniffi(default = false)]
+    pub allow_custom_scheme_redirects: bool,
+    /// A key of at least 32 characters (random, kept in the Keychain / Keystore) that seals
+    /// every snapshot (HMAC-SHA256): an edited snapshot is refused on restore. `null`/`nil`:
+    /// snapshots are unsealed.
+    #[uniffi(default = None)]
+    pub snapshot_key: Option<Secret>,
 }
 
 impl From<ClientConfig> for obauth::ClientConfig {
@@ -83,6 +99,10 @@ impl From<ClientConfig> for obauth::ClientConfig {
         obauth::ClientConfig {
             request_timeout: Duration::from_millis(c.request_timeout_ms),
             external_app_hosts: c.external_app_hosts,
+            web_hosts: c.web_hosts,
+            external_schemes: c.external_schemes,
+            allow_custom_scheme_redirects: c.allow_custom_scheme_redirects,
+            snapshot_key: c.snapshot_key,
             ..obauth::ClientConfig::new(c.api_url, c.client_id, c.client_secret)
         }
     }
@@ -161,12 +181,17 @@ pub struct AuthorizationParams {
     /// the named ones above are refused with an invalid-input error before any request.
     #[uniffi(default)]
     pub extra_params: HashMap<String, String>,
+    /// Whether the connect flow sends an S256 PKCE challenge (default); `false` only for a
+    /// provider that rejects PKCE. The PKCE flow always uses it.
+    #[uniffi(default = true)]
+    pub pkce: bool,
 }
 
 impl From<AuthorizationParams> for obauth::AuthorizationParams {
     fn from(p: AuthorizationParams) -> Self {
         let (d, ms) = (Self::new(p.redirect_uri), Duration::from_millis);
         obauth::AuthorizationParams {
+            pkce: p.pkce,
             redirect_pattern: p.redirect_pattern,
             scope: p.scope,
             timeout: p.timeout_ms.map_or(d.timeout, ms),
@@ -329,6 +354,7 @@ mod tests {
             max_age_seconds: Some(60),
             acr_values: None,
             extra_params: HashMap::from([("audience".into(), "api".into())]),
+            pkce: true,
         });
         assert_eq!(core.extras.login_hint.as_deref(), Some("jane"));
         assert_eq!(core.extras.max_age_seconds, Some(60));

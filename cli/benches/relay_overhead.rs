@@ -457,7 +457,9 @@ async fn main() {
         "| per request | direct p50 | direct p99 | relay p50 | relay p99 | added p50 | added p99 | samples |"
     );
     println!("|---|---|---|---|---|---|---|---|");
-    let rows: [(&str, fn(&Run) -> &Stats); 6] = [
+    /// A row of the table: its label and the run's figures it shows.
+    type Row = (&'static str, fn(&Run) -> &Stats);
+    let rows: [Row; 6] = [
         ("paced, {n} long-polls held: initialize", |r| &r.paced_init),
         (
             "paced, {n} long-polls held: status (`pollTimeout=0`)",

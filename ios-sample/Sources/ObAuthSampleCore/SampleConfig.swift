@@ -39,6 +39,14 @@ public struct SampleConfig: Sendable {
     public var redirectUrl: String
     /// Banks' Universal Link domains: their links leave the WebView for the bank's app.
     public var externalAppHosts: [String]
+    /// Banks' login domains the WebView may show (besides the provider's page); others are
+    /// blocked.
+    public var webHosts: [String]
+    /// App schemes (e.g. `bankid`) the WebView may hand to the OS; others are blocked.
+    public var externalSchemes: [String]
+    /// The snapshot integrity key (at least 32 characters). A real app generates it once and
+    /// keeps it in the Keychain, apart from the snapshot; nil: unsealed snapshots.
+    public var snapshotKey: Secret?
     /// Long-poll window in milliseconds; nil: the core's default (30 s).
     public var pollTimeoutMs: UInt64?
     /// Overall deadline in milliseconds; nil: the core's default (15 min).
@@ -55,6 +63,9 @@ public struct SampleConfig: Sendable {
         userHash: String = "sample-user-0001",
         redirectUrl: String = SampleConfig.defaultRedirectUrl,
         externalAppHosts: [String] = [],
+        webHosts: [String] = [],
+        externalSchemes: [String] = [],
+        snapshotKey: Secret? = nil,
         pollTimeoutMs: UInt64? = nil,
         timeoutMs: UInt64? = nil,
         relayUrl: String? = SampleConfig.defaultRelayUrl,
@@ -66,6 +77,9 @@ public struct SampleConfig: Sendable {
         self.userHash = userHash
         self.redirectUrl = redirectUrl
         self.externalAppHosts = externalAppHosts
+        self.webHosts = webHosts
+        self.externalSchemes = externalSchemes
+        self.snapshotKey = snapshotKey
         self.pollTimeoutMs = pollTimeoutMs
         self.timeoutMs = timeoutMs
         self.relayUrl = relayUrl
@@ -106,7 +120,15 @@ public struct SampleConfig: Sendable {
     }
 
     public var clientConfig: ClientConfig {
-        ClientConfig(apiUrl: apiUrl, clientId: clientId, clientSecret: clientSecret, externalAppHosts: externalAppHosts)
+        ClientConfig(
+            apiUrl: apiUrl,
+            clientId: clientId,
+            clientSecret: clientSecret,
+            externalAppHosts: externalAppHosts,
+            webHosts: webHosts,
+            externalSchemes: externalSchemes,
+            snapshotKey: snapshotKey
+        )
     }
 
     /// Whether the sample talks to its relay (the default).

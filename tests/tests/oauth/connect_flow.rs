@@ -55,7 +55,9 @@ async fn happy_path_code_with_base64_specials_is_exchanged_once() {
     assert_eq!(q["accountsGroupName"], "Household");
     assert_eq!(q["accountsGroupId"], "group-42");
     assert_eq!(q["state"].len(), 43, "256 random bits, base64url");
-    assert!(!q.contains_key("code_challenge"), "no PKCE for Aiia");
+    // Issue 10 #12: S256 PKCE by default for the connect flow too (RFC 9700).
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert_eq!(q["code_challenge"].len(), 43, "an S256 challenge");
 
     // The browser: connect answers 302 to the consent page, which shows this request.
     let browser = OAuthBrowser::new();

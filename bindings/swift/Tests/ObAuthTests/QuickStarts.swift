@@ -167,7 +167,7 @@ final class QuickStartApp: NSObject, WKNavigationDelegate {
     }
 }
 
-final class QuickStartTests: XCTestCase {
+final class QuickStartTests: ObAuthTestCase {
     /// README quick start (Swift): supervised login, signed in through the WebView.
     func testReadmeQuickStartSwiftSupervisedLogin() async throws {
         #if canImport(WebKit)

@@ -131,6 +131,11 @@ struct Sandbox: Sendable {
     /// (approve / cancel / fail) and returns the redirect's Location — the URL a WebView would
     /// be about to load next.
     func decide(_ authUrl: String, _ decision: String) async throws -> String {
+        RunScan.note(url: RunScan.note(url: authUrl))
+        return RunScan.note(url: try await decideUnnoted(authUrl, decision))
+    }
+
+    private func decideUnnoted(_ authUrl: String, _ decision: String) async throws -> String {
         let pageUrl = try url(authUrl)
         let page = try await HTTP.send(URLRequest(url: pageUrl))
         guard page.status == 200 else { throw TestFailure("the bank page answered \(page.status)") }
@@ -154,6 +159,11 @@ struct Sandbox: Sendable {
     /// `cancel`: submits its form with the hidden `request` and `decision` fields) and returns
     /// the answer's Location — the redirect back to the app a WebView would be about to load.
     func consent(_ authorizeUrl: String, _ decision: String) async throws -> String {
+        RunScan.note(url: authorizeUrl)
+        return RunScan.note(url: try await consentUnnoted(authorizeUrl, decision))
+    }
+
+    private func consentUnnoted(_ authorizeUrl: String, _ decision: String) async throws -> String {
         var pageUrl = try url(authorizeUrl)
         var page = try await HTTP.send(URLRequest(url: pageUrl))
         var hops = 0

@@ -479,8 +479,8 @@ func uniqueUser(_ tag: String) -> String {
 
 /// The library's flavour of this run (`OBAUTH_FLAVOUR`, set by bindings/scripts/test-swift.sh):
 /// the platform-networking one has no HTTP client of its own, so every request goes through
-/// URLSession (`URLSessionTransport`), installed before any client is built. `bounded` and
-/// `sandbox()` call this; a test building a client outside them calls it first.
+/// URLSession (`URLSessionTransport`), installed before any client is built. `ObAuthTestCase.setUp`,
+/// `bounded` and `sandbox()` call this; a test building a client outside them calls it first.
 func installFlavourTransport() {
     _ = flavourTransportInstalled
 }
@@ -516,7 +516,9 @@ func sandboxClient(_ sandbox: Sandbox, secret: String? = nil) throws -> ObAuthCl
         apiUrl: sandbox.baseUrl,
         clientId: sandbox.clientId,
         clientSecret: Secret(secret ?? sandbox.clientSecret),
-        externalAppHosts: [BANK_APP_HOST]
+        externalAppHosts: [BANK_APP_HOST],
+        webHosts: ["bank.example.com"],
+        externalSchemes: ["bankid", "tel"]
     ))
 }
 
@@ -539,7 +541,7 @@ func signInByConnect(_ sandbox: Sandbox, _ client: ObAuthClient) async throws ->
     flow.start()
     let location = try await sandbox.consent(try authorizeUrl(flow), "approve")
     XCTAssertEqual(flow.handleRedirect(url: location), .codeAccepted, "the connect redirect")
-    return try await flow.awaitTokens()
+    return try await flow.awaitTokens().seen()
 }
 
 // MARK: - Host traits
@@ -550,6 +552,7 @@ final class MemoryStorage: SecureStorage, Sendable {
     let saves = Locked(0)
 
     func save(key: String, value: String) throws {
+        RunScan.note(snapshot: value)
         values.withLock { $0[key] = value }
         saves.withLock { $0 += 1 }
     }

@@ -19,7 +19,7 @@ final class RecordingTransport: HttpTransport, Sendable {
     }
 }
 
-final class TransportTests: XCTestCase {
+final class TransportTests: ObAuthTestCase {
     /// A host transport gets what the core decided (method, URL, time-out, content type, the
     /// partner credentials), and printing its requests shows no secret.
     func testHostTransportSendsWhatTheCoreDecidedAndPrintsNoSecret() async throws {

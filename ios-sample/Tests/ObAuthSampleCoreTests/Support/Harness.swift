@@ -34,6 +34,8 @@ final class Harness {
             clientSecret: Secret(secret),
             userHash: user,
             externalAppHosts: [bankAppHost],
+            webHosts: ["bank.example.com"],
+            externalSchemes: ["tel", "bankid"],
             pollTimeoutMs: timeoutMs == nil ? nil : 1_000,
             timeoutMs: timeoutMs,
             relayUrl: nil

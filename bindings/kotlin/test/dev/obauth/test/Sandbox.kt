@@ -124,7 +124,9 @@ class Sandbox(val baseUrl: String) {
      * (approve / cancel / fail) and returns the redirect's Location — the URL a WebView would be
      * about to load next.
      */
-    fun decide(authUrl: String, decision: String): String {
+    fun decide(authUrl: String, decision: String): String = RunScan.noteUrl(decideUnnoted(RunScan.noteUrl(authUrl), decision))
+
+    private fun decideUnnoted(authUrl: String, decision: String): String {
         val page = http.send(
             HttpRequest.newBuilder(URI.create(authUrl)).timeout(Duration.ofSeconds(10)).GET().build(),
             HttpResponse.BodyHandlers.ofString(),
@@ -155,7 +157,10 @@ class Sandbox(val baseUrl: String) {
      * `cancel`: submits its form with the hidden `request` and `decision` fields) and returns the
      * answer's Location — the redirect back to the app a WebView would be about to load.
      */
-    fun consent(authorizeUrl: String, decision: String): String {
+    fun consent(authorizeUrl: String, decision: String): String =
+        RunScan.noteUrl(consentUnnoted(RunScan.noteUrl(authorizeUrl), decision))
+
+    private fun consentUnnoted(authorizeUrl: String, decision: String): String {
         var url = URI.create(authorizeUrl)
         var page: HttpResponse<String>
         var hops = 0

@@ -43,6 +43,8 @@ class Harness(val sandbox: SandboxControl) {
         clientSecret = Secret(secret),
         userHash = user,
         externalAppHosts = listOf(BANK_APP_HOST),
+        webHosts = listOf("bank.example.com"),
+        externalSchemes = listOf("tel", "bankid"),
         pollTimeoutMs = if (timeoutMs != null) 1_000 else null,
         timeoutMs = timeoutMs,
     )

@@ -37,6 +37,15 @@ data class SampleConfig(
     val redirectUrl: String = REDIRECT_URL,
     /** Banks' app-link domains: their links leave the WebView for the bank's app. */
     val externalAppHosts: List<String> = emptyList(),
+    /** Banks' login domains the WebView may show (besides the provider's page); others are blocked. */
+    val webHosts: List<String> = emptyList(),
+    /** App schemes (e.g. `bankid`) the WebView may hand to the OS; others are blocked. */
+    val externalSchemes: List<String> = emptyList(),
+    /**
+     * The snapshot integrity key (at least 32 characters). A real app generates it once and keeps
+     * it in the Android Keystore-backed storage, apart from the snapshot; null: unsealed snapshots.
+     */
+    val snapshotKey: Secret? = null,
     /** Long-poll window; null: the core's default (30 s). */
     val pollTimeoutMs: Long? = null,
     /** Overall deadline; null: the core's default (15 min). */
@@ -61,6 +70,9 @@ data class SampleConfig(
         clientId = clientId,
         clientSecret = clientSecret,
         externalAppHosts = externalAppHosts,
+        webHosts = webHosts,
+        externalSchemes = externalSchemes,
+        snapshotKey = snapshotKey,
     )
 
     fun supervisedLoginParams() = SupervisedLoginParams(

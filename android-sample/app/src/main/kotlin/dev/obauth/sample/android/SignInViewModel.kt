@@ -51,7 +51,7 @@ class SignInViewModel(application: Application) : AndroidViewModel(application) 
 
     fun signOut() = controller.signOut()
 
-    fun onNavigation(url: String): NavigationAction = controller.onNavigation(url)
+    fun onNavigation(url: String, mainFrame: Boolean): NavigationAction = controller.onNavigation(url, mainFrame)
 
     fun onDeepLink(url: String): DeepLinkResult = controller.onDeepLink(url)
 
