@@ -9,7 +9,7 @@ import dev.obauth.ErrorCategory
 import dev.obauth.ObAuthClient
 import dev.obauth.ObAuthException
 import dev.obauth.Secret
-import dev.obauth.SessionAccess
+import dev.obauth.ffi.SessionAccess
 import dev.obauth.SupervisedLoginParams
 import dev.obauth.SupervisedLoginReason
 import dev.obauth.category
