@@ -36,6 +36,18 @@ class HttpUrlConnectionTransport(
         Thread(runnable, "obauth-http").apply { isDaemon = true }
     },
 ) : HttpTransport {
+    init {
+        // The JDK sends a POST again, silently, when a kept-alive connection turns out to be
+        // stale; the core decides about retries, and a code is exchanged at most once. The
+        // property is read when the JDK's HTTP client class loads: it takes effect if no
+        // HttpURLConnection was used before the first transport is built (an app that needs it
+        // earlier sets -Dsun.net.http.retryPost=false itself). Android's HttpURLConnection does
+        // not retry POSTs.
+        if (System.getProperty("sun.net.http.retryPost") == null) {
+            System.setProperty("sun.net.http.retryPost", "false")
+        }
+    }
+
     override fun send(request: HttpTransportRequest, completion: HttpCompletion) {
         executor.execute {
             val outcome = try {
@@ -72,10 +84,8 @@ class HttpUrlConnectionTransport(
             if (body != null) {
                 val bytes = body.expose().toByteArray(Charsets.UTF_8)
                 connection.doOutput = true
-                // Streaming mode also keeps HttpURLConnection from silently sending a POST again
-                // after a broken keep-alive connection (it cannot replay a streamed body): the
-                // core decides about retries, and a code is exchanged at most once.
-                connection.setFixedLengthStreamingMode(bytes.size)
+                // Not in streaming mode: in it the JDK cannot hand back the body of a 401 that
+                // carries WWW-Authenticate (a relay's InvalidAppToken), which the core must read.
                 connection.outputStream.use { it.write(bytes) }
             }
             val status = connection.responseCode
