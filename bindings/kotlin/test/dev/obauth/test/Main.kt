@@ -53,7 +53,7 @@ fun main() {
     val sandbox = Sandbox(base)
     val tests = (
         LoginTests(sandbox).all() + PersistenceTests(sandbox).all() +
-            AuthorizationTests(sandbox).all() + UnattendedTests(sandbox).all() + TokenTests(sandbox).all() + QuickStartTests(sandbox).all() +
+            AuthorizationTests(sandbox).all() + UnattendedTests(sandbox).all() + SignOutTests(sandbox).all() + TokenTests(sandbox).all() + QuickStartTests(sandbox).all() +
             RedactionTests().all() + TransportTests(sandbox, flavour, restoreTransport).all() +
             (RelaySetup.fromProperties()?.let { RelayTests(sandbox, it).all() } ?: emptyList())
         )
