@@ -9,7 +9,12 @@
 #   1. cargo-ndk (installed with `cargo install` if missing) builds libobauth_ffi.so with the
 #      release-mobile profile for arm64-v8a, armeabi-v7a, x86_64 and x86 (API 24) into
 #      bindings/android/src/main/jniLibs/<abi>/, with LLD's --icf=all and Android packed
-#      relocations (--pack-dyn-relocs=android; RELR needs API 28).
+#      relocations (--pack-dyn-relocs=android; RELR needs API 28). It runs `cargo rustc
+#      --crate-type cdylib`, not `cargo build`: with `lib` among the crate's crate types cargo
+#      would leave LTO out (lib/mobile-build.sh). Build paths are remapped out of the binary.
+#      OBAUTH_FLAVOUR=platform builds the platform-networking flavour (no HTTP client or TLS
+#      stack; the app installs dev.obauth.HttpUrlConnectionTransport with setHttpTransport, and
+#      ObAuthAndroid.init, which initializes the TLS verifier, must not be called).
 #   2. The Kotlin bindings are generated in library mode from the unstripped host library
 #      (generate.sh) into bindings/android/src/main/generated/.
 #   3. The .so files are stripped with the NDK's llvm-strip (after generation, never before).
@@ -19,6 +24,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
+# shellcheck source=lib/mobile-build.sh
+source "$ROOT/bindings/scripts/lib/mobile-build.sh"
 ANDROID_DIR="$ROOT/bindings/android"
 : "${ANDROID_NDK_HOME:?set ANDROID_NDK_HOME to the Android NDK (r26 or newer)}"
 API=24
@@ -32,9 +39,12 @@ JNI_LIBS="$ANDROID_DIR/src/main/jniLibs"
 rm -rf "$JNI_LIBS"
 NDK_ARGS=()
 for abi in "${ABIS[@]}"; do NDK_ARGS+=(-t "$abi"); done
-RUSTFLAGS="-C link-arg=-Wl,--icf=all -C link-arg=-Wl,--pack-dyn-relocs=android" \
+FLAVOUR_ARGS=()
+read -r -a FLAVOUR_ARGS <<<"$(obauth_flavour_args)"
+RUSTFLAGS="-C link-arg=-Wl,--icf=all -C link-arg=-Wl,--pack-dyn-relocs=android $(obauth_mobile_rustflags)" \
     cargo ndk "${NDK_ARGS[@]}" --platform "$API" -o "$JNI_LIBS" \
-    build -p obauth-ffi --profile release-mobile --target-dir "$ROOT/target/android"
+    rustc --lib -p obauth-ffi --profile release-mobile --crate-type cdylib \
+    --target-dir "$ROOT/target/android" "${FLAVOUR_ARGS[@]}"
 
 OUT="$ROOT/target/android/bindings" "$ROOT/bindings/scripts/generate.sh"
 GENERATED="$ANDROID_DIR/src/main/generated"

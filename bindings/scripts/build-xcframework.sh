@@ -6,7 +6,9 @@
 #   swift build && swift test        # then, from the repository root
 #
 # Steps:
-#   1. `cargo build --profile release-mobile` of obauth-ffi as a static library for
+#   1. `cargo rustc --crate-type staticlib --profile release-mobile` of obauth-ffi (one crate
+#      type, so that cargo applies the profile's LTO: lib/mobile-build.sh; build paths remapped)
+#      as a static library for
 #      aarch64-apple-ios (devices), aarch64-apple-ios-sim + x86_64-apple-ios (simulator, merged
 #      with lipo) and aarch64-apple-darwin + x86_64-apple-darwin (macOS, for `swift test`).
 #   2. uniffi-bindgen (the workspace binary) generates the Swift bindings in library mode from
@@ -18,9 +20,13 @@
 #
 # Needs: Xcode, rustup. The Rust targets are added on first run.
 # Set OBAUTH_XCFRAMEWORK_NO_MACOS=1 to skip the macOS slice (faster; no `swift test` then).
+# OBAUTH_FLAVOUR=platform builds the platform-networking flavour (no HTTP client or TLS stack; the
+# app calls setHttpTransport(transport: URLSessionTransport()) before building a client).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
+# shellcheck source=lib/mobile-build.sh
+source "$ROOT/bindings/scripts/lib/mobile-build.sh"
 
 if [[ "$(uname -s)" != Darwin ]]; then
     echo "build-xcframework: needs macOS with Xcode (xcodebuild, lipo)" >&2
@@ -36,13 +42,17 @@ TARGETS=("$IOS" "${SIM[@]}")
 
 rustup target add "${TARGETS[@]}" >/dev/null
 export IPHONEOS_DEPLOYMENT_TARGET=15.0 MACOSX_DEPLOYMENT_TARGET=12.0
+RUSTFLAGS="$(obauth_mobile_rustflags)"
+export RUSTFLAGS
+FLAVOUR_ARGS=()
+read -r -a FLAVOUR_ARGS <<<"$(obauth_flavour_args)"
 for target in "${TARGETS[@]}"; do
-    echo "build-xcframework: cargo build --target $target"
-    cargo build -p obauth-ffi --profile "$PROFILE" --target "$target"
+    echo "build-xcframework: cargo rustc --crate-type staticlib --target $target"
+    cargo_mobile_lib staticlib obauth-ffi --target "$target" "${FLAVOUR_ARGS[@]}"
 done
 
 # Bindings from the unstripped host library (library mode reads UniFFI's metadata from it).
-cargo build -p obauth-ffi --profile "$PROFILE"
+cargo_mobile_lib cdylib obauth-ffi "${FLAVOUR_ARGS[@]}"
 cargo build -p obauth-uniffi-bindgen
 GEN="$ROOT/target/xcframework/generated"
 rm -rf "$GEN" && mkdir -p "$GEN"

@@ -4,6 +4,13 @@
 #
 #   bindings/scripts/generate.sh            # -> target/bindings/{kotlin,swift}
 #   PROFILE=release bindings/scripts/generate.sh
+#   OBAUTH_FLAVOUR=platform bindings/scripts/generate.sh   # -> target/bindings-platform/...
+#
+# OBAUTH_FLAVOUR picks the library's flavour: `default` (reqwest over rustls inside) or
+# `platform` (no HTTP client or TLS stack; the host's HttpTransport sends). The platform debug
+# library is built on its own (with the CLI in the same cargo run, feature unification would
+# switch reqwest back on) and copied to target/flavours/platform/, because the next default
+# build puts the default library back at target/debug/libobauth_ffi.so.
 #
 # Generated code is not committed. Always generate from the unstripped library: library mode
 # reads UniFFI's metadata from it (strip only the copy you ship).
@@ -11,22 +18,41 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 
+# shellcheck source=lib/mobile-build.sh
+source "$ROOT/bindings/scripts/lib/mobile-build.sh"
+FLAVOUR="${OBAUTH_FLAVOUR:-default}"
+FLAVOUR_ARGS=()
+read -r -a FLAVOUR_ARGS <<<"$(obauth_flavour_args)"
 PROFILE="${PROFILE:-debug}"
-OUT="${OUT:-$ROOT/target/bindings}"
+if [[ "$FLAVOUR" == default ]]; then
+    DEFAULT_OUT="$ROOT/target/bindings"
+else
+    DEFAULT_OUT="$ROOT/target/bindings-$FLAVOUR"
+fi
+OUT="${OUT:-$DEFAULT_OUT}"
 case "$(uname -s)" in
     Darwin) LIB_EXT=dylib ;;
     *) LIB_EXT=so ;;
 esac
 
-if [[ "$PROFILE" == debug ]]; then
+if [[ "$PROFILE" == debug && "$FLAVOUR" == default ]]; then
     # The same package set as test-kotlin.sh (the sandbox CLI included), so that cargo unifies
     # features once and the library the tests load is the very file bindgen read.
     cargo build --quiet -p obauth-ffi -p obauth-uniffi-bindgen -p obauth-cli
     TARGET_DIR="$ROOT/target/debug"
 else
-    cargo build --quiet -p obauth-ffi --profile "$PROFILE"
+    CARGO_PROFILE="$PROFILE"
+    [[ "$PROFILE" == debug ]] && CARGO_PROFILE=dev
+    cargo build --quiet -p obauth-ffi --profile "$CARGO_PROFILE" "${FLAVOUR_ARGS[@]}"
     cargo build --quiet -p obauth-uniffi-bindgen
     TARGET_DIR="$ROOT/target/$PROFILE"
+    if [[ "$FLAVOUR" != default ]]; then
+        FLAVOUR_DIR="$ROOT/target/flavours/$FLAVOUR"
+        [[ "$PROFILE" == debug ]] || FLAVOUR_DIR="$FLAVOUR_DIR/$PROFILE"
+        mkdir -p "$FLAVOUR_DIR"
+        cp "$TARGET_DIR/libobauth_ffi.$LIB_EXT" "$FLAVOUR_DIR/"
+        TARGET_DIR="$FLAVOUR_DIR"
+    fi
 fi
 LIB="$TARGET_DIR/libobauth_ffi.$LIB_EXT"
 BINDGEN="$ROOT/target/debug/uniffi-bindgen"
@@ -58,9 +84,16 @@ perl -pi -e 's/\Q$ENV{UNIFFI_BUGGY}\E/$ENV{UNIFFI_FIXED}/g' "$KT"
 # as one module, ObAuthFFI, with, on Linux, both C headers under its own module map
 # (bindings/swift/Sources/ObAuthFFIFFI/module.modulemap, which links libobauth_ffi). The copies
 # are git-ignored build products.
-if [[ "$OUT" == "$ROOT/target/bindings" ]]; then
+# The Swift package compiles them from the tree: the last generate.sh run decides the flavour.
+if [[ "$OUT" == "$DEFAULT_OUT" ]]; then
     mkdir -p "$ROOT/bindings/swift/Sources/ObAuthFFI"
-    cp "$OUT/swift/ObAuthFFI.swift" "$OUT/swift/ObAuthProtocol.swift" "$ROOT/bindings/swift/Sources/ObAuthFFI/"
-    cp "$OUT/swift/ObAuthFFIFFI.h" "$OUT/swift/ObAuthProtocolFFI.h" "$ROOT/bindings/swift/Sources/ObAuthFFIFFI/"
+    # Rewritten only when they differ, so that switching flavours (same API, same files) does
+    # not make SwiftPM recompile the bindings.
+    for f in ObAuthFFI.swift ObAuthProtocol.swift; do
+        cmp -s "$OUT/swift/$f" "$ROOT/bindings/swift/Sources/ObAuthFFI/$f" || cp "$OUT/swift/$f" "$ROOT/bindings/swift/Sources/ObAuthFFI/"
+    done
+    for f in ObAuthFFIFFI.h ObAuthProtocolFFI.h; do
+        cmp -s "$OUT/swift/$f" "$ROOT/bindings/swift/Sources/ObAuthFFIFFI/$f" || cp "$OUT/swift/$f" "$ROOT/bindings/swift/Sources/ObAuthFFIFFI/"
+    done
 fi
 echo "generate: bindings from $LIB in $OUT/kotlin and $OUT/swift"

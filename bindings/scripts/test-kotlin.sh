@@ -6,6 +6,9 @@
 # Expects bindings/scripts/setup.sh and generate.sh to have run (test-all.sh does both).
 # Prints "Kotlin: N passed, M failed" last; exits non-zero on any failure.
 # OBAUTH_KOTLIN_ONLY=substring runs only the tests whose name contains it.
+# OBAUTH_FLAVOUR=platform runs every test against the platform-networking flavour of the library
+# (target/flavours/platform, from `OBAUTH_FLAVOUR=platform generate.sh`), with HTTP through the
+# JVM's HttpURLConnection (dev.obauth.HttpUrlConnectionTransport).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
@@ -14,8 +17,17 @@ KOTLIN_HOME="$ROOT/build/tools/node_modules/kotlin-compiler"
 KOTLINC="$KOTLIN_HOME/bin/kotlinc"
 LIB="$KOTLIN_HOME/lib"
 JNA=/usr/share/java/jna.jar
-GENERATED="$ROOT/target/bindings/kotlin"
+# One output directory for both flavours: their generated Kotlin is the same API (same
+# checksums), so the source hash below skips recompiling when only the flavour changes.
 OUT="$ROOT/target/kotlin-test"
+FLAVOUR="${OBAUTH_FLAVOUR:-default}"
+if [[ "$FLAVOUR" == default ]]; then
+    GENERATED="$ROOT/target/bindings/kotlin"
+    LIBDIR="$ROOT/target/debug"
+else
+    GENERATED="$ROOT/target/bindings-$FLAVOUR/kotlin"
+    LIBDIR="$ROOT/target/flavours/$FLAVOUR"
+fi
 for f in "$KOTLINC" "$JNA" "$LIB/kotlinx-coroutines-core-jvm.jar" "$GENERATED/dev/obauth/ffi/obauth_ffi.kt"; do
     [[ -e "$f" ]] || { echo "test-kotlin: missing $f (run bindings/scripts/test-all.sh)" >&2; exit 1; }
 done
@@ -23,12 +35,13 @@ done
 # The sandbox binary (the CLI) and the library the tests load: the same package set as
 # generate.sh, so this is a no-op after it and the library is the one the bindings came from.
 cargo build --quiet -p obauth-ffi -p obauth-uniffi-bindgen -p obauth-cli
-[[ -f "$ROOT/target/debug/libobauth_ffi.so" ]] || { echo "test-kotlin: no libobauth_ffi.so" >&2; exit 1; }
+[[ -f "$LIBDIR/libobauth_ffi.so" ]] || { echo "test-kotlin: no $LIBDIR/libobauth_ffi.so (run generate.sh with OBAUTH_FLAVOUR=$FLAVOUR)" >&2; exit 1; }
 
 CP="$LIB/kotlin-stdlib.jar:$LIB/kotlinx-coroutines-core-jvm.jar:$JNA"
 SOURCES=("$GENERATED" "$ROOT/bindings/kotlin/src" "$ROOT/bindings/kotlin/test")
 STAMP="$OUT/sources.sha"
-HASH="$(find "${SOURCES[@]}" -name '*.kt' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+# Contents only (not paths): both flavours' generated sources hash alike.
+HASH="$(find "${SOURCES[@]}" -name '*.kt' -print0 | sort -z | xargs -0 sha256sum | cut -d' ' -f1 | sha256sum | cut -d' ' -f1)"
 if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$HASH" || ! -d "$OUT/classes" ]]; then
     echo "test-kotlin: compiling the bindings, the Kotlin layer and the tests"
     rm -rf "$OUT/classes"
@@ -52,7 +65,7 @@ start_relay test-kotlin "$OUT/relay2.log"
 RELAY2_URL="$RELAY_URL"
 
 set +e
-java -Xss4m -Djna.library.path="$ROOT/target/debug" -Dobauth.sandbox="$SANDBOX_URL" \
+java -Xss4m -Djna.library.path="$LIBDIR" -Dobauth.sandbox="$SANDBOX_URL" -Dobauth.flavour="$FLAVOUR" \
     -Dobauth.relay="$RELAY1_URL" -Dobauth.relay2="$RELAY2_URL" \
     -Dobauth.relayLogs="$OUT/relay1.log:$OUT/relay2.log" -Dobauth.relayAppSecret="$RELAY_APP_SECRET" \
     -Dobauth.relayAudience="$RELAY_AUDIENCE" -Dobauth.relayKey="$RELAY_KEY" \

@@ -29,7 +29,9 @@
 //!   [`SupervisedTokens`], [`RedirectOutcome`], [`Navigation`]; remote declarations of
 //!   [`IgnoredReason`], [`PkceConfig`], [`ClientCredentialsConfig`].
 //! - Host traits: [`StateObserver`], [`AuthorizationStateObserver`] (`observer.rs`),
-//!   [`SecureStorage`] (`storage.rs`), [`LogSink`] with [`set_log_sink`] (`logging.rs`).
+//!   [`SecureStorage`] (`storage.rs`), [`LogSink`] with [`set_log_sink`] (`logging.rs`),
+//!   [`HttpTransport`] with [`set_http_transport`] (`transport.rs`: the app's networking; the
+//!   only HTTP client of the platform-networking flavour, built without the `reqwest` feature).
 //!
 //! ## Secrets across the boundary
 //! Every secret (client secret; access, refresh, ID and login token) crosses as the core's
@@ -41,7 +43,7 @@
 
 #![warn(missing_docs)]
 
-#[cfg(target_os = "android")]
+#[cfg(all(target_os = "android", feature = "reqwest"))]
 mod android;
 mod authorization;
 mod flow;
@@ -53,6 +55,7 @@ mod relay;
 mod sign_out;
 mod storage;
 mod tokens;
+mod transport;
 mod types;
 mod unattended;
 
@@ -68,6 +71,10 @@ pub use relay::AppTokenProvider;
 pub use sign_out::{RevocationOutcome, SignOutOutcome, SignOutParams};
 pub use storage::SecureStorage;
 pub use tokens::{TokenManager, token_set_from_json, token_set_to_json};
+pub use transport::{
+    HttpCompletion, HttpHeader, HttpTransport, HttpTransportError, HttpTransportRequest,
+    HttpTransportResponse, clear_http_transport, set_http_transport,
+};
 pub use types::{
     AuthorizationParams, ClientConfig, ClientCredentialsConfig, IgnoredReason, Navigation,
     PkceConfig, RedirectOutcome, SupervisedLoginParams, SupervisedTokens,

@@ -17,10 +17,13 @@
 //!   read the `302` without following it).
 //! - [`secrets`]: assert that codes, tokens and the client secret never show in `Debug` output.
 //! - [`query`]: raw and strictly percent-decoded query values of redirect URLs.
+//! - [`bench`]: a sandbox in a child process and resident memory, for the size/memory benchmarks
+//!   (`src/bin/bench_memory.rs`, `src/bin/bench_cold.rs`).
 //!
 //! The supervised-login scenarios live in `tests/e2e/` (one binary, so they share one build and
 //! run in parallel); the detection-latency benchmark is `src/bin/bench_detection.rs`.
 
+pub mod bench;
 pub mod browser;
 pub mod checks;
 pub mod harness;

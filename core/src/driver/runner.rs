@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::error::Error;
 use crate::flow::{Effect, Flow, Input, RedirectOutcome, TimerKind};
-use crate::http::{HttpResult, RequestKind, TransportFailure};
+use crate::http::{HttpRequest, HttpResult, RequestKind, TransportFailure};
 use crate::navigation::{Navigation, NavigationPolicy};
 use crate::snapshot::SecureStorage;
 
@@ -306,24 +306,23 @@ impl<F: Flow> Shared<F> {
                     inner.generation += 1;
                     let (id, kind) = (inner.generation, request.kind);
                     let weak = Arc::downgrade(this);
-                    let transport = this.transport.clone();
-                    let runtime = this.runtime.clone();
-                    let task = this.runtime.spawn(async move {
-                        // The request runs in its own task so that a panic in it (a TLS
-                        // verifier that was never initialised, say) comes back as a failure
-                        // instead of leaving the flow waiting until its deadline.
-                        let inner = AbortOnDrop(
-                            runtime.spawn(async move { transport.execute(request).await }),
-                        );
-                        let result = match inner.await {
-                            Ok(result) => result,
-                            Err(e) if e.is_panic() => Err(TransportFailure::Network(
-                                "internal error: the request task panicked".into(),
-                            )),
-                            Err(_) => return, // aborted with the flow
-                        };
-                        Shared::respond(&weak, kind, id, result);
-                    });
+                    // The request runs in its own task so that a panic in it (a TLS verifier
+                    // that was never initialised, say) comes back as a failure instead of
+                    // leaving the flow waiting until its deadline.
+                    let sending = send_task(&this.runtime, this.transport.clone(), request);
+                    let task = spawn_boxed(
+                        &this.runtime,
+                        Box::pin(async move {
+                            let result = match sending.await {
+                                Ok(result) => result,
+                                Err(e) if e.is_panic() => Err(TransportFailure::Network(
+                                    "internal error: the request task panicked".into(),
+                                )),
+                                Err(_) => return, // aborted with the flow
+                            };
+                            Shared::respond(&weak, kind, id, result);
+                        }),
+                    );
                     if let Some((_, old)) = inner.requests.insert(kind, (id, task.abort_handle())) {
                         old.abort();
                     }
@@ -337,10 +336,13 @@ impl<F: Flow> Shared<F> {
                     inner.generation += 1;
                     let id = inner.generation;
                     let weak = Arc::downgrade(this);
-                    let task = this.runtime.spawn(async move {
-                        tokio::time::sleep(after).await;
-                        Shared::fire(&weak, timer, id);
-                    });
+                    let task = spawn_boxed(
+                        &this.runtime,
+                        Box::pin(async move {
+                            tokio::time::sleep(after).await;
+                            Shared::fire(&weak, timer, id);
+                        }),
+                    );
                     if let Some((_, old)) = inner.timers.insert(timer, (id, task.abort_handle())) {
                         old.abort();
                     }
@@ -411,6 +413,25 @@ impl<F: Flow> Shared<F> {
         };
         shared.publish(pending);
     }
+}
+
+/// A task of the driver, boxed: tokio's task machinery (harness, vtable, join handle) is then
+/// compiled once, not once per flow type and effect, which is most of what a spawn costs in the
+/// size of the mobile library (issue 13). The boxing costs one allocation per request or timer.
+type Task = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+fn spawn_boxed(runtime: &Handle, task: Task) -> tokio::task::JoinHandle<()> {
+    runtime.spawn(task)
+}
+
+/// Sends `request` in a task of its own (not generic: one instantiation for every flow type).
+/// Dropping the returned handle aborts it.
+fn send_task(
+    runtime: &Handle,
+    transport: Transport,
+    request: HttpRequest,
+) -> AbortOnDrop<HttpResult> {
+    AbortOnDrop(runtime.spawn(async move { transport.execute(request).await }))
 }
 
 /// A task handle that aborts its task when dropped (when the request's outer task is aborted).

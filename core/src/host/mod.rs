@@ -23,6 +23,7 @@ use std::sync::OnceLock;
 use std::task::{Context, Poll};
 
 use tokio::runtime::{Builder, Handle};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::driver::StateStream;
@@ -68,7 +69,17 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    Spawned(runtime().spawn(future))
+    // Type-erased: tokio's task machinery is compiled once for every exported async function
+    // instead of once per future type (issue 13); the output comes back over a oneshot, which a
+    // panicking task drops (→ `None`).
+    let (output, received) = oneshot::channel();
+    let task: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async move {
+        let _ = output.send(future.await);
+    });
+    Spawned {
+        task: runtime().spawn(task),
+        output: received,
+    }
 }
 
 /// Runs a core call on [`runtime`] (see [`spawn`]) with its result as the FFI throws it: the body
@@ -87,20 +98,23 @@ where
 }
 
 /// A task on [`runtime`], awaited from a foreign executor. See [`spawn`].
-pub struct Spawned<T>(JoinHandle<T>);
+pub struct Spawned<T> {
+    task: JoinHandle<()>,
+    output: oneshot::Receiver<T>,
+}
 
 impl<T> Future for Spawned<T> {
     type Output = Option<T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx).map(Result::ok)
+        Pin::new(&mut self.output).poll(cx).map(Result::ok)
     }
 }
 
 impl<T> Drop for Spawned<T> {
     fn drop(&mut self) {
         // A no-op once the task has finished.
-        self.0.abort();
+        self.task.abort();
     }
 }
 
@@ -116,15 +130,16 @@ pub fn forward<S, E>(
     S: Send + 'static,
     E: Display,
 {
-    // Detached on purpose: it ends by itself with the stream.
-    drop(callbacks().spawn(async move {
+    // Detached on purpose: it ends by itself with the stream. Boxed, like `spawn`.
+    let task: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async move {
         while let Some(state) = stream.next().await {
             let state_name = name(&state);
             if let Err(e) = deliver(state) {
                 log::warn!("state observer failed on {state_name}: {e}");
             }
         }
-    }));
+    });
+    drop(callbacks().spawn(task));
 }
 
 #[cfg(test)]

@@ -74,6 +74,7 @@ enum RunScan {
 class ObAuthTestCase: XCTestCase {
     override func setUp() {
         super.setUp()
+        installFlavourTransport()  // the platform flavour's URLSession, before any client
         RunScan.note("sandbox-client-secret")
         RunScan.attach()
     }

@@ -219,6 +219,7 @@ func bounded(
     line: UInt = #line,
     _ body: @escaping @Sendable () async throws -> Void
 ) async throws {
+    installFlavourTransport()
     do {
         try await withTimeout(seconds, "the test body", body)
     } catch let timedOut as TimedOut {
@@ -476,8 +477,33 @@ func uniqueUser(_ tag: String) -> String {
     return String("sw-\(tag)-\(n)-\(nanos)".prefix(64))
 }
 
+/// The library's flavour of this run (`OBAUTH_FLAVOUR`, set by bindings/scripts/test-swift.sh):
+/// the platform-networking one has no HTTP client of its own, so every request goes through
+/// URLSession (`URLSessionTransport`), installed before any client is built. `ObAuthTestCase.setUp`,
+/// `bounded` and `sandbox()` call this; a test building a client outside them calls it first.
+func installFlavourTransport() {
+    _ = flavourTransportInstalled
+}
+
+/// The flavour's transport (none in the default flavour), installed again.
+func restoreFlavourTransport() {
+    if isPlatformFlavour {
+        setHttpTransport(transport: URLSessionTransport())
+    } else {
+        clearHttpTransport()
+    }
+}
+
+let isPlatformFlavour = ProcessInfo.processInfo.environment["OBAUTH_FLAVOUR"] == "platform"
+
+private let flavourTransportInstalled: Bool = {
+    restoreFlavourTransport()
+    return true
+}()
+
 /// The sandbox of this run (`OBAUTH_SANDBOX_URL`, set by bindings/scripts/test-swift.sh).
 func sandbox() throws -> Sandbox {
+    installFlavourTransport()
     guard let url = ProcessInfo.processInfo.environment["OBAUTH_SANDBOX_URL"], !url.isEmpty else {
         throw TestFailure("OBAUTH_SANDBOX_URL is not set (bindings/scripts/test-swift.sh sets it)")
     }

@@ -40,11 +40,22 @@ fun main() {
         exitProcess(2)
     }
     val only = System.getProperty("obauth.only")
+    // The library's flavour (test-kotlin.sh, OBAUTH_FLAVOUR): the platform-networking one sends
+    // every request through the app's HttpURLConnection, installed before any client is built.
+    val flavour = System.getProperty("obauth.flavour") ?: "default"
+    val restoreTransport: () -> Unit = if (flavour == "platform") {
+        { dev.obauth.ffi.setHttpTransport(dev.obauth.HttpUrlConnectionTransport()) }
+    } else {
+        { dev.obauth.ffi.clearHttpTransport() }
+    }
+    restoreTransport()
+    println("flavour: $flavour")
     val sandbox = Sandbox(base)
     val tests = (
         LoginTests(sandbox).all() + PersistenceTests(sandbox).all() +
             AuthorizationTests(sandbox).all() + UnattendedTests(sandbox).all() + SignOutTests(sandbox).all() + TokenTests(sandbox).all() + QuickStartTests(sandbox).all() +
-            RedactionTests().all() + (RelaySetup.fromProperties()?.let { RelayTests(sandbox, it).all() } ?: emptyList())
+            RedactionTests().all() + TransportTests(sandbox, flavour, restoreTransport).all() +
+            (RelaySetup.fromProperties()?.let { RelayTests(sandbox, it).all() } ?: emptyList())
         )
         .filter { only == null || it.name.contains(only) } + runScanSelfTest() + wholeRunScan()
     RunScan.note(sandbox.clientSecret)

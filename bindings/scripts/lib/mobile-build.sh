@@ -1,0 +1,43 @@
+# Sourced by the scripts that build the shipped FFI library (measure-size.sh, build-aar.sh,
+# build-xcframework.sh): the one place for how a mobile artefact is compiled.
+#
+# Why `cargo rustc --crate-type`: bindings/Cargo.toml lists `lib` in crate-type (the Rust tests
+# and uniffi-bindgen's workspace need it). With a Rust-linkable crate type present, cargo leaves
+# `-C lto` out of the rustc command line, so `lto = true` in the profile never reached the
+# shipped library (6,196 GOT entries, a 56.7 MB iOS archive). Building one crate type at a time
+# makes cargo pass `-C lto` for the cdylib / staticlib it produces.
+#
+# Why the remapping: panic locations embed source paths; the build machine's paths (worktree,
+# vendored or registry sources) would otherwise ship in every binary.
+
+# ROOT must be set by the caller (the repository root).
+obauth_mobile_rustflags() {
+    local flags=("--remap-path-prefix=$ROOT=obauth")
+    local cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+    flags+=("--remap-path-prefix=$cargo_home=cargo")
+    # The offline kit's vendored sources (a `directory = "..."` source in .cargo/config.toml).
+    local vendor
+    vendor="$(sed -n 's/^directory *= *"\(.*\)"/\1/p' "$ROOT/.cargo/config.toml" 2>/dev/null | head -n1)"
+    [[ -n "$vendor" ]] && flags+=("--remap-path-prefix=$vendor=vendor")
+    echo "${flags[*]}"
+}
+
+# cargo_mobile_lib CRATE_TYPE PACKAGE [cargo rustc args...]
+# Builds PACKAGE's library as exactly CRATE_TYPE (cdylib | staticlib) with the release-mobile
+# profile, so that the profile's LTO is applied.
+cargo_mobile_lib() {
+    local crate_type="$1" package="$2"
+    shift 2
+    cargo rustc --lib -p "$package" --profile release-mobile --crate-type "$crate_type" "$@"
+}
+
+# The flavour of the library, from OBAUTH_FLAVOUR: `default` (reqwest over rustls inside the
+# library) or `platform` (no HTTP client and no TLS stack: the app installs an HttpTransport,
+# bindings/src/transport.rs). Prints the cargo arguments that select it.
+obauth_flavour_args() {
+    case "${OBAUTH_FLAVOUR:-default}" in
+        default) ;;
+        platform) echo "--no-default-features" ;;
+        *) echo "OBAUTH_FLAVOUR must be default or platform, not ${OBAUTH_FLAVOUR}" >&2; return 1 ;;
+    esac
+}
