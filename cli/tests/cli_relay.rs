@@ -117,6 +117,16 @@ fn app_token(sub: &str) -> String {
     .unwrap()
 }
 
+/// A well-formed app token signed with the wrong secret: the relay refuses it.
+fn forged_app_token() -> String {
+    jsonwebtoken::encode(
+        &Header::default(),
+        &json!({ "sub": "x", "exp": 4_000_000_000u64 }),
+        &EncodingKey::from_secret(b"not-the-app-secret-0123456789abcdef-01234"),
+    )
+    .unwrap()
+}
+
 fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder().no_proxy().build().unwrap()
@@ -454,12 +464,7 @@ async fn login_through_the_relay_prints_tokens_json_like_login() {
 async fn login_with_a_refused_app_token_exits_6() {
     let sb = sandbox().await;
     let relay = RunningRelay::start(relay_command(&sb, HS256_ARGS)).await;
-    let forged = jsonwebtoken::encode(
-        &Header::default(),
-        &json!({ "sub": "x", "exp": 4_000_000_000u64 }),
-        &EncodingKey::from_secret(b"not-the-app-secret-0123456789abcdef-01234"),
-    )
-    .unwrap();
+    let forged = forged_app_token();
     let out = run(relay_login(&relay, &forged, &[])).await;
     assert_eq!(out.code, 6, "{}", out.stderr);
     assert!(out.error_line().contains("app token"), "{}", out.stderr);
@@ -626,12 +631,7 @@ async fn connect_through_the_relay_prints_tokens_json_like_connect() {
 async fn connect_with_a_refused_app_token_exits_6_without_an_exchange() {
     let sb = sandbox().await;
     let relay = RunningRelay::start(relay_command(&sb, HS256_ARGS)).await;
-    let forged = jsonwebtoken::encode(
-        &Header::default(),
-        &json!({ "sub": "x", "exp": 4_000_000_000u64 }),
-        &EncodingKey::from_secret(b"not-the-app-secret-0123456789abcdef-01234"),
-    )
-    .unwrap();
+    let forged = forged_app_token();
     let (out, _) = relay_connect(&sb, &relay, &forged).await;
     assert_eq!(out.code, 6, "{}", out.stderr);
     assert!(out.error_line().contains("app token"), "{}", out.stderr);
