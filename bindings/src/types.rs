@@ -4,15 +4,16 @@
 //!
 //! Everything else crosses as the core's own type (`obauth_protocol::ffi`): states, `TokenSet`,
 //! enums, `Secret` (prints `[redacted]`; `expose()` gives the value), `Timestamp` (`Instant` /
-//! `Date`) and errors (`ObAuthError`). Mirrored here: configurations with millisecond numbers
+//! `Date`) and errors (`ObAuthError`; a state's or outcome's plain `ErrorInfo` crosses as one). Mirrored here: configurations with millisecond numbers
 //! where the core has `Duration`s ([`ClientConfig`], [`SupervisedLoginParams`],
 //! [`AuthorizationParams`]), the flat [`SupervisedTokens`] (the core nests session and login
 //! token), and [`RedirectOutcome`] / [`Navigation`] (named fields for the core's tuple variants).
 
 use std::time::Duration;
 
+use obauth::error::ErrorInfo;
 use obauth::supervised::LoginToken;
-use obauth::{AccessSession, ClientAuth, CodeSource, Error, Secret, Timestamp};
+use obauth::{AccessSession, ClientAuth, CodeSource, Secret, Timestamp};
 pub use obauth::{ClientCredentialsConfig, IgnoredReason, PkceConfig};
 
 /// Why a redirect of this flow changed nothing.
@@ -222,7 +223,7 @@ pub enum RedirectOutcome {
     /// The redirect reported an error from the provider; the flow has ended with it.
     ProviderError {
         /// The provider's error.
-        error: Error,
+        error: ErrorInfo,
     },
     /// The redirect belongs to this flow but changes nothing.
     Ignored {
@@ -233,7 +234,7 @@ pub enum RedirectOutcome {
     /// flow goes on waiting for a valid one.
     Rejected {
         /// Why it was refused.
-        error: Error,
+        error: ErrorInfo,
     },
 }
 
@@ -243,9 +244,13 @@ impl From<obauth::RedirectOutcome> for RedirectOutcome {
         match outcome {
             O::NotForThisFlow => RedirectOutcome::NotForThisFlow,
             O::CodeAccepted => RedirectOutcome::CodeAccepted,
-            O::ProviderError(error) => RedirectOutcome::ProviderError { error },
+            O::ProviderError(error) => RedirectOutcome::ProviderError {
+                error: error.into(),
+            },
             O::Ignored(reason) => RedirectOutcome::Ignored { reason },
-            O::Rejected(error) => RedirectOutcome::Rejected { error },
+            O::Rejected(error) => RedirectOutcome::Rejected {
+                error: error.into(),
+            },
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::error::{CancelOrigin, Error};
+use crate::error::{CancelOrigin, ErrorInfo};
 use crate::timestamp::Timestamp;
 
 /// Which provider dialect.
@@ -81,8 +81,9 @@ pub enum AuthorizationState {
     },
     /// Ended with an error.
     Failed {
-        /// What went wrong.
-        error: Error,
+        /// What went wrong and, through its category, what to do next (the full error is the
+        /// flow's result).
+        error: ErrorInfo,
     },
     /// Cancelled by the user (declined) or the app.
     Cancelled {

@@ -324,7 +324,7 @@ fn invalid_grant_and_transient_exchange_failures() {
     assert_eq!(
         states(&fx),
         vec![AuthorizationState::Failed {
-            error: Error::InvalidGrant
+            error: Error::InvalidGrant.into()
         }]
     );
     assert_eq!(
@@ -505,7 +505,7 @@ fn kill_and_restore_while_waiting_then_complete() {
     assert_eq!(
         states(&expired.handle(Input::Resume, at(120))),
         vec![AuthorizationState::Failed {
-            error: Error::CodeExpired
+            error: Error::CodeExpired.into()
         }]
     );
 }
@@ -612,7 +612,7 @@ fn a_live_code_is_timed_on_the_monotonic_clock() {
     assert_eq!(
         states(&restored.handle(Input::Resume, jumped)),
         vec![AuthorizationState::Failed {
-            error: Error::CodeExpired
+            error: Error::CodeExpired.into()
         }]
     );
 }

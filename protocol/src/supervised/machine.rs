@@ -831,7 +831,7 @@ impl Flow for SupervisedLoginMachine {
                 provider_id: t.provider_id.clone(),
             },
             Phase::Done(Ending::Failed(error)) => LoginState::Failed {
-                error: error.error(),
+                error: error.info(),
             },
             Phase::Done(Ending::Cancelled(by)) => LoginState::Cancelled { by: *by },
             Phase::Done(Ending::NotApplicable) => LoginState::NotApplicable,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::error::{CancelOrigin, Error};
+use crate::error::{CancelOrigin, ErrorInfo};
 use crate::secret::Secret;
 use crate::session::AccessSession;
 use crate::timestamp::Timestamp;
@@ -97,8 +97,9 @@ pub enum LoginState {
     },
     /// Ended with an error.
     Failed {
-        /// What went wrong and, through its category, what to do next.
-        error: Error,
+        /// What went wrong and, through its category, what to do next (the full error is the
+        /// flow's result).
+        error: ErrorInfo,
     },
     /// Cancelled by the user at the bank or by the app.
     Cancelled {
