@@ -23,8 +23,9 @@ use obauth_protocol::backoff::RetryPolicy;
 use obauth_protocol::error::Error;
 use obauth_protocol::flow::Ctx;
 use obauth_protocol::http::{HttpResponse, RequestKind, classify, provider_error_code};
-use obauth_protocol::oauth::token::{oauth_failure, parse_token_response};
-use obauth_protocol::oauth::{ClientAuth, TokenEndpoint, TokenSet, TokenWire, discovery};
+use obauth_protocol::oauth::{
+    ClientAuth, TokenEndpoint, TokenSet, TokenWire, discovery, oauth_failure, parse_token_response,
+};
 use obauth_protocol::renewal::{
     RENEWAL_ATTEMPTS, Renewal, RenewalMachine, RenewalOutcome, RenewalStep,
 };

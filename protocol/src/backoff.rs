@@ -6,7 +6,7 @@
 //! provider's `Retry-After` wins over the computed delay. Randomness comes in as an argument so
 //! the state machines stay deterministic under test.
 //!
-//! [`Retrier`] is the one retry path: every request that is retried (initialize, status,
+//! `Retrier` (crate-private) is the one retry path: every request that is retried (initialize, status,
 //! exchange, token renewal, client credentials) counts its attempts and takes its delay from
 //! one, so the rules (backoff, jitter, `Retry-After`, limits, the log line) live here only.
 
@@ -53,7 +53,7 @@ impl RetryPolicy {
 
 /// The attempts of one request (or one phase of a flow) and their delays under a [`RetryPolicy`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Retrier {
+pub(crate) struct Retrier {
     policy: RetryPolicy,
     attempts: u32,
 }
@@ -68,6 +68,7 @@ impl Retrier {
     }
 
     /// Retries made since the last success.
+    #[cfg(test)]
     pub fn attempts(&self) -> u32 {
         self.attempts
     }

@@ -29,7 +29,7 @@
 //! - [`snapshot`]: the versioned snapshot format (explicit records, frozen per version).
 //! - [`navigation`]: the WebView navigation policy.
 //! - Shared pieces: [`secret`] (redacted values), [`error`] (errors by what to do next),
-//!   [`redirect`] (matching and exact decoding), [`redact`] (URLs as logs may show them), [`backoff`], [`timestamp`], [`session`]
+//!   [`redirect`] (matching and exact decoding), `redact` (crate-private: URLs as logs may show them), [`backoff`], [`timestamp`], [`session`]
 //!   (sliding expiry), [`validate`], [`config`], [`http`] (HTTP as data).
 //! - `ffi` (feature `uniffi`): how these types cross to Swift and Kotlin. With the feature, the
 //!   types an app sees derive UniFFI's traits where they are defined, as a UniFFI component of
@@ -48,7 +48,7 @@ pub mod http;
 mod machine_kit;
 pub mod navigation;
 pub mod oauth;
-pub mod redact;
+pub(crate) mod redact;
 pub mod redirect;
 pub mod renewal;
 pub mod secret;

@@ -53,7 +53,7 @@ impl AuthorizationParams {
 
 /// The states a UI renders. Terminal: `Authenticated`, `Failed`, `Cancelled`, `TimedOut`.
 /// `Debug` shows the authorize URL without its query values (`state`, `nonce` and the PKCE
-/// challenge): see [`crate::redact`].
+/// challenge): see `redact.rs`.
 #[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum AuthorizationState {

@@ -59,7 +59,7 @@ impl SupervisedLoginParams {
 
 /// The states a UI renders. Terminal: `Authenticated`, `Failed`, `Cancelled`, `NotApplicable`,
 /// `TimedOut`. `Debug` shows the bank page's URL without its query values (the `startToken`
-/// lets anyone continue the login): see [`crate::redact`].
+/// lets anyone continue the login): see `redact.rs`.
 #[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum LoginState {
