@@ -44,11 +44,11 @@ fn ok(body: &[u8]) -> HttpResponse {
 }
 
 fn check_stored(t: &TokenSet) {
-    let json = t.to_json();
+    let json = t.to_json().expect("a parsed token set writes");
     let back = TokenSet::from_json(&json)
         .unwrap_or_else(|e| panic!("a stored token set does not load: {e}\n{json}"));
     assert_eq!(&back, t, "a token set changed through storage");
-    assert_eq!(back.to_json(), json);
+    assert_eq!(back.to_json().expect("a read token set writes"), json);
 }
 
 fn token(kind: RequestKind, body: &[u8], now: Timestamp) {
