@@ -1014,6 +1014,53 @@ fn poll_spacing_follows_the_monotonic_clock_not_the_wall_clock() {
 }
 
 #[test]
+fn the_deadline_in_the_process_is_its_timer_and_wall_clock_only_once_persisted() {
+    // Started at t=0: the deadline is one timer of the whole timeout (15 min), measured by the
+    // driver on the monotonic clock.
+    let mut m = machine();
+    let fx = m.handle(Input::Start, at(0));
+    assert_eq!(
+        timers(&fx),
+        vec![(TimerKind::Deadline, Duration::from_secs(900))]
+    );
+    respond(&mut m, RequestKind::Initialize, json(200, INIT_OK), at(0));
+    // The wall clock jumps past the deadline while 2 s pass: nothing in the process reads it
+    // as a deadline. The login goes on polling and still takes its redirect.
+    let jumped = |secs| Ctx {
+        now: at(3600).now,
+        ..at(secs)
+    };
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        json(200, r#"{"state":"InProgress"}"#),
+        jumped(2),
+    );
+    assert!(states(&fx).is_empty(), "{:?}", states(&fx));
+    assert_eq!(
+        timers(&fx),
+        vec![(TimerKind::NextPoll, Duration::from_secs(28))]
+    );
+    assert!(
+        m.handle(Input::Timer(TimerKind::NextPoll), jumped(30))
+            .iter()
+            .any(|e| matches!(e, Effect::Send(r) if r.kind == RequestKind::Status))
+    );
+    assert!(!m.state().is_terminal());
+    // What is persisted is the wall-clock deadline (t=0 + 15 min): a login restored after the
+    // jump has outlived it and times out at once.
+    let snapshot = m.snapshot().unwrap();
+    let mut restored = SupervisedLoginMachine::restore(creds(), &snapshot).unwrap();
+    assert_eq!(
+        states(&restored.handle(Input::Resume, jumped(31))),
+        vec![LoginState::TimedOut]
+    );
+    // In the process, the flow times out when its timer fires, whatever the wall clock says.
+    let fx = m.handle(Input::Timer(TimerKind::Deadline), at(900));
+    assert_eq!(states(&fx), vec![LoginState::TimedOut]);
+}
+
+#[test]
 fn a_user_cancel_redirect_follows_the_shared_rule() {
     for error in ["access_denied", "Cancelled", "canceled", "usercancelled"] {
         user_cancel_confirmed(&mut awaiting(), error);
