@@ -623,21 +623,14 @@ fn a_live_code_is_timed_on_the_monotonic_clock() {
 
 mod diagram {
     use super::*;
-    use crate::machine_kit::diagram::{Probe, assert_matches, observe};
-
-    /// When an input is fed: `NOW`, or after the code's minute, or after the deadline.
-    const NOW: i64 = 5;
-    const CODE_EXPIRED: i64 = 120;
-    const DEADLINE_PASSED: i64 = 1000;
+    use crate::machine_kit::diagram::{
+        CODE_EXPIRED, NOW, Probe, assert_matches, input, lifecycle_probes, observe,
+    };
 
     fn feed(m: &mut AuthorizationMachine, query: &str, secs: i64) -> usize {
         let base = m.redirect_pattern().url().clone();
         let url = Url::parse(&format!("{base}?{query}")).unwrap();
         m.redirect(&url, at(secs)).1.len()
-    }
-
-    fn input(m: &mut AuthorizationMachine, input: Input, secs: i64) -> usize {
-        m.handle(input, at(secs)).len()
     }
 
     fn exchange(m: &mut AuthorizationMachine, result: HttpResult, secs: i64) -> usize {
@@ -692,19 +685,8 @@ mod diagram {
         use RequestKind::Exchange;
         let p = Probe::plain;
         let late = Probe::guarded;
-        vec![
-            p("start", |m| input(m, Input::Start, NOW)),
-            p("resume", |m| input(m, Input::Resume, NOW)),
-            late("resume", "code expired", |m| {
-                input(m, Input::Resume, CODE_EXPIRED)
-            }),
-            late("resume", "deadline passed", |m| {
-                input(m, Input::Resume, DEADLINE_PASSED)
-            }),
-            p("cancel", |m| input(m, Input::Cancel, NOW)),
-            p("deadline timer", |m| {
-                input(m, Input::Timer(TimerKind::Deadline), NOW)
-            }),
+        let mut probes = lifecycle_probes();
+        probes.extend([
             p("exchange retry timer", |m| {
                 input(m, Input::Timer(TimerKind::Retry(Exchange)), NOW)
             }),
@@ -742,7 +724,8 @@ mod diagram {
             p("redirect malformed", |m| {
                 feed(m, &format!("code=a&error=b&state={STATE}"), NOW)
             }),
-        ]
+        ]);
+        probes
     }
 
     #[test]

@@ -177,7 +177,7 @@ mod tests {
         // The same rule for whatever else goes to secure storage (token sets).
         let result = write_json("the token set", &unwritable);
         assert!(
-            matches!(&result, Err(Error::InvalidSnapshot(m)) if m == "the token set could not be written: unexpected shape"),
+            matches!(&result, Err(Error::InvalidSnapshot(m)) if m == "the token set could not be written: invalid JSON"),
             "{result:?}"
         );
     }

@@ -1202,7 +1202,9 @@ fn an_error_redirect_ends_the_login_only_when_the_status_agrees() {
 
 mod diagram {
     use super::*;
-    use crate::machine_kit::diagram::{Probe, assert_matches, observe};
+    use crate::machine_kit::diagram::{
+        CODE_EXPIRED, NOW, Probe, assert_matches, input, lifecycle_probes, observe,
+    };
 
     fn confirming() -> SupervisedLoginMachine {
         let mut m = awaiting();
@@ -1261,15 +1263,6 @@ mod diagram {
         },
     ];
 
-    /// When an input is fed: `NOW`, or after the code's minute, or after the deadline.
-    const NOW: i64 = 5;
-    const CODE_EXPIRED: i64 = 120;
-    const DEADLINE_PASSED: i64 = 1000;
-
-    fn input(m: &mut SupervisedLoginMachine, input: Input, secs: i64) -> usize {
-        m.handle(input, at(secs)).len()
-    }
-
     fn response(m: &mut SupervisedLoginMachine, kind: RequestKind, result: HttpResult) -> usize {
         input(m, Input::Response { kind, result }, NOW)
     }
@@ -1287,19 +1280,8 @@ mod diagram {
         use RequestKind::{Exchange, Initialize, Status};
         let p = Probe::plain;
         let late = Probe::guarded;
-        vec![
-            p("start", |m| input(m, Input::Start, NOW)),
-            p("resume", |m| input(m, Input::Resume, NOW)),
-            late("resume", "code expired", |m| {
-                input(m, Input::Resume, CODE_EXPIRED)
-            }),
-            late("resume", "deadline passed", |m| {
-                input(m, Input::Resume, DEADLINE_PASSED)
-            }),
-            p("cancel", |m| input(m, Input::Cancel, NOW)),
-            p("deadline timer", |m| {
-                input(m, Input::Timer(TimerKind::Deadline), NOW)
-            }),
+        let mut probes = lifecycle_probes();
+        probes.extend([
             p("initialize retry timer", |m| {
                 input(m, Input::Timer(TimerKind::Retry(Initialize)), NOW)
             }),
@@ -1376,7 +1358,8 @@ mod diagram {
             p("redirect error", |m| redirect(m, "error=failed")),
             // Refused (malformed) and stray redirects change nothing: no edge.
             p("redirect malformed", |m| redirect(m, "code=a&error=b")),
-        ]
+        ]);
+        probes
     }
 
     #[test]
