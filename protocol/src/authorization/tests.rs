@@ -7,7 +7,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use url::Url;
 
 use super::*;
-use crate::config::{ClientConfig, Credentials};
 use crate::error::{CancelOrigin, Error};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
 use crate::http::{HttpRequest, HttpResult, RequestKind};
@@ -21,11 +20,7 @@ const STATE: &str = "state-abcdefghijklmnopqrstuvwxyz0123456789";
 const CODE: &str = "qgAA+VDa/XBo==";
 const CODE_ENCODED: &str = "qgAA%2BVDa%2FXBo%3D%3D";
 
-fn creds() -> Credentials {
-    ClientConfig::new("https://api.example.com", "client-1", "secret-1")
-        .validate()
-        .unwrap()
-}
+use crate::test_support::creds;
 
 fn secrets() -> FlowSecrets {
     FlowSecrets {
@@ -687,12 +682,6 @@ mod diagram {
         let late = Probe::guarded;
         let mut probes = lifecycle_probes();
         probes.extend([
-            p("exchange retry timer", |m| {
-                input(m, Input::Timer(TimerKind::Retry(Exchange)), NOW)
-            }),
-            late("exchange retry timer", "code expired", |m| {
-                input(m, Input::Timer(TimerKind::Retry(Exchange)), CODE_EXPIRED)
-            }),
             p("exchange ok", |m| exchange(m, tokens(), NOW)),
             p("exchange transient", |m| exchange(m, json(503, ""), NOW)),
             late("exchange transient", "code expired", |m| {
@@ -723,6 +712,12 @@ mod diagram {
             p("redirect forged", |m| feed(m, "error=access_denied", NOW)),
             p("redirect malformed", |m| {
                 feed(m, &format!("code=a&error=b&state={STATE}"), NOW)
+            }),
+            p("exchange retry timer", |m| {
+                input(m, Input::Timer(TimerKind::Retry(Exchange)), NOW)
+            }),
+            late("exchange retry timer", "code expired", |m| {
+                input(m, Input::Timer(TimerKind::Retry(Exchange)), CODE_EXPIRED)
             }),
         ]);
         probes

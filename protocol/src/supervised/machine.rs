@@ -88,12 +88,12 @@ impl Phase {
     /// The phase's name in the diagram (`README.md`).
     pub(super) fn name(&self) -> &'static str {
         match self {
+            Phase::Done(ending) => ending.name(),
             Phase::Created => "Created",
             Phase::Initializing => "Initializing",
             Phase::Awaiting { .. } => "Awaiting",
             Phase::Confirming { .. } => "Confirming",
             Phase::Exchanging { .. } => "Exchanging",
-            Phase::Done(ending) => ending.name(),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::*;
-use crate::config::{ClientConfig, Credentials};
+use crate::config::ClientConfig;
 use crate::error::{CancelOrigin, Error};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
 use crate::http::{HttpRequest, HttpResponse, HttpResult, RequestKind, TransportFailure};
@@ -14,11 +14,7 @@ const REDIRECT: &str = "https://app.example.com/aiia/callback";
 const CODE: &str = "qgAAAAVDaXBo+ZXh0/AHAAAA==";
 const CODE_ENCODED: &str = "qgAAAAVDaXBo%2BZXh0%2FAHAAAA%3D%3D";
 
-fn creds() -> Credentials {
-    ClientConfig::new("https://api.example.com", "client-1", "secret-1")
-        .validate()
-        .unwrap()
-}
+use crate::test_support::creds;
 
 fn machine() -> SupervisedLoginMachine {
     SupervisedLoginMachine::new(
