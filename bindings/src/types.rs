@@ -1,13 +1,8 @@
-//! The data the core shapes differently for Rust callers, as the host sees it, with a `From`
-//! conversion each and nothing else; and remote declarations of core types exported as they
-//! are (`#[uniffi::remote]`: the compiler checks the copy against the core's definition).
-//!
-//! Everything else crosses as the core's own type (`obauth_protocol::ffi`): states, `TokenSet`,
-//! enums, `Secret` (prints `[redacted]`; `expose()` gives the value), `Timestamp` (`Instant` /
-//! `Date`) and errors (`ObAuthError`; a state's or outcome's plain `ErrorInfo` crosses as one). Mirrored here: configurations with millisecond numbers
-//! where the core has `Duration`s ([`ClientConfig`], [`SupervisedLoginParams`],
-//! [`AuthorizationParams`]), the flat [`SupervisedTokens`] (the core nests session and login
-//! token), and [`RedirectOutcome`] / [`Navigation`] (named fields for the core's tuple variants).
+//! What the core shapes differently for Rust callers, as the host sees it, with a `From`
+//! conversion each: millisecond numbers for `Duration`s ([`ClientConfig`], the params), the flat
+//! [`SupervisedTokens`], named fields for the core's tuple variants ([`RedirectOutcome`],
+//! [`Navigation`]); and `#[uniffi::remote]` declarations of core types exported as they are.
+//! Everything else crosses as the core's own type (see the crate docs).
 
 use std::time::Duration;
 
@@ -282,53 +277,5 @@ impl From<obauth::Navigation> for Navigation {
             N::OpenExternally => Navigation::OpenExternally,
             N::Block => Navigation::Block,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn params_keep_the_core_defaults_unless_given() {
-        let core = obauth::AuthorizationParams::from(AuthorizationParams {
-            redirect_uri: "https://app.example.com/cb".into(),
-            redirect_pattern: None,
-            scope: None,
-            timeout_ms: None,
-            code_lifetime_ms: Some(2_000),
-        });
-        let defaults = obauth::AuthorizationParams::new("https://app.example.com/cb");
-        assert_eq!(core.timeout, defaults.timeout);
-        assert_eq!(core.code_lifetime, Duration::from_secs(2));
-        let core = obauth::SupervisedLoginParams::from(SupervisedLoginParams {
-            user_hash: "user-0001".into(),
-            redirect_url: "https://app.example.com/cb".into(),
-            poll_timeout_ms: Some(5_000),
-            timeout_ms: None,
-        });
-        assert_eq!(core.poll_timeout, Duration::from_secs(5));
-        assert_eq!(core.timeout, Duration::from_secs(15 * 60));
-    }
-
-    #[test]
-    fn supervised_tokens_round_trip() {
-        let ffi = SupervisedTokens {
-            access_token: "at".into(),
-            access_token_expires: Timestamp::from_unix_millis(1_700_000_000_000),
-            login_token: "lt".into(),
-            login_token_expires: Timestamp::from_unix_millis(1_800_000_000_000),
-            provider_id: "bank".into(),
-            supports_unattended: true,
-            label: Some("label".into()),
-            subject_id: None,
-            completed_via: CodeSource::Redirect,
-        };
-        let core = obauth::SupervisedTokens::from(ffi.clone());
-        assert_eq!(core.session.token().expose(), "at");
-        assert_eq!(core.login.token.expose(), "lt");
-        let back = SupervisedTokens::from(core);
-        assert_eq!(format!("{back:?}"), format!("{ffi:?}"));
-        assert!(!format!("{back:?}").contains("\"at\""));
     }
 }
