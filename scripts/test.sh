@@ -10,8 +10,11 @@ cd "$(dirname "$0")/.."
 echo "== offline kit (vendored crates, npm cache) if one is in use"
 scripts/offline-kit.sh
 
-echo "== setup (Chromium, playwright-core, Kotlin compiler, JNA, Swift, tree-sitter for Swift and Kotlin)"
+echo "== setup (Chromium, playwright-core, oidc-provider, Kotlin compiler, JNA, Swift, tree-sitter for Swift and Kotlin)"
 tests/browser/setup.sh
+# oidc-provider (a certified OpenID Provider) for the interop tests, from the offline kit's npm
+# cache; `cargo test --workspace` below runs them (tests/tests/interop).
+tests/interop/setup.sh
 bindings/scripts/setup.sh
 android-sample/scripts/setup.sh
 
@@ -21,7 +24,7 @@ cargo fmt --all -- --check
 echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-echo "== cargo test (unit, property, sandbox, end-to-end, CLI contract)"
+echo "== cargo test (unit, property, sandbox, end-to-end, oidc-provider interop, CLI contract)"
 cargo test --workspace
 
 echo "== bindings: Kotlin on the JVM, Swift (package + iOS sample logic) on Linux, Swift syntax"

@@ -6,6 +6,10 @@ plugins {
 }
 
 val obauthApiUrl: String = providers.gradleProperty("obauthApiUrl").getOrElse("http://127.0.0.1:8080")
+// Relay mode (the default): the app's relay and, for a development build, an app token minted
+// for it (a real app gets its token from its own sign-in).
+val obauthRelayUrl: String = providers.gradleProperty("obauthRelayUrl").getOrElse("http://127.0.0.1:8081")
+val obauthAppToken: String = providers.gradleProperty("obauthAppToken").getOrElse("")
 
 android {
     namespace = "dev.obauth.sample"
@@ -18,6 +22,8 @@ android {
         versionCode = 1
         versionName = "1.0"
         buildConfigField("String", "OBAUTH_API_URL", "\"$obauthApiUrl\"")
+        buildConfigField("String", "OBAUTH_RELAY_URL", "\"$obauthRelayUrl\"")
+        buildConfigField("String", "OBAUTH_APP_TOKEN", "\"$obauthAppToken\"")
     }
 
     buildFeatures {

@@ -24,6 +24,8 @@ OUT="$ROOT/target/android-sample-jvm"
 SAMPLE="$ROOT/android-sample"
 CORE="$SAMPLE/app/src/core/kotlin"
 TESTS="$SAMPLE/jvm-test/kotlin"
+# App tokens and derived userHashes for the relay-mode tests (shared with the binding tests).
+APP_TOKENS="$ROOT/bindings/kotlin/test/dev/obauth/testing/AppTokens.kt"
 for f in "$KOTLINC" "$JNA" "$LIB/kotlinx-coroutines-core-jvm.jar" "$GENERATED_KT"; do
     [[ -e "$f" ]] || { echo "test-jvm: missing $f (run bindings/scripts/test-all.sh)" >&2; exit 1; }
 done
@@ -75,15 +77,19 @@ mkdir -p "$OUT"
 compile "the bindings and the Kotlin layer" "$CP" "$OUT/bindings-classes" \
     dev/obauth/ffi/ObAuthClient.class /dev/null "$GENERATED" "$ROOT/bindings/kotlin/src"
 compile "the sample's logic and its tests" "$CP:$OUT/bindings-classes" "$OUT/classes" \
-    dev/obauth/sample/test/MainKt.class "$OUT/bindings-classes.sha" "$CORE" "$TESTS"
+    dev/obauth/sample/test/MainKt.class "$OUT/bindings-classes.sha" "$CORE" "$TESTS" "$APP_TOKENS"
 
-# A sandbox on a random loopback port.
+# A sandbox on a random loopback port, and the app's relay in front of it (relay mode is the
+# sample's default).
 SANDBOX_LOG="$OUT/sandbox.log"
 source "$ROOT/scripts/lib/sandbox.sh"
 start_sandbox test-jvm "$SANDBOX_LOG"
+start_relay test-jvm "$OUT/relay.log"
 
 set +e
 java -Xss4m -Djna.library.path="$ROOT/target/debug" -Dobauth.sandbox="$SANDBOX_URL" \
+    -Dobauth.relay="$RELAY_URL" -Dobauth.relayAppSecret="$RELAY_APP_SECRET" \
+    -Dobauth.relayAudience="$RELAY_AUDIENCE" -Dobauth.relayKey="$RELAY_KEY" \
     ${OBAUTH_SAMPLE_ONLY:+-Dobauth.only="$OBAUTH_SAMPLE_ONLY"} \
     -cp "$OUT/classes:$OUT/bindings-classes:$CP" dev.obauth.sample.test.MainKt
 STATUS=$?

@@ -41,13 +41,21 @@ if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$HASH" || ! -d "$OUT/classes" ]]; t
     echo "$HASH" >"$STAMP"
 fi
 
-# A sandbox on a random loopback port.
+# A sandbox on a random loopback port, and two relays (`obauth relay`) in front of it for the
+# relay-mode tests (two instances serving one login alternately).
 SANDBOX_LOG="$OUT/sandbox.log"
 source "$ROOT/scripts/lib/sandbox.sh"
 start_sandbox test-kotlin "$SANDBOX_LOG"
+start_relay test-kotlin "$OUT/relay1.log"
+RELAY1_URL="$RELAY_URL"
+start_relay test-kotlin "$OUT/relay2.log"
+RELAY2_URL="$RELAY_URL"
 
 set +e
 java -Xss4m -Djna.library.path="$ROOT/target/debug" -Dobauth.sandbox="$SANDBOX_URL" \
+    -Dobauth.relay="$RELAY1_URL" -Dobauth.relay2="$RELAY2_URL" \
+    -Dobauth.relayLogs="$OUT/relay1.log:$OUT/relay2.log" -Dobauth.relayAppSecret="$RELAY_APP_SECRET" \
+    -Dobauth.relayAudience="$RELAY_AUDIENCE" -Dobauth.relayKey="$RELAY_KEY" \
     ${OBAUTH_KOTLIN_ONLY:+-Dobauth.only="$OBAUTH_KOTLIN_ONLY"} \
     -cp "$OUT/classes:$CP" dev.obauth.test.MainKt
 STATUS=$?

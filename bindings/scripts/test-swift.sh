@@ -48,6 +48,17 @@ mkdir -p "$OUT"
 source "$ROOT/scripts/lib/sandbox.sh"
 start_sandbox test-swift "$OUT/sandbox.log"
 export OBAUTH_SANDBOX_URL="$SANDBOX_URL"
+# Two relays in front of it for the relay-mode tests, and their app tokens minted here
+# (Foundation on Linux has no HMAC): OBAUTH_RELAY_URLS, OBAUTH_RELAY_LOGS, OBAUTH_RELAY_TOKENS.
+start_relay test-swift "$OUT/relay1.log"
+OBAUTH_RELAY_URLS="$RELAY_URL"
+start_relay test-swift "$OUT/relay2.log"
+OBAUTH_RELAY_URLS="$OBAUTH_RELAY_URLS $RELAY_URL"
+OBAUTH_RELAY_LOGS="$OUT/relay1.log $OUT/relay2.log"
+OBAUTH_RELAY_TOKENS="$(python3 "$ROOT/scripts/lib/mint_app_tokens.py" \
+    sw-poll sw-redirect sw-expired sw-rejected sw-alice sw-bob sw-two-sessions sw-allowlist \
+    sw-user-hash sw-two-instances sw-secret sw-quickstart sample-relay-poll sample-relay-refused)"
+export OBAUTH_RELAY_URLS OBAUTH_RELAY_LOGS OBAUTH_RELAY_TOKENS
 
 passed=0
 failed=0

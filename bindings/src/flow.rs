@@ -37,6 +37,20 @@ macro_rules! flow_object {
                 self.inner.decide_navigation(&url).into()
             }
 
+            /// `decideNavigation` for a frame: `isMainFrame` is `false` for a subframe
+            /// (`WKNavigationAction.targetFrame?.isMainFrame`,
+            /// `WebResourceRequest.isForMainFrame`). A subframe never delivers the redirect
+            /// (blocked) nor opens anything outside the app.
+            pub fn decide_frame_navigation(
+                &self,
+                url: String,
+                is_main_frame: bool,
+            ) -> $crate::types::Navigation {
+                self.inner
+                    .decide_frame_navigation(&url, is_main_frame)
+                    .into()
+            }
+
             /// Continues a flow restored from a snapshot (`restoreSupervisedLogin`,
             /// `restoreConnectFlow`, `restorePkceFlow`): re-arms its deadline and picks up
             /// what was in progress (polling, an exchange). A restored flow accepts its
@@ -84,6 +98,13 @@ macro_rules! flow_object {
                 obauth::host::run(async move { flow.wait().await })
                     .await
                     .map(<$output>::from)
+            }
+
+            /// The flow's correlation id, sent as `X-Correlation-Id` on each of its requests;
+            /// `null`/`nil` before `start()`. Not a secret: show it with errors so a support
+            /// ticket can quote it.
+            pub fn correlation_id(&self) -> Option<String> {
+                self.inner.correlation_id()
             }
 
             /// Delivers every state from now on, in order, starting with the current one, to

@@ -23,7 +23,8 @@
 //!   [`OidcClient`] (PKCE, client credentials, discovery; `oidc.rs`).
 //! - Flows: [`SupervisedLogin`] and [`AuthorizationFlow`], the same shape over the core's
 //!   generic `FlowHandle`, written once by the macro in `flow.rs`.
-//! - Tokens: [`TokenManager`] (`tokens.rs`).
+//! - Tokens: [`TokenManager`] (`tokens.rs`); unattended login and [`SessionAccess`]
+//!   (`unattended.rs`).
 //! - Mirrors (`types.rs`): [`ClientConfig`], [`SupervisedLoginParams`], [`AuthorizationParams`],
 //!   [`SupervisedTokens`], [`RedirectOutcome`], [`Navigation`]; remote declarations of
 //!   [`IgnoredReason`], [`PkceConfig`], [`ClientCredentialsConfig`].
@@ -49,9 +50,11 @@ mod login;
 mod observer;
 mod oidc;
 mod relay;
+mod sign_out;
 mod storage;
 mod tokens;
 mod types;
+mod unattended;
 
 pub use authorization::AuthorizationFlow;
 pub use logging::{
@@ -62,11 +65,13 @@ pub use obauth::ffi::ObAuthError;
 pub use observer::{AuthorizationStateObserver, StateObserver};
 pub use oidc::OidcClient;
 pub use relay::AppTokenProvider;
+pub use sign_out::{RevocationOutcome, SignOutOutcome, SignOutParams};
 pub use storage::SecureStorage;
 pub use tokens::{TokenManager, token_set_from_json, token_set_to_json};
 pub use types::{
     AuthorizationParams, ClientConfig, ClientCredentialsConfig, IgnoredReason, Navigation,
     PkceConfig, RedirectOutcome, SupervisedLoginParams, SupervisedTokens,
 };
+pub use unattended::{SessionAccess, supervised_tokens_from_json, supervised_tokens_to_json};
 
 uniffi::setup_scaffolding!();

@@ -41,16 +41,30 @@ impl ObAuthClient {
     /// provider is asked once for a fresh token (`appToken(true)`), and a second refusal fails
     /// with `ObAuthError.Reauthenticate` (`app_token_rejected`). Supervised logins take an
     /// empty `userHash`. Fails with `ObAuthError.InvalidInput` for a bad URL; nothing is sent.
-    #[uniffi::constructor(default(request_timeout_ms = 30000, external_app_hosts = []))]
+    ///
+    /// `web_hosts`, `external_schemes` and `snapshot_key` are `ClientConfig`'s.
+    #[uniffi::constructor(default(
+        request_timeout_ms = 30000,
+        external_app_hosts = [],
+        web_hosts = [],
+        external_schemes = [],
+        snapshot_key = None
+    ))]
     pub fn relay(
         relay_url: String,
         app_token_provider: Arc<dyn AppTokenProvider>,
         request_timeout_ms: u64,
         external_app_hosts: Vec<String>,
+        web_hosts: Vec<String>,
+        external_schemes: Vec<String>,
+        snapshot_key: Option<obauth::Secret>,
     ) -> Result<Arc<Self>, ObAuthError> {
         let config = obauth::ClientConfig {
             request_timeout: Duration::from_millis(request_timeout_ms),
             external_app_hosts,
+            web_hosts,
+            external_schemes,
+            snapshot_key,
             ..obauth::ClientConfig::relay(relay_url, HostAppToken(app_token_provider))
         };
         let inner = obauth::Client::with_runtime(config, obauth::host::runtime())?;

@@ -21,14 +21,29 @@ pub struct OidcClient {
     inner: obauth::OidcClient,
 }
 
+impl OidcClient {
+    /// The core client (for the sign-out methods in `sign_out.rs`).
+    pub(crate) fn inner(&self) -> &obauth::OidcClient {
+        &self.inner
+    }
+}
+
 #[uniffi::export]
 impl OidcClient {
     /// A client whose flows open `external_app_hosts` (banks' Universal Link / App Link
     /// domains, subdomains included) outside the WebView. Nothing is sent.
-    #[uniffi::constructor(default(external_app_hosts = []))]
-    pub fn new(external_app_hosts: Vec<String>) -> Result<Arc<Self>, ObAuthError> {
-        let inner = obauth::OidcClient::with_runtime(obauth::host::runtime())?
+    /// With `snapshot_key` (at least 32 characters, kept in the Keychain / Keystore) every
+    /// PKCE snapshot is sealed and checked on restore.
+    #[uniffi::constructor(default(external_app_hosts = [], snapshot_key = None))]
+    pub fn new(
+        external_app_hosts: Vec<String>,
+        snapshot_key: Option<obauth::Secret>,
+    ) -> Result<Arc<Self>, ObAuthError> {
+        let mut inner = obauth::OidcClient::with_runtime(obauth::host::runtime())?
             .with_navigation(NavigationPolicy::with_external_hosts(external_app_hosts));
+        if let Some(key) = snapshot_key {
+            inner = inner.with_snapshot_key(key)?;
+        }
         Ok(Arc::new(OidcClient { inner }))
     }
 

@@ -4,6 +4,7 @@
 //! [`Navigation`]); and `#[uniffi::remote]` declarations of core types exported as they are.
 //! Everything else crosses as the core's own type (see the crate docs).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use obauth::error::ErrorInfo;
@@ -71,6 +72,22 @@ pub struct ClientConfig {
     /// subdomains included).
     #[uniffi(default = [])]
     pub external_app_hosts: Vec<String>,
+    /// Hosts (subdomains included) the WebView may show besides the flow's own provider page
+    /// and the app's redirect domain: the banks' login domains. Any other page is blocked.
+    #[uniffi(default = [])]
+    pub web_hosts: Vec<String>,
+    /// URL schemes the WebView may hand to the OS (a bank app's scheme such as `bankid`);
+    /// every other non-web scheme is blocked (`intent` and `itms-services` always).
+    #[uniffi(default = [])]
+    pub external_schemes: Vec<String>,
+    /// Whether redirects may use a custom URL scheme; off: https Universal Links / App Links.
+    #[uniffi(default = false)]
+    pub allow_custom_scheme_redirects: bool,
+    /// A key of at least 32 characters (random, kept in the Keychain / Keystore) that seals
+    /// every snapshot (HMAC-SHA256): an edited snapshot is refused on restore. `null`/`nil`:
+    /// snapshots are unsealed.
+    #[uniffi(default = None)]
+    pub snapshot_key: Option<Secret>,
 }
 
 impl From<ClientConfig> for obauth::ClientConfig {
@@ -78,6 +95,10 @@ impl From<ClientConfig> for obauth::ClientConfig {
         obauth::ClientConfig {
             request_timeout: Duration::from_millis(c.request_timeout_ms),
             external_app_hosts: c.external_app_hosts,
+            web_hosts: c.web_hosts,
+            external_schemes: c.external_schemes,
+            allow_custom_scheme_redirects: c.allow_custom_scheme_redirects,
+            snapshot_key: c.snapshot_key,
             ..obauth::ClientConfig::new(c.api_url, c.client_id, c.client_secret)
         }
     }
@@ -134,16 +155,51 @@ pub struct AuthorizationParams {
     /// minute (Aiia's code lifetime).
     #[uniffi(default = None)]
     pub code_lifetime_ms: Option<u64>,
+    /// OpenID Connect `prompt` (`none`, `login`, `consent`, `select_account`, space-delimited);
+    /// `null`/`nil`: none, except `consent` for a PKCE scope with `offline_access` (OIDC Core
+    /// §11: providers grant offline access only then).
+    #[uniffi(default = None)]
+    pub prompt: Option<String>,
+    /// OpenID Connect `login_hint`: pre-fills the user's name at the provider.
+    #[uniffi(default = None)]
+    pub login_hint: Option<String>,
+    /// OpenID Connect `ui_locales`: space-delimited language tags, most preferred first.
+    #[uniffi(default = None)]
+    pub ui_locales: Option<String>,
+    /// OpenID Connect `max_age` in seconds: the longest time since the user last signed in.
+    #[uniffi(default = None)]
+    pub max_age_seconds: Option<u64>,
+    /// OpenID Connect `acr_values`: space-delimited authentication context classes.
+    #[uniffi(default = None)]
+    pub acr_values: Option<String>,
+    /// Any other authorize parameter the provider documents. The flow's own (`state`,
+    /// `code_challenge`, `redirect_uri`, `client_id`, `response_type`, `scope`, `nonce`, …) and
+    /// the named ones above are refused with an invalid-input error before any request.
+    #[uniffi(default)]
+    pub extra_params: HashMap<String, String>,
+    /// Whether the connect flow sends an S256 PKCE challenge (default); `false` only for a
+    /// provider that rejects PKCE. The PKCE flow always uses it.
+    #[uniffi(default = true)]
+    pub pkce: bool,
 }
 
 impl From<AuthorizationParams> for obauth::AuthorizationParams {
     fn from(p: AuthorizationParams) -> Self {
         let (d, ms) = (Self::new(p.redirect_uri), Duration::from_millis);
         obauth::AuthorizationParams {
+            pkce: p.pkce,
             redirect_pattern: p.redirect_pattern,
             scope: p.scope,
             timeout: p.timeout_ms.map_or(d.timeout, ms),
             code_lifetime: p.code_lifetime_ms.map_or(d.code_lifetime, ms),
+            extras: obauth::AuthorizeExtras {
+                prompt: p.prompt,
+                login_hint: p.login_hint,
+                ui_locales: p.ui_locales,
+                max_age_seconds: p.max_age_seconds,
+                acr_values: p.acr_values,
+                params: p.extra_params.into_iter().collect(),
+            },
             ..d
         }
     }

@@ -1,6 +1,7 @@
 //! The mirrors of `src/types.rs` convert to the core's types and back without losing anything
 //! (kept here, outside `src/`, which holds translation only).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use obauth::{CodeSource, Timestamp};
@@ -14,7 +15,17 @@ fn params_keep_the_core_defaults_unless_given() {
         scope: None,
         timeout_ms: None,
         code_lifetime_ms: Some(2_000),
+        prompt: None,
+        login_hint: Some("jane".into()),
+        ui_locales: None,
+        max_age_seconds: Some(60),
+        acr_values: None,
+        extra_params: HashMap::from([("audience".into(), "api".into())]),
+        pkce: true,
     });
+    assert_eq!(core.extras.login_hint.as_deref(), Some("jane"));
+    assert_eq!(core.extras.max_age_seconds, Some(60));
+    assert_eq!(core.extras.params["audience"], "api");
     let defaults = obauth::AuthorizationParams::new("https://app.example.com/cb");
     assert_eq!(core.timeout, defaults.timeout);
     assert_eq!(core.code_lifetime, Duration::from_secs(2));

@@ -4,77 +4,55 @@
 //! `http://127.0.0.1:PORT/…` or `localhost` redirect URI) or as one line on stdin (paste the URL
 //! the browser was sent to), and prints `{"access_token", "refresh_token", "token_type",
 //! "expires_in", "consent_id"}` on stdout. A forged or stale `state` ends it without any
-//! exchange. Exit codes and error lines as for `obauth login`.
+//! exchange. Exit codes and error lines as for `obauth login`. With `--relay-url` the command is
+//! [`crate::connect_relay`]'s.
 
-use obauth::{AuthorizationParams, Client, ClientConfig, TokenSet};
+use obauth::{AuthorizationParams, Client, ClientConfig};
 
-use crate::args::{Flags, UsageError};
-use crate::drive::{RedirectSource, drive};
+use crate::args::{self, ConnectArgs, UsageError};
+use crate::drive::run_authorization;
 use crate::exit;
+use crate::tokens_out::Field;
 
-const FLAGS: &[&str] = &[
-    "api-url",
-    "client-id",
-    "client-secret",
-    "redirect-uri",
-    "scope",
-    "timeout",
-];
+fn options(a: &ConnectArgs) -> Result<(ClientConfig, AuthorizationParams), UsageError> {
+    let config = a.partner.config()?;
+    let mut params =
+        AuthorizationParams::new(args::required(&a.redirect_uri, "redirect-uri", None)?);
+    params.scope = a.scope.clone();
+    if let Some(t) = args::seconds(&a.timeout, "timeout")? {
+        params.timeout = t;
+    }
+    Ok((config, params))
+}
 
 /// Runs the command; returns the exit code.
-pub async fn run(args: &[String]) -> i32 {
-    let parsed = (|| -> Result<_, UsageError> {
-        let flags = Flags::parse(args, FLAGS)?;
-        let config = ClientConfig::new(
-            flags.required("api-url", None)?,
-            flags.required("client-id", Some("OBAUTH_CLIENT_ID"))?,
-            flags.required("client-secret", Some("OBAUTH_CLIENT_SECRET"))?,
+pub async fn run(a: ConnectArgs) -> i32 {
+    if a.relay_url.is_some() {
+        return crate::connect_relay::run(a).await;
+    }
+    if a.app_token.is_some() {
+        return args::usage_error(
+            "connect",
+            UsageError("--app-token needs --relay-url".into()),
         );
-        let mut params = AuthorizationParams::new(flags.required("redirect-uri", None)?);
-        params.scope = flags.get("scope").map(str::to_owned);
-        if let Some(t) = flags.seconds("timeout")? {
-            params.timeout = t;
-        }
-        Ok((config, params))
-    })();
-    let (config, params) = match parsed {
+    }
+    let (config, params) = match options(&a) {
         Ok(p) => p,
-        Err(UsageError(msg)) => {
-            eprintln!("error: {msg}");
-            eprintln!("{}", crate::USAGE);
-            return exit::INVALID_INPUT;
-        }
+        Err(e) => return args::usage_error("connect", e),
     };
     let timeout = params.timeout;
     let flow = match Client::new(config).and_then(|c| c.connect_flow(params, None, None)) {
         Ok(f) => f,
         Err(e) => return exit::report(&e),
     };
-    let source = match RedirectSource::for_flow(&flow, RedirectSource::Stdin).await {
-        Ok(s) => s,
-        Err(msg) => {
-            eprintln!("error: {msg}");
-            return exit::OTHER;
-        }
-    };
-    if matches!(source, RedirectSource::Stdin) {
-        eprintln!("after approving, paste the URL the browser was redirected to, then press Enter");
-    }
-    match drive(&flow, source, timeout).await {
-        Ok(tokens) => {
-            println!("{}", tokens_json(&tokens));
-            exit::OK
-        }
-        Err(e) => exit::report(&e),
-    }
+    run_authorization(&flow, timeout, a.qr.qr, FIELDS).await
 }
 
-fn tokens_json(tokens: &TokenSet) -> serde_json::Value {
-    serde_json::json!({
-        "access_token": tokens.access_token.expose(),
-        "refresh_token": tokens.refresh_token.as_ref().map(|t| t.expose()),
-        "token_type": tokens.token_type,
-        "expires_in": tokens.expires_in(obauth::timestamp::now()),
-        "consent_id": tokens.consent_id,
-    })
-}
+/// The stdout object's fields (partner and relay mode).
+pub const FIELDS: &[Field] = &[
+    Field::AccessToken,
+    Field::RefreshToken,
+    Field::TokenType,
+    Field::ExpiresIn,
+    Field::ConsentId,
+];

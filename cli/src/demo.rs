@@ -1,10 +1,12 @@
-//! `obauth demo`: every flow end to end against the embedded sandbox.
+//! `obauth demo`: every flow end to end against the embedded sandbox, in the production shape.
 //!
-//! It starts the sandbox on a random loopback port and runs scripted logins, printing each state
-//! transition with its timing: the poll delivering the code, the redirect winning the race (the
-//! demo plays the browser and clicks Approve on the bank page), recovery from provider faults,
-//! and a user who cancels at the bank; then the OAuth flows ([`crate::demo_oauth`]). It exits 0
-//! only if every scenario ends as expected.
+//! It starts the sandbox on a random loopback port and an `obauth relay` in front of it
+//! ([`crate::demo_relay`]); the app's clients run in relay mode (app tokens only, no partner
+//! secret on the "device"). It runs scripted logins, printing each state transition with its
+//! timing: the poll delivering the code, the redirect winning the race (the demo plays the
+//! browser and clicks Approve on the bank page), recovery from provider faults, an expired app
+//! token refreshed, and a user who cancels at the bank; then the OAuth flows
+//! ([`crate::demo_oauth`]). It exits 0 only if every scenario ends as expected.
 
 use std::time::Duration;
 
@@ -13,17 +15,20 @@ use obauth::{
 };
 use obauth_sandbox::{Endpoint, Fault, Sandbox, SandboxConfig, UserScript, browser};
 
+use crate::demo_relay::{DemoRelay, REDIRECT};
 use crate::exit;
 use crate::progress::Progress;
 
-const REDIRECT: &str = "https://app.example.com/aiia/callback";
+/// What every scenario gets: the sandbox (the provider) and the relay in front of it.
+pub struct Demo {
+    /// The provider.
+    pub sandbox: Sandbox,
+    /// The app's relay.
+    pub relay: DemoRelay,
+}
 
 /// Runs the demo; returns the exit code.
-pub async fn run(args: &[String]) -> i32 {
-    if !args.is_empty() {
-        eprintln!("error: demo takes no arguments");
-        return exit::INVALID_INPUT;
-    }
+pub async fn run() -> i32 {
     let sandbox = match Sandbox::start(SandboxConfig::default()).await {
         Ok(s) => s,
         Err(e) => {
@@ -31,20 +36,24 @@ pub async fn run(args: &[String]) -> i32 {
             return exit::OTHER;
         }
     };
-    let config = ClientConfig::new(
-        sandbox.base_url(),
-        sandbox.client_id(),
-        sandbox.client_secret(),
-    );
-    let client = match Client::new(config) {
-        Ok(c) => c,
-        Err(e) => return exit::report(&e),
+    let relay = match DemoRelay::start(&sandbox).await {
+        Ok(r) => r,
+        Err(msg) => {
+            eprintln!("error: cannot start the demo relay: {msg}");
+            return exit::OTHER;
+        }
     };
-    eprintln!("ObAuth demo: embedded sandbox at {}", sandbox.base_url());
+    eprintln!(
+        "ObAuth demo: embedded sandbox (the provider) at {}; obauth relay (holds the partner \
+         credentials) at {}; the app runs in relay mode with app tokens only",
+        sandbox.base_url(),
+        relay.url()
+    );
+    let demo = Demo { sandbox, relay };
     let mut failures = 0;
     for (n, scenario) in SCENARIOS.iter().enumerate() {
         eprintln!("\n== {}. {}", n + 1, scenario.title);
-        match (scenario.run)(&sandbox, &client).await {
+        match (scenario.run)(&demo).await {
             Ok(summary) => eprintln!("   ok: {summary}"),
             Err(problem) => {
                 failures += 1;
@@ -52,6 +61,8 @@ pub async fn run(args: &[String]) -> i32 {
             }
         }
     }
+    let Demo { sandbox, relay } = demo;
+    relay.shutdown().await;
     let stats = sandbox.stats();
     eprintln!(
         "\nsandbox saw {} initialize, {} status and {} supervised token requests ({} exchanges); \
@@ -80,49 +91,52 @@ type ScenarioFuture<'a> =
 
 struct Scenario {
     title: &'static str,
-    run: for<'a> fn(&'a Sandbox, &'a Client) -> ScenarioFuture<'a>,
+    run: for<'a> fn(&'a Demo) -> ScenarioFuture<'a>,
 }
 
 const SCENARIOS: &[Scenario] = &[
     Scenario {
         title: "The user approves at the bank; the status long-poll delivers the code",
-        run: |s, c| Box::pin(by_poll(s, c)),
+        run: |d| Box::pin(by_poll(d)),
     },
     Scenario {
         title: "The user clicks Approve on the bank page; the status call is slow, so the redirect wins the race",
-        run: |s, c| Box::pin(by_redirect(s, c)),
+        run: |d| Box::pin(by_redirect(d)),
     },
     Scenario {
         title: "The provider fails transiently (503 twice, then 429 Retry-After: 1); the core retries",
-        run: |s, c| Box::pin(with_faults(s, c)),
+        run: |d| Box::pin(with_faults(d)),
+    },
+    Scenario {
+        title: "The app token expired; the relay refuses it, the core asks the app for a fresh one once",
+        run: |d| Box::pin(app_token_refreshed(d)),
     },
     Scenario {
         title: "The user clicks Cancel on the bank page",
-        run: |s, c| Box::pin(user_cancels(s, c)),
+        run: |d| Box::pin(user_cancels(d)),
     },
     Scenario {
         title: "Aiia Data connect: consent page, a forged redirect refused, tokens, a refresh",
-        run: |s, c| Box::pin(crate::demo_oauth::connect(s, c)),
+        run: |d| Box::pin(crate::demo_oauth::connect(d)),
     },
     Scenario {
         title: "Client credentials, the Aritma way and the Apiture way",
-        run: |s, c| Box::pin(crate::demo_oauth::client_credentials(s, c)),
+        run: |d| Box::pin(crate::demo_oauth::client_credentials(&d.sandbox)),
     },
     Scenario {
         title: "Authorization code + PKCE for a public client (no secret on the device)",
-        run: |s, c| Box::pin(crate::demo_oauth::pkce(s, c)),
+        run: |d| Box::pin(crate::demo_oauth::pkce(&d.sandbox)),
     },
     Scenario {
         title: "A connect flow survives the app being killed while the user is at the bank",
-        run: |s, c| Box::pin(crate::demo_oauth::kill_and_restore(s, c)),
+        run: |d| Box::pin(crate::demo_oauth::kill_and_restore(d)),
     },
 ];
 
-fn start(
-    client: &Client,
-    user_hash: &str,
-) -> Result<(SupervisedLogin, tokio::task::JoinHandle<()>), String> {
-    let mut params = SupervisedLoginParams::new(user_hash, REDIRECT);
+/// Starts a supervised login through the relay (no `userHash` on the device: the relay derives
+/// it from the app token).
+fn start(client: &Client) -> Result<(SupervisedLogin, tokio::task::JoinHandle<()>), String> {
+    let mut params = SupervisedLoginParams::new("", REDIRECT);
     params.poll_timeout = Duration::from_secs(5);
     params.timeout = Duration::from_secs(30);
     let login = client.supervised_login(params).map_err(|e| e.to_string())?;
@@ -150,35 +164,45 @@ async fn auth_url(login: &SupervisedLogin) -> Result<String, String> {
     ))
 }
 
-async fn by_poll(sandbox: &Sandbox, client: &Client) -> Result<String, String> {
-    sandbox.script_user(
-        "demo-user-poll",
+async fn by_poll(d: &Demo) -> Result<String, String> {
+    d.sandbox.script_user(
+        &d.relay.user_hash("demo-user-poll"),
         UserScript::ApproveAfter(Duration::from_millis(1500)),
     );
-    let (login, printer) = start(client, "demo-user-poll")?;
+    let client = d.relay.client("demo-user-poll", false)?;
+    let (login, printer) = start(&client)?;
     let outcome = login.wait().await;
     let _ = printer.await;
     let tokens = outcome.map_err(|e| e.to_string())?;
     if tokens.completed_via != obauth::CodeSource::Poll {
         return Err("expected the poll to deliver the code".into());
     }
+    // The session API is the app's back end's business (it holds the partner credentials).
+    let backend = Client::new(ClientConfig::new(
+        d.sandbox.base_url(),
+        d.sandbox.client_id(),
+        d.sandbox.client_secret(),
+    ))
+    .map_err(|e| e.to_string())?;
     let before = tokens.session.expires();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let accounts = client
+    let accounts = backend
         .session_get(&tokens.session, "/v1/accounts")
         .await
         .map_err(|e| e.to_string())?;
     let count = accounts["accounts"].as_array().map_or(0, Vec::len);
     Ok(format!(
-        "{count} account(s) fetched with the session token; X-Access-Token-Expires slid the expiry from {before} to {}",
+        "the provider saw the relay's derived userHash; the back end fetched {count} account(s) with the session token; X-Access-Token-Expires slid the expiry from {before} to {}",
         tokens.session.expires()
     ))
 }
 
-async fn by_redirect(sandbox: &Sandbox, client: &Client) -> Result<String, String> {
+async fn by_redirect(d: &Demo) -> Result<String, String> {
+    let sandbox = &d.sandbox;
     // A slow mobile network on the status call: the first long-poll reaches the provider late.
     sandbox.inject_fault(Endpoint::Status, Fault::Delay(Duration::from_millis(1500)));
-    let (login, printer) = start(client, "demo-user-redirect")?;
+    let client = d.relay.client("demo-user-redirect", false)?;
+    let (login, printer) = start(&client)?;
     let url = auth_url(&login).await?;
     let location = browser::click(&url, "approve").await?;
     let outcome = login.handle_redirect(&location);
@@ -197,7 +221,8 @@ async fn by_redirect(sandbox: &Sandbox, client: &Client) -> Result<String, Strin
     ))
 }
 
-async fn with_faults(sandbox: &Sandbox, client: &Client) -> Result<String, String> {
+async fn with_faults(d: &Demo) -> Result<String, String> {
+    let sandbox = &d.sandbox;
     sandbox.inject_faults(Endpoint::Status, Fault::ServerError(503), 2);
     sandbox.inject_fault(
         Endpoint::Status,
@@ -206,11 +231,12 @@ async fn with_faults(sandbox: &Sandbox, client: &Client) -> Result<String, Strin
         },
     );
     sandbox.script_user(
-        "demo-user-faults",
+        &d.relay.user_hash("demo-user-faults"),
         UserScript::ApproveAfter(Duration::from_millis(500)),
     );
     let before = sandbox.stats().status_requests;
-    let (login, printer) = start(client, "demo-user-faults")?;
+    let client = d.relay.client("demo-user-faults", false)?;
+    let (login, printer) = start(&client)?;
     let outcome = login.wait().await;
     let _ = printer.await;
     outcome.map_err(|e| e.to_string())?;
@@ -220,8 +246,26 @@ async fn with_faults(sandbox: &Sandbox, client: &Client) -> Result<String, Strin
     ))
 }
 
-async fn user_cancels(_sandbox: &Sandbox, client: &Client) -> Result<String, String> {
-    let (login, printer) = start(client, "demo-user-cancel")?;
+async fn app_token_refreshed(d: &Demo) -> Result<String, String> {
+    d.sandbox.script_user(
+        &d.relay.user_hash("demo-user-token"),
+        UserScript::ApproveAfter(Duration::from_millis(300)),
+    );
+    let before = d.sandbox.stats().initialize_requests;
+    let client = d.relay.client("demo-user-token", true)?;
+    let (login, printer) = start(&client)?;
+    let outcome = login.wait().await;
+    let _ = printer.await;
+    outcome.map_err(|e| e.to_string())?;
+    Ok(format!(
+        "401 InvalidAppToken from the relay, one fresh token, then authenticated ({} initialize at the provider)",
+        d.sandbox.stats().initialize_requests - before
+    ))
+}
+
+async fn user_cancels(d: &Demo) -> Result<String, String> {
+    let client = d.relay.client("demo-user-cancel", false)?;
+    let (login, printer) = start(&client)?;
     let url = auth_url(&login).await?;
     let location = browser::click(&url, "cancel").await?;
     let outcome = login.handle_redirect(&location);

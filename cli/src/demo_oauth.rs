@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use obauth::{
-    AuthorizationFlow, AuthorizationParams, AuthorizationState, Client, ClientAuth, ClientConfig,
+    AuthorizationFlow, AuthorizationParams, AuthorizationState, ClientAuth,
     ClientCredentialsConfig, MemoryStorage, OidcClient, PkceConfig, RedirectOutcome, SecureStorage,
 };
 use obauth_sandbox::{Sandbox, browser};
 
+use crate::demo::Demo;
+use crate::demo_relay::REDIRECT as CONNECT_REDIRECT;
 use crate::progress::{Progress, Render};
-
-const CONNECT_REDIRECT: &str = "https://app.example.com/aiia/callback";
 const OIDC_REDIRECT: &str = "https://app.example.com/oidc/callback";
 
 fn watch(flow: &AuthorizationFlow) -> tokio::task::JoinHandle<()> {
@@ -36,20 +36,18 @@ async fn authorize_url(flow: &AuthorizationFlow) -> Result<String, String> {
     Err("the flow ended before the user was asked".into())
 }
 
-fn client(sandbox: &Sandbox) -> Result<Client, String> {
-    Client::new(ClientConfig::new(
-        sandbox.base_url(),
-        sandbox.client_id(),
-        sandbox.client_secret(),
-    ))
-    .map_err(|e| e.to_string())
-}
-
-/// Connect: consent page, a forged redirect refused, the genuine one exchanged, a refresh.
-pub async fn connect(sandbox: &Sandbox, _: &Client) -> Result<String, String> {
-    let client = client(sandbox)?;
+/// Connect through the relay: the provider's consent page, a forged redirect refused, the
+/// genuine code exchanged at the relay (which adds the partner's Basic authentication), a
+/// refresh through the relay.
+pub async fn connect(d: &Demo) -> Result<String, String> {
+    let client = d.relay.client("demo-user-connect", false)?;
     let flow = client
-        .connect_flow(AuthorizationParams::new(CONNECT_REDIRECT), None, None)
+        .relay_connect_flow(
+            d.relay.consent(),
+            AuthorizationParams::new(CONNECT_REDIRECT),
+            None,
+            None,
+        )
         .map_err(|e| e.to_string())?;
     let printer = watch(&flow);
     flow.start();
@@ -74,7 +72,7 @@ pub async fn connect(sandbox: &Sandbox, _: &Client) -> Result<String, String> {
 
 /// Client credentials: Aritma (token URL, client_secret_post) and Apiture (discovery,
 /// client_secret_basic).
-pub async fn client_credentials(sandbox: &Sandbox, _: &Client) -> Result<String, String> {
+pub async fn client_credentials(sandbox: &Sandbox) -> Result<String, String> {
     let oidc = OidcClient::new().map_err(|e| e.to_string())?;
     let mut lines = Vec::new();
     for (style, token_url, issuer, auth) in [
@@ -121,7 +119,7 @@ pub async fn client_credentials(sandbox: &Sandbox, _: &Client) -> Result<String,
 }
 
 /// Authorization code + PKCE for a public client.
-pub async fn pkce(sandbox: &Sandbox, _: &Client) -> Result<String, String> {
+pub async fn pkce(sandbox: &Sandbox) -> Result<String, String> {
     let oidc = OidcClient::new().map_err(|e| e.to_string())?;
     let config = PkceConfig {
         issuer: sandbox.issuer(),
@@ -145,13 +143,19 @@ pub async fn pkce(sandbox: &Sandbox, _: &Client) -> Result<String, String> {
     ))
 }
 
-/// A connect flow snapshotted to secure storage, the app killed, restored, and completed.
-pub async fn kill_and_restore(sandbox: &Sandbox, _: &Client) -> Result<String, String> {
+/// A connect flow (through the relay) snapshotted to secure storage, the app killed,
+/// restored, and completed.
+pub async fn kill_and_restore(d: &Demo) -> Result<String, String> {
     let storage: Arc<dyn SecureStorage> = Arc::new(MemoryStorage::default());
     let authorize = {
-        let client = client(sandbox)?;
+        let client = d.relay.client("demo-user-restore", false)?;
         let flow = client
-            .connect_flow(AuthorizationParams::new(CONNECT_REDIRECT), None, None)
+            .relay_connect_flow(
+                d.relay.consent(),
+                AuthorizationParams::new(CONNECT_REDIRECT),
+                None,
+                None,
+            )
             .map_err(|e| e.to_string())?;
         flow.persist_to(storage.clone(), "connect-flow")
             .map_err(|e| e.to_string())?;
@@ -160,13 +164,13 @@ pub async fn kill_and_restore(sandbox: &Sandbox, _: &Client) -> Result<String, S
         // The app is killed here: the flow and the client are dropped.
     };
     let location = browser::click(&authorize, "approve").await?;
-    let client = client(sandbox)?;
+    let client = d.relay.client("demo-user-restore", false)?;
     let snapshot = storage
         .load("connect-flow")
         .map_err(|e| e.to_string())?
         .ok_or("no snapshot in storage")?;
     let flow = client
-        .restore_connect_flow(&snapshot)
+        .restore_relay_connect_flow(d.relay.consent(), &snapshot)
         .map_err(|e| e.to_string())?;
     let printer = watch(&flow);
     flow.resume();
@@ -178,7 +182,7 @@ pub async fn kill_and_restore(sandbox: &Sandbox, _: &Client) -> Result<String, S
         return Err(format!("the restored flow answered {outcome:?}"));
     }
     Ok(format!(
-        "restored from a {}-byte snapshot (state, timestamps; no client secret) and completed",
+        "restored from a {}-byte snapshot (state, timestamps; no secret, no app token) and completed",
         snapshot.len()
     ))
 }

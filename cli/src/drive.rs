@@ -1,15 +1,17 @@
 //! Running one flow from the terminal: progress on stderr, the redirect from a loopback
 //! listener or from a line on stdin, Ctrl-C as cancel, and a backstop after the deadline.
-//! `login` and `connect` share it.
+//! `login`, `connect` and `pkce` share it.
 
 use std::time::Duration;
 
 use obauth::flow::Flow;
-use obauth::{Error, FlowHandle, RedirectOutcome};
+use obauth::{AuthorizationFlow, Error, FlowHandle, RedirectOutcome};
 use tokio::io::AsyncBufReadExt;
 
+use crate::exit;
 use crate::loopback::LoopbackListener;
 use crate::progress::{Progress, Render};
+use crate::tokens_out::{Field, token_json};
 
 /// How long a finished login waits for the browser to reach the loopback redirect.
 const BROWSER_GRACE: Duration = Duration::from_secs(2);
@@ -41,17 +43,19 @@ impl RedirectSource {
     }
 }
 
-/// Starts `flow` and waits for its end (or Ctrl-C, or the backstop after `timeout`).
+/// Starts `flow` and waits for its end (or Ctrl-C, or the backstop after `timeout`); `qr`
+/// also shows the auth URL as a QR code when stderr is a terminal.
 pub async fn drive<F>(
     flow: &FlowHandle<F>,
     source: RedirectSource,
     timeout: Duration,
+    qr: bool,
 ) -> Result<F::Output, Error>
 where
     F: Flow,
     F::State: Render,
 {
-    let progress = Progress::start();
+    let progress = Progress::start().with_qr(qr);
     let mut states = flow.subscribe();
     let printer = tokio::spawn(async move {
         while let Some(state) = states.next().await {
@@ -130,4 +134,32 @@ where
     }
     let _ = printer.await;
     outcome
+}
+
+/// Runs an authorization-code flow (`connect`, `pkce`) to its end: the redirect on a loopback
+/// listener for a loopback redirect URI, else as a pasted line on stdin; on success the token
+/// object with `fields` on stdout. Returns the exit code.
+pub async fn run_authorization(
+    flow: &AuthorizationFlow,
+    timeout: Duration,
+    qr: bool,
+    fields: &[Field],
+) -> i32 {
+    let source = match RedirectSource::for_flow(flow, RedirectSource::Stdin).await {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return exit::OTHER;
+        }
+    };
+    if matches!(source, RedirectSource::Stdin) {
+        eprintln!("after approving, paste the URL the browser was redirected to, then press Enter");
+    }
+    match drive(flow, source, timeout, qr).await {
+        Ok(tokens) => {
+            println!("{}", token_json(&tokens, fields));
+            exit::OK
+        }
+        Err(e) => exit::report(&e),
+    }
 }

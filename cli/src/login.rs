@@ -12,57 +12,54 @@
 
 use obauth::{Client, ClientConfig, Error, Secret, SupervisedLoginParams, SupervisedTokens};
 
-use crate::args::{Flags, UsageError};
+use crate::args::{self, LoginArgs, UsageError};
 use crate::drive::{RedirectSource, drive};
 use crate::exit;
-
-const FLAGS: &[&str] = &[
-    "api-url",
-    "client-id",
-    "client-secret",
-    "user-hash",
-    "redirect-url",
-    "poll-timeout",
-    "timeout",
-    "relay-url",
-    "app-token",
-];
-
-/// The partner-mode flags that relay mode refuses (the relay holds what they name).
-const PARTNER_FLAGS: &[&str] = &["api-url", "client-id", "client-secret", "user-hash"];
 
 struct Options {
     config: ClientConfig,
     params: SupervisedLoginParams,
 }
 
-fn options(args: &[String]) -> Result<Options, UsageError> {
-    let flags = Flags::parse(args, FLAGS)?;
-    let (config, user_hash) = if flags.get("relay-url").is_some() {
-        if let Some(flag) = PARTNER_FLAGS.iter().find(|f| flags.get(f).is_some()) {
+fn options(a: &LoginArgs) -> Result<Options, UsageError> {
+    let (config, user_hash) = if a.relay_url.is_some() {
+        // The partner-mode flags that relay mode refuses (the relay holds what they name).
+        let partner_flag = a
+            .partner
+            .given()
+            .or_else(|| a.user_hash.is_some().then_some("user-hash"));
+        if let Some(flag) = partner_flag {
             return Err(UsageError(format!(
                 "--{flag} cannot be combined with --relay-url (the relay holds it)"
             )));
         }
-        let token = Secret::new(flags.required("app-token", Some("OBAUTH_APP_TOKEN"))?);
-        let config = ClientConfig::relay(flags.required("relay-url", None)?, fixed_token(token));
+        let token = Secret::new(args::required(
+            &a.app_token,
+            "app-token",
+            Some("OBAUTH_APP_TOKEN"),
+        )?);
+        let config = ClientConfig::relay(
+            args::required(&a.relay_url, "relay-url", None)?,
+            fixed_token(token),
+        );
         (config, String::new())
     } else {
-        if flags.get("app-token").is_some() {
+        if a.app_token.is_some() {
             return Err(UsageError("--app-token needs --relay-url".into()));
         }
-        let config = ClientConfig::new(
-            flags.required("api-url", None)?,
-            flags.required("client-id", Some("OBAUTH_CLIENT_ID"))?,
-            flags.required("client-secret", Some("OBAUTH_CLIENT_SECRET"))?,
-        );
-        (config, flags.required("user-hash", None)?)
+        (
+            a.partner.config()?,
+            args::required(&a.user_hash, "user-hash", None)?,
+        )
     };
-    let mut params = SupervisedLoginParams::new(user_hash, flags.required("redirect-url", None)?);
-    if let Some(poll) = flags.seconds("poll-timeout")? {
+    let mut params = SupervisedLoginParams::new(
+        user_hash,
+        args::required(&a.redirect_url, "redirect-url", None)?,
+    );
+    if let Some(poll) = args::seconds(&a.poll_timeout, "poll-timeout")? {
         params.poll_timeout = poll;
     }
-    if let Some(timeout) = flags.seconds("timeout")? {
+    if let Some(timeout) = args::seconds(&a.timeout, "timeout")? {
         params.timeout = timeout;
     }
     Ok(Options { config, params })
@@ -81,14 +78,10 @@ pub fn fixed_token(token: Secret) -> impl Fn(bool) -> Result<Secret, Error> + Se
 }
 
 /// Runs the command; returns the exit code.
-pub async fn run(args: &[String]) -> i32 {
-    let opts = match options(args) {
+pub async fn run(a: LoginArgs) -> i32 {
+    let opts = match options(&a) {
         Ok(o) => o,
-        Err(UsageError(msg)) => {
-            eprintln!("error: {msg}");
-            eprintln!("{}", crate::USAGE);
-            return exit::INVALID_INPUT;
-        }
+        Err(e) => return args::usage_error("login", e),
     };
     let timeout = opts.params.timeout;
     let client = match Client::new(opts.config) {
@@ -107,7 +100,7 @@ pub async fn run(args: &[String]) -> i32 {
             return exit::OTHER;
         }
     };
-    let outcome = drive(&login, source, timeout).await;
+    let outcome = drive(&login, source, timeout, a.qr.qr).await;
     match outcome {
         Ok(tokens) => {
             println!("{}", tokens_json(&tokens));

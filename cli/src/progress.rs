@@ -16,6 +16,7 @@ pub trait Render {
 #[derive(Clone, Copy)]
 pub struct Progress {
     started: Instant,
+    qr: bool,
 }
 
 impl Progress {
@@ -23,7 +24,13 @@ impl Progress {
     pub fn start() -> Self {
         Progress {
             started: Instant::now(),
+            qr: false,
         }
+    }
+
+    /// Also shows the auth URL as a QR code (`--qr`; only when stderr is a terminal).
+    pub fn with_qr(self, qr: bool) -> Self {
+        Progress { qr, ..self }
     }
 
     /// Prints one line with the elapsed time.
@@ -32,11 +39,12 @@ impl Progress {
     }
 
     /// Prints a state; when it carries the URL to open, also the machine-readable
-    /// `auth_url: <URL>` line.
+    /// `auth_url: <URL>` line (and, with `--qr` on a terminal, its QR code).
     pub fn state(&self, state: &impl Render) {
         self.line(&state.describe());
         if let Some(url) = state.auth_url() {
             eprintln!("auth_url: {url}");
+            crate::qr::show(url, self.qr);
         }
     }
 }

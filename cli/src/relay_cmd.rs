@@ -16,20 +16,8 @@ use obauth_relay::{
 };
 use url::Url;
 
-use crate::args::{Flags, UsageError};
+use crate::args::{self, RelayArgs, UsageError};
 use crate::exit;
-
-const FLAGS: &[&str] = &[
-    "listen",
-    "upstream",
-    "jwt-hs256-secret-env",
-    "jwt-public-key",
-    "jwks-url",
-    "jwt-issuer",
-    "jwt-audience",
-    "tls-cert",
-    "tls-key",
-];
 
 /// The parsed command line (no secrets: those are read from the environment afterwards).
 struct Options {
@@ -43,22 +31,25 @@ fn usage(msg: impl Into<String>) -> UsageError {
     UsageError(msg.into())
 }
 
-fn options(args: &[String]) -> Result<Options, UsageError> {
-    let flags = Flags::parse_with_repeatable(args, FLAGS, &["allow-redirect"])?;
-    let listen: SocketAddr = flags
-        .required("listen", None)?
+fn options(a: &RelayArgs) -> Result<Options, UsageError> {
+    let listen: SocketAddr = args::required(&a.listen, "listen", None)?
         .parse()
         .map_err(|_| usage("--listen must be ADDR:PORT, e.g. 127.0.0.1:8080 or [::]:8443"))?;
-    let upstream = Url::parse(&flags.required("upstream", None)?)
+    let upstream = Url::parse(&args::required(&a.upstream, "upstream", None)?)
         .map_err(|e| usage(format!("--upstream is not an absolute URL ({e})")))?;
 
-    let chosen: Vec<&str> = ["jwt-hs256-secret-env", "jwt-public-key", "jwks-url"]
-        .into_iter()
-        .filter(|f| flags.get(f).is_some())
-        .collect();
+    let chosen: Vec<&str> = [
+        ("jwt-hs256-secret-env", &a.jwt_hs256_secret_env),
+        ("jwt-public-key", &a.jwt_public_key),
+        ("jwks-url", &a.jwks_url),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.is_some())
+    .map(|(f, _)| f)
+    .collect();
     let (key, key_description) = match chosen.as_slice() {
         ["jwt-hs256-secret-env"] => {
-            let var = flags.get("jwt-hs256-secret-env").unwrap_or_default();
+            let var = a.jwt_hs256_secret_env.as_deref().unwrap_or_default();
             let secret = secret_from_env(var).map_err(|e| usage(e.to_string()))?;
             (
                 AppTokenKey::Hs256(secret),
@@ -66,7 +57,7 @@ fn options(args: &[String]) -> Result<Options, UsageError> {
             )
         }
         ["jwt-public-key"] => {
-            let path = flags.get("jwt-public-key").unwrap_or_default();
+            let path = a.jwt_public_key.as_deref().unwrap_or_default();
             let pem =
                 std::fs::read(path).map_err(|e| usage(format!("--jwt-public-key {path}: {e}")))?;
             (
@@ -75,7 +66,7 @@ fn options(args: &[String]) -> Result<Options, UsageError> {
             )
         }
         ["jwks-url"] => {
-            let raw = flags.get("jwks-url").unwrap_or_default();
+            let raw = a.jwks_url.as_deref().unwrap_or_default();
             let url = Url::parse(raw)
                 .map_err(|e| usage(format!("--jwks-url is not an absolute URL ({e})")))?;
             let shown = format!(
@@ -102,7 +93,7 @@ fn options(args: &[String]) -> Result<Options, UsageError> {
         }
     };
 
-    let tls = match (flags.get("tls-cert"), flags.get("tls-key")) {
+    let tls = match (a.tls_cert.as_deref(), a.tls_key.as_deref()) {
         (Some(cert), Some(key)) => Some(
             TlsConfig::from_pem_files(Path::new(cert), Path::new(key))
                 .map_err(|e| usage(e.to_string()))?,
@@ -114,10 +105,10 @@ fn options(args: &[String]) -> Result<Options, UsageError> {
     let credentials = PartnerCredentials::from_env().map_err(|e| usage(e.to_string()))?;
     let relay_key = relay_key_from_env().map_err(|e| usage(e.to_string()))?;
     let mut app_token = AppTokenConfig::new(key);
-    app_token.issuer = flags.get("jwt-issuer").map(str::to_owned);
-    app_token.audience = flags.get("jwt-audience").map(str::to_owned);
+    app_token.issuer = a.jwt_issuer.clone();
+    app_token.audience = a.jwt_audience.clone();
     let config = RelayConfig {
-        allow_redirects: flags.all("allow-redirect").to_vec(),
+        allow_redirects: a.allow_redirect.clone(),
         ..RelayConfig::new(upstream, credentials, relay_key, app_token)
     };
     Ok(Options {
@@ -129,14 +120,11 @@ fn options(args: &[String]) -> Result<Options, UsageError> {
 }
 
 /// Runs the command; returns the exit code.
-pub async fn run(args: &[String]) -> i32 {
+pub async fn run(a: RelayArgs) -> i32 {
     install_logger();
-    let options = match options(args) {
+    let options = match options(&a) {
         Ok(o) => o,
-        Err(UsageError(msg)) => {
-            eprintln!("error: {msg}");
-            return exit::INVALID_INPUT;
-        }
+        Err(e) => return args::usage_error("relay", e),
     };
     let upstream = options.config.upstream.clone();
     let redirects = options.config.allow_redirects.len();

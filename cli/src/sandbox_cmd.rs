@@ -2,24 +2,22 @@
 
 use obauth_sandbox::{Sandbox, SandboxConfig};
 
-use crate::args::{Flags, UsageError};
+use crate::args::{self, SandboxArgs, UsageError};
 use crate::exit;
 
 /// Runs the command; returns the exit code.
-pub async fn run(args: &[String]) -> i32 {
-    let port = match Flags::parse(args, &["port"]).and_then(|f| {
-        f.get("port")
-            .map(|p| {
-                p.parse::<u16>()
-                    .map_err(|_| UsageError("--port must be a number from 0 to 65535".into()))
-            })
-            .transpose()
-    }) {
+pub async fn run(a: SandboxArgs) -> i32 {
+    let port = match a
+        .port
+        .as_deref()
+        .map(|p| {
+            p.parse::<u16>()
+                .map_err(|_| UsageError("--port must be a number from 0 to 65535".into()))
+        })
+        .transpose()
+    {
         Ok(p) => p.unwrap_or(0),
-        Err(UsageError(msg)) => {
-            eprintln!("error: {msg}");
-            return exit::INVALID_INPUT;
-        }
+        Err(e) => return args::usage_error("sandbox", e),
     };
     let config = SandboxConfig {
         port,

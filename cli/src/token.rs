@@ -8,54 +8,68 @@
 
 use obauth::{ClientAuth, ClientCredentialsConfig, DEFAULT_REFRESH_SKEW, OidcClient, Secret};
 
-use crate::args::{Flags, UsageError};
+use crate::args::{self, TokenArgs, TokenClientArgs, UsageError};
 use crate::exit;
+use crate::tokens_out::{Field, token_json};
 
-const FLAGS: &[&str] = &[
-    "token-url",
-    "issuer",
-    "client-id",
-    "client-secret",
-    "scope",
-    "client-auth",
-];
-
-fn config(args: &[String]) -> Result<ClientCredentialsConfig, UsageError> {
-    let flags = Flags::parse(args, FLAGS)?;
-    let (token_url, issuer) = (flags.get("token-url"), flags.get("issuer"));
+/// The endpoint and client of `token` and `refresh`: exactly one of `--token-url` and
+/// `--issuer`; `--client-auth` one of `allowed` (the first is the default); a secret unless the
+/// method is `none`.
+pub fn client_config(
+    a: &TokenClientArgs,
+    allowed: &[&str],
+) -> Result<ClientCredentialsConfig, UsageError> {
+    let (token_url, issuer) = (&a.token_url, &a.issuer);
     if token_url.is_some() == issuer.is_some() {
         return Err(UsageError(
             "give exactly one of --token-url and --issuer".into(),
         ));
     }
-    let client_auth = match flags.get("client-auth").unwrap_or("post") {
-        "post" => ClientAuth::Post,
-        "basic" => ClientAuth::Basic,
+    let method = a.client_auth.as_deref().unwrap_or(allowed[0]);
+    let client_auth = match method {
+        "post" if allowed.contains(&"post") => ClientAuth::Post,
+        "basic" if allowed.contains(&"basic") => ClientAuth::Basic,
+        "none" if allowed.contains(&"none") => ClientAuth::None,
         other => {
             return Err(UsageError(format!(
-                "--client-auth must be post or basic, not {other:?}"
+                "--client-auth must be {}, not {other:?}",
+                allowed.join(" or ")
             )));
         }
     };
+    let client_secret = match client_auth {
+        ClientAuth::None => match &a.client_secret {
+            Some(_) => {
+                return Err(UsageError(
+                    "--client-secret cannot be combined with --client-auth none".into(),
+                ));
+            }
+            None => Secret::new(""),
+        },
+        _ => Secret::new(args::required(
+            &a.client_secret,
+            "client-secret",
+            Some("OBAUTH_CLIENT_SECRET"),
+        )?),
+    };
     Ok(ClientCredentialsConfig {
-        token_url: token_url.map(str::to_owned),
-        issuer: issuer.map(str::to_owned),
-        client_id: flags.required("client-id", Some("OBAUTH_CLIENT_ID"))?,
-        client_secret: Secret::new(flags.required("client-secret", Some("OBAUTH_CLIENT_SECRET"))?),
-        scope: flags.get("scope").map(str::to_owned),
+        token_url: token_url.clone(),
+        issuer: issuer.clone(),
+        client_id: args::required(&a.client_id, "client-id", Some("OBAUTH_CLIENT_ID"))?,
+        client_secret,
+        scope: None,
         client_auth,
     })
 }
 
 /// Runs the command; returns the exit code.
-pub async fn run(args: &[String]) -> i32 {
-    let config = match config(args) {
-        Ok(c) => c,
-        Err(UsageError(msg)) => {
-            eprintln!("error: {msg}");
-            eprintln!("{}", crate::USAGE);
-            return exit::INVALID_INPUT;
-        }
+pub async fn run(a: TokenArgs) -> i32 {
+    let config = match client_config(&a.client, &["post", "basic"]) {
+        Ok(c) => ClientCredentialsConfig {
+            scope: a.scope.clone(),
+            ..c
+        },
+        Err(e) => return args::usage_error("token", e),
     };
     let client = match OidcClient::new() {
         Ok(c) => c,
@@ -72,12 +86,15 @@ pub async fn run(args: &[String]) -> i32 {
         Ok(tokens) => {
             println!(
                 "{}",
-                serde_json::json!({
-                    "access_token": tokens.access_token.expose(),
-                    "token_type": tokens.token_type,
-                    "expires_in": tokens.expires_in(obauth::timestamp::now()),
-                    "scope": tokens.scope,
-                })
+                token_json(
+                    &tokens,
+                    &[
+                        Field::AccessToken,
+                        Field::TokenType,
+                        Field::ExpiresIn,
+                        Field::Scope
+                    ]
+                )
             );
             exit::OK
         }

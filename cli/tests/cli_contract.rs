@@ -371,4 +371,13 @@ async fn demo_runs_every_scenario() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("every scenario ended as expected"));
     assert!(r.stderr.contains("via redirect") && r.stderr.contains("via poll"));
+    // Relay mode by default: the app's clients go through an obauth relay with app tokens.
+    assert!(
+        r.stderr
+            .contains("obauth relay (holds the partner credentials) at http://127.0.0.1:"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("one fresh token, then authenticated"));
+    assert!(!r.stderr.contains(SECRET) && !r.stdout.contains(SECRET));
 }

@@ -8,12 +8,11 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use obauth_sandbox::{ClientAuthMethod, Sandbox};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStderr, Command};
+use tokio::process::Command;
 
 mod common;
 
-use common::{APP_LINK, Run, SECRET, run, sandbox};
+use common::{APP_LINK, Running, SECRET, http, run, sandbox};
 const ARITMA_SCOPE: &str = "banking.channel.psd2 banking.ais.read";
 
 fn obauth(sandbox: &Sandbox, args: &[&str]) -> Command {
@@ -42,83 +41,6 @@ fn connect_command(sandbox: &Sandbox, redirect: &str) -> Command {
             "60",
         ],
     )
-}
-
-/// A running `obauth connect`, its stderr read line by line.
-struct Running {
-    child: Child,
-    stderr: Lines<BufReader<ChildStderr>>,
-    seen: String,
-}
-
-impl Running {
-    fn spawn(mut cmd: Command) -> Running {
-        let mut child = cmd.spawn().unwrap();
-        let stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-        Running {
-            child,
-            stderr,
-            seen: String::new(),
-        }
-    }
-
-    /// Reads stderr up to the `auth_url:` line and returns the URL.
-    async fn auth_url(&mut self) -> String {
-        loop {
-            let line = tokio::time::timeout(Duration::from_secs(20), self.stderr.next_line())
-                .await
-                .expect("auth_url in time")
-                .unwrap()
-                .unwrap_or_else(|| panic!("stderr closed before auth_url: {}", self.seen));
-            self.seen.push_str(&line);
-            self.seen.push('\n');
-            if let Some(url) = line.strip_prefix("auth_url: ") {
-                return url.to_owned();
-            }
-        }
-    }
-
-    /// Writes one line to stdin.
-    async fn type_line(&mut self, line: &str) {
-        let mut stdin = self.child.stdin.take().expect("stdin is piped");
-        stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .await
-            .unwrap();
-        stdin.flush().await.unwrap();
-        drop(stdin);
-    }
-
-    /// Waits for the exit and collects everything.
-    async fn finish(mut self) -> Run {
-        let mut stdout = String::new();
-        let mut out = self.child.stdout.take().unwrap();
-        tokio::time::timeout(Duration::from_secs(30), out.read_to_string(&mut stdout))
-            .await
-            .expect("stdout closes")
-            .unwrap();
-        while let Some(line) = self.stderr.next_line().await.unwrap() {
-            self.seen.push_str(&line);
-            self.seen.push('\n');
-        }
-        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
-            .await
-            .expect("obauth exits")
-            .unwrap();
-        Run {
-            code: status.code().unwrap_or(-1),
-            stdout,
-            stderr: self.seen,
-        }
-    }
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap()
 }
 
 /// Plays the user on the Aiia consent flow: loads the authorize URL, follows the provider's 302
@@ -479,4 +401,65 @@ async fn connect_cancelled_or_foreign_url_on_stdin() {
     );
     r.assert_no_secret(&[]);
     assert_eq!(sb.stats().oauth_token_requests, 0);
+}
+
+/// Aiia Data: the user cancels (or the bank fails) and the provider comes back with `state`
+/// only. `obauth connect` ends at once with exit 3 and "start again", exchanging nothing; the
+/// same redirect with a forged state is still the forged-state error (exit 8).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_redirect_without_code_exits_3_and_a_forged_one_exits_8() {
+    let sb = sandbox().await;
+    sb.script_consent(obauth_sandbox::ConsentScript::ReturnWithoutCode);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let mut running = Running::spawn(connect_command(&sb, &redirect));
+    let auth_url = running.auth_url().await;
+    let location = follow_to_app(&sb, &auth_url, &redirect).await;
+    assert!(query_value(&location, "state").is_some(), "{location}");
+    assert!(query_value(&location, "code").is_none(), "{location}");
+    assert!(query_value(&location, "consentId").is_none(), "{location}");
+    let _ = http().get(&location).send().await;
+    let started = std::time::Instant::now();
+    let r = running.finish().await;
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(started.elapsed() < Duration::from_secs(10), "ended at once");
+    assert!(r.error_line().contains("start again"), "{}", r.stderr);
+    assert!(r.stdout.trim().is_empty());
+
+    // The same redirect with a forged state (pasted on stdin): the forged-state error.
+    let mut cmd = connect_command(&sb, APP_LINK);
+    cmd.stdin(Stdio::piped());
+    let mut running = Running::spawn(cmd);
+    let auth_url = running.auth_url().await;
+    let location = follow_to_app(&sb, &auth_url, APP_LINK).await;
+    let state = query_value(&location, "state").unwrap();
+    running
+        .type_line(&format!("{APP_LINK}?state=x{state}"))
+        .await;
+    let r = running.finish().await;
+    assert_eq!(r.code, 8, "{}", r.stderr);
+    assert!(r.error_line().contains("state"), "{}", r.stderr);
+    assert_eq!(sb.stats().oauth_token_requests, 0);
+}
+
+/// Follows the provider's redirects from `auth_url` (a consent script decides at once) until
+/// one leads to the app's `redirect`; returns that `Location`.
+async fn follow_to_app(sandbox: &Sandbox, auth_url: &str, redirect: &str) -> String {
+    let mut next = auth_url.to_owned();
+    for _ in 0..5 {
+        let answer = http().get(&next).send().await.unwrap();
+        assert_eq!(answer.status(), 302, "{next}");
+        next = answer.headers()["location"].to_str().unwrap().to_owned();
+        if next.starts_with(redirect) {
+            return next;
+        }
+        if next.starts_with('/') {
+            next = format!("{}{next}", sandbox.base_url());
+        }
+    }
+    panic!("no redirect to the app");
 }

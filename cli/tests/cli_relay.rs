@@ -496,3 +496,196 @@ async fn login_relay_mode_usage_errors_exit_2() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.error_line().contains("--app-token"), "{}", out.stderr);
 }
+
+/// Runs `obauth connect --relay-url … --app-token TOKEN --api-url SANDBOX --client-id ID
+/// --redirect-uri APP_LINK` as a user would: reads `auth_url:` from stderr, plays the browser on
+/// the sandbox's consent page (approved), pastes the redirect on stdin. Returns the run and the
+/// redirect.
+async fn relay_connect(sb: &Sandbox, relay: &RunningRelay, token: &str) -> (common::Run, String) {
+    use tokio::io::AsyncWriteExt;
+    sb.script_consent(obauth_sandbox::ConsentScript::Approve);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
+    cmd.args(["connect", "--relay-url", &relay.base, "--app-token", token])
+        .args(["--api-url", &sb.base_url(), "--client-id", sb.client_id()])
+        .args(["--redirect-uri", APP_LINK, "--timeout", "60"])
+        .env_remove("OBAUTH_CLIENT_ID")
+        .env_remove("OBAUTH_CLIENT_SECRET")
+        .env_remove("OBAUTH_APP_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = String::new();
+    let auth_url = loop {
+        let line = tokio::time::timeout(Duration::from_secs(30), stderr.next_line())
+            .await
+            .expect("auth_url in time")
+            .unwrap()
+            .unwrap_or_else(|| panic!("stderr closed before auth_url: {seen}"));
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(url) = line.strip_prefix("auth_url: ") {
+            break url.to_owned();
+        }
+    };
+    // The consent page is the provider's, with the public client id.
+    assert!(
+        auth_url.starts_with(&format!("{}/v1/oauth/connect?", sb.base_url())),
+        "{auth_url}"
+    );
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let mut next = auth_url;
+    for _ in 0..4 {
+        let resp = browser.get(&next).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 302, "{next}");
+        next = resp.headers()["location"].to_str().unwrap().to_owned();
+        if next.starts_with('/') {
+            next = sb.base_url() + &next;
+        }
+        if next.starts_with(APP_LINK) {
+            break;
+        }
+    }
+    assert!(next.starts_with(APP_LINK), "{next}");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{next}\n").as_bytes())
+        .await
+        .unwrap();
+    drop(stdin);
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("obauth connect finished")
+        .unwrap();
+    while let Ok(Some(line)) = stderr.next_line().await {
+        seen.push_str(&line);
+        seen.push('\n');
+    }
+    let run = common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: seen,
+    };
+    (run, next)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_through_the_relay_prints_tokens_json_like_connect() {
+    let sb = sandbox().await;
+    let relay = RunningRelay::start(relay_command(&sb, HS256_ARGS)).await;
+    let token = app_token("cli-connect-user");
+    let (out, location) = relay_connect(&sb, &relay, &token).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json = out.json();
+    let mut keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "access_token",
+            "consent_id",
+            "expires_in",
+            "refresh_token",
+            "token_type"
+        ]
+    );
+    assert!(
+        json["refresh_token"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
+    assert!(location.contains("consentId="), "{location}");
+    // The provider saw one code exchange, with the partner's Basic authentication the relay
+    // added (the device sent none).
+    let log = sb.token_requests();
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        log[0].auth_method,
+        obauth_sandbox::ClientAuthMethod::ClientSecretBasic
+    );
+    assert_eq!(log[0].grant_type.as_deref(), Some("authorization_code"));
+    assert_eq!(sb.stats().oauth_code_exchanges, 1);
+    out.assert_no_secret(&[&token, RELAY_KEY, APP_SECRET]);
+    let (code, stdout, stderr) = relay.stop().await;
+    assert_eq!(code, 0);
+    assert_no_secrets(&format!("{stdout}{stderr}"), &[&token]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_with_a_refused_app_token_exits_6_without_an_exchange() {
+    let sb = sandbox().await;
+    let relay = RunningRelay::start(relay_command(&sb, HS256_ARGS)).await;
+    let forged = jsonwebtoken::encode(
+        &Header::default(),
+        &json!({ "sub": "x", "exp": 4_000_000_000u64 }),
+        &EncodingKey::from_secret(b"not-the-app-secret-0123456789abcdef-01234"),
+    )
+    .unwrap();
+    let (out, _) = relay_connect(&sb, &relay, &forged).await;
+    assert_eq!(out.code, 6, "{}", out.stderr);
+    assert!(out.error_line().contains("app token"), "{}", out.stderr);
+    assert!(out.stdout.trim().is_empty());
+    assert!(
+        sb.token_requests().is_empty(),
+        "nothing reached the provider"
+    );
+    out.assert_no_secret(&[&forged]);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn connect_relay_mode_usage_errors_exit_2() {
+    let base = [
+        "connect",
+        "--relay-url",
+        "http://127.0.0.1:9",
+        "--app-token",
+        "t",
+        "--redirect-uri",
+        APP_LINK,
+    ];
+    for (extra, named) in [
+        (
+            &[
+                "--api-url",
+                "http://127.0.0.1:9",
+                "--client-id",
+                "c",
+                "--client-secret",
+                "s",
+            ][..],
+            "--client-secret",
+        ),
+        (&["--api-url", "http://127.0.0.1:9"][..], "--client-id"),
+        (&["--client-id", "c"][..], "--api-url"),
+    ] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
+        cmd.args(base)
+            .args(extra)
+            .env_remove("OBAUTH_CLIENT_ID")
+            .env_remove("OBAUTH_CLIENT_SECRET")
+            .stdin(Stdio::null());
+        let out = run(cmd).await;
+        assert_eq!(out.code, 2, "{extra:?}: {}", out.stderr);
+        assert!(out.error_line().contains(named), "{}", out.stderr);
+    }
+    // An insecure consent page is refused before anything is sent.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
+    cmd.args(base)
+        .args(["--api-url", "http://bank.example", "--client-id", "c"])
+        .stdin(Stdio::null());
+    let out = run(cmd).await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.error_line().contains("apiUrl"), "{}", out.stderr);
+}

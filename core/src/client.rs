@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::authorization::{AuthorizationMachine, AuthorizationParams};
 use crate::backoff::RetryPolicy;
-use crate::config::{ClientConfig, Credentials};
+use crate::config::{ClientConfig, ConsentPage, Credentials};
 use crate::driver::{FlowHandle, Transport};
 use crate::error::Error;
 use crate::http::{HttpRequest, Method, RequestKind, classify, parse_json};
@@ -75,6 +75,12 @@ impl Client {
         })
     }
 
+    /// The validated configuration and the transport, for the calls other modules add
+    /// (`unattended.rs`).
+    pub(crate) fn parts(&self) -> (&Credentials, &Transport) {
+        (&self.creds, &self.transport)
+    }
+
     fn handle<F: crate::flow::Flow>(&self, flow: F) -> FlowHandle<F> {
         FlowHandle::new(
             flow,
@@ -109,6 +115,7 @@ impl Client {
         accounts_group_name: Option<String>,
         accounts_group_id: Option<String>,
     ) -> Result<AuthorizationFlow, Error> {
+        self.partner_only()?;
         let machine = AuthorizationMachine::aiia_connect(
             &self.creds,
             params,
@@ -121,6 +128,7 @@ impl Client {
 
     /// Restores a connect flow from its snapshot; call [`FlowHandle::resume`] to continue.
     pub fn restore_connect_flow(&self, snapshot: &str) -> Result<AuthorizationFlow, Error> {
+        self.partner_only()?;
         Ok(self.handle(AuthorizationMachine::restore(
             &self.creds,
             snapshot,
@@ -128,8 +136,56 @@ impl Client {
         )?))
     }
 
+    /// Relay mode: prepares an Aiia Data connect flow whose consent page is the provider's
+    /// (`consent`: its API root and the partner's public client id) and whose code is exchanged
+    /// at the relay, which adds the partner's Basic authentication. Refresh the tokens with
+    /// [`Client::connect_tokens`] (also through the relay). Call [`FlowHandle::start`].
+    pub fn relay_connect_flow(
+        &self,
+        consent: &ConsentPage,
+        params: AuthorizationParams,
+        accounts_group_name: Option<String>,
+        accounts_group_id: Option<String>,
+    ) -> Result<AuthorizationFlow, Error> {
+        let machine = AuthorizationMachine::aiia_connect_via_relay(
+            &self.creds,
+            consent,
+            params,
+            accounts_group_name,
+            accounts_group_id,
+            crate::live::flow_secrets()?,
+        )?;
+        Ok(self.handle(machine))
+    }
+
+    /// Restores a relay-mode connect flow from its snapshot (only one this relay would
+    /// exchange); call [`FlowHandle::resume`] to continue.
+    pub fn restore_relay_connect_flow(
+        &self,
+        consent: &ConsentPage,
+        snapshot: &str,
+    ) -> Result<AuthorizationFlow, Error> {
+        Ok(self.handle(AuthorizationMachine::restore_via_relay(
+            &self.creds,
+            consent,
+            snapshot,
+        )?))
+    }
+
+    /// Refuses partner-only flows in relay mode, before anything is sent.
+    fn partner_only(&self) -> Result<(), Error> {
+        if self.creds.is_relay() {
+            return Err(Error::invalid(
+                "relayUrl",
+                "in relay mode the connect flow needs the provider's consent page (relay_connect_flow)",
+            ));
+        }
+        Ok(())
+    }
+
     /// A token manager for connect-flow tokens: refreshes with the refresh token at
-    /// `{api}/v1/oauth/token`.
+    /// `{api}/v1/oauth/token` (in relay mode the relay's, which adds the partner's Basic
+    /// authentication).
     pub fn connect_tokens(&self, tokens: TokenSet, skew: Duration) -> TokenManager {
         let endpoint = TokenEndpoint {
             url: self.creds.endpoint("v1/oauth/token"),
@@ -246,10 +302,11 @@ const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
 /// A client for OAuth 2.0 / OpenID Connect providers; caches discovery documents.
 #[derive(Clone, Debug)]
 pub struct OidcClient {
-    transport: Transport,
+    pub(crate) transport: Transport,
     runtime: Handle,
-    request_timeout: Duration,
+    pub(crate) request_timeout: Duration,
     navigation: NavigationPolicy,
+    snapshot_key: Option<Secret>,
     discovery: Arc<Mutex<HashMap<String, (ProviderMetadata, Timestamp)>>>,
 }
 
@@ -266,6 +323,7 @@ impl OidcClient {
             runtime,
             request_timeout: Duration::from_secs(30),
             navigation: NavigationPolicy::default(),
+            snapshot_key: None,
             discovery: Arc::default(),
         })
     }
@@ -276,6 +334,19 @@ impl OidcClient {
             return Err(Error::invalid("requestTimeout", "must be positive"));
         }
         self.request_timeout = timeout;
+        Ok(self)
+    }
+
+    /// Seals the snapshots of the PKCE flows this client starts with `key` and checks the seal
+    /// on restore (see [`crate::config::ClientConfig::snapshot_key`]).
+    pub fn with_snapshot_key(mut self, key: Secret) -> Result<Self, Error> {
+        if key.expose().len() < crate::snapshot::MIN_KEY_LEN {
+            return Err(Error::invalid(
+                "snapshotKey",
+                "must be at least 32 characters",
+            ));
+        }
+        self.snapshot_key = Some(key);
         Ok(self)
     }
 
@@ -312,7 +383,7 @@ impl OidcClient {
         Ok(metadata)
     }
 
-    fn public_creds(&self, config: &PkceConfig) -> Result<Credentials, Error> {
+    pub(crate) fn public_creds(&self, config: &PkceConfig) -> Result<Credentials, Error> {
         if config.client_id.trim().is_empty() {
             return Err(Error::invalid("clientId", "must not be empty"));
         }
@@ -323,6 +394,9 @@ impl OidcClient {
             request_timeout: self.request_timeout,
             retry: RetryPolicy::default(),
             navigation: self.navigation.clone(),
+            // RFC 8252 §7.1: private-use schemes are how native public clients receive codes.
+            allow_custom_scheme_redirects: true,
+            snapshot_key: self.snapshot_key.clone(),
             app_token: None,
         })
     }
@@ -344,8 +418,9 @@ impl OidcClient {
         params: AuthorizationParams,
     ) -> Result<AuthorizationFlow, Error> {
         let creds = self.public_creds(config)?;
-        // Check the redirect before any request is sent.
+        // Check the redirect and the extra authorize parameters before any request is sent.
         crate::redirect::RedirectPattern::parse("redirectUri", &params.redirect_uri, false)?;
+        params.extras.validate()?;
         let metadata = self.discover(&config.issuer).await?;
         if !metadata.code_challenge_methods_supported.is_empty()
             && !metadata
@@ -378,7 +453,8 @@ impl OidcClient {
             parse(&metadata.token_endpoint)?,
             params,
             crate::live::flow_secrets()?,
-        )?;
+        )?
+        .requiring_response_iss(metadata.authorization_response_iss_parameter_supported);
         Ok(self.handle(machine))
     }
 
@@ -389,11 +465,47 @@ impl OidcClient {
         snapshot: &str,
     ) -> Result<AuthorizationFlow, Error> {
         let creds = self.public_creds(config)?;
-        Ok(self.handle(AuthorizationMachine::restore(
-            &creds,
-            snapshot,
-            FlowKind::Pkce,
-        )?))
+        let machine = AuthorizationMachine::restore(&creds, snapshot, FlowKind::Pkce)?;
+        self.check_restored_endpoints(&creds.api_url, machine.endpoints())?;
+        Ok(self.handle(machine))
+    }
+
+    /// A restored PKCE flow sends its code and verifier (together: the user's tokens) to the
+    /// snapshot's token endpoint, so both endpoints must be the issuer's: those its discovery
+    /// document named (if this client has it cached: call [`OidcClient::discover`] before
+    /// restoring for a provider whose endpoints are on other hosts), or else on the issuer's
+    /// origin.
+    fn check_restored_endpoints(
+        &self,
+        issuer: &Url,
+        (authorize, token): (&str, &str),
+    ) -> Result<(), Error> {
+        let key = issuer.as_str().trim_end_matches('/').to_owned();
+        let cached = self
+            .discovery
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .map(|(metadata, _)| metadata.clone());
+        let same_origin = |u: &str| Url::parse(u).is_ok_and(|u| u.origin() == issuer.origin());
+        let discovered = |u: &str, named: Option<&str>| {
+            named
+                .is_some_and(|n| matches!((Url::parse(n), Url::parse(u)), (Ok(a), Ok(b)) if a == b))
+        };
+        let ok = match cached {
+            Some(m) => {
+                (discovered(authorize, m.authorization_endpoint.as_deref())
+                    || same_origin(authorize))
+                    && (discovered(token, Some(&m.token_endpoint)) || same_origin(token))
+            }
+            None => same_origin(authorize) && same_origin(token),
+        };
+        if !ok {
+            return Err(Error::InvalidSnapshot(
+                "the snapshot's endpoints are not the issuer's".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// A token manager for PKCE tokens: refreshes with the refresh token, as a public client.
@@ -430,18 +542,7 @@ impl OidcClient {
         config: ClientCredentialsConfig,
         skew: Duration,
     ) -> Result<TokenManager, Error> {
-        if config.client_id.trim().is_empty() {
-            return Err(Error::invalid("clientId", "must not be empty"));
-        }
-        if config.client_id.contains(':') && config.client_auth == ClientAuth::Basic {
-            return Err(Error::invalid(
-                "clientId",
-                "must not contain ':' with client_secret_basic",
-            ));
-        }
-        if config.client_secret.is_empty() {
-            return Err(Error::invalid("clientSecret", "must not be empty"));
-        }
+        check_token_client(&config)?;
         if config.client_auth == ClientAuth::None {
             return Err(Error::invalid(
                 "clientAuth",
@@ -461,6 +562,66 @@ impl OidcClient {
                 "contains characters a scope may not have",
             ));
         }
+        let endpoint = self.token_endpoint(config.clone()).await?;
+        Ok(TokenManager::new(
+            self.transport.clone(),
+            Renewal::ClientCredentials { endpoint, scope },
+            None,
+            skew,
+            RetryPolicy::default(),
+        ))
+    }
+
+    /// A token manager holding only `refresh_token`, renewed with the refresh-token grant
+    /// (RFC 6749 §6) at the token endpoint given or discovered from `config`, authenticating as
+    /// `config.client_auth` says (`None`: a public client, only `client_id` is sent, and
+    /// `client_secret` must be empty). `config.scope` must be `None` (the grant keeps its
+    /// scope). Everything is validated before any request; call
+    /// [`TokenManager::force_renewal`] for the first access token.
+    pub async fn refresh_tokens(
+        &self,
+        config: ClientCredentialsConfig,
+        refresh_token: Secret,
+        skew: Duration,
+    ) -> Result<TokenManager, Error> {
+        check_token_client(&config)?;
+        if config.client_auth == ClientAuth::None && !config.client_secret.is_empty() {
+            return Err(Error::invalid(
+                "clientSecret",
+                "a public client (no client authentication) sends no secret",
+            ));
+        }
+        if config.scope.is_some() {
+            return Err(Error::invalid("scope", "a refresh keeps the granted scope"));
+        }
+        if refresh_token.is_empty() {
+            return Err(Error::invalid("refreshToken", "must not be empty"));
+        }
+        let endpoint = self.token_endpoint(config).await?;
+        let held = TokenSet {
+            access_token: Secret::new(""),
+            token_type: "Bearer".into(),
+            expires_at: Some(Timestamp::from_unix_millis(0)),
+            refresh_token: Some(refresh_token),
+            scope: None,
+            id_token: None,
+            consent_id: None,
+            issued_at: None,
+        };
+        Ok(TokenManager::new(
+            self.transport.clone(),
+            Renewal::RefreshToken(endpoint),
+            Some(held),
+            skew,
+            RetryPolicy::default(),
+        ))
+    }
+
+    /// The token endpoint of a checked `config`: given, or discovered from the issuer.
+    async fn token_endpoint(
+        &self,
+        config: ClientCredentialsConfig,
+    ) -> Result<TokenEndpoint, Error> {
         let url = match (&config.token_url, &config.issuer) {
             (Some(url), None) => validate::service_url("tokenUrl", url, false)?,
             (None, Some(issuer)) => {
@@ -475,19 +636,30 @@ impl OidcClient {
                 ));
             }
         };
-        let endpoint = TokenEndpoint {
+        Ok(TokenEndpoint {
             url,
             wire: TokenWire::Form(config.client_auth),
             client_id: config.client_id.trim().to_owned(),
-            client_secret: Some(config.client_secret),
+            client_secret: (config.client_auth != ClientAuth::None).then_some(config.client_secret),
             timeout: self.request_timeout,
-        };
-        Ok(TokenManager::new(
-            self.transport.clone(),
-            Renewal::ClientCredentials { endpoint, scope },
-            None,
-            skew,
-            RetryPolicy::default(),
-        ))
+        })
     }
+}
+
+/// The client checks every token-endpoint client shares: an id (without `:` for HTTP Basic)
+/// and, unless it is a public client, a secret.
+fn check_token_client(config: &ClientCredentialsConfig) -> Result<(), Error> {
+    if config.client_id.trim().is_empty() {
+        return Err(Error::invalid("clientId", "must not be empty"));
+    }
+    if config.client_id.contains(':') && config.client_auth == ClientAuth::Basic {
+        return Err(Error::invalid(
+            "clientId",
+            "must not contain ':' with client_secret_basic",
+        ));
+    }
+    if config.client_secret.is_empty() && config.client_auth != ClientAuth::None {
+        return Err(Error::invalid("clientSecret", "must not be empty"));
+    }
+    Ok(())
 }

@@ -29,7 +29,10 @@
 //!   tokio.
 //! - [`host`]: running inside a foreign host (the Swift/Kotlin bindings): the background
 //!   threads, awaiting from a foreign executor, delivering states and logs to host callbacks.
-//! - [`Client`] and [`OidcClient`]: the entry points.
+//! - [`Client`] and [`OidcClient`]: the entry points; [`Client::unattended_login`] and
+//!   [`Client::resume_session`] start sessions from a stored login token without the user;
+//!   [`OidcClient::sign_out`] revokes and forgets a PKCE sign-in.
+//! - [`correlation`]: the `X-Correlation-Id` of every flow ([`FlowHandle::correlation_id`]).
 //! - Shared pieces: [`secret`] (redacted values), [`error`] (errors by what to do next),
 //!   [`redirect`] (matching and exact decoding), [`backoff`], [`timestamp`], [`session`]
 //!   (sliding expiry), [`validate`], [`http`] (HTTP as data).
@@ -63,12 +66,14 @@ mod client;
 mod driver;
 pub mod host;
 mod live;
+mod sign_out;
 mod storage;
 mod tokens;
+mod unattended;
 
 pub use obauth_protocol::{
-    authorization, backoff, config, error, flow, http, navigation, oauth, redirect, renewal,
-    secret, session, supervised, validate,
+    authorization, backoff, config, correlation, error, flow, http, navigation, oauth, redirect,
+    renewal, secret, session, supervised, validate,
 };
 
 /// How the protocol's types cross to Swift and Kotlin ([`obauth_protocol::ffi`]; feature
@@ -95,15 +100,18 @@ pub use client::{
     AuthorizationFlow, Client, ClientCredentialsConfig, DEFAULT_REFRESH_SKEW, OidcClient,
     PkceConfig, SupervisedLogin,
 };
-pub use config::{AppTokenProvider, AppTokenSource, ClientConfig};
+pub use config::{AppTokenProvider, AppTokenSource, ClientConfig, ConsentPage};
 pub use driver::{FlowHandle, StateStream};
 pub use error::{CancelOrigin, Error, ErrorCategory, ErrorInfo};
 pub use flow::{IgnoredReason, RedirectOutcome};
 pub use navigation::{Navigation, NavigationPolicy};
-pub use oauth::{ClientAuth, TokenSet};
+pub use oauth::{AuthorizeExtras, ClientAuth, TokenSet};
 pub use secret::Secret;
 pub use session::AccessSession;
+pub use sign_out::{RevocationOutcome, SignOutOutcome, SignOutParams};
 pub use snapshot::{FileStorage, MemoryStorage, SecureStorage};
+pub use supervised::unattended::SupervisedLoginReason;
 pub use supervised::{CodeSource, LoginState, SupervisedLoginParams, SupervisedTokens};
 pub use timestamp::Timestamp;
 pub use tokens::TokenManager;
+pub use unattended::SessionAccess;

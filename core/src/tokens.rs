@@ -51,6 +51,8 @@ struct Inner {
     in_flight: Mutex<Option<RenewalResult>>,
     renewals: AtomicU64,
     storage: Mutex<Option<(Arc<dyn SecureStorage>, String)>>,
+    /// Set by [`TokenManager::clear`]: renewals finishing later store nothing.
+    cleared: std::sync::atomic::AtomicBool,
 }
 
 /// The result of one renewal, as the callers that joined it receive it.
@@ -89,6 +91,7 @@ impl TokenManager {
                 scope: None,
                 id_token: None,
                 consent_id: None,
+                issued_at: None,
             }),
             (_, initial) => initial,
         };
@@ -102,6 +105,7 @@ impl TokenManager {
                 in_flight: Mutex::new(None),
                 renewals: AtomicU64::new(0),
                 storage: Mutex::new(None),
+                cleared: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -147,6 +151,9 @@ impl TokenManager {
         })?;
         if let Slot::Valid(t) = &mut *self.inner.slot.lock().unwrap_or_else(|e| e.into_inner()) {
             t.expires_at = Some(at);
+            // The provider moved the expiry: the lifetime it first said no longer bounds the
+            // renewal margin.
+            t.issued_at = None;
         }
         Ok(at)
     }
@@ -248,10 +255,7 @@ impl TokenManager {
             Slot::Reauthenticate(e) => Some(Err(e.clone())),
             Slot::Valid(t) => {
                 let t = self.with_session_clock(t.clone());
-                match t.expires_at {
-                    Some(at) if now.plus(self.inner.skew) >= at => None,
-                    _ => Some(Ok(t)),
-                }
+                (!t.renewal_due(now, self.inner.skew)).then_some(Ok(t))
             }
             Slot::Empty => None,
         }
@@ -287,6 +291,19 @@ impl TokenManager {
         }
     }
 
+    /// Forgets the tokens (sign-out): every later call fails with [`Error::InvalidGrant`]
+    /// ("sign in again") and the stored copy is removed. A renewal still in flight cannot put
+    /// them back: its result is dropped.
+    pub fn clear(&self) -> Result<(), Error> {
+        *self.inner.slot.lock().unwrap_or_else(|e| e.into_inner()) =
+            Slot::Reauthenticate(Error::InvalidGrant);
+        self.inner.cleared.store(true, Ordering::SeqCst);
+        match self.storage() {
+            Some((storage, key)) => storage.remove(&key),
+            None => Ok(()),
+        }
+    }
+
     fn reauthenticate(&self, error: Error) -> Result<TokenSet, Error> {
         log::warn!("token renewal needs a new sign-in: {error}");
         *self.inner.slot.lock().unwrap_or_else(|e| e.into_inner()) =
@@ -300,6 +317,9 @@ impl TokenManager {
     }
 
     fn store(&self, tokens: TokenSet) {
+        if self.inner.cleared.load(Ordering::SeqCst) {
+            return;
+        }
         let json = tokens.to_json();
         *self.inner.slot.lock().unwrap_or_else(|e| e.into_inner()) = Slot::Valid(tokens);
         if let Some((storage, key)) = self.storage()

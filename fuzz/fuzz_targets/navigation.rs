@@ -6,8 +6,11 @@
 //! - `None` (intercept) exactly when the URL parses and matches the flow's redirect;
 //! - anything unparsable, and `javascript:`, `data:`, `file:`, `blob:`, `content:`,
 //!   `filesystem:`, `vbscript:` are blocked, never opened nor loaded;
-//! - `Allow` only for `https`, `http` to loopback, and `about:blank` / `about:srcdoc`;
-//! - `https` is never blocked; plain `http` to a remote host is never loaded.
+//! - `Allow` only for `https` to the redirect's host, `http(s)` to loopback, and `about:blank` /
+//!   `about:srcdoc` (no web hosts are configured: every other page is blocked);
+//! - `OpenExternally` only for `http(s)` links to the external app hosts (no external schemes
+//!   are configured: every other scheme is blocked); plain `http` to a remote host is never
+//!   loaded.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -59,16 +62,19 @@ fuzz_target!(init: obauth_fuzz::maybe_write_seeds("navigation"), |data: &[u8]| {
         let scheme = url.scheme();
         match decision {
             Navigation::Allow => assert!(
-                scheme == "https"
+                (scheme == "https"
+                    && (loopback(&url)
+                        || pattern.url().scheme() == "https"
+                            && url.host_str() == pattern.url().host_str()))
                     || (scheme == "http" && loopback(&url))
                     || (scheme == "about" && matches!(url.path(), "blank" | "srcdoc")),
                 "{url} allowed"
             ),
             Navigation::OpenExternally => assert!(
-                !BLOCKED.contains(&scheme) && scheme != "about",
+                matches!(scheme, "https" | "http") && !hosts.is_empty(),
                 "{url} opened externally"
             ),
-            Navigation::Block => assert_ne!(scheme, "https", "{url} blocked"),
+            Navigation::Block => {}
             Navigation::Intercept(_) => panic!("classify never answers Intercept itself"),
         }
         if BLOCKED.contains(&scheme) {

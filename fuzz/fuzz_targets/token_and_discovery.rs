@@ -140,6 +140,7 @@ fn renewal(variant: &str, answers: &[u8]) {
         scope: None,
         id_token: Some(Secret::new("old-id-token")),
         consent_id: Some("consent-1".into()),
+        issued_at: None,
     };
     let (how, current) = match variant {
         "client-credentials" => (
@@ -169,7 +170,10 @@ fn renewal(variant: &str, answers: &[u8]) {
                     sends <= RENEWAL_ATTEMPTS,
                     "more than {RENEWAL_ATTEMPTS} attempts"
                 );
-                assert_eq!(request.kind, RequestKind::Refresh);
+                assert!(matches!(
+                    request.kind,
+                    RequestKind::Refresh | RequestKind::ClientCredentials
+                ));
                 let Some((i, line)) = lines.next() else {
                     return;
                 };

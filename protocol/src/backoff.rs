@@ -6,7 +6,7 @@
 //! provider's `Retry-After` wins over the computed delay. Randomness comes in as an argument so
 //! the state machines stay deterministic under test.
 //!
-//! `Retrier` (crate-private) is the one retry path: every request that is retried (initialize, status,
+//! [`Retrier`] is the one retry path: every request that is retried (initialize, status,
 //! exchange, token renewal, client credentials) counts its attempts and takes its delay from
 //! one, so the rules (backoff, jitter, `Retry-After`, limits, the log line) live here only.
 
@@ -45,7 +45,7 @@ impl RetryPolicy {
         let exp = self
             .base
             .saturating_mul(1u32.checked_shl(attempt.min(31)).unwrap_or(u32::MAX));
-        let full = exp.min(self.cap).as_millis() as u64;
+        let full = crate::timestamp::whole_millis(exp.min(self.cap));
         let half = full / 2;
         Duration::from_millis(half + entropy % (full - half + 1))
     }
@@ -53,7 +53,7 @@ impl RetryPolicy {
 
 /// The attempts of one request (or one phase of a flow) and their delays under a [`RetryPolicy`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Retrier {
+pub struct Retrier {
     policy: RetryPolicy,
     attempts: u32,
 }

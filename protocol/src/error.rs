@@ -13,7 +13,8 @@ use std::time::Duration;
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ErrorCategory {
     /// An argument or configuration value is wrong; fix it (the error names the field). Nothing
-    /// was sent.
+    /// was sent — except when the provider itself named the fields it refused
+    /// ([`Error::ProviderInvalidInput`]).
     InvalidInput,
     /// A transient problem (network, provider 5xx, rate limit, time-out): try again later.
     RetryLater,
@@ -87,6 +88,32 @@ pub enum Error {
         /// The provider's short error code from the body, if any.
         code: Option<String>,
     },
+    /// The provider refused the request's input and named the fields at fault (its
+    /// `{"error", "details": {"validationErrors": {Field: […]}}}` body). Only the error code and
+    /// the field names are kept (sanitized, at most eight): the provider's messages are free
+    /// text built from what was sent.
+    #[error("the provider refused the input of {endpoint} (HTTP {status}: {code}; fields: {})", fields.join(", "))]
+    ProviderInvalidInput {
+        /// Which provider endpoint.
+        endpoint: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// The provider's error code (e.g. `InvalidInput`).
+        code: String,
+        /// The fields the provider named (e.g. `LoginToken`).
+        fields: Vec<String>,
+    },
+    /// An unattended login was refused: the login token is unknown, expired or replaced, or the
+    /// bank does not support unattended logins. Run a supervised login.
+    #[error("the provider refused the login token{}; start a supervised login", provider_code(.code))]
+    LoginTokenRejected {
+        /// The provider's short error code (e.g. `LoginTokenExpired`), if any.
+        code: Option<String>,
+    },
+    /// An Aiia Data connect flow came back to the app without a code: the user cancelled or the
+    /// bank failed. The flow is over; offer to start it again.
+    #[error("the connect flow ended without a code (cancelled or failed at the bank); start again")]
+    StartAgain,
     /// The provider's answer could not be understood.
     #[error("malformed response from {endpoint}: {detail}")]
     MalformedResponse {
@@ -252,6 +279,7 @@ impl Error {
     pub fn category(&self) -> ErrorCategory {
         match self {
             Error::InvalidInput { .. }
+            | Error::ProviderInvalidInput { .. }
             | Error::InvalidSnapshot(_)
             | Error::UnsupportedSnapshotVersion { .. } => ErrorCategory::InvalidInput,
             Error::AuthorizationError { code, .. }
@@ -266,11 +294,14 @@ impl Error {
             | Error::ServerError { .. }
             | Error::RateLimited { .. }
             | Error::TimedOut(_) => ErrorCategory::RetryLater,
-            Error::LoginFailed { .. } | Error::Cancelled { .. } => ErrorCategory::UserAction,
+            Error::LoginFailed { .. } | Error::Cancelled { .. } | Error::StartAgain => {
+                ErrorCategory::UserAction
+            }
             Error::CodeExpired
             | Error::CodeRejected { .. }
             | Error::InvalidGrant
             | Error::SessionExpired
+            | Error::LoginTokenRejected { .. }
             | Error::AppTokenRejected => ErrorCategory::Reauthenticate,
             Error::BadClientCredentials
             | Error::UnexpectedStatus { .. }
@@ -297,6 +328,9 @@ impl Error {
             Error::ServerError { .. } => "server_error",
             Error::RateLimited { .. } => "rate_limited",
             Error::UnexpectedStatus { .. } => "unexpected_status",
+            Error::ProviderInvalidInput { .. } => "provider_invalid_input",
+            Error::LoginTokenRejected { .. } => "login_token_rejected",
+            Error::StartAgain => "start_again",
             Error::MalformedResponse { .. } => "malformed_response",
             Error::SessionNotFound => "session_not_found",
             Error::LoginFailed { .. } => "login_failed",

@@ -63,10 +63,12 @@ pub enum ObAuthError {
     /// An argument, configuration value or snapshot was refused before any request was sent.
     #[error("{detail}")]
     InvalidInput {
-        /// The argument or configuration field at fault (e.g. `userHash`, `apiUrl`); empty for
+        /// The argument or configuration field at fault (e.g. `userHash`, `apiUrl`); for
+        /// `provider_invalid_input` the fields the provider named, comma-separated; empty for
         /// snapshot errors.
         field: String,
-        /// Stable code: `invalid_input`, `invalid_snapshot`, `unsupported_snapshot_version`.
+        /// Stable code: `invalid_input`, `provider_invalid_input` (the provider refused named
+        /// fields), `invalid_snapshot`, `unsupported_snapshot_version`.
         code: String,
         /// Human-readable explanation.
         detail: String,
@@ -86,7 +88,8 @@ pub enum ObAuthError {
     /// The user cancelled or failed the sign-in at the bank, or the app cancelled it.
     #[error("{detail}")]
     UserAction {
-        /// Stable code: `login_failed`, `cancelled_by_user`, `cancelled_by_app`.
+        /// Stable code: `login_failed`, `cancelled_by_user`, `cancelled_by_app`, `start_again`
+        /// (a connect flow came back without a code: cancelled or failed at the bank).
         code: String,
         /// Human-readable explanation.
         detail: String,
@@ -95,7 +98,8 @@ pub enum ObAuthError {
     #[error("{detail}")]
     Reauthenticate {
         /// Stable code: `code_expired`, `code_rejected`, `invalid_grant`, `session_expired`,
-        /// `app_token_rejected` (relay mode: the relay refused the app token, also a fresh one).
+        /// `app_token_rejected` (relay mode: the relay refused the app token, also a fresh one),
+        /// `login_token_rejected` (an unattended login was refused: run a supervised login).
         code: String,
         /// Human-readable explanation.
         detail: String,
@@ -190,6 +194,14 @@ impl From<&Error> for ObAuthError {
                     detail,
                 }
             }
+            (
+                ObAuthError::InvalidInput { code, detail, .. },
+                Error::ProviderInvalidInput { fields, .. },
+            ) => ObAuthError::InvalidInput {
+                field: fields.join(","),
+                code,
+                detail,
+            },
             (plain, _) => plain,
         }
     }

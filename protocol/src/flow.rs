@@ -133,8 +133,21 @@ pub trait Flow: Send + 'static {
     /// The redirect this flow waits for (used by the WebView navigation policy).
     fn redirect_pattern(&self) -> &crate::redirect::RedirectPattern;
 
+    /// The hosts of the provider pages this flow was given (a supervised login's `authUrl`, an
+    /// authorization flow's authorize endpoint): the WebView may show them without the app
+    /// listing them ([`crate::navigation`]).
+    fn web_hosts(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// `Some` once the flow has finished: its result.
     fn outcome(&self) -> Option<Result<Self::Output, Error>>;
+
+    /// The flow's correlation id (sent as `X-Correlation-Id` on each of its requests; not a
+    /// secret, quote it in a support ticket); `None` before the flow's first input.
+    fn correlation_id(&self) -> Option<crate::correlation::CorrelationId> {
+        None
+    }
 
     /// The flow as a versioned snapshot (see [`crate::snapshot`]); contains secrets, so it
     /// belongs in secure storage only. A snapshot that cannot be written is an error, never an

@@ -23,12 +23,18 @@ pub enum RequestKind {
     Status,
     /// Exchange an authorization code for tokens.
     Exchange,
-    /// Refresh or re-request a token.
+    /// Refresh a token with a refresh token.
     Refresh,
+    /// Request a token with the client-credentials grant.
+    ClientCredentials,
+    /// Revoke a token (RFC 7009).
+    Revocation,
     /// Fetch an OpenID Connect discovery document.
     Discovery,
     /// An authenticated call to the provider's session API made on the host's behalf.
     Api,
+    /// An unattended login with a stored login token.
+    Unattended,
 }
 
 impl RequestKind {
@@ -39,8 +45,11 @@ impl RequestKind {
             RequestKind::Status => "status",
             RequestKind::Exchange => "token exchange",
             RequestKind::Refresh => "token refresh",
+            RequestKind::ClientCredentials => "client credentials",
+            RequestKind::Revocation => "token revocation",
             RequestKind::Discovery => "discovery",
             RequestKind::Api => "session API",
+            RequestKind::Unattended => "unattended login",
         }
     }
 }
@@ -69,6 +78,25 @@ pub struct HttpRequest {
     pub body: Option<(&'static str, Secret)>,
     /// Time-out for the whole exchange.
     pub timeout: Duration,
+}
+
+impl HttpRequest {
+    /// Sets `X-Correlation-Id` (replacing one already set): the id is not a secret, but headers
+    /// are carried as [`Secret`]s.
+    pub fn set_correlation_id(&mut self, id: &crate::correlation::CorrelationId) {
+        self.headers
+            .retain(|(name, _)| *name != crate::correlation::HEADER);
+        self.headers
+            .push((crate::correlation::HEADER, Secret::new(id.as_str())));
+    }
+
+    /// The `X-Correlation-Id` this request carries, if any.
+    pub fn correlation_id(&self) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(name, _)| *name == crate::correlation::HEADER)
+            .map(|(_, value)| value.expose())
+    }
 }
 
 impl fmt::Debug for HttpRequest {
@@ -197,13 +225,60 @@ pub fn classify(
             error: Error::ServerError { endpoint, status },
             retry_after,
         }),
-        status => Err(Error::UnexpectedStatus {
+        status => Err(provider_error(endpoint, status, &response.body).into()),
+    }
+}
+
+/// The most field names kept from one provider error body.
+const MAX_FIELDS: usize = 8;
+
+/// Reads a provider's 4xx error body. The provider's shape is
+/// `{"error":"InvalidInput","details":{"reason":"…","validationErrors":{"Field":["…"]}}}`:
+/// with field names it is [`Error::ProviderInvalidInput`] (the code and the fields, sanitized,
+/// at most eight), otherwise [`Error::UnexpectedStatus`] with the code. The `reason` and the
+/// messages are free text written from what was sent, so they are never kept.
+pub fn provider_error(endpoint: &'static str, status: u16, body: &[u8]) -> Error {
+    let code = provider_error_code(body);
+    let fields = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|value| {
+            value
+                .get("details")?
+                .get("validationErrors")?
+                .as_object()
+                .map(|errors| {
+                    let mut fields: Vec<String> = errors
+                        .keys()
+                        .filter_map(|name| sanitize_field_name(name))
+                        .collect();
+                    fields.sort();
+                    fields.dedup();
+                    fields.truncate(MAX_FIELDS);
+                    fields
+                })
+        })
+        .unwrap_or_default();
+    if fields.is_empty() {
+        Error::UnexpectedStatus {
             endpoint,
             status,
-            code: provider_error_code(&response.body),
+            code,
         }
-        .into()),
+    } else {
+        Error::ProviderInvalidInput {
+            endpoint,
+            status,
+            code: code.unwrap_or_else(|| "InvalidInput".to_owned()),
+            fields,
+        }
     }
+}
+
+/// A field name as a provider reports it (`LoginToken`, `X-Correlation-Id`, `items[0].name`):
+/// 64 characters at most of `[A-Za-z0-9_.\-\[\]$]`; anything else means it is not a name.
+fn sanitize_field_name(raw: &str) -> Option<String> {
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']' | '$');
+    (!raw.is_empty() && raw.len() <= 64 && raw.chars().all(ok)).then(|| raw.to_owned())
 }
 
 /// The `error` (or `errorType`/`code`) field of a JSON error body, sanitized.
@@ -302,6 +377,73 @@ mod tests {
             .error,
             Error::AppTokenRejected
         );
+    }
+
+    #[test]
+    fn provider_error_bodies_keep_the_code_and_the_fields_only() {
+        let now = Timestamp::from_unix_millis(0);
+        let body = r#"{"error":"InvalidInput","details":{"reason":"LoginToken SECRET-VALUE is bad","validationErrors":{"LoginToken":["SECRET-VALUE is not valid"],"UserHash":["x"],"<script>":["y"]}}}"#;
+        let e = classify(RequestKind::Unattended, resp(400, &[], body), now)
+            .unwrap_err()
+            .error;
+        assert_eq!(
+            e,
+            Error::ProviderInvalidInput {
+                endpoint: "unattended login",
+                status: 400,
+                code: "InvalidInput".into(),
+                fields: vec!["LoginToken".into(), "UserHash".into()],
+            }
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains("LoginToken") && text.contains("InvalidInput"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("SECRET") && !text.contains("script"),
+            "{text}"
+        );
+        assert_eq!(e.category(), crate::error::ErrorCategory::InvalidInput);
+
+        // Many fields: bounded.
+        let many: serde_json::Map<String, serde_json::Value> = (0..50)
+            .map(|i| (format!("F{i:02}"), serde_json::json!(["x"])))
+            .collect();
+        let body = serde_json::json!({"error": "InvalidInput",
+            "details": {"validationErrors": many}})
+        .to_string();
+        match provider_error("x", 400, body.as_bytes()) {
+            Error::ProviderInvalidInput { fields, .. } => assert_eq!(fields.len(), MAX_FIELDS),
+            other => panic!("{other:?}"),
+        }
+        // Without field names: the code only.
+        let body = r#"{"error":"LoginTokenExpired","details":{"reason":"expired at 12:00"}}"#;
+        assert_eq!(
+            provider_error("x", 400, body.as_bytes()),
+            Error::UnexpectedStatus {
+                endpoint: "x",
+                status: 400,
+                code: Some("LoginTokenExpired".into())
+            }
+        );
+    }
+
+    #[test]
+    fn correlation_ids_are_set_once() {
+        let mut req = HttpRequest {
+            kind: RequestKind::Status,
+            method: Method::Get,
+            url: Url::parse("https://api.example.com/").unwrap(),
+            headers: vec![("accept", Secret::new("application/json"))],
+            body: None,
+            timeout: Duration::from_secs(1),
+        };
+        let id = crate::correlation::CorrelationId::from_entropy(7);
+        req.set_correlation_id(&id);
+        req.set_correlation_id(&id);
+        assert_eq!(req.headers.len(), 2);
+        assert_eq!(req.correlation_id(), Some(id.as_str()));
     }
 
     #[test]

@@ -26,10 +26,11 @@
 //!   ends, the deadline, resending a code while it lives, reading a redirect, the rule for a
 //!   user's cancel). Each machine's directory has a `README.md` whose diagram a test checks
 //!   against the machine.
+//! - [`correlation`]: the `X-Correlation-Id` every flow sends on each of its requests.
 //! - [`snapshot`]: the versioned snapshot format (explicit records, frozen per version).
 //! - [`navigation`]: the WebView navigation policy.
 //! - Shared pieces: [`secret`] (redacted values), [`error`] (errors by what to do next),
-//!   [`redirect`] (matching and exact decoding), `redact` (crate-private: URLs as logs may show them), [`backoff`], [`timestamp`], [`session`]
+//!   [`redirect`] (matching and exact decoding), [`redact`] (URLs as logs may show them), [`backoff`], [`timestamp`], [`session`]
 //!   (sliding expiry), [`validate`], [`config`], [`http`] (HTTP as data).
 //! - `ffi` (feature `uniffi`): how these types cross to Swift and Kotlin. With the feature, the
 //!   types an app sees derive UniFFI's traits where they are defined, as a UniFFI component of
@@ -40,6 +41,7 @@
 pub mod authorization;
 pub mod backoff;
 pub mod config;
+pub mod correlation;
 pub mod error;
 #[cfg(feature = "uniffi")]
 pub mod ffi;
@@ -48,7 +50,7 @@ pub mod http;
 mod machine_kit;
 pub mod navigation;
 pub mod oauth;
-pub(crate) mod redact;
+pub mod redact;
 pub mod redirect;
 pub mod renewal;
 pub mod secret;

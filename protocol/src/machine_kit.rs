@@ -17,6 +17,7 @@
 use std::time::Duration;
 
 use crate::backoff::{Retrier, RetryPolicy};
+use crate::correlation::{self, CorrelationId};
 use crate::error::{CancelOrigin, Error, PersistedError, sanitize_provider_code};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, RedirectOutcome, TimerKind};
 use crate::http::{Failure, HttpRequest, RequestKind};
@@ -76,18 +77,23 @@ pub(crate) struct Lifecycle {
     pub deadline_at: Option<Timestamp>,
     /// Retries of the current request.
     pub retrier: Retrier,
+    /// The flow's `X-Correlation-Id`, made from its first input's entropy and kept in its
+    /// snapshot (`None` only before the first input, or restored from a snapshot written
+    /// before correlation ids existed, which gets one at its next input).
+    pub correlation: Option<CorrelationId>,
 }
 
 impl Lifecycle {
     /// A new flow's, before its start. Durations are kept in whole milliseconds (as snapshots
     /// write them).
     pub(crate) fn new(timeout: Duration, code_lifetime: Duration, retry: RetryPolicy) -> Self {
-        let whole_millis = |d: Duration| Duration::from_millis(d.as_millis() as u64);
+        let whole_millis = |d: Duration| Duration::from_millis(crate::timestamp::whole_millis(d));
         Lifecycle {
             timeout: whole_millis(timeout),
             code_lifetime: whole_millis(code_lifetime),
             deadline_at: None,
             retrier: Retrier::new(retry),
+            correlation: None,
         }
     }
 
@@ -97,13 +103,29 @@ impl Lifecycle {
         code_lifetime_ms: u64,
         deadline_at: Option<Timestamp>,
         retry: RetryPolicy,
+        correlation: Option<CorrelationId>,
     ) -> Self {
         Lifecycle {
             timeout: Duration::from_millis(timeout_ms),
             code_lifetime: Duration::from_millis(code_lifetime_ms),
             deadline_at,
             retrier: Retrier::new(retry),
+            correlation,
         }
+    }
+
+    /// The correlation id, made now from `entropy` if the flow has none yet.
+    pub(crate) fn correlate(&mut self, entropy: u64) -> &CorrelationId {
+        self.correlation
+            .get_or_insert_with(|| CorrelationId::from_entropy(entropy))
+    }
+
+    /// `[<id>] ` for log lines, or nothing before the id exists.
+    pub(crate) fn log_tag(&self) -> String {
+        self.correlation
+            .as_ref()
+            .map(|id| format!("[{id}] "))
+            .unwrap_or_default()
     }
 }
 
@@ -312,6 +334,20 @@ pub(crate) trait Machine: Flow + Sized {
     /// The request that exchanges `code`.
     fn exchange_request(&self, code: &Secret) -> HttpRequest;
 
+    /// Runs one step of the flow with its correlation id: the id is made (from this input's
+    /// entropy) before the step if the flow has none, and every request the step sends carries
+    /// it. Both `Flow::handle` and `Flow::redirect` of every machine go through here.
+    fn correlated<T>(
+        &mut self,
+        ctx: Ctx,
+        step: impl FnOnce(&mut Self) -> (T, Effects<Self>),
+    ) -> (T, Effects<Self>) {
+        let id = self.lifecycle_mut().correlate(ctx.entropy).clone();
+        let (value, mut effects) = step(self);
+        correlation::tag(&mut effects, &id);
+        (value, effects)
+    }
+
     /// Whether the flow has ended: the one definition, for every machine.
     fn is_terminal(&self) -> bool {
         self.ending().is_some()
@@ -331,13 +367,21 @@ pub(crate) trait Machine: Flow + Sized {
 
     /// Ends the flow with `error`.
     fn fail(&mut self, error: Error) -> Effects<Self> {
-        log::warn!("{} failed: {error}", Self::NAME);
+        log::warn!(
+            "{}{} failed: {error}",
+            self.lifecycle().log_tag(),
+            Self::NAME
+        );
         self.finish(Ending::Failed(PersistedError::new(error)))
     }
 
     /// The app cancelled.
     fn cancel_by_host(&mut self) -> Effects<Self> {
-        log::info!("{} cancelled by the app", Self::NAME);
+        log::info!(
+            "{}{} cancelled by the app",
+            self.lifecycle().log_tag(),
+            Self::NAME
+        );
         self.finish(Ending::Cancelled(CancelOrigin::Host))
     }
 
@@ -354,7 +398,8 @@ pub(crate) trait Machine: Flow + Sized {
     /// The deadline timer fired.
     fn time_out(&mut self) -> Effects<Self> {
         log::warn!(
-            "{} timed out after {:?}",
+            "{}{} timed out after {:?}",
+            self.lifecycle().log_tag(),
             Self::NAME,
             self.lifecycle().timeout
         );

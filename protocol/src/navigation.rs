@@ -2,20 +2,29 @@
 //!
 //! Every URL the host's WebView is about to load (`WKNavigationDelegate`,
 //! `shouldOverrideUrlLoading`) is classified here, so the host glue is a few lines and every
-//! app gets the same, reviewed rules:
+//! app gets the same, reviewed rules. A WebView has no address bar: a page it shows is
+//! indistinguishable from the bank's, so it may show only pages of hosts the app trusts, and
+//! only a main-frame navigation may end the flow or leave the app.
 //!
-//! | URL | decision |
-//! |---|---|
-//! | this flow's redirect (scheme, host, port, path match; wildcard patterns honoured) | [`Navigation::Intercept`]: never loaded; handed to the flow |
-//! | `https://…`, and `http://` to loopback (local sandbox) | [`Navigation::Allow`] |
-//! | a host listed as an external app link (e.g. a bank's Universal Link domain) | [`Navigation::OpenExternally`] |
-//! | other schemes an OS can route to an app (`bankid:`, `intent:`, `tel:`, `mailto:`, custom app schemes) | [`Navigation::OpenExternally`] |
-//! | `http://` to a remote host, `javascript:`, `data:`, `file:`, `blob:`, `content:`, unparsable | [`Navigation::Block`] |
+//! | URL | main frame | subframe |
+//! |---|---|---|
+//! | this flow's redirect (scheme, host, port, path match; wildcard patterns honoured) | [`Navigation::Intercept`]: never loaded; handed to the flow | [`Navigation::Block`] (never honoured) |
+//! | a host listed as an external app link (e.g. a bank's Universal Link domain) | [`Navigation::OpenExternally`] | [`Navigation::Block`] |
+//! | `https://` to an allowed web host (below), `http(s)://` to loopback (local sandbox) | [`Navigation::Allow`] | [`Navigation::Allow`] |
+//! | a scheme on the app's external-scheme allowlist (e.g. `bankid`) | [`Navigation::OpenExternally`] | [`Navigation::Block`] |
+//! | `about:blank`, `about:srcdoc` | [`Navigation::Allow`] | [`Navigation::Allow`] |
+//! | anything else: other https hosts, `http://` to a remote host, other schemes (`intent:`, `itms-services:`, `javascript:`, `data:`, `file:`, …), unparsable | [`Navigation::Block`] | [`Navigation::Block`] |
 //!
-//! `about:blank` and `about:srcdoc` are allowed (frames use them).
+//! **Allowed web hosts** (each with its subdomains): the hosts the app configures
+//! (`ClientConfig::web_hosts`: its banks' login domains), plus the hosts derived from the flow
+//! itself — the provider page it was given (the supervised login's `authUrl`, the connect or
+//! PKCE authorize endpoint) and the app's own https redirect domain. `intent:` (which can name
+//! any component of any app) and `itms-services:` (installs an app) are never opened, even if
+//! listed, nor are the schemes that run or read content.
 
 use url::Url;
 
+use crate::error::Error;
 use crate::flow::RedirectOutcome;
 use crate::redirect::RedirectPattern;
 use crate::validate::is_loopback;
@@ -33,8 +42,9 @@ pub enum Navigation {
     Block,
 }
 
-/// Schemes that must never be loaded or handed to the OS from a bank page.
-const BLOCKED_SCHEMES: [&str; 7] = [
+/// Schemes that must never be loaded or handed to the OS from a bank page, whatever the app
+/// lists.
+const NEVER_OPENED: [&str; 11] = [
     "javascript",
     "data",
     "file",
@@ -42,12 +52,44 @@ const BLOCKED_SCHEMES: [&str; 7] = [
     "content",
     "filesystem",
     "vbscript",
+    "intent",
+    "itms-services",
+    "http",
+    "https",
 ];
 
 /// The rules apart from the flow's own redirect (which needs the flow to handle it).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NavigationPolicy {
     external_hosts: Vec<String>,
+    web_hosts: Vec<String>,
+    external_schemes: Vec<String>,
+}
+
+fn host_names<I, S>(hosts: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    hosts
+        .into_iter()
+        .map(|h| {
+            h.as_ref()
+                .trim()
+                .trim_start_matches('.')
+                .to_ascii_lowercase()
+        })
+        .filter(|h| !h.is_empty())
+        .collect()
+}
+
+fn on_host_list(list: &[String], host: &str) -> bool {
+    list.iter().any(|h| {
+        host == h
+            || host
+                .strip_suffix(h.as_str())
+                .is_some_and(|rest| rest.ends_with('.'))
+    })
 }
 
 impl NavigationPolicy {
@@ -59,28 +101,96 @@ impl NavigationPolicy {
         S: AsRef<str>,
     {
         NavigationPolicy {
-            external_hosts: hosts
-                .into_iter()
-                .map(|h| {
-                    h.as_ref()
-                        .trim()
-                        .trim_start_matches('.')
-                        .to_ascii_lowercase()
-                })
-                .filter(|h| !h.is_empty())
-                .collect(),
+            external_hosts: host_names(hosts),
+            ..NavigationPolicy::default()
         }
     }
 
-    /// Classifies `url` for a flow waiting at `redirect`. Returns `None` when the URL is the
-    /// flow's redirect: the caller hands it to the flow and answers [`Navigation::Intercept`].
+    /// Adds hosts (and their subdomains) the WebView may show: the banks' login domains. Each
+    /// must be a bare host name (`bank.example.com`), not a URL or a pattern.
+    pub fn with_web_hosts<I, S>(mut self, hosts: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for host in host_names(hosts) {
+            let bare = Url::parse(&format!("https://{host}/"))
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .filter(|h| *h == host && !h.contains('*'));
+            if bare.is_none() || host.split('.').count() < 2 {
+                return Err(Error::invalid(
+                    "webHosts",
+                    "must be host names with a domain (bank.example.com), not URLs or patterns",
+                ));
+            }
+            self.web_hosts.push(host);
+        }
+        Ok(self)
+    }
+
+    /// Adds URL schemes the WebView may hand to the OS (`bankid`, a bank app's own scheme).
+    /// Web schemes, `intent`, `itms-services` and the schemes that run or read content are
+    /// refused.
+    pub fn with_external_schemes<I, S>(mut self, schemes: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for scheme in schemes {
+            let scheme = scheme
+                .as_ref()
+                .trim()
+                .trim_end_matches(':')
+                .to_ascii_lowercase();
+            let well_formed = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+            if !well_formed || NEVER_OPENED.contains(&scheme.as_str()) || scheme == "about" {
+                return Err(Error::invalid(
+                    "externalSchemes",
+                    "must be app schemes (bankid); web schemes, intent, itms-services and \
+                     content schemes cannot be opened",
+                ));
+            }
+            self.external_schemes.push(scheme);
+        }
+        Ok(self)
+    }
+
+    /// Classifies a main-frame navigation with no hosts derived from a flow: see
+    /// [`NavigationPolicy::decide`].
     pub fn classify(&self, url: &str, redirect: &RedirectPattern) -> Option<Navigation> {
+        self.decide(url, redirect, &[], true)
+    }
+
+    /// Classifies `url` for a flow waiting at `redirect`, whose own provider pages are on
+    /// `flow_hosts`, for the main frame or a subframe. Returns `None` when the URL is the flow's
+    /// redirect in the main frame: the caller hands it to the flow and answers
+    /// [`Navigation::Intercept`].
+    pub fn decide(
+        &self,
+        url: &str,
+        redirect: &RedirectPattern,
+        flow_hosts: &[String],
+        main_frame: bool,
+    ) -> Option<Navigation> {
         let Ok(parsed) = Url::parse(url.trim()) else {
             return Some(Navigation::Block);
         };
         if redirect.matches(&parsed) {
-            return None;
+            return if main_frame {
+                None
+            } else {
+                Some(Navigation::Block)
+            };
         }
+        let leave_app = if main_frame {
+            Navigation::OpenExternally
+        } else {
+            Navigation::Block
+        };
         let scheme = parsed.scheme();
         Some(match scheme {
             "about" => match parsed.path() {
@@ -88,26 +198,27 @@ impl NavigationPolicy {
                 _ => Navigation::Block,
             },
             "https" | "http" => {
-                if self.is_external(&parsed) {
-                    Navigation::OpenExternally
-                } else if scheme == "https" || is_loopback(&parsed) {
+                let host = parsed.host_str().unwrap_or("").to_ascii_lowercase();
+                if on_host_list(&self.external_hosts, &host) {
+                    leave_app
+                } else if is_loopback(&parsed) {
+                    Navigation::Allow
+                } else if scheme == "http" {
+                    Navigation::Block
+                } else if on_host_list(&self.web_hosts, &host)
+                    || on_host_list(flow_hosts, &host)
+                    || redirect.url().scheme() == "https"
+                        && redirect.url().host_str() == Some(host.as_str())
+                {
                     Navigation::Allow
                 } else {
                     Navigation::Block
                 }
             }
-            s if BLOCKED_SCHEMES.contains(&s) => Navigation::Block,
-            _ => Navigation::OpenExternally,
+            s if NEVER_OPENED.contains(&s) => Navigation::Block,
+            s if self.external_schemes.iter().any(|e| e == s) => leave_app,
+            _ => Navigation::Block,
         })
-    }
-
-    fn is_external(&self, url: &Url) -> bool {
-        let Some(host) = url.host_str().map(str::to_ascii_lowercase) else {
-            return false;
-        };
-        self.external_hosts
-            .iter()
-            .any(|h| host == *h || host.ends_with(&format!(".{h}")))
     }
 }
 
@@ -126,7 +237,11 @@ mod tests {
 
     #[test]
     fn classifies() {
-        let p = NavigationPolicy::with_external_hosts(["mobilebank.example.com"]);
+        let p = NavigationPolicy::with_external_hosts(["mobilebank.example.com"])
+            .with_web_hosts(["bank.example.com", "evilmobilebank.example.com"])
+            .unwrap()
+            .with_external_schemes(["bankid", "tel"])
+            .unwrap();
         let r = redirect();
         let c = |u: &str| p.classify(u, &r);
         assert_eq!(c("https://app.example.com/aiia/callback?code=x"), None);
@@ -153,9 +268,10 @@ mod tests {
             c("bankid:///?autostarttoken=1"),
             Some(Navigation::OpenExternally)
         );
+        // Defect 3: `intent:` can start any component of any app; never opened.
         assert_eq!(
             c("intent://scan/#Intent;scheme=zxing;end"),
-            Some(Navigation::OpenExternally)
+            Some(Navigation::Block)
         );
         assert_eq!(c("tel:+4512345678"), Some(Navigation::OpenExternally));
         assert_eq!(c("javascript:alert(1)"), Some(Navigation::Block));
@@ -163,5 +279,122 @@ mod tests {
         assert_eq!(c("file:///etc/passwd"), Some(Navigation::Block));
         assert_eq!(c("about:blank"), Some(Navigation::Allow));
         assert_eq!(c("not a url"), Some(Navigation::Block));
+    }
+
+    #[test]
+    fn only_allowed_hosts_are_shown_and_only_listed_schemes_leave_the_app() {
+        let r = redirect();
+        // Nothing configured: the flow's own pages, its redirect domain and loopback only.
+        let bare = NavigationPolicy::default();
+        let flow = vec!["auth.provider.example".to_owned()];
+        let d = |u: &str| bare.decide(u, &r, &flow, true);
+        assert_eq!(
+            d("https://auth.provider.example/x"),
+            Some(Navigation::Allow)
+        );
+        assert_eq!(
+            d("https://eu.auth.provider.example/x"),
+            Some(Navigation::Allow)
+        );
+        assert_eq!(d("https://app.example.com/help"), Some(Navigation::Allow));
+        assert_eq!(
+            d("https://phish.example.net/login"),
+            Some(Navigation::Block)
+        );
+        assert_eq!(
+            d("https://evilauth.provider.example/"),
+            Some(Navigation::Block)
+        );
+        assert_eq!(
+            d("https://auth.provider.example.evil.net/"),
+            Some(Navigation::Block)
+        );
+        assert_eq!(d("bankid:///?autostarttoken=1"), Some(Navigation::Block));
+        assert_eq!(d("tel:+4512345678"), Some(Navigation::Block));
+        assert_eq!(
+            d("itms-services://?action=download-manifest&url=https://x"),
+            Some(Navigation::Block)
+        );
+        assert_eq!(d("http://127.0.0.1:8080/page"), Some(Navigation::Allow));
+        // Configured hosts and schemes.
+        let p = NavigationPolicy::default()
+            .with_web_hosts([".Bank.Example.com"])
+            .unwrap()
+            .with_external_schemes(["BankID:"])
+            .unwrap();
+        assert_eq!(
+            p.decide("https://login.bank.example.com/", &r, &[], true),
+            Some(Navigation::Allow)
+        );
+        assert_eq!(
+            p.decide("bankid:///?autostarttoken=1", &r, &[], true),
+            Some(Navigation::OpenExternally)
+        );
+    }
+
+    #[test]
+    fn subframes_never_end_the_flow_nor_leave_the_app() {
+        let r = redirect();
+        let p = NavigationPolicy::with_external_hosts(["mobilebank.example.com"])
+            .with_web_hosts(["bank.example.com"])
+            .unwrap()
+            .with_external_schemes(["bankid"])
+            .unwrap();
+        let sub = |u: &str| p.decide(u, &r, &[], false);
+        let main = |u: &str| p.decide(u, &r, &[], true);
+        let redirect = "https://app.example.com/aiia/callback?code=x";
+        assert_eq!(main(redirect), None);
+        assert_eq!(sub(redirect), Some(Navigation::Block));
+        assert_eq!(main("bankid:///?t=1"), Some(Navigation::OpenExternally));
+        assert_eq!(sub("bankid:///?t=1"), Some(Navigation::Block));
+        assert_eq!(
+            main("https://mobilebank.example.com/o"),
+            Some(Navigation::OpenExternally)
+        );
+        assert_eq!(
+            sub("https://mobilebank.example.com/o"),
+            Some(Navigation::Block)
+        );
+        assert_eq!(
+            sub("https://bank.example.com/frame"),
+            Some(Navigation::Allow)
+        );
+        assert_eq!(
+            sub("https://tracker.example.net/frame"),
+            Some(Navigation::Block)
+        );
+        assert_eq!(sub("about:srcdoc"), Some(Navigation::Allow));
+    }
+
+    #[test]
+    fn dangerous_schemes_and_patterns_cannot_be_configured() {
+        for scheme in [
+            "intent",
+            "itms-services",
+            "javascript",
+            "https",
+            "file",
+            "a b",
+            "",
+        ] {
+            assert!(
+                NavigationPolicy::default()
+                    .with_external_schemes([scheme])
+                    .is_err()
+                    || scheme.is_empty(),
+                "{scheme}"
+            );
+        }
+        for host in [
+            "*.bank.example.com",
+            "https://bank.example.com",
+            "bank.example.com/x",
+            "com",
+        ] {
+            assert!(
+                NavigationPolicy::default().with_web_hosts([host]).is_err(),
+                "{host}"
+            );
+        }
     }
 }

@@ -7,7 +7,7 @@
 
 /// `https://bank.example.com/start?startToken=[redacted]` for
 /// `https://bank.example.com/start?startToken=abc`. Text that is not a URL is replaced whole.
-pub(crate) fn url_for_log(text: &str) -> String {
+pub fn url_for_log(text: &str) -> String {
     let Ok(url) = url::Url::parse(text) else {
         return "[redacted: not a URL]".to_owned();
     };

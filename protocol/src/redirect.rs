@@ -93,6 +93,12 @@ impl RedirectPattern {
         &self.url
     }
 
+    /// Whether the redirect uses a custom URL scheme (`myapp://…`, `com.example.app:/…`), which
+    /// any app can register, rather than https or loopback http.
+    pub fn is_custom_scheme(&self) -> bool {
+        !matches!(self.url.scheme(), "https" | "http")
+    }
+
     /// Whether the pattern ends in a wildcard.
     pub fn is_wildcard(&self) -> bool {
         self.wildcard
@@ -125,7 +131,10 @@ impl RedirectPattern {
 /// parameter names only: the values include the code and `state`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RedirectQuery {
+    /// Decoded names and values (`%XX` only: a `+` stays a `+`, as codes need).
     pairs: Vec<(String, String)>,
+    /// The values as they came, for [`RedirectQuery::text`].
+    raw: Vec<String>,
 }
 
 impl std::fmt::Debug for RedirectQuery {
@@ -140,6 +149,7 @@ impl RedirectQuery {
     /// Reads the query of `url`. Fails on invalid UTF-8 after decoding.
     pub fn parse(url: &Url) -> Result<Self, Error> {
         let mut pairs = Vec::new();
+        let mut raw = Vec::new();
         for part in url
             .query()
             .unwrap_or("")
@@ -148,8 +158,20 @@ impl RedirectQuery {
         {
             let (name, value) = part.split_once('=').unwrap_or((part, ""));
             pairs.push((decode_once(name)?, decode_once(value)?));
+            raw.push(value.to_owned());
         }
-        Ok(RedirectQuery { pairs })
+        Ok(RedirectQuery { pairs, raw })
+    }
+
+    /// The value of `name` read as human text (`error_description`): form-decoded, so a `+`
+    /// is a space (`application/x-www-form-urlencoded`, as RFC 6749 §4.1.2.1 builds the
+    /// redirect). Codes and tokens are read with [`RedirectQuery::get`], which keeps a `+`.
+    pub fn text(&self, name: &str) -> Result<Option<String>, Error> {
+        self.get(name)?;
+        let Some(index) = self.pairs.iter().position(|(n, _)| n == name) else {
+            return Ok(None);
+        };
+        decode_once(&self.raw[index].replace('+', " ")).map(Some)
     }
 
     /// The value of `name`; an error if it occurs more than once.
@@ -178,6 +200,20 @@ mod tests {
 
     fn url(s: &str) -> Url {
         Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn text_is_form_decoded_and_codes_keep_their_plus() {
+        let q = RedirectQuery::parse(&url(
+            "https://app.example.com/cb?code=a+b%2Bc&error_description=End-User+aborted%2C+100%25+sure",
+        ))
+        .unwrap();
+        assert_eq!(q.get("code").unwrap(), Some("a+b+c"));
+        assert_eq!(
+            q.text("error_description").unwrap().as_deref(),
+            Some("End-User aborted, 100% sure")
+        );
+        assert_eq!(q.text("missing").unwrap(), None);
     }
 
     #[test]

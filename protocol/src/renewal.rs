@@ -2,7 +2,7 @@
 //!
 //! One renewal of an access token: the request it takes (a refresh-token grant, or the client
 //! credentials grant again; a supervised-login session cannot be renewed at all), the retries
-//! of transient failures through the one `Retrier`, and what the result means for the token
+//! of transient failures through the one [`Retrier`](crate::backoff::Retrier), and what the result means for the token
 //! manager that holds the token. The machine sends nothing, sleeps never, reads no clock: the
 //! driver (`obauth::TokenManager`) executes each [`RenewalStep`] and feeds back the
 //! answer, so every edge below is a plain function call in tests.
@@ -25,6 +25,7 @@ use crate::backoff::{Retrier, RetryPolicy};
 use crate::error::Error;
 use crate::flow::Ctx;
 use crate::http::{HttpRequest, HttpResult, RequestKind, classify};
+use crate::oauth::id_token::IdTokenClaims;
 use crate::oauth::token::{oauth_failure, parse_token_response};
 use crate::oauth::{TokenEndpoint, TokenSet};
 use crate::session::AccessSession;
@@ -82,6 +83,8 @@ pub struct RenewalMachine {
     session: bool,
     current: Option<TokenSet>,
     retrier: Retrier,
+    /// The client id ID tokens must name.
+    client_id: String,
 }
 
 impl RenewalMachine {
@@ -102,6 +105,12 @@ impl RenewalMachine {
             session: matches!(renewal, Renewal::Session(_)),
             current,
             retrier: Retrier::new(policy),
+            client_id: match renewal {
+                Renewal::RefreshToken(endpoint) | Renewal::ClientCredentials { endpoint, .. } => {
+                    endpoint.client_id.clone()
+                }
+                Renewal::Session(_) => String::new(),
+            },
         }
     }
 
@@ -122,13 +131,20 @@ impl RenewalMachine {
 
     /// The answer to the last [`RenewalStep::Send`].
     pub fn on_response(&mut self, result: HttpResult, ctx: Ctx) -> RenewalStep {
-        let kind = RequestKind::Refresh;
+        let kind = self
+            .request
+            .as_ref()
+            .map_or(RequestKind::Refresh, |request| request.kind);
         let failure = match classify(kind, result, ctx.now).map_err(oauth_failure) {
             Ok(response) => {
-                return RenewalStep::Done(match parse_token_response(kind, &response, ctx.now) {
-                    Ok(fresh) => RenewalOutcome::Renewed(self.keep_what_is_left_out(fresh)),
-                    Err(e) => RenewalOutcome::Failed(e),
-                });
+                return RenewalStep::Done(
+                    match parse_token_response(kind, &response, ctx.now)
+                        .and_then(|fresh| self.check_id_token(&fresh, ctx.now).map(|()| fresh))
+                    {
+                        Ok(fresh) => RenewalOutcome::Renewed(self.keep_what_is_left_out(fresh)),
+                        Err(e) => RenewalOutcome::Failed(e),
+                    },
+                );
             }
             Err(f) => f,
         };
@@ -160,6 +176,27 @@ impl RenewalMachine {
         match &self.request {
             Some(request) => RenewalStep::Send(request.clone()),
             None => RenewalStep::Done(RenewalOutcome::Failed(Error::InvalidGrant)),
+        }
+    }
+
+    /// An ID token returned by a refresh must belong to the login's user at the same provider
+    /// and this client (OpenID Connect Core §12.2, [`IdTokenClaims::check_refreshed`]). A
+    /// refresh that returns a bad one fails and keeps nothing of its answer.
+    fn check_id_token(&self, fresh: &TokenSet, now: Timestamp) -> Result<(), Error> {
+        let Some(new) = &fresh.id_token else {
+            return Ok(());
+        };
+        let kind = RequestKind::Refresh;
+        let new = IdTokenClaims::decode(kind, new)?;
+        match self.current.as_ref().and_then(|t| t.id_token.as_ref()) {
+            Some(old) => {
+                new.check_refreshed(&IdTokenClaims::decode(kind, old)?, &self.client_id, now)
+            }
+            // No ID token from the login to compare with: nothing says whose it is.
+            None => Err(Error::MalformedResponse {
+                endpoint: kind.endpoint(),
+                detail: "a refresh returned an ID token where the login had none".into(),
+            }),
         }
     }
 
@@ -207,7 +244,90 @@ mod tests {
             scope: None,
             id_token: Some(Secret::new("old-id-token")),
             consent_id: Some("consent-1".into()),
+            issued_at: None,
         }
+    }
+
+    fn id_token(sub: &str, iss: &str, secs: i64) -> String {
+        use base64::Engine;
+        let enc = |v: serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        let now = at(secs).now.unix_millis() / 1000;
+        format!(
+            "{}.{}.sig",
+            enc(serde_json::json!({"alg":"RS256"})),
+            enc(serde_json::json!({"iss":iss,"sub":sub,"aud":"client-1","iat":now,"exp":now+600}))
+        )
+    }
+
+    #[test]
+    fn an_id_token_returned_by_a_refresh_is_checked_against_the_login() {
+        let answer = |token: &str| {
+            let mut m = refresh(Some(TokenSet {
+                id_token: Some(Secret::new(id_token("u1", "https://id.example.com", 0))),
+                ..tokens(10, Some("rt-1"))
+            }));
+            m.start(at(0).now);
+            m.on_response(
+                json(
+                    200,
+                    &format!(r#"{{"access_token":"new","expires_in":60,"id_token":"{token}"}}"#),
+                ),
+                at(1),
+            )
+        };
+        let good = id_token("u1", "https://id.example.com", 1);
+        assert!(matches!(
+            answer(&good),
+            RenewalStep::Done(RenewalOutcome::Renewed(_))
+        ));
+        for bad in [
+            id_token("u2", "https://id.example.com", 1),
+            id_token("u1", "https://evil.example.com", 1),
+            "not-a-jwt".to_owned(),
+        ] {
+            let step = answer(&bad);
+            assert!(
+                matches!(
+                    step,
+                    RenewalStep::Done(RenewalOutcome::Failed(Error::MalformedResponse {
+                        endpoint: "token refresh",
+                        ..
+                    }))
+                ),
+                "{step:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn client_credentials_failures_are_labelled_as_such() {
+        let mut m = RenewalMachine::new(
+            &Renewal::ClientCredentials {
+                endpoint: endpoint(),
+                scope: None,
+            },
+            None,
+            RetryPolicy::default(),
+        );
+        let RenewalStep::Send(request) = m.start(at(0).now) else {
+            panic!("expected a request");
+        };
+        assert_eq!(request.kind, RequestKind::ClientCredentials);
+        let step = m.on_response(json(400, r#"{"error":"invalid_scope"}"#), at(1));
+        let RenewalStep::Done(RenewalOutcome::Failed(e)) = step else {
+            panic!("{step:?}");
+        };
+        assert_eq!(
+            e,
+            Error::UnexpectedStatus {
+                endpoint: "client credentials",
+                status: 400,
+                code: Some("invalid_scope".into())
+            }
+        );
+        assert!(e.to_string().contains("client credentials"), "{e}");
     }
 
     fn refresh(current: Option<TokenSet>) -> RenewalMachine {

@@ -276,6 +276,14 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// `d` in whole milliseconds, saturating at `u64::MAX`: `Duration::as_millis` is a `u128`, and
+/// `as u64` would silently wrap an overlong duration (found by fuzzing: an app timeout of
+/// `Duration::MAX` became a few milliseconds). Every conversion of a duration to milliseconds
+/// goes through here.
+pub fn whole_millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,8 @@
 //! A wrong argument must cost nothing: no session is created at the provider, no code is burnt,
 //! and the error names the field so the developer can fix it at once.
 
+use std::time::Duration;
+
 use url::{Host, Url};
 
 use crate::error::Error;
@@ -26,6 +28,19 @@ pub fn user_hash(value: &str) -> Result<(), Error> {
         ));
     }
     Ok(())
+}
+
+/// The longest time-out or lifetime an app may configure: a thousand years. Longer durations
+/// are refused with a typed error (not wrapped, not silently shortened): no login needs one,
+/// and deadlines must stay within the timestamps a snapshot can write.
+pub const MAX_DURATION: Duration = Duration::from_secs(1000 * 365 * 24 * 3600);
+
+/// Checks an app-supplied duration against [`MAX_DURATION`] and returns it in milliseconds.
+pub fn duration_ms(field: &'static str, value: Duration) -> Result<u64, Error> {
+    if value > MAX_DURATION {
+        return Err(Error::invalid(field, "must be at most 1000 years"));
+    }
+    Ok(crate::timestamp::whole_millis(value))
 }
 
 /// Whether a URL points at this machine (`localhost`, 127.0.0.0/8, `::1`).

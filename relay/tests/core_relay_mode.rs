@@ -1,7 +1,8 @@
 //! The core's relay mode (`ClientConfig::relay`) end to end: the real `obauth::Client` talks to
 //! a real relay in front of the sandbox. Success by poll and by redirect, an expired app token
 //! refreshed once, a token refused twice (`app_token_rejected`), snapshot → restore → complete,
-//! and what the device sends: the app token, never a partner credential or a `userHash`.
+//! and what the device sends: the app token, never a partner credential or a `userHash`. The
+//! Aiia Data connect flow and its refresh through the relay (`Client::relay_connect_flow`).
 
 mod common;
 
@@ -14,11 +15,11 @@ use axum::extract::Request;
 use axum::middleware::{self, Next};
 use common::*;
 use obauth::{
-    Client, ClientConfig, CodeSource, Error, ErrorCategory, LoginState, RedirectOutcome, Secret,
-    SupervisedLoginParams,
+    AuthorizationParams, AuthorizationState, Client, ClientConfig, CodeSource, ConsentPage, Error,
+    ErrorCategory, LoginState, RedirectOutcome, Secret, SupervisedLoginParams,
 };
 use obauth_relay::{Relay, ServeOptions, serve};
-use obauth_sandbox::{Endpoint, Fault, UserScript};
+use obauth_sandbox::{ClientAuthMethod, ConsentScript, Endpoint, Fault, UserScript};
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -390,4 +391,332 @@ async fn relay_mode_refuses_partner_secrets_and_user_hashes() {
         Err(other) => panic!("{other:?}"),
         Ok(_) => panic!("a userHash was accepted in relay mode"),
     }
+}
+
+/// Unattended login in relay mode: the core sends only the login token (the relay sets the
+/// derived `userHash`), gets a new session and login token, the replaced token is refused
+/// (`login_token_rejected`, a supervised login is needed), and `resume_session` renews an
+/// expired session by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unattended_login_through_the_relay() {
+    let r = rig().await;
+    r.h.sandbox.script_user(
+        &r.h.user_hash("carol"),
+        UserScript::ApproveAfter(Duration::from_millis(100)),
+    );
+    let tokens = Tokens::valid("carol");
+    let client = r.client(&tokens);
+    let login = client.supervised_login(params()).unwrap();
+    login.start();
+    let first = login.wait().await.expect("authenticated");
+    assert!(first.login.supports_unattended);
+
+    let second = client
+        .unattended_login("", &first.login.token)
+        .await
+        .expect("an unattended login");
+    assert_eq!(second.completed_via, CodeSource::Unattended);
+    assert_ne!(second.login.token.expose(), first.login.token.expose());
+    assert_eq!(r.h.sandbox.stats().unattended_logins, 1);
+
+    // A user hash is refused before anything is sent: the relay derives it.
+    let e = client
+        .unattended_login("some-user-hash", &second.login.token)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidInput {
+                field: "userHash",
+                ..
+            }
+        ),
+        "{e}"
+    );
+
+    let e = client
+        .unattended_login("", &first.login.token)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "login_token_rejected");
+    assert_eq!(e.category(), ErrorCategory::Reauthenticate);
+
+    // The one call: an expired session is renewed with the stored login token.
+    let expired = obauth::SupervisedTokens {
+        session: obauth::AccessSession::new(
+            second.session.token().clone(),
+            obauth::Timestamp::from_unix_millis(0),
+        ),
+        ..second.clone()
+    };
+    match client
+        .resume_session("", &expired, Duration::from_secs(30))
+        .await
+        .unwrap()
+    {
+        obauth::SessionAccess::Renewed(third) => {
+            assert_ne!(third.login.token.expose(), second.login.token.expose())
+        }
+        other => panic!("{other:?}"),
+    }
+    // Its login token is now spent: a supervised login is needed.
+    match client
+        .resume_session("", &expired, Duration::from_secs(30))
+        .await
+        .unwrap()
+    {
+        obauth::SessionAccess::SupervisedLoginRequired(reason) => {
+            assert_eq!(reason, obauth::SupervisedLoginReason::LoginTokenRejected)
+        }
+        other => panic!("{other:?}"),
+    }
+    let seen = r.seen();
+    let unattended: Vec<&Seen> = seen
+        .iter()
+        .filter(|s| s.path == "/v1/authentication/unattended")
+        .collect();
+    assert_eq!(unattended.len(), 4);
+    for s in &unattended {
+        let body: Value = serde_json::from_str(&s.body).unwrap();
+        assert_eq!(body.as_object().unwrap().len(), 1, "only loginToken: {s:?}");
+        assert!(
+            s.headers
+                .iter()
+                .any(|(n, v)| n == "x-correlation-id" && v.starts_with("|obauth-")),
+            "{s:?}"
+        );
+    }
+    r.assert_device_sent_no_partner_credentials();
+}
+
+// ---- Aiia Data connect through the relay ---------------------------------------------------
+
+impl Rig {
+    /// The provider's consent page (the sandbox) with the partner's public client id.
+    fn consent(&self) -> ConsentPage {
+        ConsentPage::new(self.h.sandbox.base_url(), self.h.sandbox.client_id())
+    }
+
+    /// Plays the browser on the consent page (consent approved): follows the provider's
+    /// redirects from `authorize_url`; returns the redirect to the app.
+    async fn consent_redirect(&self, authorize_url: &str) -> String {
+        let mut next = authorize_url.to_owned();
+        for _ in 0..4 {
+            let resp = self.h.http.get(&next).send().await.unwrap();
+            assert_eq!(resp.status().as_u16(), 302, "{next}");
+            next = resp.headers()[LOCATION].to_str().unwrap().to_owned();
+            if next.starts_with(REDIRECT) {
+                return next;
+            }
+            if next.starts_with('/') {
+                next = self.h.sandbox.base_url() + &next;
+            }
+        }
+        panic!("no redirect to the app");
+    }
+}
+
+async fn authorize_url_of(states: &mut obauth::StateStream<AuthorizationState>) -> String {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), states.next())
+            .await
+            .expect("a state in time")
+            .expect("the flow is still running")
+        {
+            AuthorizationState::AwaitingUser { authorize_url } => return authorize_url,
+            AuthorizationState::Failed { error } => panic!("failed: {error}"),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_and_refresh_through_the_relay() {
+    let r = rig().await;
+    r.h.sandbox.script_consent(ConsentScript::Approve);
+    // An expired app token: the exchange's 401 InvalidAppToken is retried once with a fresh one.
+    let tokens = Tokens::new(expired("frank"), token("frank"));
+    let client = r.client(&tokens);
+    let flow = client
+        .relay_connect_flow(&r.consent(), AuthorizationParams::new(REDIRECT), None, None)
+        .unwrap();
+    let mut states = flow.subscribe();
+    flow.start();
+    let authorize_url = authorize_url_of(&mut states).await;
+    // The consent page is the provider's, with the partner's public client id.
+    assert!(
+        authorize_url.starts_with(&(r.h.sandbox.base_url() + "/v1/oauth/connect?")),
+        "{authorize_url}"
+    );
+    assert!(authorize_url.contains(&format!("client_id={}", r.h.sandbox.client_id())));
+    assert!(
+        r.seen().is_empty(),
+        "nothing reaches the relay before the code"
+    );
+
+    let location = r.consent_redirect(&authorize_url).await;
+    assert_eq!(
+        flow.handle_redirect(&location),
+        RedirectOutcome::CodeAccepted
+    );
+    let set = flow.wait().await.expect("connected");
+    assert!(set.refresh_token.is_some());
+    assert_eq!(tokens.refreshes.load(Ordering::SeqCst), 1);
+    // The provider saw one code exchange, authenticated by the relay with Basic auth.
+    let log = r.h.sandbox.token_requests();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].auth_method, ClientAuthMethod::ClientSecretBasic);
+    assert_eq!(log[0].client_id.as_deref(), Some(r.h.sandbox.client_id()));
+
+    // The refresh goes through the relay too.
+    let manager = client.connect_tokens(set.clone(), Duration::from_secs(60));
+    let renewed = manager.force_renewal().await.expect("refreshed");
+    assert_ne!(renewed.access_token.expose(), set.access_token.expose());
+    assert_eq!(r.h.sandbox.stats().refresh_grants, 1);
+    let token_calls: Vec<Seen> = r
+        .seen()
+        .into_iter()
+        .filter(|s| s.path == "/v1/oauth/token")
+        .collect();
+    assert_eq!(
+        token_calls.len(),
+        3,
+        "refused exchange, retried exchange, refresh"
+    );
+    assert!(token_calls[2].body.contains("refresh_token"));
+    for s in &token_calls {
+        // No client authentication of the device's own: the app token only.
+        assert!(
+            !s.body.contains("client_secret") && !s.body.contains("client_id"),
+            "{s:?}"
+        );
+    }
+    r.assert_device_sent_no_partner_credentials();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connect_redirect_off_the_allowlist_is_refused_by_the_relay() {
+    let r = rig().await;
+    r.h.sandbox.script_consent(ConsentScript::Approve);
+    let tokens = Tokens::valid("gina");
+    let client = r.client(&tokens);
+    // Registered at the sandbox (any path below /aiia), not on the relay's allowlist.
+    let redirect = "https://app.example.com/aiia/other";
+    let flow = client
+        .relay_connect_flow(
+            &ConsentPage::new(r.h.sandbox.base_url(), r.h.sandbox.client_id()),
+            AuthorizationParams {
+                redirect_pattern: Some("https://app.example.com/aiia/*".into()),
+                ..AuthorizationParams::new(redirect)
+            },
+            None,
+            None,
+        )
+        .unwrap();
+    let mut states = flow.subscribe();
+    flow.start();
+    let authorize_url = authorize_url_of(&mut states).await;
+    let code = "c0de-not-exchanged";
+    let state = url::Url::parse(&authorize_url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    flow.handle_redirect(&format!("{redirect}?code={code}&state={state}"));
+    let error = flow.wait().await.expect_err("refused");
+    assert!(!error.to_string().contains(code), "{error}");
+    assert!(r.h.sandbox.token_requests().is_empty(), "never exchanged");
+}
+
+#[tokio::test]
+async fn relay_connect_input_is_checked_before_any_request() {
+    let relay = Client::new(ClientConfig::relay("http://127.0.0.1:9", |_| {
+        Ok(Secret::new("t"))
+    }))
+    .unwrap();
+    let params = || AuthorizationParams::new(REDIRECT);
+    // The partner connect flow has no consent page in relay mode.
+    match relay.connect_flow(params(), None, None) {
+        Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "relayUrl"),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    for (consent, field) in [
+        (ConsentPage::new("http://bank.example", "cid"), "apiUrl"),
+        (ConsentPage::new("https://bank.example", " "), "clientId"),
+    ] {
+        match relay.relay_connect_flow(&consent, params(), None, None) {
+            Err(Error::InvalidInput { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+    }
+    // A partner client has no relay to exchange at.
+    let partner = Client::new(ClientConfig::new("https://api.example", "cid", "s")).unwrap();
+    match partner.relay_connect_flow(
+        &ConsentPage::new("https://api.example", "cid"),
+        params(),
+        None,
+        None,
+    ) {
+        Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "relayUrl"),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_connect_snapshot_restores_only_against_the_same_relay() {
+    let r = rig().await;
+    r.h.sandbox.script_consent(ConsentScript::Approve);
+    let tokens = Tokens::valid("hank");
+    let snapshot;
+    let authorize_url;
+    {
+        let client = r.client(&tokens);
+        let flow = client
+            .relay_connect_flow(&r.consent(), AuthorizationParams::new(REDIRECT), None, None)
+            .unwrap();
+        let mut states = flow.subscribe();
+        flow.start();
+        authorize_url = authorize_url_of(&mut states).await;
+        snapshot = flow.snapshot().unwrap();
+        flow.cancel();
+    }
+    assert!(!snapshot.contains(PARTNER_SECRET));
+    // Another relay URL: the code (and the app token) would go elsewhere — refused.
+    let elsewhere =
+        Client::new(ClientConfig::relay("http://127.0.0.1:9", provider(&tokens))).unwrap();
+    assert!(matches!(
+        elsewhere.restore_relay_connect_flow(&r.consent(), &snapshot),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    // A snapshot edited to name another token endpoint: refused the same way.
+    let edited = snapshot.replace(&r.base, "http://127.0.0.1:9");
+    assert_ne!(edited, snapshot);
+    let client = r.client(&tokens);
+    assert!(matches!(
+        client.restore_relay_connect_flow(&r.consent(), &edited),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    // Another consent page (the WebView would load another host): refused.
+    assert!(matches!(
+        client.restore_relay_connect_flow(
+            &ConsentPage::new("https://bank.example", r.h.sandbox.client_id()),
+            &snapshot
+        ),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    // The same relay: restored, resumed, completed.
+    let flow = client
+        .restore_relay_connect_flow(&r.consent(), &snapshot)
+        .unwrap();
+    flow.resume();
+    let location = r.consent_redirect(&authorize_url).await;
+    assert_eq!(
+        flow.handle_redirect(&location),
+        RedirectOutcome::CodeAccepted
+    );
+    flow.wait().await.expect("connected");
+    assert_eq!(r.h.sandbox.token_requests().len(), 1);
 }

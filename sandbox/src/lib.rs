@@ -73,6 +73,7 @@ use tokio::task::JoinHandle;
 use crate::state::App;
 
 pub use crate::config::SandboxConfig;
+pub use crate::model::correlation::CorrelationRecord;
 pub use crate::model::endpoint::{Endpoint, UnknownEndpoint};
 pub use crate::model::fault::Fault;
 pub use crate::model::session::{SessionInfo, SessionState};
@@ -233,6 +234,27 @@ impl Sandbox {
         self.app.store().oauth.log()
     }
 
+    /// Whether the bank of `user_hash` supports unattended logins, for login tokens issued from
+    /// now on (overrides [`SandboxConfig::supports_unattended`]); their `supportsUnattended`
+    /// says so, and `/v1/authentication/unattended` refuses them with `UnattendedNotSupported`.
+    pub fn set_unattended_support(&self, user_hash: &str, supported: bool) {
+        self.app
+            .store()
+            .set_unattended_support(user_hash, supported);
+    }
+
+    /// Makes every login token issued so far expire now (their next unattended login gets
+    /// `LoginTokenExpired`); returns how many there are.
+    pub fn expire_login_tokens(&self) -> usize {
+        self.app.store().expire_login_tokens(Instant::now())
+    }
+
+    /// Every provider request so far with the `X-Correlation-Id` it carried, oldest first (the
+    /// last 10 000). Requests with a malformed id were refused and carry `None`.
+    pub fn correlation_log(&self) -> Vec<CorrelationRecord> {
+        self.app.store().correlation_log()
+    }
+
     /// Stops accepting connections, lets in-flight requests finish (long polls answer at once
     /// with the current state) for up to two seconds, then stops everything.
     pub async fn shutdown(mut self) {
@@ -268,5 +290,6 @@ mod tests {
         assert_send_sync::<Fault>();
         assert_send_sync::<TokenRequestRecord>();
         assert_send_sync::<ConsentScript>();
+        assert_send_sync::<CorrelationRecord>();
     }
 }

@@ -13,7 +13,7 @@ use axum::middleware::from_fn_with_state;
 use crate::http::respond::ApiError;
 use crate::middleware::access_log;
 use crate::routes::{
-    control, enterprise, login_page, oauth_connect, oauth_token, oidc, oidc_token,
+    control, enterprise, login_page, oauth_connect, oauth_token, oidc, oidc_session, oidc_token,
 };
 use crate::state::App;
 
@@ -26,6 +26,7 @@ pub(crate) fn router(app: App) -> Router {
         .merge(oauth_token::routes(&app))
         .merge(oidc::routes(&app))
         .merge(oidc_token::routes(&app))
+        .merge(oidc_session::routes(&app))
         .merge(control::routes())
         .fallback(|| async { ApiError::not_found() })
         .layer(from_fn_with_state(app.clone(), access_log::access_log))

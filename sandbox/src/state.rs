@@ -60,6 +60,8 @@ impl App {
         Lifetimes {
             code: self.config.code_lifetime,
             access_token: self.config.access_token_lifetime,
+            login_token: self.config.login_token_lifetime,
+            supports_unattended: self.config.supports_unattended,
         }
     }
 

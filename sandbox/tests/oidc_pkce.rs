@@ -529,3 +529,42 @@ async fn faults_on_discovery_authorize_and_decision() {
         .inject_fault(Endpoint::Jwks, Fault::Delay(Duration::from_millis(50)));
     assert_eq!(h.get("/oidc/jwks").await.status, 200);
 }
+
+/// OIDC Core §11: `offline_access` is honoured only with `prompt=consent`. Without it the scope
+/// is dropped from the grant and the code brings no refresh token (as oidc-provider answers);
+/// a prompt that includes `consent` among others is enough.
+#[tokio::test]
+async fn offline_access_is_honoured_only_with_prompt_consent() {
+    let h = start().await;
+    for (prompt, honoured) in [
+        (None, false),
+        (Some("login"), false),
+        (Some("login consent"), true),
+    ] {
+        let mut params = h.authorize_params("s", "n");
+        params.retain(|(name, _)| *name != "prompt");
+        if let Some(p) = prompt {
+            params.push(("prompt", p));
+        }
+        let page = h.authorize(&params).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert_eq!(
+            page.body.contains("data-scope=\"offline_access\""),
+            honoured,
+            "{prompt:?}: the consent page lists what is granted"
+        );
+        let location = h.authorize_and_decide(&params, "approve").await;
+        let code = query_value(&location, "code").unwrap();
+        let a = h.pkce_exchange(&code, VERIFIER).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        let v = a.json();
+        if honoured {
+            assert_eq!(v["scope"], "openid profile offline_access");
+            assert!(v["refresh_token"].as_str().is_some_and(|r| !r.is_empty()));
+        } else {
+            assert_eq!(v["scope"], "openid profile", "{prompt:?}");
+            assert!(v.get("refresh_token").is_none(), "{prompt:?}: {v}");
+            assert!(v["id_token"].is_string());
+        }
+    }
+}

@@ -47,6 +47,9 @@ pub fn client_with(sandbox: &Sandbox, secret: &str) -> Client {
     let mut config = ClientConfig::new(sandbox.base_url(), sandbox.client_id(), secret);
     config.retry = fast_retry();
     config.request_timeout = Duration::from_secs(10);
+    // The bank app scheme the navigation tests expect to be handed to the OS (issue 10 #3:
+    // only listed schemes leave the WebView).
+    config.external_schemes = vec!["bankid".into()];
     Client::new(config).expect("a valid client configuration")
 }
 

@@ -155,8 +155,18 @@ impl<F: Flow> FlowHandle<F> {
     /// then handled, with the outcome), open outside the app, or block. Call it from
     /// `WKNavigationDelegate` / `shouldOverrideUrlLoading`.
     pub fn decide_navigation(&self, url: &str) -> Navigation {
-        let pattern = self.with_flow(|f| f.redirect_pattern().clone());
-        match self.shared.navigation.classify(url, &pattern) {
+        self.decide_frame_navigation(url, true)
+    }
+
+    /// [`FlowHandle::decide_navigation`] for the main frame (`is_main_frame`) or a subframe: a
+    /// subframe never delivers the redirect nor opens anything outside the app.
+    pub fn decide_frame_navigation(&self, url: &str, is_main_frame: bool) -> Navigation {
+        let (pattern, hosts) = self.with_flow(|f| (f.redirect_pattern().clone(), f.web_hosts()));
+        match self
+            .shared
+            .navigation
+            .decide(url, &pattern, &hosts, is_main_frame)
+        {
             Some(decision) => decision,
             None => Navigation::Intercept(self.handle_redirect(url)),
         }
@@ -170,6 +180,13 @@ impl<F: Flow> FlowHandle<F> {
     /// The current state.
     pub fn state(&self) -> F::State {
         self.shared.latest.borrow().clone()
+    }
+
+    /// The flow's correlation id, sent as `X-Correlation-Id` on each of its requests (`None`
+    /// before [`FlowHandle::start`]). Not a secret: show it with errors so a support ticket
+    /// can quote it; the provider finds every request of the flow by it.
+    pub fn correlation_id(&self) -> Option<String> {
+        self.shared.lock().flow.correlation_id().map(String::from)
     }
 
     /// The result, once the flow has finished.

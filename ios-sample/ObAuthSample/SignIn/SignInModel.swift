@@ -55,7 +55,9 @@ final class SignInModel: ObservableObject {
     func signOut() { controller.signOut() }
 
     /// What the WebView must do with `url` (asked for every navigation).
-    func navigation(for url: URL) -> NavigationAction { controller.navigation(for: url) }
+    func navigation(for url: URL, mainFrame: Bool) -> NavigationAction {
+        controller.navigation(for: url, mainFrame: mainFrame)
+    }
 
     /// Hands a Universal Link (`onOpenURL`) to the flow.
     @discardableResult

@@ -11,7 +11,7 @@ struct BankPageView: View {
             // Every navigation asks the core first (SignInWebView's delegate). When the bank
             // redirects to our Universal Link, the core takes the code and the screen moves on by
             // the state stream; if the redirect never comes, the core's status poll still does.
-            SignInWebView(url: url, decide: { model.navigation(for: $0) })
+            SignInWebView(url: url, decide: { model.navigation(for: $0, mainFrame: $1) })
             Button("Cancel", role: .cancel) { model.cancel() }
                 .padding()
         }

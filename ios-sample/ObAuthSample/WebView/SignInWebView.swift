@@ -7,8 +7,9 @@ import WebKit
 
 struct SignInWebView: UIViewRepresentable {
     let url: URL
-    /// The core's decision for a URL the WebView is about to load.
-    let decide: @MainActor (URL) -> NavigationAction
+    /// The core's decision for a URL the WebView is about to load, and whether it is for the
+    /// main frame.
+    let decide: @MainActor (URL, Bool) -> NavigationAction
 
     func makeCoordinator() -> Coordinator {
         Coordinator(decide: decide)
@@ -36,11 +37,11 @@ struct SignInWebView: UIViewRepresentable {
     /// `@MainActor` (WK_SWIFT_UI_ACTOR), and so is this class.
     @MainActor
     final class Coordinator: NSObject, WKNavigationDelegate, WKUIDelegate {
-        var decide: @MainActor (URL) -> NavigationAction
+        var decide: @MainActor (URL, Bool) -> NavigationAction
         /// The auth URL the WebView was given; later pages are the bank's own navigation.
         private var loaded: URL?
 
-        init(decide: @escaping @MainActor (URL) -> NavigationAction) {
+        init(decide: @escaping @MainActor (URL, Bool) -> NavigationAction) {
             self.decide = decide
             super.init()
             // The policy method below is an optional Objective-C requirement: with a signature
@@ -70,7 +71,11 @@ struct SignInWebView: UIViewRepresentable {
                 decisionHandler(.cancel)
                 return
             }
-            let action = decide(url)
+            // A subframe (an iframe of the page) never delivers the redirect nor opens an app:
+            // the core decides that too, so it must know which frame asks. `targetFrame` is nil
+            // for a new window, which `createWebViewWith` below loads in the main frame.
+            let mainFrame = navigationAction.targetFrame?.isMainFrame ?? true
+            let action = decide(url, mainFrame)
             // Intercepted: the core has the redirect; the state stream moves the screen on.
             decisionHandler(action.cancelsNavigation ? .cancel : .allow)
             if case let .openExternally(external) = action {

@@ -143,9 +143,11 @@ public final class SignInController {
         }
     }
 
-    /// What the WebView must do with `url`. Without a flow, nothing is loaded.
-    public func navigation(for url: URL) -> NavigationAction {
-        current?.flow.navigation(for: url) ?? .blocked
+    /// What the WebView must do with `url`, in the main frame or a subframe (`mainFrame`
+    /// false: never the redirect, never anything outside the app). Without a flow, nothing is
+    /// loaded.
+    public func navigation(for url: URL, mainFrame: Bool = true) -> NavigationAction {
+        current?.flow.navigation(for: url, mainFrame: mainFrame) ?? .blocked
     }
 
     /// Hands a URL the app was opened with (Universal Link) to the flow. A link that cannot be used

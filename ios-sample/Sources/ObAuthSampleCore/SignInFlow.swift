@@ -17,8 +17,9 @@ public protocol SignInFlow: AnyObject, Sendable {
     func screens() -> AsyncStream<UiState>
     /// What to do with this flow when it was restored at launch.
     func onRestore() -> RestoreAction
-    /// The core's navigation policy for a URL the WebView is about to load.
-    func navigation(for url: URL) -> NavigationAction
+    /// The core's navigation policy for a URL the WebView is about to load, in the main frame
+    /// or (`mainFrame == false`, `WKNavigationAction.targetFrame?.isMainFrame`) a subframe.
+    func navigation(for url: URL, mainFrame: Bool) -> NavigationAction
     /// Hands a Universal Link (or any URL the app was opened with) to the flow.
     func deepLink(_ url: URL) -> DeepLinkResult
     /// Ends the flow; nothing is exchanged afterwards. No-op once finished.
@@ -38,4 +39,11 @@ public protocol SignInFlowFactory: AnyObject {
     func create() throws -> any SignInFlow
     /// The flow a snapshot describes. Throws `ObAuthError.InvalidInput` if it is unreadable.
     func restore(snapshot: String) throws -> any SignInFlow
+}
+
+extension SignInFlow {
+    /// The main frame's navigation policy for `url`.
+    public func navigation(for url: URL) -> NavigationAction {
+        navigation(for: url, mainFrame: true)
+    }
 }

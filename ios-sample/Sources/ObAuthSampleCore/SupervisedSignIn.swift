@@ -33,8 +33,11 @@ public final class SupervisedSignIn: SignInFlow {
 
     public func onRestore() -> RestoreAction { RestorePolicy.action(for: login.state()) }
 
-    public func navigation(for url: URL) -> NavigationAction {
-        NavigationAction.from(login.decideNavigation(url: url.absoluteString), url: url)
+    public func navigation(for url: URL, mainFrame: Bool) -> NavigationAction {
+        NavigationAction.from(
+            login.decideFrameNavigation(url: url.absoluteString, isMainFrame: mainFrame),
+            url: url
+        )
     }
 
     public func deepLink(_ url: URL) -> DeepLinkResult {
@@ -73,7 +76,7 @@ public final class SupervisedSignInFactory: SignInFlowFactory {
         if let client {
             return client
         }
-        let built = try ObAuthClient(config: config.clientConfig)
+        let built = try config.makeClient()
         client = built
         return built
     }

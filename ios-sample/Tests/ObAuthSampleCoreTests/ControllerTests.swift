@@ -102,6 +102,32 @@ final class ControllerTests: XCTestCase {
     }
 
     @MainActor
+    func testNavigationUnlistedHostsIntentAndSubframeRedirectsOrAppLinksAreBlocked() async throws {
+        let h = try Harness()
+        let user = h.user("nav2")
+        try await h.sandbox.script(user, "never")
+        let app = SampleApp(h.config(user))
+        defer { app.finish() }
+
+        app.controller.signIn()
+        let page = try await app.awaitWebView("bank page")
+        XCTAssertEqual(app.controller.navigation(for: page, mainFrame: false), .load, "the provider's page in a frame")
+        let phish = try XCTUnwrap(URL(string: "https://phish.example.net/login"))
+        XCTAssertEqual(app.controller.navigation(for: phish), .blocked, "an unlisted host")
+        let install = try XCTUnwrap(URL(string: "itms-services://?action=download-manifest&url=https://x/m.plist"))
+        XCTAssertEqual(app.controller.navigation(for: install), .blocked, "itms-services:")
+        let phone = try XCTUnwrap(URL(string: "tel:+4512345678"))
+        XCTAssertEqual(app.controller.navigation(for: phone, mainFrame: false), .blocked, "tel: from a frame")
+        let bankApp = try XCTUnwrap(URL(string: "https://\(bankAppHost)/authorize?x=1"))
+        XCTAssertEqual(app.controller.navigation(for: bankApp, mainFrame: false), .blocked, "an app link from a frame")
+        // The redirect from a subframe is never handed to the login.
+        let forged = try XCTUnwrap(URL(string: "\(SampleConfig.defaultRedirectUrl)?error=access_denied"))
+        XCTAssertEqual(app.controller.navigation(for: forged, mainFrame: false), .blocked, "the redirect in a frame")
+        try await Task.sleep(nanoseconds: 300_000_000)
+        XCTAssertNotNil(app.controller.screen.webViewUrl, "a subframe redirect reached the login: \(app.controller.screen)")
+    }
+
+    @MainActor
     func testUserCancelsAtTheBankThenRetryStartsANewLogin() async throws {
         let h = try Harness()
         let user = h.user("usercancel")

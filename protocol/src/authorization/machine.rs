@@ -6,11 +6,9 @@
 //! resending a code while it lives, reading a redirect and recognising a user's cancel) is in
 //! [`crate::machine_kit`].
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use url::Url;
 
-use crate::config::Credentials;
+use crate::config::{ConsentPage, Credentials};
 use crate::error::{Error, sanitize_provider_code};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
 use crate::http::{HttpRequest, HttpResult, RequestKind, classify};
@@ -18,6 +16,7 @@ use crate::machine_kit::{
     Ending, Lifecycle, Machine, ReceivedCode, RedirectReply, Reply, Step, exchange_failure,
     read_redirect,
 };
+use crate::oauth::id_token::{Expected, IdTokenClaims};
 use crate::oauth::token::{oauth_failure, parse_token_response};
 use crate::oauth::{
     ClientAuth, FlowSecrets, TokenEndpoint, TokenSet, TokenWire, constant_time_eq, s256_challenge,
@@ -27,8 +26,9 @@ use crate::secret::Secret;
 use crate::snapshot::records::{
     AuthorizationKindV1, AuthorizationPhaseV1, AuthorizationSnapshotV1,
 };
-use crate::snapshot::{self, FlowKind};
+use crate::snapshot::{self, FlowKind, checks};
 use crate::timestamp::Timestamp;
+use crate::validate;
 
 use super::state::{AuthorizationKind, AuthorizationParams, AuthorizationState};
 
@@ -72,6 +72,10 @@ enum Event {
         reply: RedirectReply,
         consent_id: Option<String>,
     },
+    /// A redirect with this flow's `state` and neither a code nor an error: the provider is done
+    /// with this request without a result (Aiia Data sends it when the user cancels or the bank
+    /// fails).
+    RedirectWithoutCode,
     /// A response of a kind this flow never sends.
     Stray,
 }
@@ -89,6 +93,14 @@ struct Setup {
     state: Secret,
     nonce: Secret,
     code_verifier: Secret,
+    /// The provider promised RFC 9207's `iss` in every authorization response (discovery's
+    /// `authorization_response_iss_parameter_supported`): a redirect without it is refused.
+    iss_required: bool,
+    /// The caller's extra authorize parameters, checked ([`crate::oauth::authorize`]).
+    authorize_params: Vec<(String, String)>,
+    /// Whether the authorize URL carries the S256 challenge and the exchange the verifier
+    /// (always for PKCE; by default for connect).
+    pkce: bool,
 }
 
 /// An authorization-code flow as a pure state machine.
@@ -99,6 +111,10 @@ pub struct AuthorizationMachine {
     phase: Phase,
     redirect: RedirectPattern,
     token: TokenEndpoint,
+    /// The issuer the ID token and RFC 9207's `iss` must name (PKCE).
+    token_issuer: String,
+    /// The snapshot integrity key ([`crate::config::ClientConfig::snapshot_key`]).
+    snapshot_key: Option<Secret>,
 }
 
 impl AuthorizationMachine {
@@ -117,6 +133,57 @@ impl AuthorizationMachine {
         let authorize = creds.endpoint("v1/oauth/connect");
         let token = creds.endpoint("v1/oauth/token");
         Self::new(creds, kind, authorize, token, params, secrets)
+    }
+
+    /// Aiia Data connect in relay mode: the user consents on the provider's page (`consent`),
+    /// and the code is exchanged at the relay in `creds` (`{relay}/v1/oauth/token`, no client
+    /// secret on the device; the relay adds the partner's Basic authentication). Fails with
+    /// [`Error::InvalidInput`] unless `creds` are relay credentials.
+    pub fn aiia_connect_via_relay(
+        creds: &Credentials,
+        consent: &ConsentPage,
+        params: AuthorizationParams,
+        accounts_group_name: Option<String>,
+        accounts_group_id: Option<String>,
+        secrets: FlowSecrets,
+    ) -> Result<Self, Error> {
+        let creds = Self::relay_creds(creds, consent)?;
+        let (authorize, _) = consent.validate()?;
+        let kind = AuthorizationKind::AiiaConnect {
+            accounts_group_name,
+            accounts_group_id,
+        };
+        let token = creds.endpoint("v1/oauth/token");
+        Self::new(&creds, kind, authorize, token, params, secrets)
+    }
+
+    /// Restores a relay-mode connect flow ([`Self::aiia_connect_via_relay`]) from its snapshot.
+    /// The snapshot's client id and consent page must be `consent`'s and its token endpoint
+    /// this relay's: in relay mode every request carries the app token, so a snapshot naming
+    /// another token endpoint would send it (and the code) elsewhere.
+    pub fn restore_via_relay(
+        creds: &Credentials,
+        consent: &ConsentPage,
+        snapshot_text: &str,
+    ) -> Result<Self, Error> {
+        let creds = Self::relay_creds(creds, consent)?;
+        let (consent_page, _) = consent.validate()?;
+        Self::restore_checked(&creds, snapshot_text, FlowKind::AiiaConnect, &consent_page)
+    }
+
+    /// `creds` (relay mode) with the consent page's client id.
+    fn relay_creds(creds: &Credentials, consent: &ConsentPage) -> Result<Credentials, Error> {
+        if !creds.is_relay() {
+            return Err(Error::invalid(
+                "relayUrl",
+                "a consent page is for relay mode (a partner client connects with its own API root)",
+            ));
+        }
+        let (_, client_id) = consent.validate()?;
+        Ok(Credentials {
+            client_id,
+            ..creds.clone()
+        })
     }
 
     /// Authorization code + PKCE for a public client (no secret is sent).
@@ -157,8 +224,17 @@ impl AuthorizationMachine {
                 "does not match the registered redirect pattern",
             ));
         }
+        creds.check_redirect_scheme("redirectUri", &concrete)?;
         if params.timeout.is_zero() || params.code_lifetime.is_zero() {
             return Err(Error::invalid("timeout", "must be positive"));
+        }
+        validate::duration_ms("timeout", params.timeout)?;
+        validate::duration_ms("codeLifetime", params.code_lifetime)?;
+        if matches!(kind, AuthorizationKind::Pkce) && !params.pkce {
+            return Err(Error::invalid(
+                "pkce",
+                "the PKCE flow cannot be used without PKCE",
+            ));
         }
         let default_scope = match kind {
             AuthorizationKind::AiiaConnect { .. } => "accounts offline_access",
@@ -170,17 +246,25 @@ impl AuthorizationMachine {
             .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| default_scope.to_owned());
+        let authorize_params = params
+            .extras
+            .query_pairs(&scope, matches!(kind, AuthorizationKind::Pkce))?;
         let setup = Setup {
             kind,
             client_id: creds.client_id.clone(),
             authorize_endpoint: authorize.to_string(),
             token_endpoint: token.to_string(),
-            redirect_uri: concrete.url().to_string(),
+            // Exactly as configured: `url::Url` would write `https://app.example.com` as
+            // `https://app.example.com/`, and the provider compares the two as strings.
+            redirect_uri: params.redirect_uri.clone(),
             redirect_pattern: pattern.as_str(),
             scope,
             state: secrets.state,
             nonce: secrets.nonce,
             code_verifier: secrets.verifier,
+            iss_required: false,
+            authorize_params,
+            pkce: params.pkce,
         };
         let life = Lifecycle::new(params.timeout, params.code_lifetime, creds.retry);
         Self::build(creds, setup, life, Phase::Created)
@@ -193,6 +277,7 @@ impl AuthorizationMachine {
         phase: Phase,
     ) -> Result<Self, Error> {
         let redirect = RedirectPattern::parse("redirectPattern", &setup.redirect_pattern, true)?;
+        crate::oauth::authorize::check_stored_pairs(&setup.authorize_params)?;
         // `authorize_url()` (and so `state()` while awaiting the user) relies on this: a
         // snapshot is outside input like any other.
         Url::parse(&setup.authorize_endpoint)
@@ -222,7 +307,26 @@ impl AuthorizationMachine {
             phase,
             redirect,
             token,
+            token_issuer: creds.api_url.to_string(),
+            snapshot_key: creds.snapshot_key.clone(),
         })
+    }
+
+    /// Requires RFC 9207's `iss` in the authorization response (when discovery advertises
+    /// `authorization_response_iss_parameter_supported`). Without it, an `iss` that is there is
+    /// still checked.
+    pub fn requiring_response_iss(mut self, required: bool) -> Self {
+        self.setup.iss_required = required;
+        self
+    }
+
+    /// The issuer of a PKCE flow (its credentials' API root is the issuer); `None` for Aiia.
+    fn issuer(&self) -> Option<&str> {
+        matches!(self.setup.kind, AuthorizationKind::Pkce).then(|| self.token_issuer.as_str())
+    }
+
+    fn openid(&self) -> bool {
+        self.setup.scope.split(' ').any(|s| s == "openid")
     }
 
     /// Rebuilds a machine of the `expected` kind ([`FlowKind::AiiaConnect`] or
@@ -235,8 +339,25 @@ impl AuthorizationMachine {
         snapshot_text: &str,
         expected: FlowKind,
     ) -> Result<Self, Error> {
-        let record: AuthorizationSnapshotV1 = snapshot::decode_as(snapshot_text, expected)?;
-        Self::from_record(creds, record, expected)
+        Self::restore_checked(
+            creds,
+            snapshot_text,
+            expected,
+            &creds.endpoint("v1/oauth/connect"),
+        )
+    }
+
+    /// [`Self::restore`] with the consent page a connect snapshot must name (the API root's, or
+    /// in relay mode the provider's).
+    fn restore_checked(
+        creds: &Credentials,
+        snapshot_text: &str,
+        expected: FlowKind,
+        connect_authorize: &Url,
+    ) -> Result<Self, Error> {
+        let text = snapshot::open(snapshot_text, creds.snapshot_key.as_ref())?;
+        let record: AuthorizationSnapshotV1 = snapshot::decode_as(&text, expected)?;
+        Self::from_record(creds, record, expected, connect_authorize)
     }
 
     fn kind(&self) -> FlowKind {
@@ -244,6 +365,12 @@ impl AuthorizationMachine {
             AuthorizationKind::AiiaConnect { .. } => FlowKind::AiiaConnect,
             AuthorizationKind::Pkce => FlowKind::Pkce,
         }
+    }
+
+    /// The authorization and token endpoints the flow uses (a restored flow's come from its
+    /// snapshot, so a client checks them against its provider's metadata).
+    pub fn endpoints(&self) -> (&str, &str) {
+        (&self.setup.authorize_endpoint, &self.setup.token_endpoint)
     }
 
     /// The URL the WebView loads.
@@ -269,13 +396,21 @@ impl AuthorizationMachine {
                     }
                 }
                 AuthorizationKind::Pkce => {
-                    q.append_pair("nonce", self.setup.nonce.expose())
-                        .append_pair(
-                            "code_challenge",
-                            &s256_challenge(self.setup.code_verifier.expose()),
-                        )
-                        .append_pair("code_challenge_method", "S256");
+                    // A nonce only for OpenID Connect: a plain OAuth provider refuses it.
+                    if self.openid() {
+                        q.append_pair("nonce", self.setup.nonce.expose());
+                    }
                 }
+            }
+            if self.setup.pkce {
+                q.append_pair(
+                    "code_challenge",
+                    &s256_challenge(self.setup.code_verifier.expose()),
+                )
+                .append_pair("code_challenge_method", "S256");
+            }
+            for (name, value) in &self.setup.authorize_params {
+                q.append_pair(name, value);
             }
         }
         url.to_string()
@@ -290,7 +425,9 @@ impl AuthorizationMachine {
         use RedirectReply as R;
         match (&self.phase, event) {
             // Ended: nothing moves it; a redirect is answered.
-            (P::Done(_), E::Redirect { .. }) => Step::ignored(IgnoredReason::FlowFinished),
+            (P::Done(_), E::Redirect { .. } | E::RedirectWithoutCode) => {
+                Step::ignored(IgnoredReason::FlowFinished)
+            }
             (P::Done(_), _) => Step::nothing(),
 
             // Any phase before the end.
@@ -300,7 +437,9 @@ impl AuthorizationMachine {
             (_, E::Timer(TimerKind::Deadline)) => self.time_out().into(),
 
             (P::Created, E::Resume) => Step::nothing(),
-            (P::Created, E::Redirect { .. }) => Step::ignored(IgnoredReason::NotWaitingForRedirect),
+            (P::Created, E::Redirect { .. } | E::RedirectWithoutCode) => {
+                Step::ignored(IgnoredReason::NotWaitingForRedirect)
+            }
 
             (P::Awaiting, E::Resume) => self.resume(ctx, |_, _| Vec::new()).into(),
             (
@@ -334,6 +473,7 @@ impl AuthorizationMachine {
                     ..
                 },
             ) => self.reject_redirect(e),
+            (P::Awaiting, E::RedirectWithoutCode) => self.start_again(),
 
             (P::Exchanging { .. }, E::Resume) => self.resume(ctx, Self::resend_exchange).into(),
             (P::Exchanging { consent_id, .. }, E::Exchanged(Reply::Ok(mut tokens))) => {
@@ -347,7 +487,7 @@ impl AuthorizationMachine {
             (P::Exchanging { .. }, E::Timer(TimerKind::Retry(RequestKind::Exchange))) => {
                 self.resend_exchange(ctx).into()
             }
-            (P::Exchanging { .. }, E::Redirect { .. }) => {
+            (P::Exchanging { .. }, E::Redirect { .. } | E::RedirectWithoutCode) => {
                 Step::ignored(IgnoredReason::CodeAlreadyReceived)
             }
 
@@ -393,6 +533,16 @@ impl AuthorizationMachine {
             description: description.and_then(sanitize_provider_code),
         };
         Step::redirect(RedirectOutcome::ProviderError(e.clone()), self.fail(e))
+    }
+
+    /// The provider came back without a result: the flow ends at once with
+    /// [`Error::StartAgain`] instead of waiting for its deadline.
+    fn start_again(&mut self) -> Step<AuthorizationState> {
+        log::info!("the authorization redirect carried no code: the flow must start again");
+        Step::redirect(
+            RedirectOutcome::ProviderError(Error::StartAgain),
+            self.fail(Error::StartAgain),
+        )
     }
 
     fn reject_redirect(&self, error: Error) -> Step<AuthorizationState> {
@@ -448,7 +598,7 @@ impl AuthorizationMachine {
             field("state"),
             field("code"),
             field("error"),
-            field("error_description"),
+            query.text("error_description"),
             field("consentId"),
         ) {
             (Ok(s), Ok(c), Ok(e), Ok(d), Ok(i)) => (s, c, e, d, i),
@@ -464,52 +614,54 @@ impl AuthorizationMachine {
         if !state_ok {
             return rejected(Error::StateMismatch);
         }
+        if let Err(e) = self.check_response_iss(&query) {
+            return rejected(e);
+        }
+        if code.is_none() && error.is_none() {
+            return Event::RedirectWithoutCode;
+        }
         Event::Redirect {
             reply: read_redirect(code, error, description),
             consent_id,
         }
     }
 
-    /// Checks the ID token returned with a PKCE login: nonce, audience, expiry.
-    fn check_id_token(&self, tokens: &TokenSet, now: Timestamp) -> Result<(), Error> {
-        if !matches!(self.setup.kind, AuthorizationKind::Pkce)
-            || !self.setup.scope.split(' ').any(|s| s == "openid")
-        {
+    /// RFC 9207: an `iss` in the redirect must be this flow's issuer (a mix-up sends the user
+    /// to one provider and the code to another); it must be there when the provider promised
+    /// it.
+    fn check_response_iss(&self, query: &RedirectQuery) -> Result<(), Error> {
+        let Some(issuer) = self.issuer() else {
             return Ok(());
-        }
-        let token = tokens.id_token.as_ref().ok_or(Error::NonceMismatch)?;
-        let payload = token
-            .expose()
-            .split('.')
-            .nth(1)
-            .and_then(|p| URL_SAFE_NO_PAD.decode(p.trim_end_matches('=')).ok())
-            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-            .ok_or_else(|| Error::MalformedResponse {
-                endpoint: RequestKind::Exchange.endpoint(),
-                detail: "the ID token is not a JWT".into(),
-            })?;
-        let nonce = payload["nonce"].as_str().unwrap_or("");
-        if !constant_time_eq(nonce.as_bytes(), self.setup.nonce.expose().as_bytes()) {
-            return Err(Error::NonceMismatch);
-        }
-        let aud_ok = match &payload["aud"] {
-            serde_json::Value::String(a) => *a == self.setup.client_id,
-            serde_json::Value::Array(list) => list
-                .iter()
-                .any(|a| a.as_str() == Some(&self.setup.client_id)),
-            _ => false,
         };
-        let exp_ok = payload["exp"]
-            .as_i64()
-            .and_then(|exp| exp.checked_mul(1000))
-            .is_some_and(|exp_ms| exp_ms > now.unix_millis());
-        if !aud_ok || !exp_ok {
-            return Err(Error::MalformedResponse {
-                endpoint: RequestKind::Exchange.endpoint(),
-                detail: "the ID token is not for this client or has expired".into(),
-            });
+        match query.get("iss")? {
+            Some(iss) if iss.trim_end_matches('/') == issuer.trim_end_matches('/') => Ok(()),
+            Some(_) => Err(Error::InvalidRedirect(
+                "the redirect's iss is not this flow's issuer".into(),
+            )),
+            None if self.setup.iss_required => Err(Error::InvalidRedirect(
+                "the redirect carries no iss although the provider sends one".into(),
+            )),
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// Checks the ID token returned with a PKCE login ([`crate::oauth::id_token`]): nonce,
+    /// issuer, audience and authorized party, expiry, issue time.
+    fn check_id_token(&self, tokens: &TokenSet, now: Timestamp) -> Result<(), Error> {
+        let Some(issuer) = self.issuer().filter(|_| self.openid()) else {
+            return Ok(());
+        };
+        let kind = RequestKind::Exchange;
+        let token = tokens.id_token.as_ref().ok_or(Error::NonceMismatch)?;
+        IdTokenClaims::decode(kind, token)?.check(
+            Expected {
+                kind,
+                issuer,
+                client_id: &self.setup.client_id,
+                nonce: Some(&self.setup.nonce),
+            },
+            now,
+        )
     }
 
     // --- Snapshots -----------------------------------------------------------------------------
@@ -536,8 +688,13 @@ impl AuthorizationMachine {
             state: s.state.clone(),
             nonce: s.nonce.clone(),
             code_verifier: s.code_verifier.clone(),
-            timeout_ms: self.life.timeout.as_millis() as u64,
-            code_lifetime_ms: self.life.code_lifetime.as_millis() as u64,
+            iss_required: s.iss_required,
+            // Implied by the PKCE kind; written for connect flows only (and only when on), so
+            // snapshots of earlier versions, which had no PKCE for connect, read as before.
+            authorize_params: s.authorize_params.clone(),
+            pkce: s.pkce && matches!(s.kind, AuthorizationKind::AiiaConnect { .. }),
+            timeout_ms: crate::timestamp::whole_millis(self.life.timeout),
+            code_lifetime_ms: crate::timestamp::whole_millis(self.life.code_lifetime),
             deadline_at: self.life.deadline_at,
             phase: match &self.phase {
                 Phase::Created => AuthorizationPhaseV1::Created,
@@ -562,6 +719,7 @@ impl AuthorizationMachine {
                 },
                 Phase::Done(Ending::TimedOut) => AuthorizationPhaseV1::TimedOut,
             },
+            correlation_id: self.life.correlation.clone(),
         }
     }
 
@@ -569,6 +727,7 @@ impl AuthorizationMachine {
         creds: &Credentials,
         r: AuthorizationSnapshotV1,
         expected: FlowKind,
+        connect_authorize: &Url,
     ) -> Result<Self, Error> {
         let kind_matches = matches!(
             (&r.kind, expected),
@@ -587,6 +746,35 @@ impl AuthorizationMachine {
                 "the snapshot belongs to another client id".into(),
             ));
         }
+        let pkce = r.pkce || matches!(r.kind, AuthorizationKindV1::Pkce);
+        match expected {
+            FlowKind::AiiaConnect => {
+                checks::same_url(
+                    "authorize endpoint",
+                    &r.authorize_endpoint,
+                    connect_authorize,
+                )?;
+                checks::same_url(
+                    "token endpoint",
+                    &r.token_endpoint,
+                    &creds.endpoint("v1/oauth/token"),
+                )?;
+            }
+            // Discovered endpoints: the client (`OidcClient`) checks them against what it
+            // discovered; here, that they are service URLs at all.
+            _ => {
+                checks::service_url("authorize endpoint", &r.authorize_endpoint)?;
+                checks::service_url("token endpoint", &r.token_endpoint)?;
+            }
+        }
+        let concrete = checks::redirect(creds, &r.redirect_uri, false)?;
+        let pattern = checks::redirect(creds, &r.redirect_pattern, true)?;
+        if !pattern.matches(concrete.url()) {
+            return Err(Error::InvalidSnapshot(
+                "the redirect URI does not match its pattern".into(),
+            ));
+        }
+        checks::timing(r.timeout_ms, r.code_lifetime_ms)?;
         let setup = Setup {
             kind: match r.kind {
                 AuthorizationKindV1::AiiaConnect {
@@ -607,9 +795,17 @@ impl AuthorizationMachine {
             state: r.state,
             nonce: r.nonce,
             code_verifier: r.code_verifier,
+            iss_required: r.iss_required,
+            authorize_params: r.authorize_params,
+            pkce,
         };
-        let life =
-            Lifecycle::restored(r.timeout_ms, r.code_lifetime_ms, r.deadline_at, creds.retry);
+        let life = Lifecycle::restored(
+            r.timeout_ms,
+            r.code_lifetime_ms,
+            r.deadline_at,
+            creds.retry,
+            r.correlation_id,
+        );
         let phase = match r.phase {
             AuthorizationPhaseV1::Created => Phase::Created,
             AuthorizationPhaseV1::Awaiting => Phase::Awaiting,
@@ -667,8 +863,7 @@ impl Machine for AuthorizationMachine {
     }
 
     fn exchange_request(&self, code: &Secret) -> HttpRequest {
-        let verifier =
-            matches!(self.setup.kind, AuthorizationKind::Pkce).then_some(&self.setup.code_verifier);
+        let verifier = self.setup.pkce.then_some(&self.setup.code_verifier);
         self.token
             .authorization_code(code, &self.setup.redirect_uri, verifier)
     }
@@ -679,20 +874,37 @@ impl Flow for AuthorizationMachine {
     type Output = TokenSet;
 
     fn handle(&mut self, input: Input, ctx: Ctx) -> Effects {
-        let event = self.read(input, ctx);
-        self.step(event, ctx).effects
+        self.correlated(ctx, |m| {
+            let event = m.read(input, ctx);
+            ((), m.step(event, ctx).effects)
+        })
+        .1
     }
 
     fn redirect(&mut self, url: &Url, ctx: Ctx) -> (RedirectOutcome, Effects) {
         if !self.redirect.matches(url) {
             return (RedirectOutcome::NotForThisFlow, vec![]);
         }
-        let event = self.read_redirect(url);
-        self.step(event, ctx).into_redirect()
+        self.correlated(ctx, |m| {
+            let event = m.read_redirect(url);
+            m.step(event, ctx).into_redirect()
+        })
+    }
+
+    fn correlation_id(&self) -> Option<crate::correlation::CorrelationId> {
+        self.life.correlation.clone()
     }
 
     fn redirect_pattern(&self) -> &RedirectPattern {
         &self.redirect
+    }
+
+    fn web_hosts(&self) -> Vec<String> {
+        Url::parse(&self.setup.authorize_endpoint)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .into_iter()
+            .collect()
     }
 
     fn state(&self) -> AuthorizationState {
@@ -725,6 +937,7 @@ impl Flow for AuthorizationMachine {
     }
 
     fn snapshot(&self) -> Result<String, Error> {
-        snapshot::encode(self.kind(), &self.to_record())
+        let text = snapshot::encode(self.kind(), &self.to_record())?;
+        snapshot::seal(text, self.snapshot_key.as_ref())
     }
 }

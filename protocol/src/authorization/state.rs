@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::error::{CancelOrigin, ErrorInfo};
+use crate::oauth::AuthorizeExtras;
 use crate::timestamp::Timestamp;
 
 /// Which provider dialect.
@@ -36,6 +37,15 @@ pub struct AuthorizationParams {
     pub timeout: Duration,
     /// How long a code can be exchanged (one minute at Aiia).
     pub code_lifetime: Duration,
+    /// Extra authorization-request parameters (`prompt`, `login_hint`, `ui_locales`, `max_age`,
+    /// `acr_values`, others by name); checked when the flow is built. For PKCE, a scope with
+    /// `offline_access` and no `prompt` sends `prompt=consent` (OIDC Core §11).
+    pub extras: AuthorizeExtras,
+    /// Whether the connect flow sends an S256 PKCE challenge (and the verifier with the code),
+    /// as RFC 9700 recommends for confidential clients too: a code stolen from the redirect is
+    /// useless without the verifier. On by default; turn it off only for a provider that
+    /// rejects PKCE. The PKCE flow always uses it (`false` is refused there).
+    pub pkce: bool,
 }
 
 impl AuthorizationParams {
@@ -47,6 +57,8 @@ impl AuthorizationParams {
             scope: None,
             timeout: Duration::from_secs(15 * 60),
             code_lifetime: Duration::from_secs(60),
+            extras: AuthorizeExtras::default(),
+            pkce: true,
         }
     }
 }

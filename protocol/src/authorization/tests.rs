@@ -7,6 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use url::Url;
 
 use super::*;
+use crate::config::{ClientConfig, Credentials};
 use crate::error::{CancelOrigin, Error};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
 use crate::http::{HttpRequest, HttpResult, RequestKind};
@@ -41,12 +42,31 @@ fn connect() -> AuthorizationMachine {
         .unwrap()
 }
 
+/// A public client's credentials: the API root is the issuer (as `OidcClient` builds them).
+fn oidc_creds() -> Credentials {
+    ClientConfig::new("https://id.example.com/oidc", "client-1", "secret-1")
+        .validate()
+        .unwrap()
+}
+
+/// A connect flow with PKCE switched off (for a provider that rejects it).
+fn connect_without_pkce() -> AuthorizationMachine {
+    let mut p = params();
+    p.pkce = false;
+    AuthorizationMachine::aiia_connect(&creds(), p, Some("Group A".into()), None, secrets())
+        .unwrap()
+}
+
 fn pkce() -> AuthorizationMachine {
+    pkce_for(AuthorizationParams::new("https://app.example.com/cb"))
+}
+
+fn pkce_for(params: AuthorizationParams) -> AuthorizationMachine {
     AuthorizationMachine::pkce(
-        &creds(),
+        &oidc_creds(),
         Url::parse("https://id.example.com/oidc/authorize").unwrap(),
         Url::parse("https://id.example.com/oidc/token").unwrap(),
-        AuthorizationParams::new("https://app.example.com/cb"),
+        params,
         secrets(),
     )
     .unwrap()
@@ -96,7 +116,7 @@ fn started(mut m: AuthorizationMachine) -> AuthorizationMachine {
 
 #[test]
 fn connect_authorize_url_has_every_parameter() {
-    let mut m = connect();
+    let mut m = connect_without_pkce();
     let fx = m.handle(Input::Start, at(0));
     let AuthorizationState::AwaitingUser { authorize_url } = &states(&fx)[0] else {
         panic!()
@@ -151,7 +171,7 @@ fn forged_missing_or_stale_state_is_rejected_and_never_exchanged() {
 
 #[test]
 fn connect_exchange_is_json_with_basic_auth_and_keeps_the_consent_id() {
-    let mut m = started(connect());
+    let mut m = started(connect_without_pkce());
     let (_, fx) = redirect(
         &mut m,
         &format!("code={CODE_ENCODED}&state={STATE}&consentId=c-9"),
@@ -289,6 +309,43 @@ fn error_redirects() {
     );
 }
 
+/// Aiia Data: the user cancels or the bank fails, and the provider redirects with only `state`.
+/// The flow ends at once with `StartAgain`; the same redirect with a forged or missing state is
+/// still refused as forged, and the flow goes on waiting.
+#[test]
+fn a_redirect_without_code_ends_the_connect_flow_with_start_again() {
+    let mut m = started(connect());
+    for forged in ["state=forged", "", "consentId=c"] {
+        let (outcome, fx) = redirect(&mut m, forged);
+        assert_eq!(
+            outcome,
+            RedirectOutcome::Rejected(Error::StateMismatch),
+            "{forged}"
+        );
+        assert!(fx.is_empty());
+    }
+    assert!(!crate::machine_kit::Machine::is_terminal(&m));
+
+    let (outcome, fx) = redirect(&mut m, &format!("state={STATE}"));
+    assert_eq!(outcome, RedirectOutcome::ProviderError(Error::StartAgain));
+    assert!(sent(&fx).is_empty(), "nothing is exchanged");
+    assert_eq!(
+        states(&fx),
+        vec![AuthorizationState::Failed {
+            error: Error::StartAgain.into()
+        }]
+    );
+    let error = m.outcome().unwrap().unwrap_err();
+    assert_eq!(error, Error::StartAgain);
+    assert_eq!(error.category(), crate::error::ErrorCategory::UserAction);
+    assert_eq!(error.code(), "start_again");
+    // A later redirect, even with a code, changes nothing.
+    assert_eq!(
+        redirect(&mut m, &format!("code=x&state={STATE}")).0,
+        RedirectOutcome::Ignored(crate::flow::IgnoredReason::FlowFinished)
+    );
+}
+
 #[test]
 fn invalid_grant_and_transient_exchange_failures() {
     let mut m = started(connect());
@@ -334,7 +391,7 @@ fn id_token(nonce: &str, aud: &str, exp: i64) -> String {
         "{}.{}.sig",
         enc(serde_json::json!({"alg": "HS256", "typ": "JWT"})),
         enc(
-            serde_json::json!({"nonce": nonce, "aud": aud, "exp": exp, "iss": "https://id.example.com/oidc", "sub": "u"})
+            serde_json::json!({"nonce": nonce, "aud": aud, "exp": exp, "iss": "https://id.example.com/oidc", "sub": "u", "iat": exp - 3600})
         )
     )
 }
@@ -705,6 +762,12 @@ mod diagram {
             p("redirect error", |m| {
                 feed(m, &format!("error=invalid_scope&state={STATE}"), NOW)
             }),
+            p("redirect without code", |m| {
+                feed(m, &format!("state={STATE}"), NOW)
+            }),
+            // A redirect without a code but with a forged or missing state is a forged one.
+            p("redirect forged", |m| feed(m, "state=forged", NOW)),
+            p("redirect forged", |m| feed(m, "", NOW)),
             // Forged and malformed redirects change nothing: no edge.
             p("redirect forged", |m| {
                 feed(m, &format!("code={CODE_ENCODED}&state=forged"), NOW)
@@ -760,4 +823,447 @@ fn a_snapshot_with_a_broken_authorize_endpoint_is_refused() {
         AuthorizationMachine::restore(&creds(), &broken, FlowKind::AiiaConnect),
         Err(Error::InvalidSnapshot(_))
     ));
+}
+
+fn authorize_query(m: &mut AuthorizationMachine) -> std::collections::HashMap<String, String> {
+    let fx = m.handle(Input::Start, at(0));
+    let AuthorizationState::AwaitingUser { authorize_url } = &states(&fx)[0] else {
+        panic!()
+    };
+    Url::parse(authorize_url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+#[test]
+fn the_redirect_uri_is_sent_exactly_as_configured() {
+    let mut m = pkce_for(AuthorizationParams::new("https://app.example.com"));
+    assert_eq!(
+        authorize_query(&mut m)["redirect_uri"],
+        "https://app.example.com"
+    );
+    let (outcome, fx) = m.redirect(
+        &Url::parse(&format!("https://app.example.com/?code=c1&state={STATE}")).unwrap(),
+        at(1),
+    );
+    assert_eq!(outcome, RedirectOutcome::CodeAccepted);
+    let body = sent(&fx)[0].body.as_ref().unwrap().1.expose().to_owned();
+    assert!(
+        body.contains("redirect_uri=https%3A%2F%2Fapp.example.com&"),
+        "{body}"
+    );
+}
+
+#[test]
+fn no_nonce_without_openid() {
+    let mut params = AuthorizationParams::new("https://app.example.com/cb");
+    params.scope = Some("api.read offline_access".into());
+    let q = authorize_query(&mut pkce_for(params));
+    assert!(!q.contains_key("nonce"), "{q:?}");
+    assert!(q.contains_key("code_challenge"));
+    assert_eq!(authorize_query(&mut pkce())["nonce"], "nonce-123");
+}
+
+#[test]
+fn error_description_is_form_decoded() {
+    let mut m = started(pkce());
+    let (outcome, _) = m.redirect(
+        &Url::parse(&format!(
+            "https://app.example.com/cb?error=invalid_scope&error_description=the+scope+is+unknown&state={STATE}"
+        ))
+        .unwrap(),
+        at(1),
+    );
+    assert_eq!(
+        outcome,
+        RedirectOutcome::ProviderError(Error::AuthorizationError {
+            code: "invalid_scope".into(),
+            description: Some("the scope is unknown".into())
+        })
+    );
+}
+
+#[test]
+fn rfc9207_iss_is_checked_and_required_when_promised() {
+    let redirect_with = |m: &mut AuthorizationMachine, extra: &str| {
+        m.redirect(
+            &Url::parse(&format!(
+                "https://app.example.com/cb?code=c1&state={STATE}{extra}"
+            ))
+            .unwrap(),
+            at(1),
+        )
+        .0
+    };
+    // A wrong issuer is refused whether or not the provider promised `iss`.
+    for required in [false, true] {
+        let mut m = started(pkce().requiring_response_iss(required));
+        let outcome = redirect_with(&mut m, "&iss=https%3A%2F%2Fevil.example.com");
+        assert!(
+            matches!(
+                outcome,
+                RedirectOutcome::Rejected(Error::InvalidRedirect(_))
+            ),
+            "{outcome:?}"
+        );
+        // The genuine redirect still completes the flow.
+        let outcome = redirect_with(&mut m, "&iss=https%3A%2F%2Fid.example.com%2Foidc");
+        assert_eq!(outcome, RedirectOutcome::CodeAccepted);
+    }
+    // Missing: refused only when promised.
+    let mut m = started(pkce().requiring_response_iss(true));
+    assert!(matches!(
+        redirect_with(&mut m, ""),
+        RedirectOutcome::Rejected(Error::InvalidRedirect(_))
+    ));
+    let mut m = started(pkce());
+    assert_eq!(redirect_with(&mut m, ""), RedirectOutcome::CodeAccepted);
+    // The requirement survives a snapshot.
+    let m = started(pkce().requiring_response_iss(true));
+    let mut restored =
+        AuthorizationMachine::restore(&oidc_creds(), &m.snapshot().unwrap(), FlowKind::Pkce)
+            .unwrap();
+    assert!(matches!(
+        redirect_with(&mut restored, ""),
+        RedirectOutcome::Rejected(Error::InvalidRedirect(_))
+    ));
+}
+
+#[test]
+fn the_id_token_must_come_from_this_issuer_and_carry_iat() {
+    let exchange = |token: String| {
+        let mut m = started(pkce());
+        m.redirect(
+            &Url::parse(&format!("https://app.example.com/cb?code=c1&state={STATE}")).unwrap(),
+            at(1),
+        );
+        m.handle(
+            Input::Response {
+                kind: RequestKind::Exchange,
+                result: json(
+                    200,
+                    &format!(r#"{{"access_token":"A","expires_in":60,"id_token":"{token}"}}"#),
+                ),
+            },
+            at(2),
+        );
+        m.outcome().unwrap()
+    };
+    let exp = 1_700_000_000 + 3600;
+    assert!(exchange(id_token("nonce-123", "client-1", exp)).is_ok());
+    let enc = |v: serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let token = |claims: serde_json::Value| format!("h.{}.s", enc(claims));
+    for claims in [
+        serde_json::json!({"nonce":"nonce-123","aud":"client-1","exp":exp,"iat":exp-60,"sub":"u","iss":"https://evil.example.com"}),
+        serde_json::json!({"nonce":"nonce-123","aud":"client-1","exp":exp,"sub":"u","iss":"https://id.example.com/oidc"}),
+        serde_json::json!({"nonce":"nonce-123","aud":["client-1","other"],"exp":exp,"iat":exp-60,"sub":"u","iss":"https://id.example.com/oidc"}),
+        serde_json::json!({"nonce":"nonce-123","aud":"client-1","azp":"other","exp":exp,"iat":exp-60,"sub":"u","iss":"https://id.example.com/oidc"}),
+    ] {
+        let e = exchange(token(claims.clone())).expect_err(&claims.to_string());
+        assert!(matches!(e, Error::MalformedResponse { .. }), "{e:?}");
+    }
+}
+
+// --- Extra authorize parameters (OIDC Core §3.1.2.1, §11) -------------------------------------
+
+fn pkce_with(params: AuthorizationParams) -> Result<AuthorizationMachine, Error> {
+    AuthorizationMachine::pkce(
+        &creds(),
+        Url::parse("https://id.example.com/oidc/authorize").unwrap(),
+        Url::parse("https://id.example.com/oidc/token").unwrap(),
+        params,
+        secrets(),
+    )
+}
+
+fn authorize_pairs(m: &AuthorizationMachine) -> Vec<(String, String)> {
+    Url::parse(&m.authorize_url())
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+fn values<'a>(pairs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+#[test]
+fn pkce_with_offline_access_asks_for_consent_unless_a_prompt_is_chosen() {
+    let mut p = AuthorizationParams::new("https://app.example.com/cb");
+    p.scope = Some("openid offline_access".into());
+    let pairs = authorize_pairs(&pkce_with(p.clone()).unwrap());
+    assert_eq!(values(&pairs, "prompt"), ["consent"]);
+
+    p.extras.prompt = Some("login consent".into());
+    let pairs = authorize_pairs(&pkce_with(p).unwrap());
+    assert_eq!(values(&pairs, "prompt"), ["login consent"]);
+
+    // No offline_access: no prompt.
+    assert!(values(&authorize_pairs(&pkce()), "prompt").is_empty());
+    // Aiia's connect flow (default scope `accounts offline_access`) is not OpenID Connect.
+    assert!(values(&authorize_pairs(&connect()), "prompt").is_empty());
+}
+
+#[test]
+fn extras_are_sent_once_after_the_flows_own_and_survive_a_snapshot() {
+    let mut p = AuthorizationParams::new("https://app.example.com/cb");
+    p.extras.login_hint = Some("jane+bank@example.com".into());
+    p.extras.ui_locales = Some("da en".into());
+    p.extras.max_age_seconds = Some(0);
+    p.extras.acr_values = Some("urn:bank:strong".into());
+    p.extras
+        .params
+        .insert("audience".into(), "https://api.example.com".into());
+    let m = started(pkce_with(p).unwrap());
+    let pairs = authorize_pairs(&m);
+    assert_eq!(values(&pairs, "login_hint"), ["jane+bank@example.com"]);
+    assert_eq!(values(&pairs, "ui_locales"), ["da en"]);
+    assert_eq!(values(&pairs, "max_age"), ["0"]);
+    assert_eq!(values(&pairs, "acr_values"), ["urn:bank:strong"]);
+    assert_eq!(values(&pairs, "audience"), ["https://api.example.com"]);
+    assert_eq!(values(&pairs, "state"), [STATE]);
+    assert!(values(&pairs, "prompt").is_empty());
+
+    let restored =
+        AuthorizationMachine::restore(&creds(), &m.snapshot().unwrap(), FlowKind::Pkce).unwrap();
+    assert_eq!(restored.authorize_url(), m.authorize_url());
+}
+
+#[test]
+fn an_extra_that_would_override_the_flows_own_is_refused_at_construction() {
+    for name in [
+        "state",
+        "code_challenge",
+        "redirect_uri",
+        "client_id",
+        "nonce",
+        "Scope",
+    ] {
+        let mut p = AuthorizationParams::new("https://app.example.com/cb");
+        p.extras.params.insert(name.into(), "evil".into());
+        let err = pkce_with(p).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::InvalidInput {
+                    field: "authorizeParams",
+                    ..
+                }
+            ),
+            "{name}: {err:?}"
+        );
+    }
+    let mut p = params();
+    p.extras
+        .params
+        .insert("response_type".into(), "token".into());
+    assert!(matches!(
+        AuthorizationMachine::aiia_connect(&creds(), p, None, None, secrets()),
+        Err(Error::InvalidInput { .. })
+    ));
+}
+
+#[test]
+fn a_snapshot_whose_extras_override_the_flows_own_is_refused() {
+    let mut p = AuthorizationParams::new("https://app.example.com/cb");
+    p.extras.params.insert("audience".into(), "x".into());
+    let snapshot = started(pkce_with(p).unwrap()).snapshot().unwrap();
+    assert!(snapshot.contains("\"audience\""), "{snapshot}");
+    let forged = snapshot.replace("\"audience\"", "\"state\"");
+    assert!(matches!(
+        AuthorizationMachine::restore(&creds(), &forged, FlowKind::Pkce),
+        Err(Error::InvalidSnapshot(_))
+    ));
+}
+// --- Defence tests of issue 10 (#1 restored snapshots, #12 PKCE and redirect schemes) --------
+
+fn body_of(req: &HttpRequest) -> serde_json::Value {
+    serde_json::from_str(req.body.as_ref().unwrap().1.expose()).unwrap()
+}
+
+#[test]
+fn connect_sends_s256_pkce_by_default_and_keeps_it_across_a_restore() {
+    let mut m = connect();
+    let fx = m.handle(Input::Start, at(0));
+    let AuthorizationState::AwaitingUser { authorize_url } = &states(&fx)[0] else {
+        panic!()
+    };
+    let url = Url::parse(authorize_url).unwrap();
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    let verifier = secrets().verifier;
+    assert_eq!(
+        q["code_challenge"],
+        crate::oauth::s256_challenge(verifier.expose())
+    );
+    assert_eq!(q["code_challenge_method"], "S256");
+    // The verifier goes with the code, also from a restored flow.
+    let mut restored =
+        AuthorizationMachine::restore(&creds(), &m.snapshot().unwrap(), FlowKind::AiiaConnect)
+            .unwrap();
+    restored.handle(Input::Resume, at(1));
+    let (_, fx) = redirect(&mut restored, &format!("code={CODE_ENCODED}&state={STATE}"));
+    assert_eq!(body_of(sent(&fx)[0])["code_verifier"], verifier.expose());
+    // Switched off: neither challenge nor verifier.
+    let mut off = started(connect_without_pkce());
+    let (_, fx) = redirect(&mut off, &format!("code={CODE_ENCODED}&state={STATE}"));
+    assert!(body_of(sent(&fx)[0]).get("code_verifier").is_none());
+    // The PKCE flow cannot switch it off.
+    let mut p = AuthorizationParams::new("https://app.example.com/cb");
+    p.pkce = false;
+    let refused = AuthorizationMachine::pkce(
+        &creds(),
+        Url::parse("https://id.example.com/oidc/authorize").unwrap(),
+        Url::parse("https://id.example.com/oidc/token").unwrap(),
+        p,
+        secrets(),
+    );
+    assert!(matches!(refused, Err(Error::InvalidInput { .. })));
+}
+
+#[test]
+fn custom_scheme_redirects_need_the_opt_in() {
+    let custom = || {
+        let mut p = AuthorizationParams::new("myapp://callback/aiia");
+        p.redirect_pattern = None;
+        p
+    };
+    let refused = AuthorizationMachine::aiia_connect(&creds(), custom(), None, None, secrets());
+    assert!(
+        matches!(&refused, Err(Error::InvalidInput { field, .. }) if *field == "redirectUri"),
+        "{refused:?}"
+    );
+    let mut config = ClientConfig::new("https://api.example.com", "client-1", "secret-1");
+    config.allow_custom_scheme_redirects = true;
+    let opted_in = config.validate().unwrap();
+    let m = AuthorizationMachine::aiia_connect(&opted_in, custom(), None, None, secrets()).unwrap();
+    // Its snapshot does not restore into a client that did not opt in.
+    let snapshot = started(m).snapshot().unwrap();
+    assert!(matches!(
+        AuthorizationMachine::restore(&creds(), &snapshot, FlowKind::AiiaConnect),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    assert!(AuthorizationMachine::restore(&opted_in, &snapshot, FlowKind::AiiaConnect).is_ok());
+}
+
+#[test]
+fn a_restored_snapshot_must_agree_with_the_client_configuration() {
+    let snapshot = started(connect()).snapshot().unwrap();
+    assert!(AuthorizationMachine::restore(&creds(), &snapshot, FlowKind::AiiaConnect).is_ok());
+    let edits = [
+        // The attack of defect 1: the code and the client secret would go to this host.
+        (
+            "https://api.example.com/v1/oauth/token",
+            "https://evil.example.com/v1/oauth/token",
+        ),
+        (
+            "https://api.example.com/v1/oauth/connect",
+            "https://evil.example.com/v1/oauth/connect",
+        ),
+        (
+            "https://api.example.com/v1/oauth/token",
+            "http://api.example.com/v1/oauth/token",
+        ),
+        (REDIRECT, "myapp://callback"),
+        (PATTERN, "https://evil.example.com/*"),
+        ("\"timeout_ms\":900000", "\"timeout_ms\":0"),
+    ];
+    for (from, to) in edits {
+        assert!(snapshot.contains(from), "{from}");
+        let edited = snapshot.replace(from, to);
+        let result = AuthorizationMachine::restore(&creds(), &edited, FlowKind::AiiaConnect);
+        assert!(
+            matches!(result, Err(Error::InvalidSnapshot(_))),
+            "{from} -> {to}: {result:?}"
+        );
+    }
+    // Another API root: the snapshot's endpoints are not this client's.
+    let other = ClientConfig::new("https://api.other.example", "client-1", "secret-1")
+        .validate()
+        .unwrap();
+    assert!(matches!(
+        AuthorizationMachine::restore(&other, &snapshot, FlowKind::AiiaConnect),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    // PKCE endpoints must be https.
+    let pkce_snapshot = started(pkce()).snapshot().unwrap();
+    let edited = pkce_snapshot.replace(
+        "https://id.example.com/oidc/token",
+        "http://id.example.com/t",
+    );
+    assert!(matches!(
+        AuthorizationMachine::restore(&creds(), &edited, FlowKind::Pkce),
+        Err(Error::InvalidSnapshot(_))
+    ));
+}
+
+#[test]
+fn with_an_integrity_key_only_an_untouched_sealed_snapshot_restores() {
+    let key = "integrity-key-from-the-keystore-0123456789";
+    let mut config = ClientConfig::new("https://api.example.com", "client-1", "secret-1");
+    config.snapshot_key = Some(Secret::new(key));
+    let keyed = config.validate().unwrap();
+    let m = started(
+        AuthorizationMachine::aiia_connect(&keyed, params(), None, None, secrets()).unwrap(),
+    );
+    let sealed = m.snapshot().unwrap();
+    assert!(sealed.starts_with(r#"{"sealed":"hmac-sha256""#), "{sealed}");
+    assert!(!sealed.contains(key));
+    assert!(AuthorizationMachine::restore(&keyed, &sealed, FlowKind::AiiaConnect).is_ok());
+    // An edit that every configuration check accepts (the scope) is still refused.
+    let edited = sealed.replace("accounts offline_access", "accounts");
+    assert_ne!(edited, sealed);
+    assert!(matches!(
+        AuthorizationMachine::restore(&keyed, &edited, FlowKind::AiiaConnect),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    // Without the key it cannot be checked; an unsealed snapshot is refused with the key.
+    assert!(matches!(
+        AuthorizationMachine::restore(&creds(), &sealed, FlowKind::AiiaConnect),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    let plain = started(connect()).snapshot().unwrap();
+    assert!(matches!(
+        AuthorizationMachine::restore(&keyed, &plain, FlowKind::AiiaConnect),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    // A short key is refused when the client is configured.
+    let mut short = ClientConfig::new("https://api.example.com", "client-1", "secret-1");
+    short.snapshot_key = Some(Secret::new("short"));
+    assert!(matches!(
+        short.validate(),
+        Err(Error::InvalidInput { field, .. }) if field == "snapshotKey"
+    ));
+}
+
+#[test]
+fn overlong_timeouts_are_refused_not_wrapped() {
+    for (timeout, code_lifetime) in [
+        (Duration::MAX, Duration::from_secs(60)),
+        (Duration::from_secs(60), Duration::MAX),
+        // 2^64 ms + 5 ms: `as u64` made this five milliseconds.
+        (
+            Duration::from_millis(u64::MAX) + Duration::from_millis(6),
+            Duration::from_secs(60),
+        ),
+    ] {
+        let mut p = params();
+        p.timeout = timeout;
+        p.code_lifetime = code_lifetime;
+        let result = AuthorizationMachine::aiia_connect(&creds(), p, None, None, secrets());
+        assert!(
+            matches!(result, Err(Error::InvalidInput { .. })),
+            "{timeout:?}: {result:?}"
+        );
+    }
+    assert_eq!(crate::timestamp::whole_millis(Duration::MAX), u64::MAX);
+    let mut config = ClientConfig::new("https://api.example.com", "client-1", "secret-1");
+    config.request_timeout = Duration::MAX;
+    assert!(config.validate().is_err());
 }

@@ -2,13 +2,20 @@
 //!
 //! Two dialects reach the same endpoint semantics:
 //! - Aiia Data (`POST {api}/v1/oauth/token`): JSON body, client authenticated with
-//!   `Authorization: Basic base64(id:secret)` (RFC 7617, as the seed's code samples build it);
+//!   `Authorization: Basic base64(id:secret)`, id and secret **as they are** (RFC 7617, as the
+//!   seed's code samples build it: Aiia documents this encoding and nothing else);
 //! - standard OAuth 2.0 / OpenID Connect: `application/x-www-form-urlencoded` body, client
 //!   authenticated by `client_secret_post` (form fields, Aritma), `client_secret_basic` (Basic
-//!   header, Apiture) or not at all (public client proving possession with PKCE).
+//!   header, Apiture) or not at all (public client proving possession with PKCE). For
+//!   `client_secret_basic`, RFC 6749 §2.3.1 requires the id and the secret to be
+//!   form-urlencoded *before* they are joined with `:` and base64-encoded: a secret holding
+//!   `+`, `%` or `:` is otherwise read differently by a strict provider (and refused).
+//!   [`BasicEncoding`] names the two encodings so the difference is in one place.
 //!
-//! Every grant (authorization code, refresh token, client credentials) is built here, and every
-//! token response and OAuth error is read here, so the flows only say *what* they want.
+//! Every grant (authorization code, refresh token, client credentials) and the revocation
+//! request (RFC 7009, which authenticates the client exactly like the token endpoint) is built
+//! here, and every token response and OAuth error is read here, so the flows only say *what*
+//! they want.
 
 use std::time::Duration;
 
@@ -46,12 +53,47 @@ pub struct TokenSet {
     /// Aiia Data's consent id (from the redirect), if any.
     #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub consent_id: Option<String>,
+    /// When the token endpoint answered (this client's clock), if known: `expires_at -
+    /// issued_at` is the lifetime the provider said (`expires_in`), which bounds the renewal
+    /// margin ([`TokenSet::renewal_due`]). Absent for tokens stored by older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub issued_at: Option<Timestamp>,
 }
 
 impl TokenSet {
     /// Seconds until expiry at `now` (0 if expired; `None` if unknown).
     pub fn expires_in(&self, now: Timestamp) -> Option<u64> {
         self.expires_at.map(|at| now.until(at).as_secs())
+    }
+
+    /// The lifetime the provider gave the access token (its `expires_in`), if known: the
+    /// number to show for "expires in" right after a token call (600, not the 599 s left a
+    /// moment later).
+    pub fn lifetime(&self) -> Option<Duration> {
+        Some(self.issued_at?.until(self.expires_at?))
+    }
+
+    /// The `expires_in` to report for tokens just received: the provider's own number when
+    /// known ([`TokenSet::lifetime`]), else the seconds left at `now`.
+    pub fn expires_in_as_issued(&self, now: Timestamp) -> Option<u64> {
+        self.lifetime()
+            .map(|d| d.as_secs())
+            .or_else(|| self.expires_in(now))
+    }
+
+    /// Whether the access token should be renewed at `now`, `margin` before it expires. The
+    /// margin is bounded by half the token's lifetime: a token living 30 s with a 60 s margin
+    /// would otherwise be renewed on every call (and so would each of its successors).
+    pub fn renewal_due(&self, now: Timestamp, margin: Duration) -> bool {
+        let Some(at) = self.expires_at else {
+            return false;
+        };
+        let margin = match self.lifetime() {
+            Some(lifetime) => margin.min(lifetime / 2),
+            None => margin,
+        };
+        now.plus(margin) >= at
     }
 
     /// The `Authorization` header value (`Bearer <token>`).
@@ -86,6 +128,63 @@ pub enum TokenWire {
     Form(ClientAuth),
 }
 
+/// How the client id and secret are written before `base64(id:secret)` in a Basic header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BasicEncoding {
+    /// As they are: Aiia Data's documented JSON dialect (RFC 7617 alone).
+    Raw,
+    /// Each form-urlencoded first (`application/x-www-form-urlencoded`, RFC 6749 §2.3.1): the
+    /// standard `client_secret_basic`.
+    FormUrlencoded,
+}
+
+impl BasicEncoding {
+    /// `Basic base64(id:secret)` with the id and secret encoded as this variant says.
+    pub fn header_value(self, client_id: &str, secret: &str) -> Secret {
+        let raw = match self {
+            BasicEncoding::Raw => format!("{client_id}:{secret}"),
+            BasicEncoding::FormUrlencoded => {
+                let encode = |v: &str| {
+                    url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+                };
+                format!("{}:{}", encode(client_id), encode(secret))
+            }
+        };
+        Secret::new(format!("Basic {}", STANDARD.encode(raw)))
+    }
+}
+
+impl TokenWire {
+    /// How this dialect writes Basic client credentials, if it sends any.
+    pub fn basic_encoding(self) -> Option<BasicEncoding> {
+        match self {
+            TokenWire::AiiaJson => Some(BasicEncoding::Raw),
+            TokenWire::Form(ClientAuth::Basic) => Some(BasicEncoding::FormUrlencoded),
+            TokenWire::Form(ClientAuth::Post | ClientAuth::None) => None,
+        }
+    }
+}
+
+/// Which token a revocation request names (RFC 7009 §2.1 `token_type_hint`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum TokenTypeHint {
+    /// `refresh_token`
+    RefreshToken,
+    /// `access_token`
+    AccessToken,
+}
+
+impl TokenTypeHint {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenTypeHint::RefreshToken => "refresh_token",
+            TokenTypeHint::AccessToken => "access_token",
+        }
+    }
+}
+
 /// A token endpoint and how to talk to it.
 #[derive(Clone, Debug)]
 pub struct TokenEndpoint {
@@ -117,13 +216,14 @@ impl TokenEndpoint {
         if let Some(v) = verifier {
             fields.push(("code_verifier", v.expose().to_owned()));
         }
-        self.build(RequestKind::Exchange, fields)
+        self.build(RequestKind::Exchange, &self.url, fields)
     }
 
     /// The refresh-token grant.
     pub fn refresh(&self, refresh_token: &Secret) -> HttpRequest {
         self.build(
             RequestKind::Refresh,
+            &self.url,
             vec![
                 ("grant_type", "refresh_token".to_owned()),
                 ("refresh_token", refresh_token.expose().to_owned()),
@@ -137,19 +237,42 @@ impl TokenEndpoint {
         if let Some(scope) = scope {
             fields.push(("scope", scope.to_owned()));
         }
-        self.build(RequestKind::Refresh, fields)
+        self.build(RequestKind::ClientCredentials, &self.url, fields)
+    }
+
+    /// A revocation request (RFC 7009) to `revocation_endpoint`, authenticated as this client
+    /// authenticates to the token endpoint (§2.1).
+    pub fn revoke(
+        &self,
+        revocation_endpoint: &Url,
+        token: &Secret,
+        hint: TokenTypeHint,
+    ) -> HttpRequest {
+        self.build(
+            RequestKind::Revocation,
+            revocation_endpoint,
+            vec![
+                ("token", token.expose().to_owned()),
+                ("token_type_hint", hint.as_str().to_owned()),
+            ],
+        )
     }
 
     fn basic(&self) -> Option<(&'static str, Secret)> {
         let secret = self.client_secret.as_ref()?;
-        let raw = format!("{}:{}", self.client_id, secret.expose());
+        let encoding = self.wire.basic_encoding()?;
         Some((
             "authorization",
-            Secret::new(format!("Basic {}", STANDARD.encode(raw))),
+            encoding.header_value(&self.client_id, secret.expose()),
         ))
     }
 
-    fn build(&self, kind: RequestKind, mut fields: Vec<(&'static str, String)>) -> HttpRequest {
+    fn build(
+        &self,
+        kind: RequestKind,
+        url: &Url,
+        mut fields: Vec<(&'static str, String)>,
+    ) -> HttpRequest {
         let mut headers = vec![("accept", Secret::new("application/json"))];
         let body = match self.wire {
             TokenWire::AiiaJson => {
@@ -187,7 +310,7 @@ impl TokenEndpoint {
         HttpRequest {
             kind,
             method: Method::Post,
-            url: self.url.clone(),
+            url: url.clone(),
             headers,
             body: Some(body),
             timeout: self.timeout,
@@ -245,6 +368,7 @@ pub fn parse_token_response(
         scope: body.scope,
         id_token: body.id_token,
         consent_id: None,
+        issued_at: Some(now),
     })
 }
 
@@ -347,6 +471,63 @@ mod tests {
             body(&r),
             "grant_type=authorization_code&code=c%2Bd&redirect_uri=https%3A%2F%2Fapp%2Fcb&code_verifier=ver&client_id=cid"
         );
+    }
+
+    #[test]
+    fn client_secret_basic_form_urlencodes_while_aiia_keeps_its_encoding() {
+        let secret = "a+b%c:d é";
+        let form =
+            endpoint(TokenWire::Form(ClientAuth::Basic), Some(secret)).client_credentials(None);
+        assert_eq!(
+            header(&form, "authorization").unwrap(),
+            format!("Basic {}", STANDARD.encode("cid:a%2Bb%25c%3Ad+%C3%A9"))
+        );
+        let aiia = endpoint(TokenWire::AiiaJson, Some(secret)).refresh(&Secret::new("rt"));
+        assert_eq!(
+            header(&aiia, "authorization").unwrap(),
+            format!("Basic {}", STANDARD.encode(format!("cid:{secret}")))
+        );
+        let revoke = endpoint(TokenWire::Form(ClientAuth::Basic), Some(secret)).revoke(
+            &Url::parse("https://id.example.com/revoke").unwrap(),
+            &Secret::new("rt+1"),
+            TokenTypeHint::RefreshToken,
+        );
+        assert_eq!(revoke.kind, RequestKind::Revocation);
+        assert_eq!(revoke.url.as_str(), "https://id.example.com/revoke");
+        assert_eq!(body(&revoke), "token=rt%2B1&token_type_hint=refresh_token");
+        assert_eq!(
+            header(&revoke, "authorization"),
+            header(&form, "authorization")
+        );
+    }
+
+    #[test]
+    fn the_renewal_margin_is_bounded_by_the_lifetime() {
+        let now = Timestamp::from_unix_millis(1_000_000);
+        let resp = HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: br#"{"access_token":"A","expires_in":30}"#.to_vec(),
+        };
+        let t = parse_token_response(RequestKind::ClientCredentials, &resp, now).unwrap();
+        assert_eq!(t.lifetime(), Some(Duration::from_secs(30)));
+        let margin = Duration::from_secs(60);
+        assert!(!t.renewal_due(now, margin), "a fresh 30 s token is not due");
+        assert!(!t.renewal_due(now.plus(Duration::from_secs(14)), margin));
+        assert!(t.renewal_due(now.plus(Duration::from_secs(15)), margin));
+        // Without a known lifetime, the whole margin applies.
+        let unknown = TokenSet {
+            issued_at: None,
+            ..t.clone()
+        };
+        assert!(unknown.renewal_due(now, margin));
+        // A long-lived token keeps the full margin.
+        let long = TokenSet {
+            expires_at: Some(now.plus(Duration::from_secs(3600))),
+            ..t
+        };
+        assert!(long.renewal_due(now.plus(Duration::from_secs(3540)), margin));
+        assert!(!long.renewal_due(now.plus(Duration::from_secs(3539)), margin));
     }
 
     #[test]

@@ -13,6 +13,11 @@
 //! tokens. It never contains the client secret: restoring takes the client's configuration
 //! again.
 //!
+//! **Restoring checks** every field that decides where a request goes or what the WebView
+//! shows against the client's own configuration (`checks`), and, when the host configured an
+//! integrity key, the snapshot's HMAC seal (`integrity`): a mismatch is
+//! [`Error::InvalidSnapshot`] and nothing is sent.
+//!
 //! Snapshots from a newer ObAuth (a higher `version`) or of an unknown kind are refused with a
 //! typed error, never a panic. The `flow` object is an explicit record (`snapshot::records`:
 //! fields and names spelled out and frozen), never a machine's internal state serialised as it
@@ -23,7 +28,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
+pub(crate) mod checks;
+mod integrity;
 pub(crate) mod records;
+
+pub use integrity::{MIN_KEY_LEN, open, seal};
 
 /// The snapshot format this build writes and the newest it reads.
 pub const SNAPSHOT_VERSION: u32 = 1;

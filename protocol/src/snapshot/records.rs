@@ -16,6 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::correlation::CorrelationId;
 use crate::error::{CancelOrigin, ErrorCategory, PersistedError};
 use crate::oauth::TokenSet;
 use crate::secret::Secret;
@@ -37,6 +38,10 @@ pub(crate) struct SupervisedSnapshotV1 {
     /// The overall deadline (wall-clock: it must survive a restart); `null` before the start.
     pub deadline_at: Option<Timestamp>,
     pub phase: SupervisedPhaseV1,
+    /// The flow's `X-Correlation-Id`; absent in snapshots written before it existed (and then
+    /// not written back, so those snapshots round-trip byte for byte).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<CorrelationId>,
 }
 
 /// Where a supervised login was, tagged by `"phase"`.
@@ -80,6 +85,9 @@ pub(crate) enum CodeSourceV1 {
     Redirect,
     #[serde(rename = "poll")]
     Poll,
+    /// Only in stored tokens: a flow's snapshot never holds it.
+    #[serde(rename = "unattended")]
+    Unattended,
 }
 
 /// The tokens of an authenticated supervised login.
@@ -119,11 +127,31 @@ pub(crate) struct AuthorizationSnapshotV1 {
     pub state: Secret,
     pub nonce: Secret,
     pub code_verifier: Secret,
+    /// The caller's extra authorize parameters (`prompt`, …), in URL order. Added after the
+    /// first release: absent (and not written) when there are none, so older snapshots read
+    /// as before and a flow without extras writes exactly what it always wrote.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorize_params: Vec<(String, String)>,
+    /// Connect flows sending PKCE (written only when `true`; absent in snapshots of versions
+    /// before connect flows sent PKCE, which read as `false`). Implied for `"Pkce"`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub pkce: bool,
+    /// RFC 9207 `iss` required in the redirect; written only when true, so snapshots of flows
+    /// without it (and the v1 golden files) are unchanged.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub iss_required: bool,
     pub timeout_ms: u64,
     pub code_lifetime_ms: u64,
     /// The overall deadline (wall-clock: it must survive a restart); `null` before the start.
     pub deadline_at: Option<Timestamp>,
     pub phase: AuthorizationPhaseV1,
+    /// As [`SupervisedSnapshotV1::correlation_id`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<CorrelationId>,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// The provider dialect: `{"AiiaConnect": {…}}` or `"Pkce"`.
@@ -172,6 +200,10 @@ pub(crate) struct TokenSetV1 {
     pub scope: Option<String>,
     pub id_token: Option<Secret>,
     pub consent_id: Option<String>,
+    /// When the token endpoint answered; added later, written only when known, so older
+    /// snapshots (and the v1 golden files) read and re-encode unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<Timestamp>,
 }
 
 // --- Shared pieces -----------------------------------------------------------------------------
@@ -231,7 +263,11 @@ macro_rules! same_variants {
     };
 }
 
-same_variants!(CodeSource <=> CodeSourceV1 { Redirect, Poll });
+same_variants!(CodeSource <=> CodeSourceV1 {
+    Redirect,
+    Poll,
+    Unattended,
+});
 same_variants!(CancelOrigin <=> CancelOriginV1 { User, Host });
 same_variants!(ErrorCategory <=> ErrorCategoryV1 {
     InvalidInput,
@@ -266,6 +302,7 @@ impl From<&TokenSet> for TokenSetV1 {
             scope: t.scope.clone(),
             id_token: t.id_token.clone(),
             consent_id: t.consent_id.clone(),
+            issued_at: t.issued_at,
         }
     }
 }
@@ -280,6 +317,7 @@ impl From<TokenSetV1> for TokenSet {
             scope: r.scope,
             id_token: r.id_token,
             consent_id: r.consent_id,
+            issued_at: r.issued_at,
         }
     }
 }

@@ -80,22 +80,34 @@ pub struct InitializeResponse {
     pub session_id: String,
 }
 
+/// Checks the bank page's URL (the initialize answer's `authUrl`, and the one a restored
+/// snapshot holds): the page must never load in cleartext — https, or http to this machine only
+/// (the sandbox) — and must name a host without credentials. Android's `loadUrl()` does not pass
+/// through the navigation policy, so this is the one place that can refuse it.
+pub(super) fn check_auth_url(value: &str) -> Result<Url, &'static str> {
+    let auth_url = Url::parse(value).map_err(|_| "authUrl is not a URL")?;
+    match auth_url.scheme() {
+        "https" => {}
+        "http" if crate::validate::is_loopback(&auth_url) => {}
+        "http" => return Err("authUrl is plain http to a remote host"),
+        _ => return Err("authUrl is not an http(s) URL"),
+    }
+    if auth_url.host_str().is_none_or(str::is_empty)
+        || !auth_url.username().is_empty()
+        || auth_url.password().is_some()
+    {
+        return Err("authUrl has no host or carries credentials");
+    }
+    Ok(auth_url)
+}
+
 pub(super) fn parse_initialize(response: &HttpResponse) -> Result<InitializeResponse, Error> {
     let parsed: InitializeResponse = parse_json(RequestKind::Initialize, response)?;
     let malformed = |detail: &str| Error::MalformedResponse {
         endpoint: RequestKind::Initialize.endpoint(),
         detail: detail.to_owned(),
     };
-    let auth_url = Url::parse(&parsed.auth_url).map_err(|_| malformed("authUrl is not a URL"))?;
-    // The bank's page must never load in cleartext: https, or http to this machine only (the
-    // sandbox). Android's loadUrl() does not pass through the navigation policy, so this is
-    // the one place that can refuse it.
-    match auth_url.scheme() {
-        "https" => {}
-        "http" if crate::validate::is_loopback(&auth_url) => {}
-        "http" => return Err(malformed("authUrl is plain http to a remote host")),
-        _ => return Err(malformed("authUrl is not an http(s) URL")),
-    }
+    check_auth_url(&parsed.auth_url).map_err(malformed)?;
     if parsed.session_id.trim().is_empty() {
         return Err(malformed("sessionId is empty"));
     }
@@ -168,7 +180,15 @@ impl IssuedTokens {
 /// Reads the exchange answer, with the session token's expiry from `X-Access-Token-Expires` if
 /// the response carries one.
 pub(super) fn parse_tokens(response: &HttpResponse) -> Result<IssuedTokens, Error> {
-    let kind = RequestKind::Exchange;
+    parse_tokens_of(RequestKind::Exchange, response)
+}
+
+/// Reads a `/v1/authentication/tokens`-shaped answer of `kind` (the exchange, or an unattended
+/// login, which answers the same).
+pub(super) fn parse_tokens_of(
+    kind: RequestKind,
+    response: &HttpResponse,
+) -> Result<IssuedTokens, Error> {
     let body: TokensBody = parse_json(kind, response)?;
     let malformed = |detail: String| Error::MalformedResponse {
         endpoint: kind.endpoint(),

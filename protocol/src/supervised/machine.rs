@@ -43,7 +43,7 @@ use crate::machine_kit::{
 use crate::redirect::{RedirectPattern, RedirectQuery};
 use crate::secret::Secret;
 use crate::snapshot::records::{SupervisedPhaseV1, SupervisedSnapshotV1};
-use crate::snapshot::{self, FlowKind};
+use crate::snapshot::{self, FlowKind, checks};
 use crate::timestamp::Monotonic;
 use crate::validate;
 
@@ -172,6 +172,7 @@ impl SupervisedLoginMachine {
             validate::user_hash(&params.user_hash)?;
         }
         let redirect = RedirectPattern::parse("redirectUrl", &params.redirect_url, false)?;
+        creds.check_redirect_scheme("redirectUrl", &redirect)?;
         if !(1..=300).contains(&params.poll_timeout.as_secs()) {
             return Err(Error::invalid(
                 "pollTimeout",
@@ -184,6 +185,8 @@ impl SupervisedLoginMachine {
         if params.code_lifetime.is_zero() {
             return Err(Error::invalid("codeLifetime", "must be positive"));
         }
+        validate::duration_ms("timeout", params.timeout)?;
+        validate::duration_ms("codeLifetime", params.code_lifetime)?;
         Ok(SupervisedLoginMachine {
             life: Lifecycle::new(params.timeout, params.code_lifetime, creds.retry),
             creds,
@@ -198,8 +201,8 @@ impl SupervisedLoginMachine {
     /// Rebuilds a machine from [`Flow::snapshot`] output; `creds` supplies the client secret
     /// (never stored in snapshots). Feed [`Input::Resume`] to continue.
     pub fn restore(creds: Credentials, snapshot_text: &str) -> Result<Self, Error> {
-        let record: SupervisedSnapshotV1 =
-            snapshot::decode_as(snapshot_text, FlowKind::SupervisedLogin)?;
+        let text = snapshot::open(snapshot_text, creds.snapshot_key.as_ref())?;
+        let record: SupervisedSnapshotV1 = snapshot::decode_as(&text, FlowKind::SupervisedLogin)?;
         Self::from_record(creds, record)
     }
 
@@ -554,9 +557,9 @@ impl SupervisedLoginMachine {
             client_id: self.creds.client_id.clone(),
             user_hash: self.user_hash.clone(),
             redirect_url: self.redirect.url().to_string(),
-            poll_timeout_ms: self.poll_timeout.as_millis() as u64,
-            timeout_ms: self.life.timeout.as_millis() as u64,
-            code_lifetime_ms: self.life.code_lifetime.as_millis() as u64,
+            poll_timeout_ms: crate::timestamp::whole_millis(self.poll_timeout),
+            timeout_ms: crate::timestamp::whole_millis(self.life.timeout),
+            code_lifetime_ms: crate::timestamp::whole_millis(self.life.code_lifetime),
             deadline_at: self.life.deadline_at,
             phase: match &self.phase {
                 Phase::Created => SupervisedPhaseV1::Created,
@@ -600,6 +603,7 @@ impl SupervisedLoginMachine {
                 Phase::Done(Ending::NotApplicable) => SupervisedPhaseV1::NotApplicable,
                 Phase::Done(Ending::TimedOut) => SupervisedPhaseV1::TimedOut,
             },
+            correlation_id: self.life.correlation.clone(),
         }
     }
 
@@ -609,13 +613,16 @@ impl SupervisedLoginMachine {
                 "the snapshot belongs to another client id".into(),
             ));
         }
-        let redirect = RedirectPattern::parse("redirectUrl", &r.redirect_url, false)
-            .map_err(|_| Error::InvalidSnapshot("invalid redirect URL".into()))?;
-        if !(1_000..=300_000).contains(&r.poll_timeout_ms)
-            || r.timeout_ms == 0
-            || r.code_lifetime_ms == 0
-        {
+        let redirect = checks::redirect(&creds, &r.redirect_url, false)?;
+        if !(1_000..=300_000).contains(&r.poll_timeout_ms) {
             return Err(Error::InvalidSnapshot("invalid timing parameters".into()));
+        }
+        checks::timing(r.timeout_ms, r.code_lifetime_ms)?;
+        if let SupervisedPhaseV1::Awaiting { auth_url, .. } = &r.phase {
+            // The page the WebView will load again: the same rule as for the provider's answer.
+            api::check_auth_url(auth_url).map_err(|detail| {
+                Error::InvalidSnapshot(format!("the saved bank page URL is refused: {detail}"))
+            })?;
         }
         let phase = match r.phase {
             SupervisedPhaseV1::Created => Phase::Created,
@@ -646,7 +653,13 @@ impl SupervisedLoginMachine {
             SupervisedPhaseV1::TimedOut => Phase::Done(Ending::TimedOut),
         };
         Ok(SupervisedLoginMachine {
-            life: Lifecycle::restored(r.timeout_ms, r.code_lifetime_ms, r.deadline_at, creds.retry),
+            life: Lifecycle::restored(
+                r.timeout_ms,
+                r.code_lifetime_ms,
+                r.deadline_at,
+                creds.retry,
+                r.correlation_id,
+            ),
             creds,
             redirect,
             user_hash: r.user_hash,
@@ -791,20 +804,42 @@ impl Flow for SupervisedLoginMachine {
     type Output = SupervisedTokens;
 
     fn handle(&mut self, input: Input, ctx: Ctx) -> Effects {
-        let event = self.read(input, ctx);
-        self.step(event, ctx).effects
+        self.correlated(ctx, |m| {
+            let event = m.read(input, ctx);
+            ((), m.step(event, ctx).effects)
+        })
+        .1
     }
 
     fn redirect(&mut self, url: &Url, ctx: Ctx) -> (RedirectOutcome, Effects) {
         if !self.redirect.matches(url) {
             return (RedirectOutcome::NotForThisFlow, vec![]);
         }
-        let event = Event::Redirect(read_redirect_url(url));
-        self.step(event, ctx).into_redirect()
+        self.correlated(ctx, |m| {
+            let event = Event::Redirect(read_redirect_url(url));
+            m.step(event, ctx).into_redirect()
+        })
+    }
+
+    fn correlation_id(&self) -> Option<crate::correlation::CorrelationId> {
+        self.life.correlation.clone()
     }
 
     fn redirect_pattern(&self) -> &RedirectPattern {
         &self.redirect
+    }
+
+    fn web_hosts(&self) -> Vec<String> {
+        match &self.phase {
+            Phase::Awaiting { auth_url, .. } | Phase::Confirming { auth_url, .. } => {
+                Url::parse(auth_url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+                    .into_iter()
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
     }
 
     fn state(&self) -> LoginState {
@@ -844,6 +879,7 @@ impl Flow for SupervisedLoginMachine {
     }
 
     fn snapshot(&self) -> Result<String, Error> {
-        snapshot::encode(FlowKind::SupervisedLogin, &self.to_record())
+        let text = snapshot::encode(FlowKind::SupervisedLogin, &self.to_record())?;
+        snapshot::seal(text, self.creds.snapshot_key.as_ref())
     }
 }

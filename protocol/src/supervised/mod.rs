@@ -7,12 +7,16 @@
 //! lives one minute and is exchanged exactly once at `POST /v1/authentication/tokens` for a
 //! session access token (sliding expiry) and a login token.
 //!
+//! With that login token, [`unattended`] starts later sessions without the user, where the bank
+//! supports it.
+//!
 //! The machine and its diagram: `README.md` in this directory (a mermaid state diagram that a
 //! test checks against the machine, edge for edge).
 
 mod api;
 mod machine;
 mod state;
+pub mod unattended;
 
 pub use api::{InitializeResponse, StatusResponse};
 pub use machine::SupervisedLoginMachine;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::error::{CancelOrigin, ErrorInfo};
+use crate::error::{CancelOrigin, Error, ErrorInfo};
 use crate::secret::Secret;
 use crate::session::AccessSession;
 use crate::timestamp::Timestamp;
@@ -16,14 +16,17 @@ pub enum CodeSource {
     Redirect,
     /// The status long-poll.
     Poll,
+    /// No code: an unattended login with a stored login token started the session.
+    Unattended,
 }
 
 impl CodeSource {
-    /// `"redirect"` or `"poll"`.
+    /// `"redirect"`, `"poll"` or `"unattended"`.
     pub fn as_str(self) -> &'static str {
         match self {
             CodeSource::Redirect => "redirect",
             CodeSource::Poll => "poll",
+            CodeSource::Unattended => "unattended",
         }
     }
 }
@@ -211,6 +214,21 @@ pub struct SupervisedTokens {
     pub provider_id: String,
     /// How the code arrived.
     pub completed_via: CodeSource,
+}
+
+impl SupervisedTokens {
+    /// The JSON kept in secure storage (secrets included), with the session token's current
+    /// expiry. Tokens that cannot be written are an error (`InvalidSnapshot`), never an empty
+    /// string.
+    pub fn to_json(&self) -> Result<String, Error> {
+        crate::snapshot::write_json("the supervised-login tokens", self)
+    }
+
+    /// Reads [`SupervisedTokens::to_json`] output.
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        serde_json::from_str(text)
+            .map_err(|_| Error::InvalidSnapshot("not stored supervised-login tokens".into()))
+    }
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]

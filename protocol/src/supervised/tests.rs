@@ -1376,3 +1376,129 @@ mod diagram {
         }
     }
 }
+
+/// Every request of one login carries one `X-Correlation-Id`, made from the first input's
+/// entropy (not from later inputs' entropy); a snapshot keeps it, and the restored flow sends
+/// the same id.
+#[test]
+fn every_request_of_a_login_carries_its_correlation_id() {
+    let mut m = machine();
+    assert_eq!(m.correlation_id(), None);
+    let fx = m.handle(Input::Start, crate::test_support::ctx_at(0, 7));
+    let id = m.correlation_id().expect("made at the first input");
+    assert_eq!(id, crate::correlation::CorrelationId::from_entropy(7));
+    let mut seen: Vec<String> = sent(&fx)
+        .iter()
+        .map(|r| r.correlation_id().unwrap().to_owned())
+        .collect();
+    // Later inputs come with other entropy: the id stays.
+    let fx = respond(&mut m, RequestKind::Initialize, json(200, INIT_OK), at(1));
+    seen.extend(
+        sent(&fx)
+            .iter()
+            .map(|r| r.correlation_id().unwrap().to_owned()),
+    );
+    let snapshot = m.snapshot().unwrap();
+    assert!(snapshot.contains(id.as_str()), "{snapshot}");
+    let mut restored = SupervisedLoginMachine::restore(creds(), &snapshot).unwrap();
+    assert_eq!(restored.correlation_id(), Some(id.clone()));
+    let fx = redirect_confirmed(&mut restored, 2);
+    let exchange = sent(&fx);
+    assert_eq!(exchange[0].kind, RequestKind::Exchange);
+    seen.extend(
+        exchange
+            .iter()
+            .map(|r| r.correlation_id().unwrap().to_owned()),
+    );
+    assert!(seen.len() >= 3, "{seen:?}");
+    assert!(seen.iter().all(|s| s == id.as_str()), "{seen:?}");
+
+    // A snapshot with a malformed id is refused.
+    let forged = snapshot.replace(id.as_str(), "|BAD ID.");
+    assert!(matches!(
+        SupervisedLoginMachine::restore(creds(), &forged),
+        Err(Error::InvalidSnapshot(_))
+    ));
+}
+
+// --- Defence tests of issue 10 (#1 restored snapshots, #12 redirect schemes, timeouts) -------
+
+#[test]
+fn a_restored_bank_page_url_is_checked_like_the_providers_answer() {
+    let snapshot = awaiting().snapshot().unwrap();
+    let auth_url = "https://bank.example.com/start?startToken=abc%3D%3D";
+    assert!(snapshot.contains(auth_url), "fixture");
+    for forged in [
+        "http://bank.example.com/start",
+        "javascript:alert(1)",
+        "https://user:pw@bank.example.com/start",
+        "not a url",
+    ] {
+        let edited = snapshot.replace(auth_url, forged);
+        assert_ne!(edited, snapshot);
+        let result = SupervisedLoginMachine::restore(creds(), &edited);
+        assert!(
+            matches!(result, Err(Error::InvalidSnapshot(_))),
+            "{forged}: {result:?}"
+        );
+    }
+    let custom = snapshot.replace(REDIRECT, "myapp://callback");
+    assert!(matches!(
+        SupervisedLoginMachine::restore(creds(), &custom),
+        Err(Error::InvalidSnapshot(_))
+    ));
+}
+
+#[test]
+fn supervised_custom_scheme_redirects_and_overlong_timeouts_are_refused() {
+    let refused = SupervisedLoginMachine::new(
+        creds(),
+        SupervisedLoginParams::new("test-user-id", "myapp://callback"),
+    );
+    assert!(
+        matches!(&refused, Err(Error::InvalidInput { field, .. }) if *field == "redirectUrl"),
+        "{refused:?}"
+    );
+    let mut config = ClientConfig::new("https://api.example.com", "client-1", "secret-1");
+    config.allow_custom_scheme_redirects = true;
+    assert!(
+        SupervisedLoginMachine::new(
+            config.validate().unwrap(),
+            SupervisedLoginParams::new("test-user-id", "myapp://callback"),
+        )
+        .is_ok()
+    );
+    let mut long = SupervisedLoginParams::new("test-user-id", REDIRECT);
+    long.timeout = Duration::MAX;
+    assert!(matches!(
+        SupervisedLoginMachine::new(creds(), long),
+        Err(Error::InvalidInput { .. })
+    ));
+}
+
+#[test]
+fn a_sealed_supervised_snapshot_restores_only_untouched() {
+    let mut config = ClientConfig::new("https://api.example.com", "client-1", "secret-1");
+    config.snapshot_key = Some(crate::secret::Secret::new(
+        "integrity-key-from-the-keystore-0123456789",
+    ));
+    let keyed = config.validate().unwrap();
+    let mut m = SupervisedLoginMachine::new(
+        keyed.clone(),
+        SupervisedLoginParams::new("test-user-id", REDIRECT),
+    )
+    .unwrap();
+    m.handle(Input::Start, at(0));
+    let sealed = m.snapshot().unwrap();
+    assert!(SupervisedLoginMachine::restore(keyed.clone(), &sealed).is_ok());
+    let edited = sealed.replace("test-user-id", "other-user-id");
+    assert_ne!(edited, sealed);
+    assert!(matches!(
+        SupervisedLoginMachine::restore(keyed, &edited),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    assert!(matches!(
+        SupervisedLoginMachine::restore(creds(), &sealed),
+        Err(Error::InvalidSnapshot(_))
+    ));
+}

@@ -1,8 +1,12 @@
 //! Response and request-body helpers shared by every endpoint module.
 //!
 //! Keeping the error shapes in one place keeps them identical everywhere: the provider answers
-//! `{"error":"Unauthorized"}` (exactly that) for bad partner credentials and
-//! `{"error":"...","message":"..."}` for bad input. Request bodies are read as raw bytes and
+//! `{"error":"Unauthorized"}` (exactly that) for bad partner credentials,
+//! `{"error":"...","message":"..."}` for bad input, and — where the provider documents it (the
+//! unattended login, a malformed `X-Correlation-Id`) — its detailed shape
+//! `{"error":"InvalidInput","details":{"reason":"…","validationErrors":{"Field":["…"]}}}`
+//! ([`ApiError::invalid_fields`]) or `{"error":"…","details":{"reason":"…"}}`
+//! ([`ApiError::with_reason`]). Request bodies are read as raw bytes and
 //! parsed here, so malformed input becomes a precise `400` rather than a framework rejection.
 //! The `302` back to an app (supervised login and the OAuth flows alike) is built here too.
 
@@ -40,6 +44,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub error: &'static str,
     pub message: Option<String>,
+    /// The provider's detailed shape: `details.reason` and `details.validationErrors`.
+    pub details: Option<(String, Vec<(String, String)>)>,
 }
 
 impl ApiError {
@@ -48,6 +54,7 @@ impl ApiError {
             status,
             error,
             message: None,
+            details: None,
         }
     }
 
@@ -60,6 +67,29 @@ impl ApiError {
             status,
             error,
             message: Some(message.into()),
+            details: None,
+        }
+    }
+
+    /// `400 {"error":"InvalidInput","details":{"reason":…,"validationErrors":{field:[message]}}}`.
+    pub fn invalid_fields(reason: &str, fields: &[(&str, &str)]) -> ApiError {
+        ApiError {
+            details: Some((
+                reason.to_owned(),
+                fields
+                    .iter()
+                    .map(|(f, m)| ((*f).to_owned(), (*m).to_owned()))
+                    .collect(),
+            )),
+            ..ApiError::new(StatusCode::BAD_REQUEST, "InvalidInput")
+        }
+    }
+
+    /// `{"error":<error>,"details":{"reason":<reason>}}`.
+    pub fn with_reason(status: StatusCode, error: &'static str, reason: &str) -> ApiError {
+        ApiError {
+            details: Some((reason.to_owned(), Vec::new())),
+            ..ApiError::new(status, error)
         }
     }
 
@@ -81,6 +111,20 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let Some((reason, fields)) = self.details {
+            let mut details = json!({ "reason": reason });
+            if !fields.is_empty() {
+                let mut errors = Map::new();
+                for (field, message) in fields {
+                    errors.insert(field, json!([message]));
+                }
+                details["validationErrors"] = Value::Object(errors);
+            }
+            return json(
+                self.status,
+                &json!({ "error": self.error, "details": details }),
+            );
+        }
         match self.message {
             Some(message) => json(
                 self.status,

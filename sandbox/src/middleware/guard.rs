@@ -1,4 +1,9 @@
-//! The gate in front of every provider endpoint: count, apply a queued fault, check partner auth.
+//! The gate in front of every provider endpoint: count, check and record `X-Correlation-Id`,
+//! apply a queued fault, check partner auth.
+//!
+//! A well-formed `X-Correlation-Id` is recorded ([`crate::Sandbox::correlation_log`]) and echoed
+//! on the answer, faulted answers included, as the provider does; a malformed one is refused with
+//! `400 InvalidInput` naming the field `X-Correlation-Id`.
 //!
 //! The order is part of the contract. Counting comes first so stats include faulted and
 //! unauthorized requests (tests assert on "how many times did the client try"). Faults come
@@ -18,6 +23,7 @@ use crate::config::SandboxConfig;
 use crate::crypto::constant_time_eq;
 use crate::http::connection::ConnectionKill;
 use crate::http::respond::{self, ApiError};
+use crate::model::correlation;
 use crate::model::endpoint::Endpoint;
 use crate::model::fault::Fault;
 use crate::state::App;
@@ -25,7 +31,11 @@ use crate::state::App;
 /// Whether a client must send partner credentials to this endpoint.
 fn requires_partner_auth(endpoint: Endpoint) -> bool {
     match endpoint {
-        Endpoint::Initialize | Endpoint::Status | Endpoint::Tokens | Endpoint::Accounts => true,
+        Endpoint::Initialize
+        | Endpoint::Status
+        | Endpoint::Tokens
+        | Endpoint::Accounts
+        | Endpoint::Unattended => true,
         // The browser calls the pages; the OAuth endpoints authenticate clients their own way
         // (Basic / form credentials / public client id; see `oauth/client_auth.rs`).
         Endpoint::AuthPage
@@ -39,7 +49,9 @@ fn requires_partner_auth(endpoint: Endpoint) -> bool {
         | Endpoint::OidcAuthorize
         | Endpoint::OidcDecision
         | Endpoint::OidcToken
-        | Endpoint::Userinfo => false,
+        | Endpoint::Userinfo
+        | Endpoint::Revocation
+        | Endpoint::EndSession => false,
     }
 }
 
@@ -63,6 +75,34 @@ pub(crate) async fn guard(
     next: Next,
 ) -> Response {
     app.store().count(endpoint);
+    let correlation = match req.headers().get(correlation::HEADER) {
+        None => None,
+        Some(value) => match value.to_str().map_err(|_| "not ASCII").and_then(|v| {
+            correlation::check(v)?;
+            Ok(v)
+        }) {
+            Ok(v) => Some(v.to_owned()),
+            Err(message) => {
+                app.store().record_correlation(endpoint, None);
+                return ApiError::invalid_fields(
+                    "The X-Correlation-Id header is not valid.",
+                    &[("X-Correlation-Id", message)],
+                )
+                .into_response();
+            }
+        },
+    };
+    app.store()
+        .record_correlation(endpoint, correlation.clone());
+    let mut response = answer(&app, endpoint, req, next).await;
+    if let Some(value) = correlation.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().insert(correlation::HEADER, value);
+    }
+    response
+}
+
+/// The answer after the correlation check: a fault, `401`, or the endpoint's own.
+async fn answer(app: &App, endpoint: Endpoint, req: Request, next: Next) -> Response {
     if let Some(fault) = app.faults.pop(endpoint) {
         match fault {
             Fault::Delay(d) => tokio::time::sleep(d).await,
@@ -92,7 +132,7 @@ async fn drop_connection(kill: Option<ConnectionKill>) -> Response {
 }
 
 /// The response for a fault that answers instead of processing (`ServerError`, `TooManyRequests`,
-/// `MalformedJson`). `Delay` and `DropConnection` are handled by the caller.
+/// `MalformedJson`, `InvalidInput`). `Delay` and `DropConnection` are handled by the caller.
 fn canned_response(fault: &Fault, endpoint: Endpoint) -> Response {
     match fault {
         Fault::ServerError(code) => {
@@ -117,7 +157,9 @@ fn canned_response(fault: &Fault, endpoint: Endpoint) -> Response {
             let body = match endpoint {
                 Endpoint::Initialize => r#"{"authUrl":"http://127.0.0.1/v1/authentication/sta"#,
                 Endpoint::Status => r#"{"state":"Succeeded","code":"qgAA++//"#,
-                Endpoint::Tokens => r#"{"success":true,"session":{"expires":"2019-01-23T"#,
+                Endpoint::Tokens | Endpoint::Unattended => {
+                    r#"{"success":true,"session":{"expires":"2019-01-23T"#
+                }
                 Endpoint::OAuthToken | Endpoint::OidcToken => {
                     r#"{"access_token":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VySWQiOi"#
                 }
@@ -133,6 +175,14 @@ fn canned_response(fault: &Fault, endpoint: Endpoint) -> Response {
                 body,
             )
                 .into_response()
+        }
+        Fault::InvalidInput { field } => {
+            let message = format!("The value sent for {field} is not valid: <echo of the request>");
+            ApiError::invalid_fields(
+                "One or more validation errors occurred (<echo of the request>).",
+                &[(field.as_str(), message.as_str())],
+            )
+            .into_response()
         }
         Fault::Delay(_) | Fault::DropConnection => {
             respond::error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError")

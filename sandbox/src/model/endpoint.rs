@@ -48,6 +48,12 @@ pub enum Endpoint {
     OidcToken,
     /// `GET /oidc/userinfo`
     Userinfo,
+    /// `POST /v1/authentication/unattended` (a new session from a stored login token)
+    Unattended,
+    /// `POST /oidc/revoke` (token revocation, RFC 7009)
+    Revocation,
+    /// `GET /oidc/logout` (RP-initiated logout, the `end_session_endpoint`)
+    EndSession,
 }
 
 impl Endpoint {
@@ -69,6 +75,9 @@ impl Endpoint {
         Endpoint::OidcDecision,
         Endpoint::OidcToken,
         Endpoint::Userinfo,
+        Endpoint::Unattended,
+        Endpoint::Revocation,
+        Endpoint::EndSession,
     ];
 
     /// The name used by the `/_sandbox/faults` control API (`"status"`, `"auth_page"`, ...).
@@ -90,6 +99,9 @@ impl Endpoint {
             Endpoint::OidcDecision => "oidc_decision",
             Endpoint::OidcToken => "oidc_token",
             Endpoint::Userinfo => "userinfo",
+            Endpoint::Unattended => "unattended",
+            Endpoint::Revocation => "revocation",
+            Endpoint::EndSession => "end_session",
         }
     }
 }
@@ -147,6 +159,9 @@ impl FromStr for Endpoint {
             "oidcdecision" => Endpoint::OidcDecision,
             "oidctoken" | "connecttoken" => Endpoint::OidcToken,
             "userinfo" | "oidcuserinfo" => Endpoint::Userinfo,
+            "unattended" => Endpoint::Unattended,
+            "revocation" | "revoke" => Endpoint::Revocation,
+            "endsession" | "logout" => Endpoint::EndSession,
             _ => return Err(UnknownEndpoint(s.to_owned())),
         })
     }

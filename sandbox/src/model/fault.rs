@@ -31,6 +31,14 @@ pub enum Fault {
     MalformedJson,
     /// Close the TCP connection without writing any HTTP response; the request is not processed.
     DropConnection,
+    /// `400` with the provider's detailed field error, `{"error":"InvalidInput","details":
+    /// {"reason":…,"validationErrors":{<field>:[…]}}}`, whose messages echo the request's text
+    /// as a real provider's may (so tests can check a client does not repeat it); the request
+    /// is not processed.
+    InvalidInput {
+        /// The field the error names (e.g. `RedirectUrl`).
+        field: String,
+    },
 }
 
 /// Per-endpoint FIFO queues of pending faults.

@@ -7,6 +7,7 @@
 //! shared state or the routes; the public value types the crate re-exports (`Endpoint`, `Fault`,
 //! `UserScript`, `Stats`, ...) are defined here.
 
+pub(crate) mod correlation;
 pub(crate) mod endpoint;
 pub(crate) mod fault;
 pub(crate) mod oauth_store;

@@ -50,6 +50,9 @@ pub(crate) struct AuthRequest {
     pub code_challenge: Option<String>,
     pub accounts_group_name: Option<String>,
     pub accounts_group_id: Option<String>,
+    /// The request asked for `offline_access` without `prompt=consent`, which OIDC Core §11
+    /// says to ignore: the scope was dropped and no refresh token is issued for this grant.
+    pub offline_ignored: bool,
 }
 
 #[derive(Debug)]
@@ -127,6 +130,8 @@ impl RefreshGrant {
 /// What an access token stands for.
 #[derive(Debug, Clone)]
 pub(crate) struct AccessRecord {
+    /// The client the token was issued to (revocation checks it, RFC 7009 §2.1).
+    pub client_id: String,
     /// The end user, for user tokens; `None` for client-credentials tokens.
     pub subject: Option<String>,
     pub scopes: Vec<String>,
@@ -294,18 +299,21 @@ impl OAuthStore {
         access_token: String,
         scopes: Vec<String>,
         access_expires_at: Instant,
-        refresh_token: String,
+        refresh_token: Option<String>,
         grant: RefreshGrant,
     ) {
         self.insert_access(
             access_token,
             AccessRecord {
+                client_id: grant.client_id.clone(),
                 subject: Some(grant.subject.clone()),
                 scopes,
                 expires_at: access_expires_at,
             },
         );
-        self.insert_refresh(refresh_token, grant);
+        if let Some(refresh_token) = refresh_token {
+            self.insert_refresh(refresh_token, grant);
+        }
     }
 
     /// What a refresh token stands for, without using it.
@@ -340,6 +348,28 @@ impl OAuthStore {
         let n = self.refresh.len();
         self.refresh.clear();
         n
+    }
+
+    /// Revokes `token` for `client_id` (RFC 7009): a refresh token, with the access tokens of
+    /// its grant (same client and user, §2.1), or an access token. A token nobody knows is
+    /// `Ok(false)` (revoking it again is not an error, §2.2); another client's token is
+    /// `Err(())` and stays valid.
+    pub fn revoke(&mut self, token: &str, client_id: &str) -> Result<bool, ()> {
+        if let Some(grant) = self.refresh.get(token) {
+            if grant.client_id != client_id {
+                return Err(());
+            }
+            let grant = self.refresh.remove(token).ok_or(())?;
+            self.access.retain(|_, a| {
+                !(a.client_id == grant.client_id && a.subject.as_deref() == Some(&grant.subject))
+            });
+            return Ok(true);
+        }
+        match self.access.get(token) {
+            Some(a) if a.client_id != client_id => Err(()),
+            Some(_) => Ok(self.access.remove(token).is_some()),
+            None => Ok(false),
+        }
     }
 
     /// Registers an access token.
@@ -394,6 +424,7 @@ mod tests {
             code_challenge: None,
             accounts_group_name: None,
             accounts_group_id: None,
+            offline_ignored: false,
         }
     }
 

@@ -42,6 +42,10 @@ pub struct Stats {
     pub oidc_token_requests: u64,
     /// `GET /oidc/userinfo`
     pub userinfo_requests: u64,
+    /// `POST /oidc/revoke`
+    pub revocation_requests: u64,
+    /// `GET /oidc/logout`
+    pub end_session_requests: u64,
     /// OAuth authorization codes redeemed (Aiia connect and PKCE), over all clients.
     pub oauth_code_exchanges: u64,
     /// Successful refresh-token grants (both token endpoints).
@@ -52,6 +56,10 @@ pub struct Stats {
     pub client_secret_basic_requests: u64,
     /// Token requests whose client authenticated successfully with `client_secret_post`.
     pub client_secret_post_requests: u64,
+    /// `POST /v1/authentication/unattended`
+    pub unattended_requests: u64,
+    /// Unattended logins that issued a session (and replaced the login token).
+    pub unattended_logins: u64,
 }
 
 impl Stats {
@@ -74,6 +82,9 @@ impl Stats {
             Endpoint::OidcDecision => self.oidc_decision_requests += 1,
             Endpoint::OidcToken => self.oidc_token_requests += 1,
             Endpoint::Userinfo => self.userinfo_requests += 1,
+            Endpoint::Revocation => self.revocation_requests += 1,
+            Endpoint::EndSession => self.end_session_requests += 1,
+            Endpoint::Unattended => self.unattended_requests += 1,
         }
     }
 }

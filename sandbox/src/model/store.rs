@@ -23,6 +23,7 @@ use url::Url;
 
 use crate::clock::later;
 use crate::crypto::tokens;
+use crate::model::correlation::{CorrelationRecord, LOG_LIMIT};
 use crate::model::endpoint::Endpoint;
 use crate::model::oauth_store::OAuthStore;
 use crate::model::session::{SessionInfo, SessionState};
@@ -86,12 +87,46 @@ struct AccessGrant {
     expires_at: Instant,
 }
 
-/// Kept for the unattended-login endpoint a later issue adds.
+/// A login token: whose it is, until when, whether the bank lets it log in unattended, and
+/// whether an unattended login has already replaced it.
 #[derive(Debug)]
-#[allow(dead_code)]
 struct LoginGrant {
     session_id: String,
     user_hash: String,
+    expires_at: Instant,
+    supports_unattended: bool,
+    replaced: bool,
+}
+
+/// Why an unattended login was refused: the provider's error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UnattendedError {
+    /// Unknown, replaced by an earlier unattended login, or another user's: `InvalidLoginToken`.
+    InvalidLoginToken,
+    /// Past its `login.expires`: `LoginTokenExpired`.
+    Expired,
+    /// The bank does not support unattended logins: `UnattendedNotSupported`.
+    NotSupported,
+}
+
+impl UnattendedError {
+    /// The provider's `error` code.
+    pub fn code(self) -> &'static str {
+        match self {
+            UnattendedError::InvalidLoginToken => "InvalidLoginToken",
+            UnattendedError::Expired => "LoginTokenExpired",
+            UnattendedError::NotSupported => "UnattendedNotSupported",
+        }
+    }
+
+    /// The provider's `details.reason`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            UnattendedError::InvalidLoginToken => "The login token is not valid for this user.",
+            UnattendedError::Expired => "The login token has expired.",
+            UnattendedError::NotSupported => "The bank does not support unattended logins.",
+        }
+    }
 }
 
 /// What the status endpoint needs to answer or to keep waiting.
@@ -154,6 +189,8 @@ pub(crate) struct Grant {
     pub access_token: String,
     pub login_token: String,
     pub subject_id: String,
+    /// `login.supportsUnattended` of the new login token.
+    pub supports_unattended: bool,
 }
 
 /// Lifetimes the store needs from the configuration.
@@ -161,6 +198,9 @@ pub(crate) struct Grant {
 pub(crate) struct Lifetimes {
     pub code: Duration,
     pub access_token: Duration,
+    pub login_token: Duration,
+    /// Whether the bank supports unattended logins (unless set per user).
+    pub supports_unattended: bool,
 }
 
 /// All mutable sandbox state. See the module docs for the locking discipline.
@@ -176,6 +216,10 @@ pub(crate) struct Store {
     /// A stable `subjectId` per userHash, like a real bank user behind it.
     subjects: HashMap<String, String>,
     scripts: HashMap<String, UserScript>,
+    /// Per-user override of whether their bank supports unattended logins.
+    unattended_support: HashMap<String, bool>,
+    /// Which correlation id each provider request carried, oldest first.
+    correlation: std::collections::VecDeque<CorrelationRecord>,
     stats: Stats,
     /// The OAuth flows' state (connect, client credentials, PKCE); see `model/oauth_store.rs`.
     pub oauth: OAuthStore,
@@ -356,7 +400,18 @@ impl Store {
             .ok_or(CodeError::Unknown)?;
         session.exchanges += 1;
         self.stats.successful_exchanges += 1;
+        let user_hash = session.user_hash.clone();
+        Ok(self.grant(session_id, &user_hash, now, lifetimes))
+    }
 
+    /// A new session access token and login token for `user_hash` behind `session_id`.
+    fn grant(
+        &mut self,
+        session_id: String,
+        user_hash: &str,
+        now: Instant,
+        lifetimes: Lifetimes,
+    ) -> Grant {
         let access_token = tokens::access_token();
         self.access.insert(
             access_token.clone(),
@@ -365,24 +420,91 @@ impl Store {
                 expires_at: later(now, lifetimes.access_token),
             },
         );
+        let supports_unattended = self
+            .unattended_support
+            .get(user_hash)
+            .copied()
+            .unwrap_or(lifetimes.supports_unattended);
         let login_token = tokens::login_token();
         self.logins.insert(
             login_token.clone(),
             LoginGrant {
                 session_id,
-                user_hash: session.user_hash.clone(),
+                user_hash: user_hash.to_owned(),
+                expires_at: later(now, lifetimes.login_token),
+                supports_unattended,
+                replaced: false,
             },
         );
         let subject_id = self
             .subjects
-            .entry(session.user_hash.clone())
+            .entry(user_hash.to_owned())
             .or_insert_with(tokens::subject_id)
             .clone();
-        Ok(Grant {
+        Grant {
             access_token,
             login_token,
             subject_id,
-        })
+            supports_unattended,
+        }
+    }
+
+    /// An unattended login: checks the login token (known, this user's, not replaced, not
+    /// expired, the bank supports it, in that order), then issues a new session and a new login
+    /// token, which replaces the old one.
+    pub fn unattended(
+        &mut self,
+        user_hash: &str,
+        login_token: &str,
+        now: Instant,
+        lifetimes: Lifetimes,
+    ) -> Result<Grant, UnattendedError> {
+        let grant = self
+            .logins
+            .get_mut(login_token)
+            .filter(|g| g.user_hash == user_hash && !g.replaced)
+            .ok_or(UnattendedError::InvalidLoginToken)?;
+        if now >= grant.expires_at {
+            return Err(UnattendedError::Expired);
+        }
+        if !grant.supports_unattended {
+            return Err(UnattendedError::NotSupported);
+        }
+        grant.replaced = true;
+        let session_id = grant.session_id.clone();
+        self.stats.unattended_logins += 1;
+        Ok(self.grant(session_id, user_hash, now, lifetimes))
+    }
+
+    /// Whether the bank of `user_hash` supports unattended logins, for login tokens issued from
+    /// now on (overrides the configuration).
+    pub fn set_unattended_support(&mut self, user_hash: &str, supported: bool) {
+        self.unattended_support
+            .insert(user_hash.to_owned(), supported);
+    }
+
+    /// Makes every login token issued so far expire at `now`; returns how many.
+    pub fn expire_login_tokens(&mut self, now: Instant) -> usize {
+        for grant in self.logins.values_mut() {
+            grant.expires_at = grant.expires_at.min(now);
+        }
+        self.logins.len()
+    }
+
+    /// Records the correlation id one provider request carried.
+    pub fn record_correlation(&mut self, endpoint: Endpoint, correlation_id: Option<String>) {
+        if self.correlation.len() >= LOG_LIMIT {
+            self.correlation.pop_front();
+        }
+        self.correlation.push_back(CorrelationRecord {
+            endpoint: endpoint.as_str(),
+            correlation_id,
+        });
+    }
+
+    /// The correlation log, oldest first.
+    pub fn correlation_log(&self) -> Vec<CorrelationRecord> {
+        self.correlation.iter().cloned().collect()
     }
 
     /// Authenticates a session `accessToken` and slides its expiry to `now + lifetime`.
@@ -429,6 +551,8 @@ mod tests {
     const LIFE: Lifetimes = Lifetimes {
         code: Duration::from_secs(60),
         access_token: Duration::from_secs(900),
+        login_token: Duration::from_secs(3600),
+        supports_unattended: true,
     };
 
     fn url() -> Url {
@@ -498,6 +622,57 @@ mod tests {
     }
 
     #[test]
+    fn unattended_logins_replace_the_login_token_and_refuse_what_they_must() {
+        let mut store = Store::default();
+        let t0 = Instant::now();
+        let (_, code) = approved(&mut store, t0);
+        let first = store.exchange(&code, t0, LIFE).unwrap();
+        assert!(first.supports_unattended);
+        assert_eq!(
+            store
+                .unattended("someone-else", &first.login_token, t0, LIFE)
+                .unwrap_err(),
+            UnattendedError::InvalidLoginToken
+        );
+        let second = store
+            .unattended("user-1234", &first.login_token, t0, LIFE)
+            .unwrap();
+        assert_ne!(second.login_token, first.login_token);
+        assert!(
+            store
+                .use_access_token(&second.access_token, t0, LIFE.access_token)
+                .is_some()
+        );
+        // The old login token was replaced.
+        assert_eq!(
+            store
+                .unattended("user-1234", &first.login_token, t0, LIFE)
+                .unwrap_err(),
+            UnattendedError::InvalidLoginToken
+        );
+        let late = t0 + LIFE.login_token;
+        assert_eq!(
+            store
+                .unattended("user-1234", &second.login_token, late, LIFE)
+                .unwrap_err(),
+            UnattendedError::Expired
+        );
+        assert_eq!(store.stats().unattended_logins, 1);
+
+        // A bank without unattended logins.
+        store.set_unattended_support("user-1234", false);
+        let (_, code) = approved(&mut store, t0);
+        let grant = store.exchange(&code, t0, LIFE).unwrap();
+        assert!(!grant.supports_unattended);
+        assert_eq!(
+            store
+                .unattended("user-1234", &grant.login_token, t0, LIFE)
+                .unwrap_err(),
+            UnattendedError::NotSupported
+        );
+    }
+
+    #[test]
     fn never_finish_refuses_completion() {
         let mut store = Store::default();
         let t0 = Instant::now();
@@ -514,8 +689,8 @@ mod tests {
         let mut store = Store::default();
         let t0 = Instant::now();
         let life = Lifetimes {
-            code: Duration::from_secs(60),
             access_token: Duration::from_secs(10),
+            ..LIFE
         };
         let (_, code) = approved(&mut store, t0);
         let token = store.exchange(&code, t0, life).unwrap().access_token;

@@ -18,6 +18,10 @@ pub enum ConsentScript {
     Approve,
     /// Showing the page cancels at once: `302` with `error=access_denied`.
     Cancel,
+    /// The user cancels or the bank fails, and the Aiia Data connect flow comes back as the
+    /// provider documents it: `302` to the `redirect_uri` with `state` only — no `code`, no
+    /// `consentId`, no `error`. (The OIDC page answers `error=access_denied`, as [`Self::Cancel`].)
+    ReturnWithoutCode,
 }
 
 /// What the (simulated) user of a session does. Timers start when the session is initialized.

@@ -258,6 +258,7 @@ impl Authorize {
             code_challenge: None,
             accounts_group_name: None,
             accounts_group_id: None,
+            offline_ignored: false,
         }
     }
 }
@@ -273,6 +274,18 @@ fn script(app: &App) -> ConsentScript {
 /// Decides consent request `id` of `flow` (the page's form, or a consent script) and answers with
 /// the redirect back to the app — or an error page if the request cannot be decided.
 fn decide(app: &App, headers: &HeaderMap, flow: Flow, id: Option<&str>, approve: bool) -> Response {
+    decide_as(app, headers, flow, id, approve, false)
+}
+
+/// [`decide`]; a refusal `without_code` comes back to an Aiia connect client with `state` only.
+fn decide_as(
+    app: &App,
+    headers: &HeaderMap,
+    flow: Flow,
+    id: Option<&str>,
+    approve: bool,
+    without_code: bool,
+) -> Response {
     let brand = brand(app, flow);
     let result = match id {
         Some(id) => app
@@ -298,6 +311,9 @@ fn decide(app: &App, headers: &HeaderMap, flow: Flow, id: Option<&str>, approve:
                 ("consentId", consent),
             ]);
             respond::found(brand, &with_query(&url, &params))
+        }
+        None if without_code && flow == Flow::Connect => {
+            respond::found(brand, &with_query(&url, &query(&[("state", state)])))
         }
         None => error_redirect(
             brand,
@@ -342,6 +358,9 @@ pub(crate) fn show(
     match script(app) {
         ConsentScript::Approve => return decide(app, headers, flow, Some(id), true),
         ConsentScript::Cancel => return decide(app, headers, flow, Some(id), false),
+        ConsentScript::ReturnWithoutCode => {
+            return decide_as(app, headers, flow, Some(id), false, true);
+        }
         ConsentScript::Page => {}
     }
     let view = pages::ConsentView {

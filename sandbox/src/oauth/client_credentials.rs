@@ -62,6 +62,7 @@ pub(crate) fn grant(
     store.oauth.insert_access(
         access_token.clone(),
         AccessRecord {
+            client_id: app.config.client_id.clone(),
             subject: None,
             scopes: scopes.clone(),
             expires_at: later(Instant::now(), lifetime),

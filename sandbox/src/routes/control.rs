@@ -4,12 +4,15 @@
 //! | route | body | does |
 //! |---|---|---|
 //! | `POST /_sandbox/script` | `{"userHash","script":"approve\|fail\|cancel\|not_applicable\|never\|page","delayMs"}` | [`crate::Sandbox::script_user`] |
-//! | `POST /_sandbox/faults` | `{"endpoint","fault":"server_error\|too_many_requests\|delay\|malformed_json\|drop_connection","status","retryAfterSecs","delayMs","times"}` | [`crate::Sandbox::inject_faults`] |
+//! | `POST /_sandbox/faults` | `{"endpoint","fault":"server_error\|too_many_requests\|delay\|malformed_json\|drop_connection\|invalid_input","status","retryAfterSecs","delayMs","field","times"}` | [`crate::Sandbox::inject_faults`] |
 //! | `DELETE /_sandbox/faults` | – | [`crate::Sandbox::clear_faults`] |
 //! | `GET /_sandbox/stats` | – | [`crate::Sandbox::stats`] (camelCase) plus pending faults |
 //! | `GET /_sandbox/sessions` | – | `{"sessions":[{"sessionId","userHash","state","exchanges","succeededAt"}]}` |
 //! | `POST /_sandbox/sessions/{id}/complete` | `{"outcome":"approve\|fail\|cancel\|not_applicable"}` | [`crate::Sandbox::complete_session`]; 404 unknown, 409 not in progress |
-//! | `POST /_sandbox/oauth/consent` | `{"script":"page\|approve\|cancel"}` | [`crate::Sandbox::script_consent`] |
+//! | `POST /_sandbox/oauth/consent` | `{"script":"page\|approve\|cancel\|return_without_code"}` | [`crate::Sandbox::script_consent`] |
+//! | `POST /_sandbox/unattended` | `{"userHash","supported":bool}` | [`crate::Sandbox::set_unattended_support`] |
+//! | `POST /_sandbox/login-tokens/expire` | – | [`crate::Sandbox::expire_login_tokens`]; answers `{"expired":N}` |
+//! | `GET /_sandbox/correlation` | – | [`crate::Sandbox::correlation_log`]: `{"requests":[{"endpoint","correlationId"}]}` |
 //! | `POST /_sandbox/oauth/revoke-refresh-tokens` | – | [`crate::Sandbox::revoke_refresh_tokens`]; answers `{"revoked":N}` |
 //! | `GET /_sandbox/oauth/token-requests` | – | [`crate::Sandbox::token_requests`]: `{"requests":[{"endpoint","path","grantType","clientId","authMethod","status","error"}]}` |
 //!
@@ -53,6 +56,35 @@ pub(crate) fn routes() -> Router<App> {
             post(revoke_refresh_tokens),
         )
         .route("/_sandbox/oauth/token-requests", get(token_requests))
+        .route("/_sandbox/unattended", post(unattended_support))
+        .route("/_sandbox/login-tokens/expire", post(expire_login_tokens))
+        .route("/_sandbox/correlation", get(correlation_log))
+}
+
+async fn unattended_support(State(app): State<App>, body: Bytes) -> Result<Response, ApiError> {
+    let obj = respond::json_object(&body)?;
+    let user_hash = respond::string_field(&obj, "userHash")?;
+    let supported = obj
+        .get("supported")
+        .and_then(Value::as_bool)
+        .ok_or_else(|| ApiError::invalid_request("supported must be true or false"))?;
+    app.store().set_unattended_support(user_hash, supported);
+    Ok(ok())
+}
+
+async fn expire_login_tokens(State(app): State<App>) -> Response {
+    let expired = app.store().expire_login_tokens(Instant::now());
+    respond::json(StatusCode::OK, &json!({ "expired": expired }))
+}
+
+async fn correlation_log(State(app): State<App>) -> Response {
+    let list: Vec<Value> = app
+        .store()
+        .correlation_log()
+        .into_iter()
+        .map(|r| json!({ "endpoint": r.endpoint, "correlationId": r.correlation_id }))
+        .collect();
+    respond::json(StatusCode::OK, &json!({ "requests": list }))
 }
 
 fn ok() -> Response {
@@ -138,10 +170,13 @@ async fn add_faults(State(app): State<App>, body: Bytes) -> Result<Response, Api
         }
         "malformed_json" => Fault::MalformedJson,
         "drop_connection" => Fault::DropConnection,
+        "invalid_input" => Fault::InvalidInput {
+            field: respond::string_field(&obj, "field")?.to_owned(),
+        },
         other => {
             return Err(ApiError::invalid_request(format!(
                 "unknown fault '{other}' (expected server_error, too_many_requests, delay, \
-                 malformed_json or drop_connection)"
+                 malformed_json, drop_connection or invalid_input)"
             )));
         }
     };
@@ -187,11 +222,15 @@ async fn stats(State(app): State<App>) -> Response {
             "oidcDecisionRequests": s.oidc_decision_requests,
             "oidcTokenRequests": s.oidc_token_requests,
             "userinfoRequests": s.userinfo_requests,
+            "revocationRequests": s.revocation_requests,
+            "endSessionRequests": s.end_session_requests,
             "oauthCodeExchanges": s.oauth_code_exchanges,
             "refreshGrants": s.refresh_grants,
             "clientCredentialsGrants": s.client_credentials_grants,
             "clientSecretBasicRequests": s.client_secret_basic_requests,
             "clientSecretPostRequests": s.client_secret_post_requests,
+            "unattendedRequests": s.unattended_requests,
+            "unattendedLogins": s.unattended_logins,
             "pendingFaults": pending,
         }),
     )
@@ -254,8 +293,12 @@ async fn complete(
     }
 }
 
-/// Parses a consent script name.
+/// Parses a consent script name. `return_without_code` (the Aiia connect flow's cancel or bank
+/// failure, `state` only) is accepted besides the three basic scripts the error message lists.
 fn parse_consent_script(name: &str) -> Result<ConsentScript, String> {
+    if name == "return_without_code" {
+        return Ok(ConsentScript::ReturnWithoutCode);
+    }
     choose(
         "consent script",
         name,

@@ -1,4 +1,12 @@
-//! The Aiia Enterprise supervised-login JSON API: initialize, status (long poll), tokens, accounts.
+//! The Aiia Enterprise supervised-login JSON API: initialize, status (long poll), tokens,
+//! unattended login, accounts.
+//!
+//! Unattended login (`POST /v1/authentication/unattended {"userHash","loginToken"}`) answers
+//! like `tokens` with a new session and a new login token that replaces the old one. Refusals
+//! use the provider's detailed error shape: `400 InvalidInput` with `validationErrors` naming
+//! `UserHash` / `LoginToken` for malformed input; `400 InvalidLoginToken` (unknown, replaced or
+//! another user's), `400 LoginTokenExpired`, `400 UnattendedNotSupported` (the bank does not
+//! support it; per user with [`crate::Sandbox::set_unattended_support`]) with a `reason`.
 //!
 //! Shapes follow the provider's documents (`aiia-enterprise-api-authentication.md`,
 //! `aiia-enterprise-code-and-tokens.md`). The hosted page the `authUrl` points to is in
@@ -28,6 +36,7 @@ use crate::http::query::form_value;
 use crate::http::respond::{self, ApiError};
 use crate::model::endpoint::Endpoint;
 use crate::model::session::SessionState;
+use crate::model::store::Grant;
 use crate::routes::Routes;
 use crate::state::App;
 use crate::timefmt;
@@ -46,6 +55,11 @@ pub(crate) fn routes(app: &App) -> Router<App> {
             get(status),
         )
         .guarded("/v1/authentication/tokens", Endpoint::Tokens, post(tokens))
+        .guarded(
+            "/v1/authentication/unattended",
+            Endpoint::Unattended,
+            post(unattended),
+        )
         .guarded("/v1/accounts", Endpoint::Accounts, get(accounts))
         .into_router()
 }
@@ -213,6 +227,11 @@ async fn tokens(
         .exchange(code, Instant::now(), app.lifetimes())
         .map_err(|e| ApiError::with_message(StatusCode::BAD_REQUEST, "InvalidCode", e.message()))?;
 
+    Ok(tokens_response(&app, grant))
+}
+
+/// The `tokens` / `unattended` answer for a new grant.
+fn tokens_response(app: &App, grant: Grant) -> Response {
     let now = SystemTime::now();
     let config = &app.config;
     let response = TokensResponse {
@@ -225,13 +244,45 @@ async fn tokens(
             provider_id: config.provider_id.clone(),
             expires: timefmt::iso_z_6(wall_after(now, config.login_token_lifetime)),
             login_token: grant.login_token,
-            supports_unattended: config.supports_unattended,
+            supports_unattended: grant.supports_unattended,
             label: format!("{} {}", config.provider_id, timefmt::us_label(now)),
             subject_id: grant.subject_id,
         },
         provider_id: config.provider_id.clone(),
     };
-    Ok(respond::json(StatusCode::OK, &response))
+    respond::json(StatusCode::OK, &response)
+}
+
+/// `POST /v1/authentication/unattended {"userHash","loginToken"}`.
+async fn unattended(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let obj = respond::json_request(&headers, &body)?;
+    let field = |name: &str| obj.get(name).and_then(|v| v.as_str()).unwrap_or_default();
+    let (user_hash, login_token) = (field("userHash"), field("loginToken"));
+    let mut invalid = Vec::new();
+    if validate_user_hash(user_hash).is_err() {
+        invalid.push((
+            "UserHash",
+            "The UserHash must be 8 to 64 characters of a-z, A-Z, 0-9 and '-'.",
+        ));
+    }
+    if login_token.is_empty() {
+        invalid.push(("LoginToken", "The LoginToken field is required."));
+    }
+    if !invalid.is_empty() {
+        return Err(ApiError::invalid_fields(
+            "One or more validation errors occurred.",
+            &invalid,
+        ));
+    }
+    let grant = app
+        .store()
+        .unattended(user_hash, login_token, Instant::now(), app.lifetimes())
+        .map_err(|e| ApiError::with_reason(StatusCode::BAD_REQUEST, e.code(), e.reason()))?;
+    Ok(tokens_response(&app, grant))
 }
 
 /// `GET /v1/accounts`: a session endpoint. Every successful call slides the access token's

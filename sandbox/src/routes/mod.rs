@@ -14,6 +14,7 @@ pub(crate) mod login_page;
 pub(crate) mod oauth_connect;
 pub(crate) mod oauth_token;
 pub(crate) mod oidc;
+pub(crate) mod oidc_session;
 pub(crate) mod oidc_token;
 
 use axum::Router;

@@ -17,6 +17,10 @@
 //! back verbatim. `accountsGroupName`/`accountsGroupId` are optional, shown on the page and
 //! otherwise ignored (the provider bills for them; the sandbox does not).
 //!
+//! PKCE (RFC 7636) is optional here, as at a provider that accepts it from confidential
+//! clients: a `code_challenge` (S256 only, else `invalid_request`) is stored with the request,
+//! and then the token call must carry the matching `code_verifier` (`oauth_token.rs`).
+//!
 //! The trailing-slash spelling `/v1/oauth/connect/` (the seed's prose) is served too.
 
 use std::time::Instant;
@@ -28,6 +32,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 
+use crate::crypto::pkce;
 use crate::http::params::Params;
 use crate::http::respond;
 use crate::model::endpoint::Endpoint;
@@ -63,9 +68,20 @@ async fn connect(
         Ok(v) => v,
         Err(refusal) => return *refusal,
     };
+    let challenge = match vetted.params.get("code_challenge") {
+        None => None,
+        Some(challenge) => {
+            match pkce::check_challenge(Some(challenge), vetted.params.get("code_challenge_method"))
+            {
+                Ok(c) => Some(c),
+                Err(description) => return vetted.fail("invalid_request", &description),
+            }
+        }
+    };
     let request = AuthRequest {
         accounts_group_name: vetted.params.get("accountsGroupName").map(str::to_owned),
         accounts_group_id: vetted.params.get("accountsGroupId").map(str::to_owned),
+        code_challenge: challenge,
         ..vetted.into_request()
     };
     let id = app.store().oauth.create_request(request, Instant::now());

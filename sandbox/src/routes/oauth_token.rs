@@ -2,7 +2,8 @@
 //! `Authorization: Basic base64(client_id:client_secret)` (RFC 7617) — the only way Aiia accepts.
 //!
 //! Grants (`aiia-data-connect-flow.md`):
-//! - `{"grant_type":"authorization_code","code":…,"redirect_uri":…}`: the code from the connect
+//! - `{"grant_type":"authorization_code","code":…,"redirect_uri":…}` (+ `"code_verifier"` when
+//!   the connect request carried a PKCE challenge): the code from the connect
 //!   redirect, single-use, valid for [`crate::SandboxConfig::code_lifetime`] (one minute), and
 //!   `redirect_uri` must equal, byte for byte, the one sent to `/v1/oauth/connect`;
 //! - `{"grant_type":"refresh_token","refresh_token":…}`: rotates — the answer carries a new
@@ -30,12 +31,12 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::clock::{later, unix_now};
-use crate::crypto::{jwt, tokens};
+use crate::crypto::{jwt, pkce, tokens};
 use crate::http::authorization::{self, AuthorizationHeader};
 use crate::http::oauth_error::OAuthError;
 use crate::http::respond::content_type_is;
 use crate::model::endpoint::Endpoint;
-use crate::model::oauth_store::{Flow, RefreshGrant};
+use crate::model::oauth_store::{Flow, InvalidGrant, RefreshGrant};
 use crate::model::token_request::ClientAuthMethod;
 use crate::oauth::token::{self, Attempt};
 use crate::routes::Routes;
@@ -129,12 +130,24 @@ fn process(
         "authorization_code" => {
             let code = string_field(&obj, "code")?;
             let redirect_uri = string_field(&obj, "redirect_uri")?;
+            let verifier = obj.get("code_verifier").and_then(Value::as_str);
             let issued = app.store().oauth.redeem_code(
                 code,
                 Flow::Connect,
                 now,
                 config.code_lifetime,
-                |issued| issued.check_client(&config.client_id, redirect_uri),
+                |issued| {
+                    issued.check_client(&config.client_id, redirect_uri)?;
+                    // PKCE when the connect request carried a challenge (RFC 7636 §4.6).
+                    match (issued.request.code_challenge.as_deref(), verifier) {
+                        (None, _) => Ok(()),
+                        (Some(_), None) => Err(InvalidGrant("code_verifier is required (PKCE).")),
+                        (Some(challenge), Some(v)) if pkce::verify(v, challenge) => Ok(()),
+                        (Some(_), Some(_)) => Err(InvalidGrant(
+                            "code_verifier does not match the code_challenge (S256).",
+                        )),
+                    }
+                },
             )?;
             RefreshGrant::for_code(issued, later(now, config.oauth_refresh_token_lifetime))
         }
@@ -199,7 +212,7 @@ fn issue(app: &App, grant: RefreshGrant, now: Instant) -> TokenResponse {
         access_token,
         grant.scopes.clone(),
         later(now, config.oauth_access_token_lifetime),
-        refresh_token,
+        Some(refresh_token),
         grant,
     );
     response

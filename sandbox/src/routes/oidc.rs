@@ -1,7 +1,7 @@
 //! OpenID Connect for the public (PKCE) client and for discovery-driven client credentials:
 //! `GET /oidc/.well-known/openid-configuration`, `GET /oidc/jwks`, `GET /oidc/authorize` (the
 //! hosted sign-in page), `POST /oidc/authorize/decision` and `GET /oidc/userinfo`. The token
-//! endpoint is in `routes/oidc_token.rs`.
+//! endpoint is in `routes/oidc_token.rs`; revocation and logout in `routes/oidc_session.rs`.
 //!
 //! **Issuer.** `<base>/oidc`, where `<base>` follows the request's `Host` (`App::issuer`),
 //! like every link the sandbox hands out: OIDC Discovery §4.3 requires the issuer to be the URL
@@ -19,6 +19,8 @@
 //! redirect); then `response_type=code`, `scope` from [`crate::SandboxConfig::oidc_scopes`]
 //! (default `openid`), and an S256 `code_challenge` are required, or the user is sent back with
 //! `error=…`. `state` and `nonce` are optional; `state` is echoed, `nonce` lands in the `id_token`.
+//! `offline_access` is honoured only with `prompt=consent` (OIDC Core §11, as oidc-provider
+//! does): without it the scope is dropped from the grant and the code brings no refresh token.
 //! Approve → `redirect_uri?code=…&state=…` (no `consentId`: that is Aiia's).
 
 use std::time::Instant;
@@ -74,6 +76,9 @@ struct Discovery {
     token_endpoint: String,
     userinfo_endpoint: String,
     jwks_uri: String,
+    revocation_endpoint: String,
+    revocation_endpoint_auth_methods_supported: [&'static str; 3],
+    end_session_endpoint: String,
     scopes_supported: Vec<String>,
     response_types_supported: [&'static str; 1],
     response_modes_supported: [&'static str; 1],
@@ -103,6 +108,13 @@ async fn discovery(State(app): State<App>, headers: HeaderMap) -> Response {
         token_endpoint: format!("{issuer}/token"),
         userinfo_endpoint: format!("{issuer}/userinfo"),
         jwks_uri: format!("{issuer}/jwks"),
+        revocation_endpoint: format!("{issuer}/revoke"),
+        revocation_endpoint_auth_methods_supported: [
+            "client_secret_post",
+            "client_secret_basic",
+            "none",
+        ],
+        end_session_endpoint: format!("{issuer}/logout"),
         issuer,
         scopes_supported: scopes,
         response_types_supported: ["code"],
@@ -156,11 +168,21 @@ async fn authorize(
         Ok(c) => c,
         Err(description) => return vetted.fail("invalid_request", &description),
     };
-    let request = AuthRequest {
+    // OIDC Core §11: offline access only with `prompt=consent`; otherwise the scope is
+    // ignored (dropped from the grant) and no refresh token is issued, as oidc-provider does.
+    let consent_prompted = vetted
+        .params
+        .get("prompt")
+        .is_some_and(|p| p.split_whitespace().any(|v| v == "consent"));
+    let mut request = AuthRequest {
         nonce: vetted.params.get("nonce").map(str::to_owned),
         code_challenge: Some(challenge),
         ..vetted.into_request()
     };
+    if scopes::has(&request.scopes, "offline_access") && !consent_prompted {
+        request.scopes.retain(|s| s != "offline_access");
+        request.offline_ignored = true;
+    }
     let id = app
         .store()
         .oauth

@@ -19,7 +19,8 @@
 //! characters) is `invalid_request`; a missing or mismatching one is `invalid_grant`, and does
 //! not consume the code (`model/oauth_store.rs`). The answer: `access_token`, `token_type:
 //! "Bearer"`, `expires_in` ([`crate::SandboxConfig::oauth_access_token_lifetime`]),
-//! `refresh_token`, `id_token` (when `openid` was granted: an HS256 JWT with `iss`, `sub`, `aud`,
+//! `refresh_token` (not when the authorize request's `offline_access` was ignored for want of
+//! `prompt=consent`, OIDC Core §11: `routes/oidc.rs`), `id_token` (when `openid` was granted: an HS256 JWT with `iss`, `sub`, `aud`,
 //! `exp`, `iat`, `auth_time` and the authorize request's `nonce`; `crypto/jwt.rs` documents the
 //! key) and `scope`.
 //!
@@ -66,7 +67,8 @@ struct UserTokenResponse {
     access_token: String,
     token_type: &'static str,
     expires_in: u64,
-    refresh_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     id_token: Option<String>,
     scope: String,
@@ -172,9 +174,18 @@ fn authorization_code(
             })?;
     let id_token =
         scopes::has(&issued.request.scopes, "openid").then(|| id_token(app, issuer, &issued));
+    let refreshable = !issued.request.offline_ignored;
     let grant = RefreshGrant::for_code(issued, later(now, config.oauth_refresh_token_lifetime));
     let scopes = grant.scopes.clone();
-    Ok(issue(app, issuer, grant, scopes, id_token, now))
+    Ok(issue(
+        app,
+        issuer,
+        grant,
+        scopes,
+        id_token,
+        refreshable,
+        now,
+    ))
 }
 
 /// The `id_token` for an approved authorization (see the module docs for its claims).
@@ -227,16 +238,18 @@ fn refresh(app: &App, issuer: &str, form: &Params) -> Result<UserTokenResponse, 
         expires_at: later(now, config.oauth_refresh_token_lifetime),
         ..old
     };
-    Ok(issue(app, issuer, grant, scopes, None, now))
+    Ok(issue(app, issuer, grant, scopes, None, true, now))
 }
 
-/// Issues an access token with `scopes` and a new refresh token for `grant`.
+/// Issues an access token with `scopes` and, when `refreshable`, a new refresh token for
+/// `grant`.
 fn issue(
     app: &App,
     issuer: &str,
     grant: RefreshGrant,
     scopes: Vec<String>,
     id_token: Option<String>,
+    refreshable: bool,
     now: Instant,
 ) -> UserTokenResponse {
     let lifetime = app.config.oauth_access_token_lifetime;
@@ -254,7 +267,7 @@ fn issue(
         }),
         true,
     );
-    let refresh_token = tokens::url_safe_token();
+    let refresh_token = refreshable.then(tokens::url_safe_token);
     let response = UserTokenResponse {
         access_token: access_token.clone(),
         token_type: "Bearer",

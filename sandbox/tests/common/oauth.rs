@@ -251,7 +251,8 @@ impl Harness {
         Answer::of(req.send().await.unwrap()).await
     }
 
-    /// The standard PKCE authorize parameters.
+    /// The standard PKCE authorize parameters (with `prompt=consent`, which OIDC Core §11 requires
+    /// for the `offline_access` they ask for).
     pub fn authorize_params<'a>(
         &'a self,
         state: &'a str,
@@ -266,6 +267,7 @@ impl Harness {
             ("nonce", nonce),
             ("code_challenge", CHALLENGE),
             ("code_challenge_method", "S256"),
+            ("prompt", "consent"),
         ]
     }
 

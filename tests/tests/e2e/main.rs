@@ -26,4 +26,5 @@ mod race;
 mod redirect;
 mod session_api;
 mod timeouts;
+mod unattended;
 mod user_outcomes;

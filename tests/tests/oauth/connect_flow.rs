@@ -55,7 +55,9 @@ async fn happy_path_code_with_base64_specials_is_exchanged_once() {
     assert_eq!(q["accountsGroupName"], "Household");
     assert_eq!(q["accountsGroupId"], "group-42");
     assert_eq!(q["state"].len(), 43, "256 random bits, base64url");
-    assert!(!q.contains_key("code_challenge"), "no PKCE for Aiia");
+    // Issue 10 #12: S256 PKCE by default for the connect flow too (RFC 9700).
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert_eq!(q["code_challenge"].len(), 43, "an S256 challenge");
 
     // The browser: connect answers 302 to the consent page, which shows this request.
     let browser = OAuthBrowser::new();
@@ -673,4 +675,73 @@ async fn scripted_consent_sends_the_webview_straight_back() {
         "no form posted: {stats:?}"
     );
     assert_eq!(stats.oauth_code_exchanges, 1, "{stats:?}");
+}
+
+/// Aiia Data: the user cancels or the bank fails, and the provider sends the WebView back to the
+/// `redirect_uri` with `state` only (no `code`, no `consentId`). The flow ends at once — not at
+/// its deadline — with the typed "start again" outcome, exchanging nothing. The same redirect
+/// with a forged or missing state is refused as forged and the flow keeps waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_without_code_ends_the_flow_with_start_again() {
+    let sandbox = sandbox().await;
+    sandbox.script_consent(obauth_sandbox::ConsentScript::ReturnWithoutCode);
+    let client = client(&sandbox);
+    let flow = client
+        .connect_flow(connect_params(CONNECT_REDIRECT), None, None)
+        .unwrap();
+    let states = FlowStates::attach(&flow);
+    flow.start();
+    let browser = OAuthBrowser::new();
+    let mut url = authorize_url(&flow);
+    let location = loop {
+        let answer = browser.get(&url).await;
+        assert_eq!(answer.status, 302, "{answer:?}");
+        url = answer.location.expect("a Location");
+        if url.starts_with(CONNECT_REDIRECT) {
+            break url;
+        }
+    };
+    let state = query::value(&location, "state").expect("the state comes back");
+    assert!(query::value(&location, "code").is_none(), "{location}");
+    assert!(query::value(&location, "consentId").is_none(), "{location}");
+
+    // Forged or missing state first: refused as forged, the flow goes on.
+    for forged in [
+        format!("{CONNECT_REDIRECT}?state=x{state}"),
+        CONNECT_REDIRECT.to_owned(),
+    ] {
+        assert_eq!(
+            flow.handle_redirect(&forged),
+            RedirectOutcome::Rejected(Error::StateMismatch),
+            "{forged}"
+        );
+    }
+    assert!(matches!(
+        flow.state(),
+        AuthorizationState::AwaitingUser { .. }
+    ));
+
+    let started = std::time::Instant::now();
+    assert_eq!(
+        flow.handle_redirect(&location),
+        RedirectOutcome::ProviderError(Error::StartAgain)
+    );
+    let e = finished(&flow).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2), "ended at once");
+    assert_eq!(e, Error::StartAgain);
+    assert_eq!(
+        (e.category(), e.code()),
+        (ErrorCategory::UserAction, "start_again")
+    );
+    assert_eq!(
+        flow.state(),
+        AuthorizationState::Failed {
+            error: Error::StartAgain.into()
+        }
+    );
+    assert_eq!(
+        state_names(&states.finish().await),
+        ["created", "awaiting_user", "failed"]
+    );
+    assert_eq!(sandbox.stats().oauth_token_requests, 0, "nothing exchanged");
 }

@@ -625,6 +625,7 @@ async fn supervised_awaiting(golden: &Golden, template: &str, by: CodeSource) {
                 "the restored authUrl was used"
             );
         }
+        CodeSource::Unattended => unreachable!("a supervised login's code is never unattended"),
     }
     let tokens = finish(&login).await.expect("signed in after the restore");
     assert_eq!(tokens.completed_via, by);

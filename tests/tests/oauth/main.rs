@@ -21,6 +21,8 @@ mod connect_flow;
 mod golden_snapshots;
 mod persistence;
 mod pkce_flow;
+mod restore_checks;
+mod sign_out;
 mod token_lifecycle;
 
 /// The error of a result whose success type has no `Debug` (flow handles): panics on `Ok`.

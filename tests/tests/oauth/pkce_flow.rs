@@ -370,3 +370,84 @@ async fn private_use_scheme_redirect_of_rfc_8252() {
     finished(&flow).await.expect("authenticated");
     assert_eq!(sandbox.stats().oauth_code_exchanges, 1);
 }
+
+/// Extra authorize parameters reach the provider, and OIDC Core §11 is met: a scope with
+/// `offline_access` and no chosen `prompt` sends `prompt=consent`, so the sandbox (which, like
+/// any conforming provider, ignores `offline_access` otherwise) grants it with a refresh token.
+/// A caller's own `prompt` is sent as chosen. Parameters that would override the flow's own are
+/// refused before any request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extra_authorize_parameters_and_the_offline_access_consent_prompt() {
+    let sandbox = sandbox().await;
+    let oidc = OidcClient::new().unwrap();
+    let config = pkce_config(&sandbox);
+
+    for name in [
+        "state",
+        "code_challenge",
+        "redirect_uri",
+        "client_id",
+        "nonce",
+    ] {
+        let mut p = pkce_params(None);
+        p.extras.params.insert(name.into(), "attacker".into());
+        let e = err(oidc.pkce_flow(&config, p).await);
+        assert!(
+            matches!(
+                &e,
+                Error::InvalidInput {
+                    field: "authorizeParams",
+                    ..
+                }
+            ),
+            "{name}: {e:?}"
+        );
+    }
+    assert_eq!(sandbox.stats().discovery_requests, 0, "nothing was sent");
+
+    // Offline access with no prompt chosen: `prompt=consent`, and a refresh token comes back.
+    let mut p = pkce_params(Some("openid offline_access"));
+    p.extras.login_hint = Some("jane+doe@example.com".into());
+    p.extras.ui_locales = Some("da en".into());
+    p.extras.max_age_seconds = Some(600);
+    p.extras.acr_values = Some("urn:bank:strong".into());
+    p.extras
+        .params
+        .insert("audience".into(), "https://api.example.com/".into());
+    let flow = oidc.pkce_flow(&config, p).await.unwrap();
+    flow.start();
+    let url = authorize_url(&flow);
+    let q = query_map(&url);
+    assert_eq!(q["prompt"], "consent", "{url}");
+    assert_eq!(q["login_hint"], "jane+doe@example.com");
+    assert_eq!(q["ui_locales"], "da en");
+    assert_eq!(q["max_age"], "600");
+    assert_eq!(q["acr_values"], "urn:bank:strong");
+    assert_eq!(q["audience"], "https://api.example.com/");
+    assert_eq!(
+        Url::parse(&url).unwrap().query_pairs().count(),
+        q.len(),
+        "no parameter is repeated: {url}"
+    );
+    let location = OAuthBrowser::new().approve(&url).await;
+    assert_eq!(
+        flow.handle_redirect(&location),
+        RedirectOutcome::CodeAccepted
+    );
+    let tokens = finished(&flow).await.expect("authenticated");
+    assert_eq!(tokens.scope.as_deref(), Some("openid offline_access"));
+    assert!(tokens.refresh_token.is_some(), "offline access was granted");
+
+    // The caller's own prompt is kept; without consent the provider ignores offline_access.
+    let mut p = pkce_params(Some("openid offline_access"));
+    p.extras.prompt = Some("login".into());
+    let flow = oidc.pkce_flow(&config, p).await.unwrap();
+    flow.start();
+    let url = authorize_url(&flow);
+    assert_eq!(query_map(&url)["prompt"], "login");
+    let location = OAuthBrowser::new().approve(&url).await;
+    flow.handle_redirect(&location);
+    let tokens = finished(&flow).await.expect("authenticated");
+    assert_eq!(tokens.scope.as_deref(), Some("openid"));
+    assert!(tokens.refresh_token.is_none());
+}

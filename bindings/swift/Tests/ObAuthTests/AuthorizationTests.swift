@@ -15,7 +15,7 @@ private func pkceParams() -> AuthorizationParams {
     AuthorizationParams(redirectUri: PKCE_REDIRECT, scope: "openid offline_access")
 }
 
-final class AuthorizationTests: XCTestCase {
+final class AuthorizationTests: ObAuthTestCase {
     /// Connect: consent page, redirect through decideNavigation, tokens with the consentId.
     func testConnectConsentPageRedirectThroughDecideNavigationTokensWithConsentId() async throws {
         try await bounded {
@@ -36,7 +36,7 @@ final class AuthorizationTests: XCTestCase {
                 .intercept(outcome: .codeAccepted),
                 "the redirect back to the app"
             )
-            let tokens = try await flow.awaitTokens()
+            let tokens = try await flow.awaitTokens().seen()
             XCTAssertEqual(tokens.consentId, consentId, "consentId")
             XCTAssertFalse(tokens.accessToken.expose().isEmpty, "empty access token")
             XCTAssertNotNil(tokens.refreshToken, "no refresh token")
@@ -90,7 +90,7 @@ final class AuthorizationTests: XCTestCase {
             XCTAssertEqual(statAfterForged, tokenStat, "oauthTokenRequests after the forged redirects")
 
             XCTAssertEqual(flow.handleRedirect(url: genuine), .codeAccepted, "the genuine redirect")
-            let tokens = try await flow.awaitTokens()
+            let tokens = try await flow.awaitTokens().seen()
             XCTAssertFalse(tokens.accessToken.expose().isEmpty, "no access token")
             let requestsAfter = try await sandbox.tokenRequestCount()
             XCTAssertEqual(requestsAfter, tokenRequests + 1, "exactly one token request")
@@ -111,20 +111,20 @@ final class AuthorizationTests: XCTestCase {
                 return XCTFail("outcome \(outcome)")
             }
             XCTAssertEqual(atBank.state(), .cancelled(by: .user), "state after the user cancelled")
-            let byUser = try await expectObAuthError("awaitTokens") { try await atBank.awaitTokens() }
+            let byUser = try await expectObAuthError("awaitTokens") { try await atBank.awaitTokens().seen() }
             XCTAssertEqual(caseName(byUser), "UserAction", "case")
             XCTAssertEqual(byUser.code, "cancelled_by_user", "code")
 
             let byApp = try connectFlow(try sandboxClient(sandbox))
             byApp.start()
             byApp.cancel()
-            let error = try await expectObAuthError("awaitTokens after cancel()") { try await byApp.awaitTokens() }
+            let error = try await expectObAuthError("awaitTokens after cancel()") { try await byApp.awaitTokens().seen() }
             XCTAssertEqual(error.category, .userAction, "category")
             XCTAssertEqual(error.code, "cancelled_by_app", "code")
             XCTAssertEqual(byApp.state(), .cancelled(by: .host), "state after cancel()")
 
             let abandoned = try connectFlow(try sandboxClient(sandbox))
-            let task = Task { try await abandoned.signIn() }
+            let task = Task { try await abandoned.signIn().seen() }
             _ = try await awaitingUser(abandoned)
             await pause(100)
             task.cancel()
@@ -144,7 +144,7 @@ final class AuthorizationTests: XCTestCase {
             flow.start()
             let location = try await sandbox.consent(try authorizeUrl(flow), "approve")
             XCTAssertEqual(flow.handleRedirect(url: location), .codeAccepted, "redirect")
-            let error = try await expectObAuthError("awaitTokens") { try await flow.awaitTokens() }
+            let error = try await expectObAuthError("awaitTokens") { try await flow.awaitTokens().seen() }
             guard case .Fatal = error else { return XCTFail("expected Fatal, got \(error)") }
             XCTAssertEqual(error.code, "bad_client_credentials", "code")
             for text in ["\(error)", String(reflecting: error), error.localizedDescription] {
@@ -211,7 +211,7 @@ final class AuthorizationTests: XCTestCase {
             var iterator = flow.states().makeAsyncIterator()
             let first = await iterator.next()
             XCTAssertEqual(first, .created, "the first element (subscribed before start)")
-            let signIn = Task { try await flow.signIn() }
+            let signIn = Task { try await flow.signIn().seen() }
             let url = try await awaitingUser(flow)
             let location = try await sandbox.consent(url, "approve")
             XCTAssertEqual(flow.handleRedirect(url: location), .codeAccepted, "redirect")
@@ -238,7 +238,7 @@ final class AuthorizationTests: XCTestCase {
             var first: AuthorizationFlow? = try connectFlow(try sandboxClient(sandbox))
             first?.start()
             let awaiting = try unwrap(first, "flow").state()
-            let snapshot = try unwrap(first, "flow").snapshot()
+            let snapshot = try unwrap(first, "flow").snapshot().seenSnapshot()
             XCTAssertFalse(snapshot.contains(sandbox.clientSecret), "the client secret is in the snapshot")
             first = nil // the OS kills the app while the user is at the bank
 
@@ -249,14 +249,14 @@ final class AuthorizationTests: XCTestCase {
             restored.resume()
             let location = try await sandbox.consent(try authorizeUrl(restored), "approve")
             XCTAssertEqual(restored.handleRedirect(url: location), .codeAccepted, "redirect after restore")
-            let tokens = try await restored.awaitTokens()
+            let tokens = try await restored.awaitTokens().seen()
             XCTAssertEqual(tokens.consentId, queryParam(location, "consentId"), "consentId")
             // awaitTokens() returns after the final snapshot was handed to the storage.
             let saved = try sandboxClient(sandbox).restoreConnectFlow(
                 snapshot: try unwrap(storage.values["obauth.connect"], "saved snapshot")
             )
             guard case .authenticated = saved.state() else { return XCTFail("saved state \(shape(saved.state()))") }
-            let savedTokens = try await saved.awaitTokens()
+            let savedTokens = try await saved.awaitTokens().seen()
             XCTAssertEqual(savedTokens, tokens, "tokens from the saved snapshot")
             let wrongKind = try expectObAuthErrorSync("a connect snapshot as a supervised login") {
                 try sandboxClient(sandbox).restoreSupervisedLogin(snapshot: snapshot)
@@ -285,7 +285,7 @@ final class AuthorizationTests: XCTestCase {
             let location = try await sandbox.consent(url, "approve")
             XCTAssertTrue(location.hasPrefix(PKCE_REDIRECT), "unexpected Location \(location)")
             XCTAssertEqual(flow.decideNavigation(url: location), .intercept(outcome: .codeAccepted), "redirect")
-            let tokens = try await flow.awaitTokens()
+            let tokens = try await flow.awaitTokens().seen()
             XCTAssertNotNil(tokens.idToken, "no ID token")
             XCTAssertNotNil(tokens.refreshToken, "no refresh token")
             XCTAssertNil(tokens.consentId, "consentId (Aiia only)")
@@ -294,9 +294,9 @@ final class AuthorizationTests: XCTestCase {
 
             let grants = try await sandbox.stat("refreshGrants")
             let manager = try await oidc.pkceTokens(config: pkceConfig(sandbox), tokens: tokens)
-            let fresh = try await manager.freshToken()
+            let fresh = try await manager.freshToken().seen()
             XCTAssertEqual(fresh.accessToken, tokens.accessToken, "fresh token before expiry")
-            let renewed = try await manager.forceRenewal()
+            let renewed = try await manager.forceRenewal().seen()
             XCTAssertNotEqual(renewed.accessToken, tokens.accessToken, "forceRenewal kept the access token")
             let grantsAfter = try await sandbox.stat("refreshGrants")
             XCTAssertEqual(grantsAfter, grants + 1, "refresh grants")
@@ -313,7 +313,7 @@ final class AuthorizationTests: XCTestCase {
             let sandbox = try sandbox()
             var first: AuthorizationFlow? = try await OidcClient().pkceFlow(config: pkceConfig(sandbox), params: pkceParams())
             first?.start()
-            let snapshot = try unwrap(first, "flow").snapshot()
+            let snapshot = try unwrap(first, "flow").snapshot().seenSnapshot()
             first = nil
             let wrongClient = try expectObAuthErrorSync("another client id") {
                 try OidcClient().restorePkceFlow(
@@ -326,8 +326,51 @@ final class AuthorizationTests: XCTestCase {
             restored.resume()
             let location = try await sandbox.consent(try authorizeUrl(restored), "approve")
             XCTAssertEqual(restored.handleRedirect(url: location), .codeAccepted, "redirect after restore")
-            let tokens = try await restored.signIn()
+            let tokens = try await restored.signIn().seen()
             XCTAssertNotNil(tokens.idToken, "no ID token after restore")
+        }
+    }
+
+    /// PKCE: extra authorize parameters reach the URL; offline_access with no prompt sends
+    /// prompt=consent (OIDC Core §11) and brings a refresh token; the caller's prompt is kept;
+    /// parameters that would override the flow's own are InvalidInput before any request.
+    func testPkceExtraAuthorizeParametersOfflineAccessConsentPromptOwnParametersRefused() async throws {
+        try await bounded {
+            let sandbox = try sandbox()
+            let oidc = try OidcClient()
+            var params = pkceParams()
+            params.loginHint = "jane@example.com"
+            params.uiLocales = "da-DK"
+            params.maxAgeSeconds = 300
+            params.extraParams = ["audience": "https://api.example.com/"]
+            let flow = try await oidc.pkceFlow(config: pkceConfig(sandbox), params: params)
+            flow.start()
+            let url = try authorizeUrl(flow)
+            XCTAssertEqual(queryParam(url, "prompt"), "consent", "prompt for offline_access")
+            XCTAssertEqual(queryParam(url, "login_hint"), "jane@example.com", "login_hint")
+            XCTAssertEqual(queryParam(url, "ui_locales"), "da-DK", "ui_locales")
+            XCTAssertEqual(queryParam(url, "max_age"), "300", "max_age")
+            XCTAssertEqual(queryParam(url, "audience"), "https://api.example.com/", "audience")
+            let location = try await sandbox.consent(url, "approve")
+            XCTAssertEqual(flow.handleRedirect(url: location), .codeAccepted, "redirect")
+            let tokens = try await flow.awaitTokens()
+            XCTAssertNotNil(tokens.refreshToken, "offline access was not granted")
+
+            var chosen = pkceParams()
+            chosen.prompt = "login"
+            let second = try await oidc.pkceFlow(config: pkceConfig(sandbox), params: chosen)
+            second.start()
+            XCTAssertEqual(queryParam(try authorizeUrl(second), "prompt"), "login", "the caller's prompt")
+
+            for name in ["state", "code_challenge", "redirect_uri"] {
+                var bad = pkceParams()
+                bad.extraParams = [name: "attacker"]
+                let refused = try await expectObAuthError("extra \(name)") {
+                    try await oidc.pkceFlow(config: pkceConfig(sandbox), params: bad)
+                }
+                XCTAssertEqual(invalidInputField(refused), "authorizeParams", "field")
+                XCTAssertFalse("\(refused)".contains("attacker"), "the value is echoed")
+            }
         }
     }
 
@@ -369,8 +412,8 @@ final class AuthorizationTests: XCTestCase {
             let location = try await sandbox.consent(try authorizeUrl(flow), "approve")
             let code = try unwrap(queryParam(location, "code"), "code in the redirect")
             XCTAssertEqual(flow.handleRedirect(url: location), .codeAccepted, "redirect")
-            let tokens = try await flow.awaitTokens()
-            let renewed = try await client.connectTokens(tokens: tokens).forceRenewal()
+            let tokens = try await flow.awaitTokens().seen()
+            let renewed = try await client.connectTokens(tokens: tokens).forceRenewal().seen()
             await eventually { records.all.contains { $0.message.contains("Authenticated") } }
             XCTAssertTrue(records.all.contains { $0.target.hasPrefix("obauth") }, "no record from the core")
             let secrets = [

@@ -5,7 +5,7 @@ import Foundation
 import XCTest
 @testable import ObAuth
 
-final class LoginTests: XCTestCase {
+final class LoginTests: ObAuthTestCase {
     /// Supervised login by poll; an observer sees every state in order.
     func testSupervisedLoginByPollObserverSeesEveryStateInOrder() async throws {
         try await bounded {
@@ -15,7 +15,7 @@ final class LoginTests: XCTestCase {
             let observer = LoginRecorder()
             login.addObserver(observer: observer)
             login.start()
-            let tokens = try await login.awaitTokens()
+            let tokens = try await login.awaitTokens().seen()
             XCTAssertEqual(tokens.completedVia, .poll, "completedVia")
             XCTAssertFalse(tokens.accessToken.expose().isEmpty, "empty access token")
             XCTAssertFalse(tokens.loginToken.expose().isEmpty, "empty login token")
@@ -72,7 +72,7 @@ final class LoginTests: XCTestCase {
                 .intercept(outcome: .codeAccepted),
                 "the redirect back to the app"
             )
-            let tokens = try await login.awaitTokens()
+            let tokens = try await login.awaitTokens().seen()
             XCTAssertEqual(tokens.completedVia, .redirect, "completedVia")
             XCTAssertEqual(login.handleRedirect(url: location), .ignored(reason: .flowFinished), "the same redirect again")
             XCTAssertEqual(login.handleRedirect(url: "https://example.com/x"), .notForThisFlow, "a foreign URL")
@@ -91,7 +91,7 @@ final class LoginTests: XCTestCase {
             let location = try await sandbox.decide(try await awaitingUser(login), "cancel")
             let outcome = login.handleRedirect(url: location)
             guard case .providerError = outcome else { return XCTFail("outcome \(outcome)") }
-            let error = try await expectObAuthError("awaitTokens") { try await login.awaitTokens() }
+            let error = try await expectObAuthError("awaitTokens") { try await login.awaitTokens().seen() }
             XCTAssertEqual(caseName(error), "UserAction", "case")
             XCTAssertEqual(error.category, .userAction, "category")
             XCTAssertEqual(error.code, "cancelled_by_user", "code")
@@ -107,7 +107,7 @@ final class LoginTests: XCTestCase {
             login.start()
             _ = try await awaitingUser(login)
             login.cancel()
-            let error = try await expectObAuthError("awaitTokens") { try await login.awaitTokens() }
+            let error = try await expectObAuthError("awaitTokens") { try await login.awaitTokens().seen() }
             XCTAssertEqual(error.category, .userAction, "category")
             XCTAssertEqual(error.code, "cancelled_by_app", "code")
             XCTAssertEqual(login.state(), .cancelled(by: .host), "state")
@@ -124,7 +124,7 @@ final class LoginTests: XCTestCase {
         try await bounded {
             let (sandbox, user) = try await scriptedUser("taskcancel", "never")
             let login = try supervisedLogin(try sandboxClient(sandbox), user)
-            let task = Task { try await login.signIn() }
+            let task = Task { try await login.signIn().seen() }
             _ = try await awaitingUser(login) // the user is at the bank, forever
             task.cancel()
             let result = await task.result
@@ -147,7 +147,7 @@ final class LoginTests: XCTestCase {
             let login = try supervisedLogin(try sandboxClient(sandbox), user)
             let task = Task {
                 while !Task.isCancelled { await pause(5) } // signIn() starts in a cancelled Task
-                return try await login.signIn()
+                return try await login.signIn().seen()
             }
             task.cancel()
             let result = await task.result
@@ -163,7 +163,7 @@ final class LoginTests: XCTestCase {
             let sandbox = try sandbox()
             let login = try supervisedLogin(try sandboxClient(sandbox, secret: "not-the-secret"), uniqueUser("badsecret"))
             login.start()
-            let error = try await expectObAuthError("awaitTokens") { try await login.awaitTokens() }
+            let error = try await expectObAuthError("awaitTokens") { try await login.awaitTokens().seen() }
             guard case .Fatal = error else { return XCTFail("expected Fatal, got \(error)") }
             XCTAssertEqual(error.category, .fatal, "category")
             XCTAssertEqual(error.code, "bad_client_credentials", "code")
@@ -245,7 +245,7 @@ final class LoginTests: XCTestCase {
             login.addObserver(observer: untyped)
             login.addObserver(observer: typed)
             login.start()
-            let tokens = try await login.awaitTokens()
+            let tokens = try await login.awaitTokens().seen()
             XCTAssertEqual(tokens.completedVia, .poll, "completedVia")
             await eventually { untyped.calls.value >= pollSequence.count && typed.calls.value >= pollSequence.count }
             XCTAssertEqual(untyped.calls.value, pollSequence.count, "calls of the observer throwing HostFailure")
@@ -261,7 +261,7 @@ final class LoginTests: XCTestCase {
         defer { clearLogSink() }
         try await bounded {
             let (sandbox, user) = try await scriptedUser("logs", "approve", delayMs: 100)
-            let tokens = try await supervisedLogin(try sandboxClient(sandbox), user).signIn()
+            let tokens = try await supervisedLogin(try sandboxClient(sandbox), user).signIn().seen()
             let complete = await eventually { records.all.contains { $0.message.contains("Authenticated") } }
             XCTAssertTrue(complete, "no record of the Authenticated state")
             XCTAssertTrue(records.all.contains { $0.target.hasPrefix("obauth") }, "no record from the core")
@@ -280,7 +280,7 @@ final class LoginTests: XCTestCase {
             login.addObserver(observer: BlockingObserver(release))
             login.start()
             let tokens = try await withTimeout(5, "awaitTokens with a blocked observer") {
-                try await login.awaitTokens()
+                try await login.awaitTokens().seen()
             }
             XCTAssertEqual(tokens.completedVia, .poll, "completedVia")
         }

@@ -6,7 +6,7 @@
 import XCTest
 @testable import ObAuth
 
-final class ObAuthTests: XCTestCase {
+final class ObAuthTests: ObAuthTestCase {
     func testInvalidConfigurationNamesTheField() {
         XCTAssertThrowsError(
             try ObAuthClient(config: ClientConfig(
@@ -28,7 +28,9 @@ final class ObAuthTests: XCTestCase {
             apiUrl: "https://api.example.com",
             clientId: "id",
             clientSecret: Secret("secret"),
-            externalAppHosts: ["mobilebank.example.com"]
+            externalAppHosts: ["mobilebank.example.com"],
+            webHosts: ["bank.example.com"],
+            externalSchemes: ["bankid", "tel"]
         ))
         let login = try client.supervisedLogin(params: SupervisedLoginParams(
             userHash: "swift-test-user",
@@ -110,7 +112,7 @@ final class ObAuthTests: XCTestCase {
             let expiry = Date(timeIntervalSinceNow: 3600)
             let tokens = TokenSet(accessToken: Secret("at"), expiresAt: expiry, refreshToken: Secret("rt"))
             let manager = try offlineClient().connectTokens(tokens: tokens)
-            let fresh = try await manager.freshToken()
+            let fresh = try await manager.freshToken().seen()
             XCTAssertEqual(fresh.accessToken.expose(), "at")
             XCTAssertEqual(manager.renewals(), 0)
             let stored = try tokenSetToJson(tokens: tokens)
@@ -150,7 +152,9 @@ private func offlineClient() throws -> ObAuthClient {
         apiUrl: "https://api.example.com",
         clientId: "id",
         clientSecret: Secret("secret"),
-        externalAppHosts: ["mobilebank.example.com"]
+        externalAppHosts: ["mobilebank.example.com"],
+        webHosts: ["bank.example.com"],
+        externalSchemes: ["bankid", "tel"]
     ))
 }
 

@@ -5,7 +5,7 @@ import Foundation
 import XCTest
 @testable import ObAuth
 
-final class PersistenceTests: XCTestCase {
+final class PersistenceTests: ObAuthTestCase {
     /// Snapshot -> new client -> restore -> complete by redirect.
     func testSnapshotNewClientRestoreCompleteByRedirect() async throws {
         try await bounded {
@@ -15,7 +15,7 @@ final class PersistenceTests: XCTestCase {
             first?.start()
             let authUrl = try await awaitingUser(try unwrap(first, "login"))
             let awaiting = try unwrap(first, "login").state()
-            let snapshot = try unwrap(first, "login").snapshot()
+            let snapshot = try unwrap(first, "login").snapshot().seenSnapshot()
             XCTAssertFalse(snapshot.contains(sandbox.clientSecret), "the client secret is in the snapshot")
             guard case .awaitingUser(authUrl, _) = awaiting else {
                 return XCTFail("snapshot taken in \(shape(awaiting))")
@@ -30,7 +30,7 @@ final class PersistenceTests: XCTestCase {
             restored.resume()
             let location = try await sandbox.decide(authUrl, "approve")
             XCTAssertEqual(restored.handleRedirect(url: location), .codeAccepted, "redirect after restore")
-            let tokens = try await restored.awaitTokens()
+            let tokens = try await restored.awaitTokens().seen()
             XCTAssertEqual(tokens.completedVia, .redirect, "completedVia")
             let after = try await sandbox.successfulExchanges()
             XCTAssertEqual(after, before + 1, "exactly one exchange")
@@ -48,7 +48,7 @@ final class PersistenceTests: XCTestCase {
             try login.persistTo(storage: storage, key: "obauth.login")
             XCTAssertNotNil(storage.values["obauth.login"], "nothing saved at persistTo")
             login.start()
-            let tokens = try await login.awaitTokens()
+            let tokens = try await login.awaitTokens().seen()
             // Snapshots are saved after each state change, outside the flow's lock: the last one
             // may trail awaitTokens() by a moment.
             var restored: SupervisedLogin?
@@ -63,7 +63,7 @@ final class PersistenceTests: XCTestCase {
             }
             let done = try unwrap(restored, "the saved snapshot never reached Authenticated")
             XCTAssertGreaterThanOrEqual(storage.saves.value, 4, "saves")
-            let again = try await done.awaitTokens()
+            let again = try await done.awaitTokens().seen()
             XCTAssertEqual(again.accessToken, tokens.accessToken, "tokens from the restored snapshot")
             XCTAssertEqual(again, tokens, "the whole token set from the restored snapshot")
         }

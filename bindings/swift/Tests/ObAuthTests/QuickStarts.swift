@@ -36,6 +36,14 @@ final class Keychain: SecureStorage, Sendable {
     }
 }
 
+/// The app's back end, as the relay quick start asks it for an app token: the token minted for
+/// `sw-quickstart` by the test script.
+enum Backend {
+    static func appToken(fresh: Bool) throws -> String {
+        try RelaySetup.load().token("sw-quickstart")
+    }
+}
+
 /// The app: its WebView, storage and UI, recording what happened. Its navigation delegate hands
 /// every URL of the WebView to the current flow (`webViewFlow`).
 @MainActor
@@ -99,6 +107,32 @@ final class QuickStartApp: NSObject, WKNavigationDelegate {
         // end snippet
     }
 
+    func relayQuickStart(relayUrl: String) async throws {
+        // snippet: swift-relay
+        /// The app's own token (a JWT from its sign-in); a fresh one from its back end when asked.
+        final class AppTokens: AppTokenProvider {
+            func appToken(forceRefresh: Bool) throws -> Secret { Secret(try Backend.appToken(fresh: forceRefresh)) }
+        }
+        // No client id, secret or userHash on the device: the relay holds the partner credentials.
+        let client = try ObAuthClient.relay(relayUrl: relayUrl, appTokenProvider: AppTokens())
+        let login = try client.supervisedLogin(params: SupervisedLoginParams(
+            userHash: "", // the relay derives the user from the app token
+            redirectUrl: "https://app.example.com/aiia/callback"
+        ))
+        webViewFlow = login // the WebView, Universal Links and states as above
+        Task { @MainActor in
+            for await state in login.states() {
+                if case let .awaitingUser(authUrl, _) = state, let url = URL(string: authUrl) {
+                    webView.load(URLRequest(url: url))
+                }
+            }
+        }
+        // A token the relay refuses, also a fresh one: ObAuthError.Reauthenticate, code app_token_rejected.
+        let tokens = try await login.signIn()
+        try keychain.save(key: "obauth.session", value: tokens.accessToken.expose())
+        // end snippet
+    }
+
     func connectQuickStart(apiUrl: String, clientId: String, clientSecret: String) async throws {
         // snippet: swift-connect
         let client = try ObAuthClient(config: ClientConfig(apiUrl: apiUrl, clientId: clientId, clientSecret: Secret(clientSecret)))
@@ -133,7 +167,7 @@ final class QuickStartApp: NSObject, WKNavigationDelegate {
     }
 }
 
-final class QuickStartTests: XCTestCase {
+final class QuickStartTests: ObAuthTestCase {
     /// README quick start (Swift): supervised login, signed in through the WebView.
     func testReadmeQuickStartSwiftSupervisedLogin() async throws {
         #if canImport(WebKit)
@@ -160,6 +194,29 @@ final class QuickStartTests: XCTestCase {
             await eventually { webView.cancelled.contains { $0.hasPrefix(REDIRECT) } }
             XCTAssertTrue(webView.cancelled.contains { $0.hasPrefix(REDIRECT) }, "the redirect was not intercepted")
             XCTAssertEqual(app.openedExternally, [], "opened externally")
+            let after = try await sandbox.successfulExchanges()
+            XCTAssertEqual(after, before + 1, "exchanges at the sandbox")
+        }
+        #endif
+    }
+
+    /// README quick start (Swift): relay mode, through a real relay (app tokens minted by the
+    /// test script).
+    func testReadmeQuickStartSwiftRelayMode() async throws {
+        #if canImport(WebKit)
+        throw XCTSkip("a real WKWebView has no scripted user (the quick starts run on Linux)")
+        #else
+        try await bounded { @MainActor in
+            let sandbox = try sandbox()
+            let relay = try RelaySetup.load()
+            let before = try await sandbox.successfulExchanges()
+            let webView = WKWebView(user: sandbox)
+            let app = QuickStartApp(webView: webView)
+            try await app.relayQuickStart(relayUrl: relay.urls[0])
+            XCTAssertEqual(webView.userErrors, [], "the user's side")
+            let session = try app.keychain.load(key: "obauth.session")
+            XCTAssertFalse((session ?? "").isEmpty, "no session token saved")
+            XCTAssertTrue(webView.loaded.contains { $0.contains("/v1/authentication/start") }, "the bank page")
             let after = try await sandbox.successfulExchanges()
             XCTAssertEqual(after, before + 1, "exchanges at the sandbox")
         }
@@ -217,7 +274,7 @@ final class QuickStartTests: XCTestCase {
             ).map { ($0[1], $0[2]) },
             uniquingKeysWith: { first, _ in first }
         )
-        XCTAssertEqual(regions.keys.sorted(), ["swift-connect", "swift-supervised"], "regions in \(here.lastPathComponent)")
+        XCTAssertEqual(regions.keys.sorted(), ["swift-connect", "swift-relay", "swift-supervised"], "regions in \(here.lastPathComponent)")
         for path in ["bindings/README.md", "README.md"] {
             let readme = try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
             let blocks = matches(

@@ -43,7 +43,7 @@ private func assertHidden<T>(
     }
 }
 
-final class RedactionTests: XCTestCase {
+final class RedactionTests: ObAuthTestCase {
     func testClientConfigPrintsNoClientSecret() {
         let config = ClientConfig(apiUrl: "https://api.example.com", clientId: "id", clientSecret: secret("MARKER-client-secret"))
         assertHidden("ClientConfig", config, "MARKER-client-secret")

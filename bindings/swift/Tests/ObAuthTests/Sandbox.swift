@@ -38,6 +38,48 @@ struct Sandbox: Sendable {
         ])
     }
 
+    /// What the user does on the hosted consent pages: `page`, `approve`, `cancel`,
+    /// `return_without_code`.
+    func consentScript(_ script: String) async throws {
+        _ = try await post("/_sandbox/oauth/consent", json: ["script": script])
+    }
+
+    /// Whether the bank of `userHash` supports unattended logins (for login tokens issued later).
+    func unattendedSupport(_ userHash: String, _ supported: Bool) async throws {
+        _ = try await post("/_sandbox/unattended", json: ["userHash": userHash, "supported": supported])
+    }
+
+    /// Makes every login token issued so far expire now.
+    func expireLoginTokens() async throws {
+        _ = try await post("/_sandbox/login-tokens/expire", json: [:])
+    }
+
+    /// The `X-Correlation-Id` of every request to `endpoint` so far, oldest first (nil: none).
+    func correlationIds(_ endpoint: String) async throws -> [String?] {
+        let body = try await getJSON("/_sandbox/correlation")
+        guard let requests = body["requests"] as? [[String: Any]] else {
+            throw TestFailure("no requests in /_sandbox/correlation")
+        }
+        return requests
+            .filter { $0["endpoint"] as? String == endpoint }
+            .map { $0["correlationId"] as? String }
+    }
+
+    /// Plays a WebView that follows every redirect from `authorizeUrl` (a consent script decides
+    /// at once) until one leads to `redirect`; returns that URL.
+    func followToApp(_ authorizeUrl: String, _ redirect: String) async throws -> String {
+        var next = try url(authorizeUrl)
+        for _ in 0..<5 {
+            let answer = try await HTTP.send(URLRequest(url: next))
+            guard (300..<400).contains(answer.status), let location = answer.headers["location"] else {
+                throw TestFailure("\(next) answered \(answer.status)")
+            }
+            next = try url(location, relativeTo: next)
+            if next.absoluteString.hasPrefix(redirect) { return next.absoluteString }
+        }
+        throw TestFailure("no redirect to \(redirect)")
+    }
+
     /// A counter of `/_sandbox/stats` (e.g. `refreshGrants`, `oauthTokenRequests`).
     func stat(_ name: String) async throws -> Int {
         let stats = try await getJSON("/_sandbox/stats")
@@ -89,6 +131,11 @@ struct Sandbox: Sendable {
     /// (approve / cancel / fail) and returns the redirect's Location — the URL a WebView would
     /// be about to load next.
     func decide(_ authUrl: String, _ decision: String) async throws -> String {
+        RunScan.note(url: RunScan.note(url: authUrl))
+        return RunScan.note(url: try await decideUnnoted(authUrl, decision))
+    }
+
+    private func decideUnnoted(_ authUrl: String, _ decision: String) async throws -> String {
         let pageUrl = try url(authUrl)
         let page = try await HTTP.send(URLRequest(url: pageUrl))
         guard page.status == 200 else { throw TestFailure("the bank page answered \(page.status)") }
@@ -112,6 +159,11 @@ struct Sandbox: Sendable {
     /// `cancel`: submits its form with the hidden `request` and `decision` fields) and returns
     /// the answer's Location — the redirect back to the app a WebView would be about to load.
     func consent(_ authorizeUrl: String, _ decision: String) async throws -> String {
+        RunScan.note(url: authorizeUrl)
+        return RunScan.note(url: try await consentUnnoted(authorizeUrl, decision))
+    }
+
+    private func consentUnnoted(_ authorizeUrl: String, _ decision: String) async throws -> String {
         var pageUrl = try url(authorizeUrl)
         var page = try await HTTP.send(URLRequest(url: pageUrl))
         var hops = 0

@@ -510,7 +510,9 @@ func sandboxClient(_ sandbox: Sandbox, secret: String? = nil) throws -> ObAuthCl
         apiUrl: sandbox.baseUrl,
         clientId: sandbox.clientId,
         clientSecret: Secret(secret ?? sandbox.clientSecret),
-        externalAppHosts: [BANK_APP_HOST]
+        externalAppHosts: [BANK_APP_HOST],
+        webHosts: ["bank.example.com"],
+        externalSchemes: ["bankid", "tel"]
     ))
 }
 
@@ -533,7 +535,7 @@ func signInByConnect(_ sandbox: Sandbox, _ client: ObAuthClient) async throws ->
     flow.start()
     let location = try await sandbox.consent(try authorizeUrl(flow), "approve")
     XCTAssertEqual(flow.handleRedirect(url: location), .codeAccepted, "the connect redirect")
-    return try await flow.awaitTokens()
+    return try await flow.awaitTokens().seen()
 }
 
 // MARK: - Host traits
@@ -544,6 +546,7 @@ final class MemoryStorage: SecureStorage, Sendable {
     let saves = Locked(0)
 
     func save(key: String, value: String) throws {
+        RunScan.note(snapshot: value)
         values.withLock { $0[key] = value }
         saves.withLock { $0 += 1 }
     }

@@ -26,7 +26,7 @@ private func credentials(
     )
 }
 
-final class TokenTests: XCTestCase {
+final class TokenTests: ObAuthTestCase {
     /// Client credentials, post with a token URL; the token is reused until it nears expiry.
     func testClientCredentialsPostWithTokenUrlTokenReusedUntilExpiry() async throws {
         try await bounded {
@@ -37,13 +37,13 @@ final class TokenTests: XCTestCase {
                 sandbox, .post, tokenUrl: "\(sandbox.baseUrl)/connect/token", scope: "banking.ais.read"
             ))
             XCTAssertNil(manager.current(), "current() before the first token")
-            let token = try await manager.freshToken()
+            let token = try await manager.freshToken().seen()
             XCTAssertFalse(token.accessToken.expose().isEmpty, "empty access token")
             XCTAssertNil(token.refreshToken, "refresh token (client credentials have none)")
             XCTAssertEqual(token.scope, "banking.ais.read", "scope")
             let expiresAt = try unwrap(token.expiresAt, "expiresAt")
             XCTAssertGreaterThan(expiresAt, Date().addingTimeInterval(600), "expiresAt")
-            let second = try await manager.freshToken()
+            let second = try await manager.freshToken().seen()
             XCTAssertEqual(second, token, "the second freshToken()")
             XCTAssertEqual(manager.renewals(), 1, "renewals")
             let grantsAfter = try await sandbox.stat("clientCredentialsGrants")
@@ -63,7 +63,7 @@ final class TokenTests: XCTestCase {
             let oidc = try OidcClient()
             let basic = try await sandbox.stat("clientSecretBasicRequests")
             let manager = try await oidc.clientCredentials(config: credentials(sandbox, .basic, issuer: sandbox.issuer))
-            let token = try await manager.freshToken()
+            let token = try await manager.freshToken().seen()
             XCTAssertFalse(token.accessToken.expose().isEmpty, "empty access token")
             let basicAfter = try await sandbox.stat("clientSecretBasicRequests")
             XCTAssertEqual(basicAfter, basic + 1, "client_secret_basic requests")
@@ -73,7 +73,7 @@ final class TokenTests: XCTestCase {
             let wrong = try await oidc.clientCredentials(
                 config: credentials(sandbox, .basic, issuer: sandbox.issuer, secret: "not-the-secret")
             )
-            let error = try await expectObAuthError("freshToken with a wrong secret") { try await wrong.freshToken() }
+            let error = try await expectObAuthError("freshToken with a wrong secret") { try await wrong.freshToken().seen() }
             guard case .Fatal = error else { return XCTFail("expected Fatal, got \(error)") }
             XCTAssertEqual(error.code, "bad_client_credentials", "code")
             XCTAssertFalse(String(reflecting: error).contains("not-the-secret"), "the secret leaked into \(error)")
@@ -93,18 +93,18 @@ final class TokenTests: XCTestCase {
             let sandbox = try sandbox()
             let tokens = try await signInByConnect(sandbox, try sandboxClient(sandbox))
             let manager = try sandboxClient(sandbox).connectTokens(tokens: tokens, skewMs: 60_000)
-            let fresh = try await manager.freshToken()
+            let fresh = try await manager.freshToken().seen()
             assertSameTokens(fresh, tokens, "fresh token well before expiry")
             XCTAssertEqual(manager.renewals(), 0, "renewals before forceRenewal")
             let grants = try await sandbox.stat("refreshGrants")
-            let renewed = try await manager.forceRenewal()
+            let renewed = try await manager.forceRenewal().seen()
             XCTAssertNotEqual(renewed.accessToken, tokens.accessToken, "forceRenewal kept the access token")
             let grantsAfter = try await sandbox.stat("refreshGrants")
             XCTAssertEqual(grantsAfter, grants + 1, "refresh grants at the sandbox")
             XCTAssertEqual(manager.renewals(), 1, "renewals")
             XCTAssertEqual(renewed.consentId, tokens.consentId, "consentId kept across the refresh")
             XCTAssertEqual(manager.current(), renewed, "current()")
-            let afterRenewal = try await manager.freshToken()
+            let afterRenewal = try await manager.freshToken().seen()
             XCTAssertEqual(afterRenewal.accessToken, renewed.accessToken, "freshToken() after the renewal")
         }
     }
@@ -121,7 +121,7 @@ final class TokenTests: XCTestCase {
             let grants = try await sandbox.stat("refreshGrants")
             let results = try await withThrowingTaskGroup(of: TokenSet.self) { group in
                 for _ in 0..<8 {
-                    group.addTask { try await manager.freshToken() }
+                    group.addTask { try await manager.freshToken().seen() }
                 }
                 var results: [TokenSet] = []
                 for try await token in group { results.append(token) }
@@ -149,11 +149,11 @@ final class TokenTests: XCTestCase {
             assertSameTokens(saved, tokens, "saved tokens")
             let revoked = try await sandbox.revokeRefreshTokens()
             XCTAssertGreaterThanOrEqual(revoked, 1, "nothing revoked")
-            let error = try await expectObAuthError("forceRenewal after revocation") { try await manager.forceRenewal() }
+            let error = try await expectObAuthError("forceRenewal after revocation") { try await manager.forceRenewal().seen() }
             XCTAssertEqual(caseName(error), "Reauthenticate", "case")
             XCTAssertEqual(error.category, .reauthenticate, "category")
             XCTAssertEqual(error.code, "invalid_grant", "code")
-            let again = try await expectObAuthError("freshToken after invalid_grant") { try await manager.freshToken() }
+            let again = try await expectObAuthError("freshToken after invalid_grant") { try await manager.freshToken().seen() }
             XCTAssertEqual(caseName(again), "Reauthenticate", "case of the later call")
             XCTAssertEqual(again.code, "invalid_grant", "code of the later call")
             XCTAssertNil(manager.current(), "current() after invalid_grant")
@@ -178,7 +178,7 @@ final class TokenTests: XCTestCase {
                 completedVia: .poll
             )
             let manager = try sandboxClient(sandbox).sessionTokens(supervisedTokens: supervised)
-            let fresh = try await manager.freshToken()
+            let fresh = try await manager.freshToken().seen()
             XCTAssertEqual(fresh.accessToken.expose(), "session-access-token", "session token")
             XCTAssertEqual(fresh.expiresAt, supervised.accessTokenExpires, "expiry")
             let slid = try manager.applyExpiryHeader(value: "2031-01-02T03:04:05.1230000Z")
@@ -190,7 +190,7 @@ final class TokenTests: XCTestCase {
             XCTAssertEqual(bad.code, "malformed_response", "code")
             XCTAssertEqual(manager.current()?.expiresAt, slid, "expiry after a malformed header")
             _ = try manager.applyExpiryHeader(value: "2020-01-01T00:00:00Z")
-            let expired = try await expectObAuthError("freshToken after expiry") { try await manager.freshToken() }
+            let expired = try await expectObAuthError("freshToken after expiry") { try await manager.freshToken().seen() }
             XCTAssertEqual(caseName(expired), "Reauthenticate", "case")
             XCTAssertEqual(expired.code, "session_expired", "code")
             XCTAssertEqual(manager.renewals(), 0, "renewals (sessions never renew)")
@@ -257,7 +257,7 @@ final class TokenTests: XCTestCase {
             let expiry = Date(timeIntervalSince1970: 1_925_089_445).addingTimeInterval(0.123)
             let tokens = TokenSet(accessToken: Secret("at"), expiresAt: expiry, refreshToken: Secret("rt"))
             let manager = try sandboxClient(try sandbox()).connectTokens(tokens: tokens)
-            let fresh = try await manager.freshToken()
+            let fresh = try await manager.freshToken().seen()
             XCTAssertEqual(fresh, tokens, "the TokenSet handed to the TokenManager")
         }
     }

@@ -26,15 +26,19 @@ final class Harness {
         String("sample-\(tag)-\(UUID().uuidString.prefix(13))".prefix(64))
     }
 
-    /// The sample's configuration against the sandbox; a deadline also shortens the long-poll.
+    /// The sample's configuration against the sandbox in partner mode (the relay-mode tests are
+    /// in RelayModeTests); a deadline also shortens the long-poll.
     func config(_ user: String, secret: String = "sandbox-client-secret", timeoutMs: UInt64? = nil) -> SampleConfig {
         SampleConfig(
             apiUrl: sandbox.baseUrl,
             clientSecret: Secret(secret),
             userHash: user,
             externalAppHosts: [bankAppHost],
+            webHosts: ["bank.example.com"],
+            externalSchemes: ["tel", "bankid"],
             pollTimeoutMs: timeoutMs == nil ? nil : 1_000,
-            timeoutMs: timeoutMs
+            timeoutMs: timeoutMs,
+            relayUrl: nil
         )
     }
 

@@ -22,7 +22,9 @@ final class SpyFlow: SignInFlow {
     func resume() { inner.resume() }
     func screens() -> AsyncStream<UiState> { inner.screens() }
     func onRestore() -> RestoreAction { inner.onRestore() }
-    func navigation(for url: URL) -> NavigationAction { inner.navigation(for: url) }
+    func navigation(for url: URL, mainFrame: Bool) -> NavigationAction {
+        inner.navigation(for: url, mainFrame: mainFrame)
+    }
     func deepLink(_ url: URL) -> DeepLinkResult { inner.deepLink(url) }
     func persist(to storage: any SecureStorage, key: String) throws { try inner.persist(to: storage, key: key) }
 

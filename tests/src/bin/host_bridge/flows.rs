@@ -38,6 +38,11 @@ pub const AIIA_REDIRECT: &str = "https://app.example.com/aiia/callback";
 pub const OIDC_REDIRECT: &str = "https://app.example.com/oidc/callback";
 /// Banks' app-link domains the host opens outside the WebView (`ClientConfig::external_app_hosts`).
 pub const EXTERNAL_APP_HOSTS: &[&str] = &["mobilebank.example.com"];
+/// The bank's web domain the WebView may show (`ClientConfig::web_hosts`; issue 10 #3: any
+/// other https host is blocked).
+pub const WEB_HOSTS: &[&str] = &["www.demobank.example"];
+/// The bank app scheme the WebView hands to the OS (`ClientConfig::external_schemes`).
+pub const EXTERNAL_SCHEMES: &[&str] = &["bankid"];
 
 /// Which flow to run.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -178,7 +183,10 @@ impl HostFlow {
                 Fault::Delay(Duration::from_millis(request.status_delay_ms)),
             );
         }
-        let policy = NavigationPolicy::with_external_hosts(EXTERNAL_APP_HOSTS);
+        let policy = NavigationPolicy::with_external_hosts(EXTERNAL_APP_HOSTS)
+            .with_web_hosts(WEB_HOSTS)
+            .and_then(|p| p.with_external_schemes(EXTERNAL_SCHEMES))
+            .map_err(|e| internal("navigation policy", e))?;
         let timeout = Duration::from_secs(60);
         let handle = match request.kind {
             Kind::Supervised => {
@@ -188,6 +196,8 @@ impl HostFlow {
                     sandbox.client_secret(),
                 );
                 config.external_app_hosts = strings(EXTERNAL_APP_HOSTS);
+                config.web_hosts = strings(WEB_HOSTS);
+                config.external_schemes = strings(EXTERNAL_SCHEMES);
                 let client = Client::new(config).map_err(|e| internal("client", e))?;
                 let user = request.user_hash.as_deref().unwrap_or("browser-user-0001");
                 let mut params = SupervisedLoginParams::new(user, AIIA_REDIRECT);
@@ -206,6 +216,8 @@ impl HostFlow {
                     sandbox.client_secret(),
                 );
                 config.external_app_hosts = strings(EXTERNAL_APP_HOSTS);
+                config.web_hosts = strings(WEB_HOSTS);
+                config.external_schemes = strings(EXTERNAL_SCHEMES);
                 let client = Client::new(config).map_err(|e| internal("client", e))?;
                 let mut params = AuthorizationParams::new(AIIA_REDIRECT);
                 params.scope = request.scope.clone();

@@ -126,8 +126,10 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         .http
         .request(parts.method, format!("{}{target}", shared.upstream));
     for (name, value) in &parts.headers {
-        // reqwest sets Host (the sandbox's own) and the length of the possibly rewritten body.
-        if name != header::HOST && name != header::CONTENT_LENGTH {
+        // The client's Host is kept, as a transparent proxy does: the sandbox names its issuer
+        // (and the ID token's `iss`) after it, so the flow sees the issuer it was built for.
+        // reqwest sets the length of the possibly rewritten body.
+        if name != header::CONTENT_LENGTH {
             upstream = upstream.header(name, value);
         }
     }

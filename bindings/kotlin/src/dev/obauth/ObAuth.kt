@@ -37,6 +37,7 @@ typealias OidcClient = dev.obauth.ffi.OidcClient
 typealias AuthorizationParams = dev.obauth.ffi.AuthorizationParams
 typealias PkceConfig = dev.obauth.ffi.PkceConfig
 typealias ClientCredentialsConfig = dev.obauth.ffi.ClientCredentialsConfig
+typealias AppTokenProvider = dev.obauth.ffi.AppTokenProvider
 
 /** What the app should do next about this error: the subclass, as an enum. */
 val ObAuthException.category: ErrorCategory
@@ -166,21 +167,29 @@ private fun Navigation.overridesLoading(url: String, openExternally: (String) ->
 
 /**
  * `WebViewClient.shouldOverrideUrlLoading` for this login's WebView: the core's navigation policy
- * ([SupervisedLogin.decideNavigation]) as the Boolean Android asks for. `false`: load [url];
+ * ([SupervisedLogin.decideFrameNavigation]; pass `request.isForMainFrame` as [isMainFrame]: a
+ * subframe never delivers the redirect nor opens an app) as the Boolean Android asks for. `false`: load [url];
  * `true`: do not (the login's redirect, already handed to it; blocked; or given to
  * [openExternally]).
  */
-fun SupervisedLogin.shouldOverrideUrlLoading(url: String, openExternally: (String) -> Unit): Boolean =
-    decideNavigation(url).overridesLoading(url, openExternally)
+fun SupervisedLogin.shouldOverrideUrlLoading(
+    url: String,
+    isMainFrame: Boolean = true,
+    openExternally: (String) -> Unit,
+): Boolean = decideFrameNavigation(url, isMainFrame).overridesLoading(url, openExternally)
 
 /**
  * `WebViewClient.shouldOverrideUrlLoading` for this flow's WebView: the core's navigation policy
- * ([AuthorizationFlow.decideNavigation]) as the Boolean Android asks for. `false`: load [url];
+ * ([AuthorizationFlow.decideFrameNavigation]; pass `request.isForMainFrame` as [isMainFrame]) as
+ * the Boolean Android asks for. `false`: load [url];
  * `true`: do not (the flow's redirect, already handed to it; blocked; or given to
  * [openExternally]).
  */
-fun AuthorizationFlow.shouldOverrideUrlLoading(url: String, openExternally: (String) -> Unit): Boolean =
-    decideNavigation(url).overridesLoading(url, openExternally)
+fun AuthorizationFlow.shouldOverrideUrlLoading(
+    url: String,
+    isMainFrame: Boolean = true,
+    openExternally: (String) -> Unit,
+): Boolean = decideFrameNavigation(url, isMainFrame).overridesLoading(url, openExternally)
 
 /** Sends the core's logs (secrets already redacted) at [level] and above to [sink]. */
 fun setLogSink(level: LogLevel, sink: (LogRecord) -> Unit) {

@@ -61,6 +61,8 @@ fun connectClient(sandbox: Sandbox, secret: String = sandbox.clientSecret) = ObA
         clientId = sandbox.clientId,
         clientSecret = Secret(secret),
         externalAppHosts = listOf(BANK_APP_HOST),
+        webHosts = listOf("bank.example.com"),
+        externalSchemes = listOf("bankid", "tel"),
     ),
 )
 
@@ -75,7 +77,7 @@ suspend fun signInByConnect(sandbox: Sandbox, client: ObAuthClient): TokenSet {
     flow.start()
     val outcome = flow.handleRedirect(sandbox.consent(flow.authorizeUrl(), "approve"))
     expectEqual(RedirectOutcome.CodeAccepted, outcome, "the connect redirect")
-    return flow.awaitTokens()
+    return flow.awaitTokens().seen()
 }
 
 class AuthorizationTests(private val sandbox: Sandbox) {
@@ -99,6 +101,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         Test("connect: snapshot -> new client -> restoreConnectFlow -> resume -> redirect -> complete") { snapshotRestore() },
         Test("PKCE: discovery, public-client sign-in with ID token, pkceTokens refresh as public client") { pkceLogin() },
         Test("PKCE: snapshot -> new OidcClient -> restorePkceFlow -> complete") { pkceRestore() },
+        Test("PKCE: extra authorize parameters; offline_access sends prompt=consent; the flow's own are refused") { pkceExtras() },
         Test("authorization flows: invalid input names the field; bad snapshots are InvalidInput") { invalidInput() },
     )
 
@@ -119,7 +122,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
             flow.decideNavigation(location),
             "the redirect back to the app",
         )
-        val tokens = flow.awaitTokens()
+        val tokens = flow.awaitTokens().seen()
         expectEqual(consentId, tokens.consentId, "consentId")
         check(tokens.accessToken.expose().isNotEmpty() && tokens.refreshToken != null) { "tokens incomplete" }
         check(tokens.tokenType.equals("bearer", ignoreCase = true)) { "tokenType ${tokens.tokenType}" }
@@ -161,7 +164,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         expectEqual(tokenStat, sandbox.stat("oauthTokenRequests"), "oauthTokenRequests after the forged redirects")
 
         expectEqual(RedirectOutcome.CodeAccepted, flow.handleRedirect(genuine), "the genuine redirect")
-        val tokens = flow.awaitTokens()
+        val tokens = flow.awaitTokens().seen()
         check(tokens.accessToken.expose().isNotEmpty()) { "no access token" }
         expectEqual(tokenRequests + 1, sandbox.tokenRequestCount(), "exactly one token request")
     }
@@ -174,19 +177,19 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         val outcome = atBank.handleRedirect(location)
         check(outcome is RedirectOutcome.ProviderError && outcome.error.code == "cancelled_by_user") { "outcome $outcome" }
         expectEqual(AuthorizationState.Cancelled(CancelOrigin.USER), atBank.state(), "state after the user cancelled")
-        val byUser = expectThrows<ObAuthException.UserAction>("awaitTokens") { atBank.awaitTokens() }
+        val byUser = expectThrows<ObAuthException.UserAction>("awaitTokens") { atBank.awaitTokens().seen() }
         expectEqual("cancelled_by_user", byUser.code, "code")
 
         val byApp = client().connect()
         byApp.start()
         byApp.cancel()
-        val e = expectThrows<ObAuthException>("awaitTokens after cancel()") { byApp.awaitTokens() }
+        val e = expectThrows<ObAuthException>("awaitTokens after cancel()") { byApp.awaitTokens().seen() }
         expectEqual(ErrorCategory.USER_ACTION, e.category, "category")
         expectEqual("cancelled_by_app", e.code, "code")
         expectEqual(AuthorizationState.Cancelled(CancelOrigin.HOST), byApp.state(), "state after cancel()")
 
         val abandoned = client().connect()
-        expectEqual(null, withTimeoutOrNull(300) { abandoned.signIn() }, "signIn() result")
+        expectEqual(null, withTimeoutOrNull(300) { abandoned.signIn().seen() }, "signIn() result")
         expectEqual(AuthorizationState.Cancelled(CancelOrigin.HOST), abandoned.state(), "state after the timeout")
     }
 
@@ -194,7 +197,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         val flow = client(secret = "not-the-secret").connect()
         flow.start()
         expectEqual(RedirectOutcome.CodeAccepted, flow.handleRedirect(sandbox.consent(flow.authorizeUrl(), "approve")), "redirect")
-        val e = expectThrows<ObAuthException.Fatal>("awaitTokens") { flow.awaitTokens() }
+        val e = expectThrows<ObAuthException.Fatal>("awaitTokens") { flow.awaitTokens().seen() }
         expectEqual("bad_client_credentials", e.code, "code")
         check(!e.toString().contains("not-the-secret")) { "the secret leaked into $e" }
         val state = flow.state()
@@ -242,7 +245,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
             }
         })
         val collected = collectStates(flow.states())
-        val tokens = async { flow.signIn() }
+        val tokens = async { flow.signIn().seen() }
         val awaiting = flow.states().filterIsInstance<AuthorizationState.AwaitingUser>().first()
         expectEqual(
             RedirectOutcome.CodeAccepted,
@@ -263,7 +266,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         val first = client().connect()
         first.start()
         val awaiting = first.state()
-        val snapshot = first.snapshot()
+        val snapshot = first.snapshot().seenSnapshot()
         check(sandbox.clientSecret !in snapshot) { "the client secret is in the snapshot" }
         first.close() // the OS kills the app while the user is at the bank
 
@@ -274,12 +277,12 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         restored.resume()
         val location = sandbox.consent(restored.authorizeUrl(), "approve")
         expectEqual(RedirectOutcome.CodeAccepted, restored.handleRedirect(location), "redirect after restore")
-        val tokens = restored.awaitTokens()
+        val tokens = restored.awaitTokens().seen()
         expectEqual(queryParam(location, "consentId"), tokens.consentId, "consentId")
         // awaitTokens() returns after the final snapshot was handed to the storage.
         val saved = client().restoreConnectFlow(storage.values.getValue("obauth.connect"))
         check(saved.state() is AuthorizationState.Authenticated) { "saved state ${saved.state()}" }
-        expectEqual(tokens, saved.awaitTokens(), "tokens from the saved snapshot")
+        expectEqual(tokens, saved.awaitTokens().seen(), "tokens from the saved snapshot")
         val wrongKind = expectThrows<ObAuthException.InvalidInput>("a connect snapshot as a supervised login") {
             client().restoreSupervisedLogin(snapshot)
         }
@@ -300,14 +303,14 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         val location = sandbox.consent(url, "approve")
         check(location.startsWith(PKCE_REDIRECT)) { "unexpected Location $location" }
         expectEqual(Navigation.Intercept(RedirectOutcome.CodeAccepted), flow.decideNavigation(location), "redirect")
-        val tokens = flow.awaitTokens()
+        val tokens = flow.awaitTokens().seen()
         check(tokens.idToken != null && tokens.refreshToken != null) { "no ID or refresh token" }
         expectEqual(null, tokens.consentId, "consentId (Aiia only)")
         expectEqual("none", sandbox.lastTokenAuthMethod(), "client authentication of the code exchange")
 
         val grants = sandbox.stat("refreshGrants")
         val manager = oidc.pkceTokens(pkceConfig(), tokens)
-        expectEqual(tokens.accessToken, manager.freshToken().accessToken, "fresh token before expiry")
+        expectEqual(tokens.accessToken, manager.freshToken().seen().accessToken, "fresh token before expiry")
         val renewed = manager.forceRenewal()
         check(renewed.accessToken != tokens.accessToken) { "forceRenewal kept the access token" }
         expectEqual(grants + 1, sandbox.stat("refreshGrants"), "refresh grants")
@@ -318,7 +321,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
     private suspend fun pkceRestore() {
         val first = OidcClient().pkceFlow(pkceConfig(), pkceParams())
         first.start()
-        val snapshot = first.snapshot()
+        val snapshot = first.snapshot().seenSnapshot()
         first.close()
         val wrongClient = expectThrows<ObAuthException.InvalidInput>("another client id") {
             OidcClient().restorePkceFlow(PkceConfig(sandbox.issuer, "someone-else"), snapshot)
@@ -328,7 +331,45 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         restored.resume()
         val location = sandbox.consent(restored.authorizeUrl(), "approve")
         expectEqual(RedirectOutcome.CodeAccepted, restored.handleRedirect(location), "redirect after restore")
-        check(restored.signIn().idToken != null) { "no ID token after restore" }
+        check(restored.signIn().seen().idToken != null) { "no ID token after restore" }
+    }
+
+    private suspend fun pkceExtras() {
+        val oidc = OidcClient()
+        val flow = oidc.pkceFlow(
+            pkceConfig(),
+            pkceParams().copy(
+                loginHint = "jane@example.com",
+                uiLocales = "da en",
+                maxAgeSeconds = 300uL,
+                extraParams = mapOf("audience" to "https://api.example.com/"),
+            ),
+        )
+        flow.start()
+        val url = flow.authorizeUrl()
+        expectEqual("consent", queryParam(url, "prompt"), "prompt for offline_access")
+        expectEqual("jane@example.com", queryParam(url, "login_hint"), "login_hint")
+        expectEqual("da en", queryParam(url, "ui_locales"), "ui_locales")
+        expectEqual("300", queryParam(url, "max_age"), "max_age")
+        expectEqual("https://api.example.com/", queryParam(url, "audience"), "audience")
+        val location = sandbox.consent(url, "approve")
+        expectEqual(RedirectOutcome.CodeAccepted, flow.handleRedirect(location), "redirect")
+        val tokens = flow.awaitTokens()
+        check(tokens.refreshToken != null) { "offline access was not granted" }
+        flow.close()
+
+        val chosen = oidc.pkceFlow(pkceConfig(), pkceParams().copy(prompt = "login"))
+        chosen.start()
+        expectEqual("login", queryParam(chosen.authorizeUrl(), "prompt"), "the caller's prompt")
+        chosen.close()
+
+        for (name in listOf("state", "code_challenge", "redirect_uri")) {
+            val refused = expectThrows<ObAuthException.InvalidInput>("extra $name") {
+                oidc.pkceFlow(pkceConfig(), pkceParams().copy(extraParams = mapOf(name to "attacker")))
+            }
+            expectEqual("authorizeParams", refused.field, "field")
+            check("attacker" !in (refused.message ?: "")) { "the value is echoed: ${refused.message}" }
+        }
     }
 
     private suspend fun invalidInput() {

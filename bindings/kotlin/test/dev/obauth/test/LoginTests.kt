@@ -48,6 +48,8 @@ class LoginTests(private val sandbox: Sandbox) {
             clientId = sandbox.clientId,
             clientSecret = Secret(secret),
             externalAppHosts = listOf(BANK_APP_HOST),
+            webHosts = listOf("bank.example.com"),
+            externalSchemes = listOf("bankid", "tel"),
         ),
     )
 
@@ -97,7 +99,7 @@ class LoginTests(private val sandbox: Sandbox) {
             }
         })
         login.start()
-        val tokens = login.awaitTokens()
+        val tokens = login.awaitTokens().seen()
         expectEqual(CodeSource.POLL, tokens.completedVia, "completedVia")
         check(tokens.accessToken.expose().isNotEmpty() && tokens.loginToken.expose().isNotEmpty()) { "empty tokens" }
         check(tokens.accessTokenExpires.isAfter(java.time.Instant.now())) { "access token already expired" }
@@ -139,7 +141,7 @@ class LoginTests(private val sandbox: Sandbox) {
             login.decideNavigation(location),
             "the redirect back to the app",
         )
-        val tokens = login.awaitTokens()
+        val tokens = login.awaitTokens().seen()
         expectEqual(CodeSource.REDIRECT, tokens.completedVia, "completedVia")
         expectEqual(
             RedirectOutcome.Ignored(IgnoredReason.FLOW_FINISHED),
@@ -159,7 +161,7 @@ class LoginTests(private val sandbox: Sandbox) {
         val location = sandbox.decide(awaitingUser(login).authUrl, "cancel")
         val outcome = login.handleRedirect(location)
         check(outcome is RedirectOutcome.ProviderError) { "outcome $outcome" }
-        val e = expectThrows<ObAuthException.UserAction>("awaitTokens") { login.awaitTokens() }
+        val e = expectThrows<ObAuthException.UserAction>("awaitTokens") { login.awaitTokens().seen() }
         expectEqual(ErrorCategory.USER_ACTION, e.category, "category")
         expectEqual("cancelled_by_user", e.code, "code")
         expectEqual(LoginState.Cancelled(CancelOrigin.USER), login.state(), "state")
@@ -172,7 +174,7 @@ class LoginTests(private val sandbox: Sandbox) {
         login.start()
         awaitingUser(login)
         login.cancel()
-        val e = expectThrows<ObAuthException>("awaitTokens") { login.awaitTokens() }
+        val e = expectThrows<ObAuthException>("awaitTokens") { login.awaitTokens().seen() }
         expectEqual(ErrorCategory.USER_ACTION, e.category, "category")
         expectEqual("cancelled_by_app", e.code, "code")
         expectEqual(LoginState.Cancelled(CancelOrigin.HOST), login.state(), "state")
@@ -187,7 +189,7 @@ class LoginTests(private val sandbox: Sandbox) {
         val user = user("cocancel")
         sandbox.script(user, "never")
         val login = login(client(), user)
-        val result = withTimeoutOrNull(700) { login.signIn() }
+        val result = withTimeoutOrNull(700) { login.signIn().seen() }
         expectEqual(null, result, "signIn() result")
         expectEqual(LoginState.Cancelled(CancelOrigin.HOST), login.state(), "state after the timeout")
     }
@@ -195,7 +197,7 @@ class LoginTests(private val sandbox: Sandbox) {
     private suspend fun wrongSecret() {
         val login = login(client(secret = "not-the-secret"), user("badsecret"))
         login.start()
-        val e = expectThrows<ObAuthException>("awaitTokens") { login.awaitTokens() }
+        val e = expectThrows<ObAuthException>("awaitTokens") { login.awaitTokens().seen() }
         check(e is ObAuthException.Fatal) { "expected Fatal, got $e" }
         expectEqual(ErrorCategory.FATAL, e.category, "category")
         expectEqual("bad_client_credentials", e.code, "code")
@@ -265,7 +267,7 @@ class LoginTests(private val sandbox: Sandbox) {
                 }
             })
             login.start()
-            val tokens = login.awaitTokens()
+            val tokens = login.awaitTokens().seen()
             expectEqual(CodeSource.POLL, tokens.completedVia, "completedVia")
             repeat(100) { if (calls.get() < pollSequence.size) delay(20) }
             expectEqual(pollSequence.size, calls.get(), "observer calls despite throwing")
@@ -286,7 +288,7 @@ class LoginTests(private val sandbox: Sandbox) {
         })
         try {
             login.start()
-            val tokens = kotlinx.coroutines.withTimeout(5_000) { login.awaitTokens() }
+            val tokens = kotlinx.coroutines.withTimeout(5_000) { login.awaitTokens().seen() }
             expectEqual(CodeSource.POLL, tokens.completedVia, "completedVia")
         } finally {
             release.countDown()
@@ -299,7 +301,7 @@ class LoginTests(private val sandbox: Sandbox) {
         try {
             val user = user("logs")
             sandbox.script(user, "approve", delayMs = 100)
-            val tokens = login(client(), user).signIn()
+            val tokens = login(client(), user).signIn().seen()
             repeat(100) { if (records.none { "Authenticated" in it.message }) delay(20) }
             check(records.any { it.target.startsWith("obauth") }) { "no record from the core: $records" }
             for (r in records) {

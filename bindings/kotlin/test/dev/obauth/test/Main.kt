@@ -67,10 +67,12 @@ fun main() {
     val sandbox = Sandbox(base)
     val tests = (
         LoginTests(sandbox).all() + PersistenceTests(sandbox).all() +
-            AuthorizationTests(sandbox).all() + TokenTests(sandbox).all() + QuickStartTests(sandbox).all() +
-            RedactionTests().all()
+            AuthorizationTests(sandbox).all() + UnattendedTests(sandbox).all() + SignOutTests(sandbox).all() + TokenTests(sandbox).all() + QuickStartTests(sandbox).all() +
+            RedactionTests().all() + (RelaySetup.fromProperties()?.let { RelayTests(sandbox, it).all() } ?: emptyList())
         )
-        .filter { only == null || it.name.contains(only) }
+        .filter { only == null || it.name.contains(only) } + runScanSelfTest() + wholeRunScan()
+    RunScan.note(sandbox.clientSecret)
+    RunScan.attach()
     var passed = 0
     var failed = 0
     for (test in tests) {
@@ -84,6 +86,8 @@ fun main() {
             println("FAIL ${test.name}: $e")
             e.stackTrace.take(8).forEach { println("       at $it") }
         }
+        // A test may have installed (and cleared) its own sink: every scenario runs with the run's.
+        RunScan.attach()
     }
     println("Kotlin: $passed passed, $failed failed")
     exitProcess(if (failed == 0 && passed > 0) 0 else 1)

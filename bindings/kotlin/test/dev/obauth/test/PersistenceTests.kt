@@ -29,6 +29,7 @@ class MemoryStorage : SecureStorage {
     val saves = AtomicInteger()
 
     override fun save(key: String, value: String) {
+        RunScan.noteSnapshot(value)
         values[key] = value
         saves.incrementAndGet()
     }
@@ -63,6 +64,7 @@ class PersistenceTests(private val sandbox: Sandbox) {
         Test("persistTo saves the login as it goes; the saved snapshot restores") { persistTo() },
         Test("a throwing host storage is a typed ObAuthException (RetryLater, storage)") { throwingStorage() },
         Test("a corrupt or future snapshot is InvalidInput") { badSnapshots() },
+        Test("snapshot key: sealed snapshots restore with the key only; an edited one is refused, nothing sent") { sealedSnapshots() },
     )
 
     private suspend fun snapshotRestoreComplete() {
@@ -72,7 +74,7 @@ class PersistenceTests(private val sandbox: Sandbox) {
         val first = login(user)
         first.start()
         val awaiting = first.states().filterIsInstance<LoginState.AwaitingUser>().first()
-        val snapshot = first.snapshot()
+        val snapshot = first.snapshot().seenSnapshot()
         check(sandbox.clientSecret !in snapshot) { "the client secret is in the snapshot" }
         first.close() // the OS kills the app while the user is at the bank
 
@@ -83,7 +85,7 @@ class PersistenceTests(private val sandbox: Sandbox) {
         restored.resume()
         val location = sandbox.decide(awaiting.authUrl, "approve")
         expectEqual(RedirectOutcome.CodeAccepted, restored.handleRedirect(location), "redirect after restore")
-        val tokens = restored.awaitTokens()
+        val tokens = restored.awaitTokens().seen()
         expectEqual(CodeSource.REDIRECT, tokens.completedVia, "completedVia")
         expectEqual(before + 1, sandbox.successfulExchanges(), "exactly one exchange")
     }
@@ -96,7 +98,7 @@ class PersistenceTests(private val sandbox: Sandbox) {
         login.persistTo(storage, "obauth.login")
         check(storage.values["obauth.login"] != null) { "nothing saved at persistTo" }
         login.start()
-        val tokens = login.awaitTokens()
+        val tokens = login.awaitTokens().seen()
         // Snapshots are saved after each state change, outside the flow's lock: the last one
         // may trail awaitTokens() by a moment.
         var restored: SupervisedLogin? = null
@@ -111,7 +113,7 @@ class PersistenceTests(private val sandbox: Sandbox) {
         }
         val done = restored ?: throw TestFailure("the saved snapshot never reached Authenticated")
         check(storage.saves.get() >= 4) { "only ${storage.saves.get()} saves" }
-        expectEqual(tokens.accessToken, done.awaitTokens().accessToken, "tokens from the restored snapshot")
+        expectEqual(tokens.accessToken, done.awaitTokens().seen().accessToken, "tokens from the restored snapshot")
     }
 
     private fun throwingStorage() {
@@ -130,6 +132,44 @@ class PersistenceTests(private val sandbox: Sandbox) {
         }
         expectEqual("storage", typed.code, "code")
         check("user not authenticated" in typed.detail) { "detail: ${typed.detail}" }
+    }
+
+    private suspend fun sealedSnapshots() {
+        val key = Secret("kt-integrity-key-from-the-keystore-0123456789")
+        fun keyed(key: Secret?) = ObAuthClient(
+            ClientConfig(sandbox.baseUrl, sandbox.clientId, Secret(sandbox.clientSecret), snapshotKey = key),
+        )
+        val user = user("sealed")
+        sandbox.script(user, "page")
+        val first = keyed(key).supervisedLogin(SupervisedLoginParams(userHash = user, redirectUrl = REDIRECT))
+        first.start()
+        val awaiting = first.states().filterIsInstance<LoginState.AwaitingUser>().first()
+        val sealed = first.snapshot().seenSnapshot()
+        first.close()
+        check(sealed.startsWith("{\"sealed\":\"hmac-sha256\"")) { "not sealed" }
+        check(key.expose() !in sealed) { "the key is in the snapshot" }
+        // Another user's hash, a forged bank page: edits the configuration checks cannot see.
+        val edited = sealed.replace(user, user.reversed())
+        check(edited != sealed) { "the edit did not apply" }
+        val before = sandbox.stat("statusRequests")
+        for ((what, client, text) in listOf(
+            Triple("edited", keyed(key), edited),
+            Triple("without the key", keyed(null), sealed),
+            Triple("another key", keyed(Secret("another-key-of-enough-length-0123456789")), sealed),
+        )) {
+            val e = expectThrows<ObAuthException.InvalidInput>(what) { client.restoreSupervisedLogin(text) }
+            expectEqual("invalid_snapshot", e.code, "$what: code")
+        }
+        expectEqual(before, sandbox.stat("statusRequests"), "no status request for a refused snapshot")
+        val short = expectThrows<ObAuthException.InvalidInput>("a short key") { keyed(Secret("short")) }
+        expectEqual("snapshotKey", short.field, "field")
+
+        sandbox.fault("status", "delay", delayMs = 1500)
+        val restored = keyed(key).restoreSupervisedLogin(sealed)
+        restored.resume()
+        val location = sandbox.decide(awaiting.authUrl, "approve")
+        expectEqual(RedirectOutcome.CodeAccepted, restored.handleRedirect(location), "redirect after restore")
+        restored.awaitTokens().seen()
     }
 
     private fun badSnapshots() {

@@ -9,6 +9,7 @@
 // that follows goes through shouldOverrideUrlLoading, as in a real WebView.
 package dev.obauth.test
 
+import dev.obauth.AppTokenProvider
 import dev.obauth.AuthorizationParams
 import dev.obauth.AuthorizationState
 import dev.obauth.ClientConfig
@@ -116,6 +117,37 @@ suspend fun App.supervisedQuickStart(scope: CoroutineScope, webView: WebView, ap
     // end snippet
 }
 
+/** The app's back end, as the relay quick start asks it for an app token (minted by the test). */
+object Backend {
+    @Volatile var token: String = ""
+
+    fun appToken(fresh: Boolean): String = token
+}
+
+suspend fun App.relayQuickStart(scope: CoroutineScope, webView: WebView, relayUrl: String) {
+    // snippet: kotlin-relay
+    /** The app's own token (a JWT from its sign-in); a fresh one from its back end when asked. */
+    class AppTokens : AppTokenProvider {
+        override fun appToken(forceRefresh: Boolean) = Secret(Backend.appToken(fresh = forceRefresh))
+    }
+    // No client id, secret or userHash on the device: the relay holds the partner credentials.
+    val client = ObAuthClient.relay(relayUrl, AppTokens())
+    val login = client.supervisedLogin(
+        SupervisedLoginParams(userHash = "", redirectUrl = "https://app.example.com/aiia/callback"),
+    )
+    webView.webViewClient = object : WebViewClient() { // the WebView, App Links and states as above
+        override fun shouldOverrideUrlLoading(view: WebView, request: WebResourceRequest): Boolean =
+            login.shouldOverrideUrlLoading(request.url.toString()) { url -> openExternally(url) }
+    }
+    scope.launch {
+        login.states().collect { state -> if (state is LoginState.AwaitingUser) webView.loadUrl(state.authUrl) }
+    }
+    // A token the relay refuses, also a fresh one: ObAuthException.Reauthenticate, code app_token_rejected.
+    val tokens = login.signIn()
+    keystore.save("obauth.session", tokens.accessToken.expose())
+    // end snippet
+}
+
 suspend fun App.connectQuickStart(scope: CoroutineScope, webView: WebView, apiUrl: String, clientId: String, clientSecret: String) {
     // snippet: kotlin-connect
     val client = ObAuthClient(ClientConfig(apiUrl = apiUrl, clientId = clientId, clientSecret = Secret(clientSecret)))
@@ -156,6 +188,7 @@ class QuickStartTests(private val sandbox: Sandbox) {
     fun all(): List<Test> = listOf(
         Test("README quick start (Kotlin): supervised login") { supervised() },
         Test("README quick start (Kotlin): connect + TokenManager") { connect() },
+        Test("README quick start (Kotlin): relay mode") { relay() },
         Test("README quick starts are the code compiled here (Kotlin) and in QuickStarts.swift") { readmeMatches() },
     )
 
@@ -167,6 +200,18 @@ class QuickStartTests(private val sandbox: Sandbox) {
         check(app.keystore.values["obauth.session"]?.isNotEmpty() == true) { "no session token saved" }
         check(webView.loaded.any { "/v1/authentication/start" in it }) { "the bank page was not loaded: ${webView.loaded}" }
         check(webView.loaded.none { it.startsWith(REDIRECT) }) { "the redirect was loaded in the WebView" }
+    }
+
+    private suspend fun relay() = coroutineScope {
+        val relay = RelaySetup.fromProperties() ?: throw TestFailure("no relay (bindings/scripts/test-kotlin.sh starts one)")
+        Backend.token = dev.obauth.testing.AppTokens(relay.appSecret, relay.audience, relay.relayKey).mint("kt-quickstart")
+        val before = sandbox.successfulExchanges()
+        val app = App()
+        val webView = WebView(sandbox)
+        app.relayQuickStart(this, webView, relay.urls[0])
+        check(app.keystore.values["obauth.session"]?.isNotEmpty() == true) { "no session token saved" }
+        check(webView.loaded.any { "/v1/authentication/start" in it }) { "the bank page was not loaded: ${webView.loaded}" }
+        expectEqual(before + 1, sandbox.successfulExchanges(), "exchanges")
     }
 
     private suspend fun connect() = coroutineScope {

@@ -36,6 +36,48 @@ class Sandbox(val baseUrl: String) {
         post("/_sandbox/script", """{"userHash":"$userHash","script":"$script","delayMs":$delayMs}""")
     }
 
+    /** What the user does on the hosted consent pages: `page`, `approve`, `cancel`, `return_without_code`. */
+    fun consentScript(script: String) {
+        post("/_sandbox/oauth/consent", """{"script":"$script"}""")
+    }
+
+    /** Whether the bank of [userHash] supports unattended logins (for login tokens issued later). */
+    fun unattendedSupport(userHash: String, supported: Boolean) {
+        post("/_sandbox/unattended", """{"userHash":"$userHash","supported":$supported}""")
+    }
+
+    /** Makes every login token issued so far expire now. */
+    fun expireLoginTokens() {
+        post("/_sandbox/login-tokens/expire", "{}")
+    }
+
+    /** The `X-Correlation-Id` of every request to [endpoint] so far, oldest first (null: none). */
+    fun correlationIds(endpoint: String): List<String?> =
+        Regex("\\{[^{}]*\\}").findAll(get("/_sandbox/correlation"))
+            .map { it.value }
+            .filter { "\"endpoint\":\"$endpoint\"" in it }
+            .map { Regex("\"correlationId\":\"([^\"]*)\"").find(it)?.groupValues?.get(1) }
+            .toList()
+
+    /**
+     * Plays a WebView that follows every redirect from [authorizeUrl] (a consent script decides at
+     * once) until one leads to [redirect]; returns that URL.
+     */
+    fun followToApp(authorizeUrl: String, redirect: String): String {
+        var url = URI.create(authorizeUrl)
+        repeat(5) {
+            val answer = http.send(
+                HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10)).GET().build(),
+                HttpResponse.BodyHandlers.ofString(),
+            )
+            check(answer.statusCode() in 300..399) { "$url answered ${answer.statusCode()}" }
+            val next = url.resolve(answer.headers().firstValue("location").orElseThrow())
+            if (next.toString().startsWith(redirect)) return next.toString()
+            url = next
+        }
+        error("no redirect to $redirect")
+    }
+
     /** Injects [times] faults on [endpoint] (e.g. a delay on `status`). */
     fun fault(endpoint: String, fault: String, delayMs: Long = 0, times: Int = 1) {
         post(
@@ -82,7 +124,9 @@ class Sandbox(val baseUrl: String) {
      * (approve / cancel / fail) and returns the redirect's Location — the URL a WebView would be
      * about to load next.
      */
-    fun decide(authUrl: String, decision: String): String {
+    fun decide(authUrl: String, decision: String): String = RunScan.noteUrl(decideUnnoted(RunScan.noteUrl(authUrl), decision))
+
+    private fun decideUnnoted(authUrl: String, decision: String): String {
         val page = http.send(
             HttpRequest.newBuilder(URI.create(authUrl)).timeout(Duration.ofSeconds(10)).GET().build(),
             HttpResponse.BodyHandlers.ofString(),
@@ -113,7 +157,10 @@ class Sandbox(val baseUrl: String) {
      * `cancel`: submits its form with the hidden `request` and `decision` fields) and returns the
      * answer's Location — the redirect back to the app a WebView would be about to load.
      */
-    fun consent(authorizeUrl: String, decision: String): String {
+    fun consent(authorizeUrl: String, decision: String): String =
+        RunScan.noteUrl(consentUnnoted(RunScan.noteUrl(authorizeUrl), decision))
+
+    private fun consentUnnoted(authorizeUrl: String, decision: String): String {
         var url = URI.create(authorizeUrl)
         var page: HttpResponse<String>
         var hops = 0

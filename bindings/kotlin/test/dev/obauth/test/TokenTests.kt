@@ -64,12 +64,12 @@ class TokenTests(private val sandbox: Sandbox) {
             credentials(ClientAuth.POST, tokenUrl = "${sandbox.baseUrl}/connect/token", scope = "banking.ais.read"),
         )
         expectEqual(null, manager.current(), "current() before the first token")
-        val token = manager.freshToken()
+        val token = manager.freshToken().seen()
         check(token.accessToken.expose().isNotEmpty()) { "empty access token" }
         expectEqual(null, token.refreshToken, "refresh token (client credentials have none)")
         expectEqual("banking.ais.read", token.scope, "scope")
         check(token.expiresAt?.isAfter(Instant.now().plusSeconds(600)) == true) { "expiresAt ${token.expiresAt}" }
-        expectEqual(token, manager.freshToken(), "the second freshToken()")
+        expectEqual(token, manager.freshToken().seen(), "the second freshToken()")
         expectEqual(1uL, manager.renewals(), "renewals")
         expectEqual(grants + 1, sandbox.stat("clientCredentialsGrants"), "client-credentials grants")
         expectEqual(posts + 1, sandbox.stat("clientSecretPostRequests"), "client_secret_post requests")
@@ -80,13 +80,13 @@ class TokenTests(private val sandbox: Sandbox) {
         val oidc = OidcClient()
         val basic = sandbox.stat("clientSecretBasicRequests")
         val manager = oidc.clientCredentials(credentials(ClientAuth.BASIC, issuer = sandbox.issuer))
-        val token = manager.freshToken()
+        val token = manager.freshToken().seen()
         check(token.accessToken.expose().isNotEmpty()) { "empty access token" }
         expectEqual(basic + 1, sandbox.stat("clientSecretBasicRequests"), "client_secret_basic requests")
         expectEqual("client_secret_basic", sandbox.lastTokenAuthMethod(), "authMethod")
 
         val wrong = oidc.clientCredentials(credentials(ClientAuth.BASIC, issuer = sandbox.issuer, secret = "not-the-secret"))
-        val e = expectThrows<ObAuthException.Fatal>("freshToken with a wrong secret") { wrong.freshToken() }
+        val e = expectThrows<ObAuthException.Fatal>("freshToken with a wrong secret") { wrong.freshToken().seen() }
         expectEqual("bad_client_credentials", e.code, "code")
         check("not-the-secret" !in e.toString()) { "the secret leaked into $e" }
 
@@ -99,7 +99,7 @@ class TokenTests(private val sandbox: Sandbox) {
     private suspend fun freshAndForced() {
         val tokens = signInByConnect(sandbox, client())
         val manager = client().connectTokens(tokens, skewMs = 60_000uL)
-        expectEqual(tokens, manager.freshToken(), "fresh token well before expiry")
+        expectEqual(tokens, manager.freshToken().seen(), "fresh token well before expiry")
         expectEqual(0uL, manager.renewals(), "renewals before forceRenewal")
         val grants = sandbox.stat("refreshGrants")
         val renewed = manager.forceRenewal()
@@ -108,7 +108,7 @@ class TokenTests(private val sandbox: Sandbox) {
         expectEqual(1uL, manager.renewals(), "renewals")
         expectEqual(tokens.consentId, renewed.consentId, "consentId kept across the refresh")
         expectEqual(renewed, manager.current(), "current()")
-        expectEqual(renewed.accessToken, manager.freshToken().accessToken, "freshToken() after the renewal")
+        expectEqual(renewed.accessToken, manager.freshToken().seen().accessToken, "freshToken() after the renewal")
     }
 
     private suspend fun singleFlight() {
@@ -117,7 +117,7 @@ class TokenTests(private val sandbox: Sandbox) {
         val manager = client().connectTokens(tokens.copy(expiresAt = Instant.now().minusSeconds(5)))
         val grants = sandbox.stat("refreshGrants")
         val results = coroutineScope {
-            (1..8).map { async(Dispatchers.Default) { manager.freshToken() } }.awaitAll()
+            (1..8).map { async(Dispatchers.Default) { manager.freshToken().seen() } }.awaitAll()
         }
         expectEqual(1, results.map { it.accessToken }.toSet().size, "distinct tokens handed out")
         check(results[0].accessToken != tokens.accessToken) { "the expired token was handed out" }
@@ -132,10 +132,10 @@ class TokenTests(private val sandbox: Sandbox) {
         manager.persistTo(storage, "obauth.tokens")
         expectEqual(tokens, tokenSetFromJson(storage.values.getValue("obauth.tokens")), "saved tokens")
         check(sandbox.revokeRefreshTokens() >= 1) { "nothing revoked" }
-        val e = expectThrows<ObAuthException.Reauthenticate>("forceRenewal after revocation") { manager.forceRenewal() }
+        val e = expectThrows<ObAuthException.Reauthenticate>("forceRenewal after revocation") { manager.forceRenewal().seen() }
         expectEqual(ErrorCategory.REAUTHENTICATE, e.category, "category")
         expectEqual("invalid_grant", e.code, "code")
-        val again = expectThrows<ObAuthException.Reauthenticate>("freshToken after invalid_grant") { manager.freshToken() }
+        val again = expectThrows<ObAuthException.Reauthenticate>("freshToken after invalid_grant") { manager.freshToken().seen() }
         expectEqual("invalid_grant", again.code, "code of the later call")
         expectEqual(null, manager.current(), "current() after invalid_grant")
         expectEqual(null, storage.values["obauth.tokens"], "stored tokens after invalid_grant")
@@ -154,7 +154,7 @@ class TokenTests(private val sandbox: Sandbox) {
             completedVia = CodeSource.POLL,
         )
         val manager = client().sessionTokens(supervised)
-        val fresh = manager.freshToken()
+        val fresh = manager.freshToken().seen()
         expectEqual("session-access-token", fresh.accessToken.expose(), "session token")
         expectEqual(supervised.accessTokenExpires, fresh.expiresAt, "expiry")
         val slid = manager.applyExpiryHeader("2031-01-02T03:04:05.1230000Z")
@@ -164,7 +164,7 @@ class TokenTests(private val sandbox: Sandbox) {
         expectEqual("malformed_response", bad.code, "code")
         expectEqual(slid, manager.current()?.expiresAt, "expiry after a malformed header")
         manager.applyExpiryHeader("2020-01-01T00:00:00Z")
-        val expired = expectThrows<ObAuthException.Reauthenticate>("freshToken after expiry") { manager.freshToken() }
+        val expired = expectThrows<ObAuthException.Reauthenticate>("freshToken after expiry") { manager.freshToken().seen() }
         expectEqual("session_expired", expired.code, "code")
         expectEqual(0uL, manager.renewals(), "renewals (sessions never renew)")
     }

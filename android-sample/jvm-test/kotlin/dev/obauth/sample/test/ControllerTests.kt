@@ -21,6 +21,7 @@ class ControllerTests(private val sandbox: SandboxControl) {
         Test("sign in in the WebView: the redirect is intercepted, one exchange") { byWebViewRedirect() },
         Test("sign in by App Link: the deep link completes it, duplicates are ignored") { byAppLink() },
         Test("navigation: bank app links open externally, javascript: is blocked") { navigation() },
+        Test("navigation: unlisted hosts, intent: and subframe redirects or app links are blocked") { navigationAllowlists() },
         Test("user cancels at the bank: error with retry, retry starts a new login") { userCancelsThenRetries() },
         Test("cancel in the app goes back to Idle") { hostCancels() },
         Test("wrong client secret: fatal error, no retry") { wrongSecret() },
@@ -84,6 +85,30 @@ class ControllerTests(private val sandbox: SandboxControl) {
             val again = app.controller.onDeepLink(location)
             check(again is DeepLinkResult.Ignored) { "a duplicate App Link: $again" }
             expectEqual(before + 1, sandbox.successfulExchanges(), "exactly one exchange")
+        } finally {
+            app.finish()
+        }
+    }
+
+    private suspend fun navigationAllowlists() {
+        val user = h.user("nav2")
+        sandbox.script(user, "never")
+        val app = App(h.config(user))
+        try {
+            app.controller.signIn()
+            val page = app.controller.awaitScreen<UiState.ShowWebView>("bank page")
+            expectEqual(NavigationAction.Load, app.controller.onNavigation(page.url, mainFrame = false), "the provider's page in a frame")
+            expectEqual(NavigationAction.Blocked, app.controller.onNavigation("https://phish.example.net/login"), "an unlisted host")
+            expectEqual(NavigationAction.Blocked, app.controller.onNavigation("intent://x#Intent;component=com.evil/.A;end"), "intent:")
+            expectEqual(NavigationAction.Blocked, app.controller.onNavigation("market://details?id=com.evil"), "an unlisted scheme")
+            expectEqual(NavigationAction.Blocked, app.controller.onNavigation("tel:+4512345678", mainFrame = false), "tel: from a frame")
+            val bankApp = "https://$BANK_APP_HOST/authorize?x=1"
+            expectEqual(NavigationAction.Blocked, app.controller.onNavigation(bankApp, mainFrame = false), "an app link from a frame")
+            // The redirect from a subframe is never handed to the login.
+            val forged = "${SampleConfig.REDIRECT_URL}?error=access_denied"
+            expectEqual(NavigationAction.Blocked, app.controller.onNavigation(forged, mainFrame = false), "the redirect in a frame")
+            delay(300)
+            check(app.controller.ui.value is UiState.ShowWebView) { "a subframe redirect reached the login: ${app.controller.ui.value}" }
         } finally {
             app.finish()
         }

@@ -36,11 +36,15 @@ class Harness(val sandbox: SandboxControl) {
         }
     }
 
+    /** Partner mode against the sandbox (the relay-mode tests are in RelayTests). */
     fun config(user: String, secret: String = "sandbox-client-secret", timeoutMs: Long? = null) = SampleConfig(
+        relayUrl = null,
         apiUrl = sandbox.baseUrl,
         clientSecret = Secret(secret),
         userHash = user,
         externalAppHosts = listOf(BANK_APP_HOST),
+        webHosts = listOf("bank.example.com"),
+        externalSchemes = listOf("tel", "bankid"),
         pollTimeoutMs = if (timeoutMs != null) 1_000 else null,
         timeoutMs = timeoutMs,
     )

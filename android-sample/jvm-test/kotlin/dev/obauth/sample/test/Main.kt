@@ -33,7 +33,9 @@ fun main() {
     Thread.setDefaultUncaughtExceptionHandler { thread, e -> uncaught.add("${thread.name}: $e") }
     val only = System.getProperty("obauth.only")
     val sandbox = SandboxControl(base)
-    val tests = (MappingTests().all() + ControllerTests(sandbox).all() + RestoreTests(sandbox).all())
+    val relay = System.getProperty("obauth.relay")
+    val relayTests = relay?.let { SampleRelayTests(sandbox, it).all() } ?: emptyList()
+    val tests = (MappingTests().all() + ControllerTests(sandbox).all() + RestoreTests(sandbox).all() + relayTests)
         .filter { only == null || it.name.contains(only) }
     var passed = 0
     var failed = 0

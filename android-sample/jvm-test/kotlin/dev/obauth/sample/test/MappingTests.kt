@@ -142,6 +142,8 @@ class MappingTests {
     private fun configToString() {
         val config = SampleConfig(clientSecret = Secret("hunter2"))
         for (text in listOf(config.toString(), config.clientConfig().toString())) check("hunter2" !in text) { text }
+        val keyed = SampleConfig(snapshotKey = Secret("integrity-key-0123456789-0123456789-abc"))
+        for (text in listOf(keyed.toString(), keyed.clientConfig().toString())) check("integrity-key" !in text) { text }
         expectEqual("hunter2", config.clientConfig().clientSecret.expose(), "the core still gets it")
     }
 

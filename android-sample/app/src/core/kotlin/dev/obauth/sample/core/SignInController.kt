@@ -109,9 +109,12 @@ class SignInController(
         show(UiState.Idle)
     }
 
-    /** What the WebView must do with [url]. Without a flow, nothing is loaded. */
-    fun onNavigation(url: String): NavigationAction =
-        synchronized(lock) { current }?.flow?.navigation(url) ?: NavigationAction.Blocked
+    /**
+     * What the WebView must do with [url], in the main frame or a subframe ([mainFrame] false:
+     * never the redirect, never anything outside the app). Without a flow, nothing is loaded.
+     */
+    fun onNavigation(url: String, mainFrame: Boolean = true): NavigationAction =
+        synchronized(lock) { current }?.flow?.navigation(url, mainFrame) ?: NavigationAction.Blocked
 
     /** Hands a URL the app was opened with (App Link / Universal Link) to the flow. */
     fun onDeepLink(url: String): DeepLinkResult =

@@ -22,8 +22,11 @@ interface SignInFlow : AutoCloseable {
     /** What to do with this flow when it was restored at launch. */
     fun onRestore(): RestoreAction
 
-    /** The core's navigation policy for a URL the WebView is about to load. */
-    fun navigation(url: String): NavigationAction
+    /**
+     * The core's navigation policy for a URL the WebView is about to load, in the main frame or
+     * (`mainFrame = false`, `WebResourceRequest.isForMainFrame`) a subframe.
+     */
+    fun navigation(url: String, mainFrame: Boolean = true): NavigationAction
 
     /** Hands an App Link (or any URL the app was opened with) to the flow. */
     fun deepLink(url: String): DeepLinkResult

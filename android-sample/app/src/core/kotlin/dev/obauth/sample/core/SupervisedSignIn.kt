@@ -18,8 +18,8 @@ class SupervisedSignIn(private val login: SupervisedLogin) : SignInFlow {
 
     override fun onRestore(): RestoreAction = RestorePolicy.forLoginState(login.state())
 
-    override fun navigation(url: String): NavigationAction =
-        NavigationAction.of(url, login.decideNavigation(url))
+    override fun navigation(url: String, mainFrame: Boolean): NavigationAction =
+        NavigationAction.of(url, login.decideFrameNavigation(url, mainFrame))
 
     override fun deepLink(url: String): DeepLinkResult = DeepLinkResult.of(login.handleRedirect(url))
 
@@ -41,7 +41,7 @@ class SupervisedSignInFactory(private val config: SampleConfig) : SignInFlowFact
     private var built: ObAuthClient? = null
 
     @Synchronized
-    private fun client(): ObAuthClient = built ?: ObAuthClient(config.clientConfig()).also { built = it }
+    private fun client(): ObAuthClient = built ?: config.client().also { built = it }
 
     override fun create(): SignInFlow = SupervisedSignIn(client().supervisedLogin(config.supervisedLoginParams()))
 

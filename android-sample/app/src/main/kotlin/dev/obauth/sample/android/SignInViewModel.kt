@@ -8,6 +8,8 @@ import androidx.lifecycle.viewModelScope
 import dev.obauth.sample.BuildConfig
 import dev.obauth.sample.core.DeepLinkResult
 import dev.obauth.sample.core.NavigationAction
+import dev.obauth.Secret
+import dev.obauth.sample.core.FixedAppToken
 import dev.obauth.sample.core.SampleConfig
 import dev.obauth.sample.core.SignInController
 import dev.obauth.sample.core.SupervisedSignInFactory
@@ -22,7 +24,13 @@ import kotlinx.coroutines.flow.StateFlow
  */
 class SignInViewModel(application: Application) : AndroidViewModel(application) {
     private val controller = SignInController(
-        flows = SupervisedSignInFactory(SampleConfig(apiUrl = BuildConfig.OBAUTH_API_URL)),
+        flows = SupervisedSignInFactory(
+            SampleConfig(
+                apiUrl = BuildConfig.OBAUTH_API_URL,
+                relayUrl = BuildConfig.OBAUTH_RELAY_URL,
+                appTokens = FixedAppToken(Secret(BuildConfig.OBAUTH_APP_TOKEN)),
+            ),
+        ),
         storage = KeystoreStorage(application),
         scope = viewModelScope,
     )
@@ -43,7 +51,7 @@ class SignInViewModel(application: Application) : AndroidViewModel(application) 
 
     fun signOut() = controller.signOut()
 
-    fun onNavigation(url: String): NavigationAction = controller.onNavigation(url)
+    fun onNavigation(url: String, mainFrame: Boolean): NavigationAction = controller.onNavigation(url, mainFrame)
 
     fun onDeepLink(url: String): DeepLinkResult = controller.onDeepLink(url)
 

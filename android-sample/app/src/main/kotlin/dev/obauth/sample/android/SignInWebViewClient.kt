@@ -8,16 +8,20 @@ import android.webkit.WebViewClient
 import dev.obauth.sample.core.NavigationAction
 
 class SignInWebViewClient(
-    private val decide: (String) -> NavigationAction,
+    /** The core's decision for a URL and whether it is for the main frame. */
+    private val decide: (String, Boolean) -> NavigationAction,
     private val openExternally: (String) -> Unit,
 ) : WebViewClient() {
     /**
      * Called for link clicks and server redirects (the bank's 302 to our App Link among them),
      * not for `loadUrl` itself. Returning true keeps the WebView from loading the URL: the
      * core intercepted it (the state stream moves the screen on), blocked it, or the OS opens it.
+     * Subframe navigations come here too (non-http schemes, API 24+): the core never lets a
+     * subframe deliver the redirect or leave the app, so [WebResourceRequest.isForMainFrame]
+     * goes with the URL.
      */
     override fun shouldOverrideUrlLoading(view: WebView, request: WebResourceRequest): Boolean {
-        val action = decide(request.url.toString())
+        val action = decide(request.url.toString(), request.isForMainFrame)
         if (action is NavigationAction.OpenExternally) openExternally(action.url)
         return action.stopsWebView
     }

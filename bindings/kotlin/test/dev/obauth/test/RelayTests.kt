@@ -1,0 +1,372 @@
+// Relay mode through the Kotlin bindings, end to end: the real library talks to two real relays
+// (`obauth relay`, started by bindings/scripts/test-kotlin.sh) in front of the sandbox. App
+// tokens are minted here (HS256 with javax.crypto), as the integrator's sign-in would.
+//
+// The device-side checks go through the bindings (ObAuthClient.relay and an AppTokenProvider);
+// the checks of what a device could send that the bindings never would (a forged handle, a code
+// from another session, a userHash) use plain HTTP against the same relays.
+package dev.obauth.test
+
+import dev.obauth.CodeSource
+import dev.obauth.ErrorCategory
+import dev.obauth.LoginState
+import dev.obauth.ObAuthClient
+import dev.obauth.ObAuthException
+import dev.obauth.Secret
+import dev.obauth.SupervisedLoginParams
+import dev.obauth.category
+import dev.obauth.code
+import dev.obauth.ffi.AppTokenProvider
+import dev.obauth.ffi.LogLevel
+import dev.obauth.ffi.LogRecord
+import dev.obauth.ffi.RedirectOutcome
+import dev.obauth.ffi.SupervisedLogin
+import dev.obauth.ffi.clearLogSink
+import dev.obauth.setLogSink
+import dev.obauth.states
+import dev.obauth.testing.AppTokens
+import kotlinx.coroutines.flow.filterIsInstance
+import kotlinx.coroutines.flow.first
+import java.io.File
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.time.Duration
+import java.util.Collections
+import java.util.concurrent.atomic.AtomicInteger
+
+/** The relays the script started and the test values they were started with. */
+class RelaySetup(
+    val urls: List<String>,
+    val logs: List<File>,
+    val appSecret: String,
+    val audience: String,
+    val relayKey: String,
+) {
+    companion object {
+        /** From the -Dobauth.relay* properties; null when no relay was started. */
+        fun fromProperties(): RelaySetup? {
+            val first = System.getProperty("obauth.relay") ?: return null
+            return RelaySetup(
+                urls = listOfNotNull(first, System.getProperty("obauth.relay2")),
+                logs = System.getProperty("obauth.relayLogs").orEmpty().split(':').filter { it.isNotEmpty() }.map(::File),
+                appSecret = System.getProperty("obauth.relayAppSecret") ?: error("no -Dobauth.relayAppSecret"),
+                audience = System.getProperty("obauth.relayAudience") ?: error("no -Dobauth.relayAudience"),
+                relayKey = System.getProperty("obauth.relayKey") ?: error("no -Dobauth.relayKey"),
+            )
+        }
+    }
+}
+
+/** A relay answer as a device sees it. */
+data class RelayAnswer(val status: Int, val body: String, val challenge: String?)
+
+/** The host's app token source: [current] until a forced refresh, then [fresh]; counts calls. */
+class CountingTokens(@Volatile var current: String, private val fresh: String) : AppTokenProvider {
+    val calls = AtomicInteger()
+    val refreshes = AtomicInteger()
+
+    override fun appToken(forceRefresh: Boolean): Secret {
+        calls.incrementAndGet()
+        if (forceRefresh) {
+            refreshes.incrementAndGet()
+            current = fresh
+        }
+        return Secret(current)
+    }
+}
+
+class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
+    private val http: HttpClient = HttpClient.newBuilder()
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .connectTimeout(Duration.ofSeconds(5))
+        .build()
+    private var subjects = 0
+
+    /** Every body a relay answered in these tests, for the secret check. */
+    private val answers = Collections.synchronizedList(mutableListOf<String>())
+
+    /** A fresh subject (the integrator's user id) per test. */
+    private fun subject(tag: String) = "kt-relay-$tag-${++subjects}-${System.nanoTime() % 100000}"
+
+    fun all(): List<Test> = listOf(
+        Test("relay: login by poll, the provider sees the derived userHash") { byPoll() },
+        Test("relay: login by redirect") { byRedirect() },
+        Test("relay: an expired app token is refreshed once and the login goes on") { expiredThenFresh() },
+        Test("relay: app token missing or malformed is InvalidAppToken") { missingToken() },
+        Test("relay: expired / wrong signature / wrong audience: app_token_rejected after one retry") { rejectedTokens() },
+        Test("relay: another user's session handle is refused") { anotherUsersHandle() },
+        Test("relay: a code from another session is never exchanged") { codeFromAnotherSession() },
+        Test("relay: a redirect URL off the allowlist is refused") { redirectNotAllowed() },
+        Test("relay: a userHash sent by the device is ignored") { userHashIgnored() },
+        Test("relay: two relay instances serve one login alternately") { twoInstances() },
+        // Last: reads every relay log line written by the tests above.
+        Test("relay: the partner secret is in no response and no log line") { noPartnerSecret() },
+    )
+
+    private val appTokens = AppTokens(relay.appSecret, relay.audience, relay.relayKey)
+
+    /** An HS256 app token for [sub] (see [AppTokens.mint]). */
+    private fun mint(
+        sub: String,
+        expiresIn: Long = 600,
+        audience: String = relay.audience,
+        secret: String = relay.appSecret,
+    ): String = appTokens.mint(sub, expiresIn, audience, secret)
+
+    private fun userHash(sub: String): String = appTokens.userHash(sub)
+
+    // ---- the device through the bindings ----
+
+    private fun client(tokens: AppTokenProvider, url: String = relay.urls[0]) =
+        ObAuthClient.relay(url, tokens)
+
+    private fun login(client: ObAuthClient, redirect: String = REDIRECT): SupervisedLogin =
+        client.supervisedLogin(SupervisedLoginParams(userHash = "", redirectUrl = redirect))
+
+    private suspend fun awaitingUser(login: SupervisedLogin): LoginState.AwaitingUser =
+        login.states().filterIsInstance<LoginState.AwaitingUser>().first()
+
+    private suspend fun failure(login: SupervisedLogin): ObAuthException =
+        expectThrows<ObAuthException>("awaitTokens") { login.awaitTokens() }
+
+    // ---- the device by hand ----
+
+    private fun send(builder: HttpRequest.Builder, token: String?): RelayAnswer {
+        token?.let { builder.header("authorization", "Bearer $it") }
+        val response = http.send(builder.timeout(Duration.ofSeconds(40)).build(), HttpResponse.BodyHandlers.ofString())
+        answers.add(response.body())
+        return RelayAnswer(response.statusCode(), response.body(), response.headers().firstValue("www-authenticate").orElse(null))
+    }
+
+    private fun post(base: String, path: String, token: String?, json: String) = send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .header("content-type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json)),
+        token,
+    )
+
+    private fun get(base: String, path: String, token: String?) =
+        send(HttpRequest.newBuilder(URI.create(base + path)).GET(), token)
+
+    private fun field(json: String, name: String): String =
+        Regex("\"$name\"\\s*:\\s*\"([^\"]*)\"").find(json)?.groupValues?.get(1) ?: error("no $name in $json")
+
+    /** Initializes a login by hand; returns (handle, authUrl). */
+    private fun initialize(base: String, token: String, extra: String = ""): Pair<String, String> {
+        val a = post(base, "/v1/authentication/initialize", token, """{"redirectUrl":"$REDIRECT"$extra}""")
+        expectEqual(200, a.status, "initialize: ${a.body}")
+        return field(a.body, "sessionId") to field(a.body, "authUrl")
+    }
+
+    private fun code(location: String): String =
+        URI.create(location).rawQuery.split('&').map { it.split('=', limit = 2) }
+            .firstOrNull { it[0] == "code" }?.get(1)?.let { java.net.URLDecoder.decode(it, "UTF-8") }
+            ?: error("no code in $location")
+
+    // ---- the tests ----
+
+    private suspend fun byPoll() {
+        val sub = subject("poll")
+        sandbox.script(userHash(sub), "approve", delayMs = 300)
+        val before = sandbox.successfulExchanges()
+        val tokens = CountingTokens(mint(sub), mint(sub))
+        val login = login(client(tokens))
+        login.start()
+        val result = login.awaitTokens()
+        expectEqual(CodeSource.POLL, result.completedVia, "completedVia")
+        check(result.accessToken.expose().isNotEmpty()) { "no access token" }
+        expectEqual(before + 1, sandbox.successfulExchanges(), "exchanges")
+        expectEqual(0, tokens.refreshes.get(), "forced refreshes")
+    }
+
+    private suspend fun byRedirect() {
+        val sub = subject("redirect")
+        // Hold the first long-poll so the redirect, not the poll, delivers the code.
+        sandbox.fault("status", "delay", delayMs = 1500)
+        val login = login(client(CountingTokens(mint(sub), mint(sub))))
+        login.start()
+        val awaiting = awaitingUser(login)
+        val location = sandbox.decide(awaiting.authUrl, "approve")
+        check(location.startsWith(REDIRECT)) { "Location $location" }
+        expectEqual(RedirectOutcome.CodeAccepted, login.handleRedirect(location), "the redirect")
+        expectEqual(CodeSource.REDIRECT, login.awaitTokens().completedVia, "completedVia")
+    }
+
+    private suspend fun expiredThenFresh() {
+        val sub = subject("expired")
+        sandbox.script(userHash(sub), "approve", delayMs = 200)
+        val tokens = CountingTokens(mint(sub, expiresIn = -120), mint(sub))
+        val login = login(client(tokens))
+        login.start()
+        login.awaitTokens()
+        expectEqual(1, tokens.refreshes.get(), "forced refreshes")
+    }
+
+    private fun missingToken() {
+        for (token in listOf(null, "not-a-jwt", "")) {
+            val a = post(relay.urls[0], "/v1/authentication/initialize", token, """{"redirectUrl":"$REDIRECT"}""")
+            expectEqual(401, a.status, "initialize with token <$token>")
+            expectEqual("""{"error":"InvalidAppToken"}""", a.body, "body")
+            expectEqual("""Bearer error="invalid_token"""", a.challenge, "WWW-Authenticate")
+        }
+    }
+
+    private suspend fun rejectedTokens() {
+        val sub = subject("rejected")
+        val cases = mapOf(
+            "expired" to mint(sub, expiresIn = -120),
+            "wrong signature" to mint(sub, secret = "not-the-app-secret-0123456789abcdef-0123"),
+            "wrong audience" to mint(sub, audience = "another-app"),
+            "malformed" to "not-a-jwt",
+        )
+        val before = sandbox.stat("initializeRequests")
+        for ((what, bad) in cases) {
+            val tokens = CountingTokens(bad, bad)
+            val login = login(client(tokens))
+            login.start()
+            val e = failure(login)
+            check(e is ObAuthException.Reauthenticate) { "$what: expected Reauthenticate, got $e" }
+            expectEqual(ErrorCategory.REAUTHENTICATE, e.category, "$what: category")
+            expectEqual("app_token_rejected", e.code, "$what: code")
+            expectEqual(1, tokens.refreshes.get(), "$what: one fresh-token retry")
+            expectEqual(2, tokens.calls.get(), "$what: token requests")
+            check(!e.toString().contains(bad)) { "$what: the token leaked into $e" }
+        }
+        expectEqual(before, sandbox.stat("initializeRequests"), "initializations at the provider")
+    }
+
+    private suspend fun anotherUsersHandle() {
+        val alice = subject("alice")
+        val bob = subject("bob")
+        // By hand: Bob presents Alice's handle.
+        val (handle, _) = initialize(relay.urls[0], mint(alice))
+        val status = get(relay.urls[0], "/v1/authentication/$handle/status?pollTimeout=0", mint(bob))
+        expectEqual(403, status.status, "status with another user's handle: ${status.body}")
+        expectEqual("""{"error":"Forbidden"}""", status.body, "body")
+        val forged = get(relay.urls[0], "/v1/authentication/${handle.dropLast(2)}xx/status", mint(alice))
+        expectEqual(403, forged.status, "a forged handle")
+        // Through the bindings: Alice's saved login restored in Bob's app session fails and is
+        // never exchanged, even after Alice approves at the bank.
+        val aliceLogin = login(client(CountingTokens(mint(alice), mint(alice))))
+        aliceLogin.start()
+        val authUrl = awaitingUser(aliceLogin).authUrl
+        val snapshot = aliceLogin.snapshot()
+        aliceLogin.cancel()
+        val before = sandbox.successfulExchanges()
+        val bobLogin = client(CountingTokens(mint(bob), mint(bob))).restoreSupervisedLogin(snapshot)
+        bobLogin.resume()
+        sandbox.decide(authUrl, "approve")
+        val e = failure(bobLogin)
+        check(e.category != ErrorCategory.INVALID_INPUT) { "a typed failure from the relay's refusal: $e" }
+        expectEqual(before, sandbox.successfulExchanges(), "exchanges")
+    }
+
+    private fun codeFromAnotherSession() {
+        val sub = subject("twosessions")
+        val token = mint(sub)
+        val (first, firstAuthUrl) = initialize(relay.urls[0], token)
+        val (second, _) = initialize(relay.urls[0], token)
+        val location = sandbox.decide(firstAuthUrl, "approve")
+        val code = code(location)
+        val before = sandbox.successfulExchanges()
+        val wrong = post(relay.urls[0], "/v1/authentication/tokens", token, """{"code":"$code","sessionId":"$second"}""")
+        expectEqual(403, wrong.status, "the first session's code with the second handle: ${wrong.body}")
+        expectEqual(before, sandbox.successfulExchanges(), "nothing exchanged")
+        // The code itself was good: with its own session's handle it is exchanged.
+        val right = post(relay.urls[0], "/v1/authentication/tokens", token, """{"code":"$code","sessionId":"$first"}""")
+        expectEqual(200, right.status, "the code with its own handle: ${right.body}")
+        expectEqual(before + 1, sandbox.successfulExchanges(), "one exchange")
+    }
+
+    private suspend fun redirectNotAllowed() {
+        val sub = subject("allowlist")
+        val evil = "https://evil.example.com/aiia/callback"
+        val a = post(relay.urls[0], "/v1/authentication/initialize", mint(sub), """{"redirectUrl":"$evil"}""")
+        expectEqual(400, a.status, "initialize with $evil")
+        expectEqual("""{"error":"RedirectUrlNotAllowed"}""", a.body, "body")
+        val before = sandbox.stat("initializeRequests")
+        val login = login(client(CountingTokens(mint(sub), mint(sub))), redirect = evil)
+        login.start()
+        val e = failure(login)
+        check(e.category != ErrorCategory.REAUTHENTICATE) { "not an app-token problem: $e" }
+        check(login.state() is LoginState.Failed) { "state ${login.state()}" }
+        expectEqual(before, sandbox.stat("initializeRequests"), "initializations at the provider")
+    }
+
+    private fun sessionsJson(): String {
+        val request = HttpRequest.newBuilder(URI.create(sandbox.baseUrl.trimEnd('/') + "/_sandbox/sessions")).GET().build()
+        return http.send(request, HttpResponse.BodyHandlers.ofString()).body()
+    }
+
+    private fun userHashIgnored() {
+        val sub = subject("userhash")
+        val victim = "kt-victim-" + System.nanoTime()
+        initialize(relay.urls[0], mint(sub), extra = ""","userHash":"$victim"""")
+        val sessions = sessionsJson()
+        check(!sessions.contains(victim)) { "the device's userHash reached the provider" }
+        check(sessions.contains("\"userHash\":\"${userHash(sub)}\"")) { "no session for the derived userHash" }
+        // The bindings do not even take one in relay mode.
+        val e = expectThrows<ObAuthException.InvalidInput>("a userHash in relay mode") {
+            client(CountingTokens(mint(sub), mint(sub)))
+                .supervisedLogin(SupervisedLoginParams(userHash = victim, redirectUrl = REDIRECT))
+        }
+        expectEqual("userHash", e.field, "field")
+    }
+
+    private suspend fun twoInstances() {
+        check(relay.urls.size == 2) { "the script starts two relays" }
+        val sub = subject("twoinstances")
+        // By hand: initialize on one, poll on the other, back, exchange on the first.
+        val token = mint(sub)
+        val (handle, authUrl) = initialize(relay.urls[0], token)
+        expectEqual(200, get(relay.urls[1], "/v1/authentication/$handle/status?pollTimeout=0", token).status, "status on the second")
+        val location = sandbox.decide(authUrl, "approve")
+        expectEqual(200, get(relay.urls[0], "/v1/authentication/$handle/status?pollTimeout=0", token).status, "status on the first")
+        val exchange = post(relay.urls[1], "/v1/authentication/tokens", token, """{"code":"${code(location)}","sessionId":"$handle"}""")
+        expectEqual(200, exchange.status, "exchange on the second: ${exchange.body}")
+        // Through the bindings: started against one instance, restored and finished against the other.
+        val tokens = CountingTokens(mint(sub), mint(sub))
+        val first = login(client(tokens, relay.urls[0]))
+        first.start()
+        val url = awaitingUser(first).authUrl
+        val snapshot = first.snapshot()
+        first.cancel()
+        val second = client(tokens, relay.urls[1]).restoreSupervisedLogin(snapshot)
+        second.resume()
+        sandbox.decide(url, "approve")
+        expectEqual(CodeSource.POLL, second.awaitTokens().completedVia, "completedVia")
+    }
+
+    private suspend fun noPartnerSecret() {
+        val records = Collections.synchronizedList(mutableListOf<LogRecord>())
+        setLogSink(LogLevel.TRACE) { records.add(it) }
+        try {
+            val sub = subject("secret")
+            sandbox.script(userHash(sub), "approve", delayMs = 100)
+            val login = login(client(CountingTokens(mint(sub, expiresIn = -60), mint(sub))))
+            login.start()
+            login.awaitTokens()
+        } finally {
+            clearLogSink()
+        }
+        check(records.isNotEmpty()) { "the core logged nothing" }
+        check(answers.isNotEmpty()) { "no relay answers recorded" }
+        check(relay.logs.isNotEmpty() && relay.logs.all { it.length() > 0 }) { "no relay logs in ${relay.logs}" }
+        val relayLines = relay.logs.flatMap { it.readLines() }
+        check(relayLines.any { "/v1/authentication/tokens" in it }) { "the relay logs do not cover the exchanges" }
+        val places = mapOf(
+            "a relay answer" to answers.toList(),
+            "a relay log line" to relayLines,
+            "a core log record" to records.map { it.toString() },
+        )
+        for ((where, lines) in places) {
+            for (line in lines) {
+                for (secret in listOf(sandbox.clientSecret, relay.relayKey, relay.appSecret)) {
+                    check(!line.contains(secret)) { "a secret in $where: $line" }
+                }
+            }
+        }
+    }
+}
