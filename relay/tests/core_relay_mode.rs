@@ -238,6 +238,18 @@ async fn success_by_poll_through_the_relay() {
     );
     assert_eq!(tokens.refreshes.load(Ordering::SeqCst), 0);
     r.assert_device_sent_no_partner_credentials();
+
+    // One X-Correlation-Id from the device through the relay to the provider: every provider
+    // request of this login (initialize, status polls, the relay's check, the exchange) carried
+    // the flow's id.
+    let id = login.correlation_id().expect("a started flow has one");
+    let log = r.h.sandbox.correlation_log();
+    assert!(log.len() >= 4, "{log:?}");
+    assert!(
+        log.iter()
+            .all(|rec| rec.correlation_id.as_deref() == Some(id.as_str())),
+        "{log:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
