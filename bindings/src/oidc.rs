@@ -90,8 +90,7 @@ impl OidcClient {
         tokens: TokenSet,
         skew_ms: u64,
     ) -> Result<Arc<TokenManager>, ObAuthError> {
-        let client = self.inner.clone();
-        let skew = Duration::from_millis(skew_ms);
+        let (client, skew) = (self.inner.clone(), Duration::from_millis(skew_ms));
         run(async move { client.pkce_tokens(&config, tokens, skew).await })
             .await
             .map(TokenManager::wrap)
@@ -107,8 +106,7 @@ impl OidcClient {
         config: ClientCredentialsConfig,
         skew_ms: u64,
     ) -> Result<Arc<TokenManager>, ObAuthError> {
-        let client = self.inner.clone();
-        let skew = Duration::from_millis(skew_ms);
+        let (client, skew) = (self.inner.clone(), Duration::from_millis(skew_ms));
         run(async move { client.client_credentials(config, skew).await })
             .await
             .map(TokenManager::wrap)

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use obauth::oauth::TokenTypeHint;
-use obauth::{Error, PkceConfig, Secret};
+use obauth::{ErrorInfo, PkceConfig, Secret};
 
 use crate::ObAuthError;
 use crate::oidc::OidcClient;
@@ -28,7 +28,7 @@ pub enum RevocationOutcome {
     /// `revoke` if you kept it.
     Failed {
         /// Why.
-        error: Error,
+        error: ErrorInfo,
     },
 }
 
@@ -39,7 +39,9 @@ impl From<obauth::RevocationOutcome> for RevocationOutcome {
             O::Revoked => RevocationOutcome::Revoked,
             O::NoToken => RevocationOutcome::NoToken,
             O::NotSupported => RevocationOutcome::NotSupported,
-            O::Failed(error) => RevocationOutcome::Failed { error },
+            O::Failed(error) => RevocationOutcome::Failed {
+                error: error.into(),
+            },
         }
     }
 }
@@ -53,7 +55,7 @@ pub struct SignOutOutcome {
     pub access_token: RevocationOutcome,
     /// `null`/`nil` when the stored tokens were removed; the storage's error otherwise (the
     /// tokens are forgotten in memory regardless).
-    pub storage_error: Option<Error>,
+    pub storage_error: Option<ErrorInfo>,
     /// The RP-initiated logout URL to open (when asked for and the provider has an
     /// `end_session_endpoint`). Contains the ID token: `expose()` it only to open it.
     pub end_session_url: Option<Secret>,
@@ -64,7 +66,7 @@ impl From<obauth::SignOutOutcome> for SignOutOutcome {
         SignOutOutcome {
             refresh_token: o.refresh_token.into(),
             access_token: o.access_token.into(),
-            storage_error: o.cleared.err(),
+            storage_error: o.cleared.err().map(ErrorInfo::from),
             end_session_url: o.end_session_url.map(Secret::new),
         }
     }

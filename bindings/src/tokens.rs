@@ -91,8 +91,9 @@ pub fn token_set_from_json(json: String) -> Result<TokenSet, ObAuthError> {
 }
 
 /// The JSON `TokenManager.persistTo` stores for `tokens` (secrets included: secure storage
-/// only).
+/// only). A token set that cannot be written throws `InvalidInput` (`invalid_snapshot`), never
+/// an empty string.
 #[uniffi::export]
-pub fn token_set_to_json(tokens: TokenSet) -> String {
-    tokens.to_json()
+pub fn token_set_to_json(tokens: TokenSet) -> Result<String, ObAuthError> {
+    Ok(tokens.to_json()?)
 }

@@ -18,7 +18,7 @@
 use std::sync::{Arc, Mutex};
 
 use obauth::Secret;
-use obauth::driver::{HttpSender, SendFuture, set_host_sender};
+use obauth::transport::{HttpSender, SendFuture, set_host_sender};
 use obauth::http::{HttpRequest, HttpResponse, HttpResult, Method, TransportFailure};
 use tokio::sync::oneshot;
 

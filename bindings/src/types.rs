@@ -1,19 +1,15 @@
-//! The data the core shapes differently for Rust callers, as the host sees it, with a `From`
-//! conversion each and nothing else; and remote declarations of core types exported as they
-//! are (`#[uniffi::remote]`: the compiler checks the copy against the core's definition).
-//!
-//! Everything else crosses as the core's own type (`obauth_protocol::ffi`): states, `TokenSet`,
-//! enums, `Secret` (prints `[redacted]`; `expose()` gives the value), `Timestamp` (`Instant` /
-//! `Date`) and errors (`ObAuthError`). Mirrored here: configurations with millisecond numbers
-//! where the core has `Duration`s ([`ClientConfig`], [`SupervisedLoginParams`],
-//! [`AuthorizationParams`]), the flat [`SupervisedTokens`] (the core nests session and login
-//! token), and [`RedirectOutcome`] / [`Navigation`] (named fields for the core's tuple variants).
+//! What the core shapes differently for Rust callers, as the host sees it, with a `From`
+//! conversion each: millisecond numbers for `Duration`s ([`ClientConfig`], the params), the flat
+//! [`SupervisedTokens`], named fields for the core's tuple variants ([`RedirectOutcome`],
+//! [`Navigation`]); and `#[uniffi::remote]` declarations of core types exported as they are.
+//! Everything else crosses as the core's own type (see the crate docs).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use obauth::error::ErrorInfo;
 use obauth::supervised::LoginToken;
-use obauth::{AccessSession, ClientAuth, CodeSource, Error, Secret, Timestamp};
+use obauth::{AccessSession, ClientAuth, CodeSource, Secret, Timestamp};
 pub use obauth::{ClientCredentialsConfig, IgnoredReason, PkceConfig};
 
 /// Why a redirect of this flow changed nothing.
@@ -278,7 +274,7 @@ pub enum RedirectOutcome {
     /// The redirect reported an error from the provider; the flow has ended with it.
     ProviderError {
         /// The provider's error.
-        error: Error,
+        error: ErrorInfo,
     },
     /// The redirect belongs to this flow but changes nothing.
     Ignored {
@@ -289,7 +285,7 @@ pub enum RedirectOutcome {
     /// flow goes on waiting for a valid one.
     Rejected {
         /// Why it was refused.
-        error: Error,
+        error: ErrorInfo,
     },
 }
 
@@ -299,9 +295,13 @@ impl From<obauth::RedirectOutcome> for RedirectOutcome {
         match outcome {
             O::NotForThisFlow => RedirectOutcome::NotForThisFlow,
             O::CodeAccepted => RedirectOutcome::CodeAccepted,
-            O::ProviderError(error) => RedirectOutcome::ProviderError { error },
+            O::ProviderError(error) => RedirectOutcome::ProviderError {
+                error: error.into(),
+            },
             O::Ignored(reason) => RedirectOutcome::Ignored { reason },
-            O::Rejected(error) => RedirectOutcome::Rejected { error },
+            O::Rejected(error) => RedirectOutcome::Rejected {
+                error: error.into(),
+            },
         }
     }
 }
@@ -333,63 +333,5 @@ impl From<obauth::Navigation> for Navigation {
             N::OpenExternally => Navigation::OpenExternally,
             N::Block => Navigation::Block,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn params_keep_the_core_defaults_unless_given() {
-        let core = obauth::AuthorizationParams::from(AuthorizationParams {
-            redirect_uri: "https://app.example.com/cb".into(),
-            redirect_pattern: None,
-            scope: None,
-            timeout_ms: None,
-            code_lifetime_ms: Some(2_000),
-            prompt: None,
-            login_hint: Some("jane".into()),
-            ui_locales: None,
-            max_age_seconds: Some(60),
-            acr_values: None,
-            extra_params: HashMap::from([("audience".into(), "api".into())]),
-            pkce: true,
-        });
-        assert_eq!(core.extras.login_hint.as_deref(), Some("jane"));
-        assert_eq!(core.extras.max_age_seconds, Some(60));
-        assert_eq!(core.extras.params["audience"], "api");
-        let defaults = obauth::AuthorizationParams::new("https://app.example.com/cb");
-        assert_eq!(core.timeout, defaults.timeout);
-        assert_eq!(core.code_lifetime, Duration::from_secs(2));
-        let core = obauth::SupervisedLoginParams::from(SupervisedLoginParams {
-            user_hash: "user-0001".into(),
-            redirect_url: "https://app.example.com/cb".into(),
-            poll_timeout_ms: Some(5_000),
-            timeout_ms: None,
-        });
-        assert_eq!(core.poll_timeout, Duration::from_secs(5));
-        assert_eq!(core.timeout, Duration::from_secs(15 * 60));
-    }
-
-    #[test]
-    fn supervised_tokens_round_trip() {
-        let ffi = SupervisedTokens {
-            access_token: "at".into(),
-            access_token_expires: Timestamp::from_unix_millis(1_700_000_000_000),
-            login_token: "lt".into(),
-            login_token_expires: Timestamp::from_unix_millis(1_800_000_000_000),
-            provider_id: "bank".into(),
-            supports_unattended: true,
-            label: Some("label".into()),
-            subject_id: None,
-            completed_via: CodeSource::Redirect,
-        };
-        let core = obauth::SupervisedTokens::from(ffi.clone());
-        assert_eq!(core.session.token().expose(), "at");
-        assert_eq!(core.login.token.expose(), "lt");
-        let back = SupervisedTokens::from(core);
-        assert_eq!(format!("{back:?}"), format!("{ffi:?}"));
-        assert!(!format!("{back:?}").contains("\"at\""));
     }
 }

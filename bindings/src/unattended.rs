@@ -105,10 +105,11 @@ impl ObAuthClient {
 }
 
 /// The JSON `resumeStoredSession` reads (secrets included: secure storage only): store it
-/// after a supervised login.
+/// after a supervised login. Throws `InvalidInput` (`invalid_snapshot`) rather than return an
+/// empty string.
 #[uniffi::export]
-pub fn supervised_tokens_to_json(tokens: SupervisedTokens) -> String {
-    obauth::SupervisedTokens::from(tokens).to_json()
+pub fn supervised_tokens_to_json(tokens: SupervisedTokens) -> Result<String, ObAuthError> {
+    Ok(obauth::SupervisedTokens::from(tokens).to_json()?)
 }
 
 /// Reads `supervisedTokensToJson` output; `ObAuthError.InvalidInput` (`invalid_snapshot`)

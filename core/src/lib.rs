@@ -10,7 +10,7 @@
 //! redirect and navigation rules, the snapshot format — is the crate `obauth-protocol`, which
 //! depends on no runtime, HTTP client, TLS stack or random source and reads no clock. This crate
 //! is the driver around it: tokio timers, reqwest over rustls, the real clock and the OS random
-//! source ([`live`]), the host's storage ([`storage`]), the token manager's I/O and the
+//! source (`live.rs`), the host's storage (`storage.rs`), the token manager's I/O and the
 //! [`Client`] / [`OidcClient`] façades. The protocol's modules are re-exported here under their
 //! own names, so `obauth::supervised`, `obauth::error`, … are the paths apps use.
 //!
@@ -21,10 +21,12 @@
 //! - [`authorization`]: authorization-code flows — Aiia Data connect, and PKCE for public
 //!   clients — with state checks, wildcard redirects and ID-token nonce checks.
 //! - [`oauth`]: token endpoint wire formats, PKCE/state/nonce values, OIDC discovery.
-//! - [`tokens`]: [`TokenManager`], fresh tokens with single-flight renewal.
-//! - [`snapshot`]: versioned snapshots; [`storage`]: the [`SecureStorage`] the host provides.
+//! - [`TokenManager`]: fresh tokens with single-flight renewal (`tokens.rs`).
+//! - [`snapshot`]: versioned snapshots and the [`SecureStorage`] the host provides
+//!   (`storage.rs`).
 //! - [`navigation`]: the WebView navigation policy.
-//! - [`driver`]: runs flows with reqwest/rustls and tokio; [`FlowHandle`] is what hosts hold.
+//! - [`FlowHandle`]: what hosts hold; the driver (`driver/`) runs flows with reqwest/rustls and
+//!   tokio.
 //! - [`host`]: running inside a foreign host (the Swift/Kotlin bindings): the background
 //!   threads, awaiting from a foreign executor, delivering states and logs to host callbacks.
 //! - [`Client`] and [`OidcClient`]: the entry points; [`Client::unattended_login`] and
@@ -61,12 +63,12 @@
 #![warn(missing_docs)]
 
 mod client;
-pub mod driver;
+mod driver;
 pub mod host;
-pub mod live;
+mod live;
 mod sign_out;
-pub mod storage;
-pub mod tokens;
+mod storage;
+mod tokens;
 mod unattended;
 
 pub use obauth_protocol::{
@@ -80,14 +82,23 @@ pub use obauth_protocol::{
 pub use obauth_protocol::ffi;
 
 /// The versioned snapshot format ([`obauth_protocol::snapshot`]) and where snapshots are kept
-/// ([`crate::storage`]).
+/// ([`SecureStorage`], the host's, and the [`FileStorage`] and [`MemoryStorage`] provided).
 pub mod snapshot {
     pub use crate::storage::{FileStorage, MemoryStorage, SecureStorage};
     pub use obauth_protocol::snapshot::*;
 }
 
+/// How the driver sends HTTP: reqwest by default (feature `reqwest`), or a sender the host
+/// installs ([`set_host_sender`](crate::transport::set_host_sender)) — the platform-networking
+/// flavour of the mobile library, where URLSession / HttpURLConnection carry every request.
+pub mod transport {
+    #[cfg(feature = "reqwest")]
+    pub use crate::driver::ReqwestSender;
+    pub use crate::driver::{HttpSender, MAX_BODY, SendFuture, set_host_sender};
+}
+
 /// Wall-clock instants and monotonic readings ([`obauth_protocol::timestamp`]) and the real
-/// clocks ([`now`], [`mono`]).
+/// clocks ([`now`](crate::timestamp::now), [`mono`](crate::timestamp::mono)).
 pub mod timestamp {
     pub use crate::live::{mono, now};
     pub use obauth_protocol::timestamp::*;
@@ -100,7 +111,7 @@ pub use client::{
 };
 pub use config::{AppTokenProvider, AppTokenSource, ClientConfig, ConsentPage};
 pub use driver::{FlowHandle, StateStream};
-pub use error::{CancelOrigin, Error, ErrorCategory};
+pub use error::{CancelOrigin, Error, ErrorCategory, ErrorInfo};
 pub use flow::{IgnoredReason, RedirectOutcome};
 pub use navigation::{Navigation, NavigationPolicy};
 pub use oauth::{AuthorizeExtras, ClientAuth, TokenSet};

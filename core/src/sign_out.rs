@@ -19,7 +19,7 @@ use crate::client::{OidcClient, PkceConfig};
 use crate::error::Error;
 use crate::http::{RequestKind, classify};
 use crate::oauth::discovery::{self, ProviderMetadata};
-use crate::oauth::token::oauth_failure;
+use crate::oauth::oauth_failure;
 use crate::oauth::{ClientAuth, TokenEndpoint, TokenTypeHint, TokenWire};
 use crate::secret::Secret;
 use crate::tokens::TokenManager;

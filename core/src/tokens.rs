@@ -119,7 +119,7 @@ impl TokenManager {
     ) -> Result<(), Error> {
         let key = key.into();
         if let Some(tokens) = self.current() {
-            storage.save(&key, &tokens.to_json())?;
+            storage.save(&key, &tokens.to_json()?)?;
         }
         *self.inner.storage.lock().unwrap_or_else(|e| e.into_inner()) = Some((storage, key));
         Ok(())
@@ -323,7 +323,7 @@ impl TokenManager {
         let json = tokens.to_json();
         *self.inner.slot.lock().unwrap_or_else(|e| e.into_inner()) = Slot::Valid(tokens);
         if let Some((storage, key)) = self.storage()
-            && let Err(e) = storage.save(&key, &json)
+            && let Err(e) = json.and_then(|json| storage.save(&key, &json))
         {
             log::warn!("could not save renewed tokens: {e}");
         }

@@ -131,7 +131,7 @@ impl Client {
         let tokens = SupervisedTokens::from_json(&json)?;
         let access = self.resume_session(user_hash, &tokens, margin).await?;
         if let SessionAccess::Renewed(renewed) = &access {
-            storage.save(key, &renewed.to_json())?;
+            storage.save(key, &renewed.to_json()?)?;
         }
         Ok(access)
     }

@@ -23,8 +23,9 @@ use obauth_protocol::backoff::RetryPolicy;
 use obauth_protocol::error::Error;
 use obauth_protocol::flow::Ctx;
 use obauth_protocol::http::{HttpResponse, RequestKind, classify, provider_error_code};
-use obauth_protocol::oauth::token::{oauth_failure, parse_token_response};
-use obauth_protocol::oauth::{ClientAuth, TokenEndpoint, TokenSet, TokenWire, discovery};
+use obauth_protocol::oauth::{
+    ClientAuth, TokenEndpoint, TokenSet, TokenWire, discovery, oauth_failure, parse_token_response,
+};
 use obauth_protocol::renewal::{
     RENEWAL_ATTEMPTS, Renewal, RenewalMachine, RenewalOutcome, RenewalStep,
 };
@@ -43,11 +44,11 @@ fn ok(body: &[u8]) -> HttpResponse {
 }
 
 fn check_stored(t: &TokenSet) {
-    let json = t.to_json();
+    let json = t.to_json().expect("a parsed token set writes");
     let back = TokenSet::from_json(&json)
         .unwrap_or_else(|e| panic!("a stored token set does not load: {e}\n{json}"));
     assert_eq!(&back, t, "a token set changed through storage");
-    assert_eq!(back.to_json(), json);
+    assert_eq!(back.to_json().expect("a read token set writes"), json);
 }
 
 fn token(kind: RequestKind, body: &[u8], now: Timestamp) {

@@ -493,7 +493,7 @@ pub fn check_snapshot_round_trip(m: &AuthorizationMachine, kind: FlowKind) {
     let (a, b) = (m.state(), restored.state());
     match (&a, &b) {
         (AuthorizationState::Failed { error: x }, AuthorizationState::Failed { error: y }) => {
-            assert_eq!(x.category(), y.category());
+            assert_eq!(x.category, y.category);
             assert_eq!(x.to_string(), y.to_string());
         }
         _ => assert_eq!(a, b, "a restored machine shows another state"),

@@ -558,7 +558,7 @@ pub fn check_snapshot_round_trip(m: &SupervisedLoginMachine, creds: &Credentials
     let (a, b) = (m.state(), restored.state());
     match (&a, &b) {
         (LoginState::Failed { error: x }, LoginState::Failed { error: y }) => {
-            assert_eq!(x.category(), y.category());
+            assert_eq!(x.category, y.category);
             assert_eq!(x.to_string(), y.to_string());
         }
         _ => assert_eq!(a, b, "a restored machine shows another state"),

@@ -68,6 +68,7 @@ impl Retrier {
     }
 
     /// Retries made since the last success.
+    #[cfg(test)]
     pub fn attempts(&self) -> u32 {
         self.attempts
     }

@@ -207,6 +207,48 @@ pub enum Error {
     },
 }
 
+/// An error as a flow's state carries it: plain information, not the error itself — what to do
+/// next, a stable code and the message. States are data a host renders (and the bindings hand
+/// to Swift and Kotlin as they are), so they hold no Rust error type; the full [`Error`] is what
+/// a flow's result and the API's calls return.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorInfo {
+    /// What the host should do next ([`Error::category`]).
+    pub category: ErrorCategory,
+    /// The stable machine-readable code ([`Error::code`]), e.g. `code_expired`.
+    pub code: String,
+    /// The human-readable message (never a secret).
+    pub message: String,
+    /// The provider's `Retry-After`, when a rate limit ended the flow.
+    pub retry_after: Option<Duration>,
+}
+
+impl From<&Error> for ErrorInfo {
+    fn from(error: &Error) -> Self {
+        ErrorInfo {
+            category: error.category(),
+            code: error.code().to_owned(),
+            message: error.to_string(),
+            retry_after: match error {
+                Error::RateLimited { retry_after, .. } => *retry_after,
+                _ => None,
+            },
+        }
+    }
+}
+
+impl From<Error> for ErrorInfo {
+    fn from(error: Error) -> Self {
+        ErrorInfo::from(&error)
+    }
+}
+
+impl std::fmt::Display for ErrorInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// Who cancelled a flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
@@ -371,6 +413,11 @@ impl PersistedError {
         &self.message
     }
 
+    /// The error as the flow's state shows it.
+    pub(crate) fn info(&self) -> ErrorInfo {
+        ErrorInfo::from(self.error())
+    }
+
     pub(crate) fn error(&self) -> Error {
         self.live.clone().unwrap_or_else(|| Error::Restored {
             category: self.category,
@@ -443,6 +490,23 @@ mod tests {
             .to_string(),
             "cancelled by the user"
         );
+    }
+
+    /// A state's error is plain information: the category, the code and the message of the
+    /// error, and a restored error stays what it was restored as.
+    #[test]
+    fn error_info_is_what_the_error_says() {
+        let info = ErrorInfo::from(Error::CodeExpired);
+        assert_eq!(info.category, ErrorCategory::Reauthenticate);
+        assert_eq!(info.code, "code_expired");
+        assert_eq!(info.to_string(), Error::CodeExpired.to_string());
+        assert_eq!(info.retry_after, None);
+        let restored = PersistedError::restored(ErrorCategory::Fatal, "boom".into()).info();
+        assert_eq!(
+            (restored.category, restored.code.as_str()),
+            (ErrorCategory::Fatal, "restored")
+        );
+        assert_eq!(restored.message, "boom");
     }
 
     #[test]

@@ -16,14 +16,14 @@
 //!   and Swift types printing `[redacted]`: no generated `toString()` / `description` of a record
 //!   can print a client secret or a token;
 //! - [`Timestamp`], as a UniFFI timestamp (`java.time.Instant`, `Date`) at millisecond precision;
-//! - [`Error`], as plain error information: an [`ObAuthError`] whose variant is the category,
-//!   with a stable code and the message (never a secret). States and redirect outcomes keep the
-//!   full `Error` in Rust; across the FFI their field is `CoreError`, an alias of `ObAuthError`
-//!   (Kotlin `ObAuthException`), the same type the exported functions throw.
+//! - [`ErrorInfo`], the plain error information a failed state carries, as an [`ObAuthError`]
+//!   (Kotlin `ObAuthException`) whose variant is the category, with the stable code and the
+//!   message (never a secret): the same type the exported functions throw, built from an
+//!   [`Error`] by way of its `ErrorInfo`, so both shapes agree field for field.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::error::{Error, ErrorCategory};
+use crate::error::{Error, ErrorCategory, ErrorInfo};
 use crate::secret::Secret;
 use crate::timestamp::Timestamp;
 
@@ -47,13 +47,10 @@ fn system_time(t: Timestamp) -> SystemTime {
     }
 }
 
-/// The core's error as a flow state or a redirect outcome carries it: an `ObAuthError`.
-type CoreError = Error;
-
-uniffi::custom_type!(CoreError, ObAuthError, {
-    lower: |error| ObAuthError::from(&error),
-    // Only the host can hand one back (it never does today): it keeps category and message.
-    try_lift: |error| Ok(Error::Restored { category: error.category(), message: error.to_string() }),
+uniffi::custom_type!(ErrorInfo, ObAuthError, {
+    lower: |info| ObAuthError::from(info),
+    // Only the host can hand one back (it never does today).
+    try_lift: |error| Ok(ErrorInfo::from(error)),
 });
 
 /// An ObAuth failure as Swift (`ObAuthError`) and Kotlin (`ObAuthException`) see it. The
@@ -189,32 +186,69 @@ impl From<Error> for ObAuthError {
 
 impl From<&Error> for ObAuthError {
     fn from(error: &Error) -> Self {
-        let code = error.code().to_owned();
-        let detail = error.to_string();
-        match error.category() {
+        match (ObAuthError::from(ErrorInfo::from(error)), error) {
+            (ObAuthError::InvalidInput { code, detail, .. }, Error::InvalidInput { field, .. }) => {
+                ObAuthError::InvalidInput {
+                    field: (*field).to_owned(),
+                    code,
+                    detail,
+                }
+            }
+            (
+                ObAuthError::InvalidInput { code, detail, .. },
+                Error::ProviderInvalidInput { fields, .. },
+            ) => ObAuthError::InvalidInput {
+                field: fields.join(","),
+                code,
+                detail,
+            },
+            (plain, _) => plain,
+        }
+    }
+}
+
+/// Plain error information as the host sees it: the category picks the variant; an
+/// `InvalidInput` names no field (states never fail on an argument).
+impl From<ErrorInfo> for ObAuthError {
+    fn from(info: ErrorInfo) -> Self {
+        let ErrorInfo {
+            category,
+            code,
+            message: detail,
+            retry_after,
+        } = info;
+        match category {
             ErrorCategory::InvalidInput => ObAuthError::InvalidInput {
-                field: match error {
-                    Error::InvalidInput { field, .. } => (*field).to_owned(),
-                    Error::ProviderInvalidInput { fields, .. } => fields.join(","),
-                    _ => String::new(),
-                },
+                field: String::new(),
                 code,
                 detail,
             },
             ErrorCategory::RetryLater => ObAuthError::RetryLater {
                 code,
                 detail,
-                retry_after_ms: match error {
-                    Error::RateLimited {
-                        retry_after: Some(after),
-                        ..
-                    } => Some(u64::try_from(after.as_millis()).unwrap_or(u64::MAX)),
-                    _ => None,
-                },
+                retry_after_ms: retry_after
+                    .map(|after| u64::try_from(after.as_millis()).unwrap_or(u64::MAX)),
             },
             ErrorCategory::UserAction => ObAuthError::UserAction { code, detail },
             ErrorCategory::Reauthenticate => ObAuthError::Reauthenticate { code, detail },
             ErrorCategory::Fatal => ObAuthError::Fatal { code, detail },
+        }
+    }
+}
+
+impl From<ObAuthError> for ErrorInfo {
+    fn from(error: ObAuthError) -> Self {
+        ErrorInfo {
+            category: error.category(),
+            code: error.code().to_owned(),
+            retry_after: match &error {
+                ObAuthError::RetryLater {
+                    retry_after_ms: Some(ms),
+                    ..
+                } => Some(Duration::from_millis(*ms)),
+                _ => None,
+            },
+            message: error.to_string(),
         }
     }
 }
@@ -312,15 +346,23 @@ mod tests {
     fn values_cross_and_come_back() {
         type Tag = crate::UniFfiTag;
         let state = LoginState::Failed {
-            error: Error::CodeExpired,
+            error: Error::CodeExpired.into(),
         };
         let back =
             <LoginState as Lift<Tag>>::try_lift(<LoginState as Lower<Tag>>::lower(state)).unwrap();
         let LoginState::Failed { error } = back else {
             panic!("not Failed: {back:?}");
         };
-        assert_eq!(error.category(), ErrorCategory::Reauthenticate);
+        assert_eq!(error.category, ErrorCategory::Reauthenticate);
         assert_eq!(error.to_string(), Error::CodeExpired.to_string());
+        // A state's error crosses as the same ObAuthError the calls throw, Retry-After included.
+        let limited = Error::RateLimited {
+            endpoint: "initialize",
+            retry_after: Some(Duration::from_secs(2)),
+        };
+        let info = ErrorInfo::from(&limited);
+        assert_eq!(ObAuthError::from(info.clone()), ObAuthError::from(&limited));
+        assert_eq!(ErrorInfo::from(ObAuthError::from(info.clone())), info);
         for ms in [0, 1_700_000_000_123, -86_400_000] {
             let t = Timestamp::from_unix_millis(ms);
             assert_eq!(Timestamp::from_system_time(system_time(t)), t);

@@ -594,6 +594,40 @@ pub(crate) mod diagram {
         }
     }
 
+    /// When a probe's input is fed: `NOW`, or after a code's minute, or after the deadline (the
+    /// fixtures start at 0 with the default 15-minute deadline).
+    pub(crate) const NOW: i64 = 5;
+    pub(crate) const CODE_EXPIRED: i64 = 120;
+    pub(crate) const DEADLINE_PASSED: i64 = 1000;
+
+    /// Feeds `input` at `secs` (see [`NOW`]); the number of effects.
+    pub(crate) fn input<M: crate::flow::Flow>(
+        m: &mut M,
+        input: crate::flow::Input,
+        secs: i64,
+    ) -> usize {
+        m.handle(input, crate::test_support::ctx_at(secs, 7)).len()
+    }
+
+    /// The inputs of every flow's lifecycle: start, resume (also late), cancel, the deadline.
+    pub(crate) fn lifecycle_probes<M: crate::flow::Flow>() -> Vec<Probe<M>> {
+        use crate::flow::{Input, TimerKind};
+        vec![
+            Probe::plain("start", |m| input(m, Input::Start, NOW)),
+            Probe::plain("resume", |m| input(m, Input::Resume, NOW)),
+            Probe::guarded("resume", "code expired", |m| {
+                input(m, Input::Resume, CODE_EXPIRED)
+            }),
+            Probe::guarded("resume", "deadline passed", |m| {
+                input(m, Input::Resume, DEADLINE_PASSED)
+            }),
+            Probe::plain("cancel", |m| input(m, Input::Cancel, NOW)),
+            Probe::plain("deadline timer", |m| {
+                input(m, Input::Timer(TimerKind::Deadline), NOW)
+            }),
+        ]
+    }
+
     /// Drives every fixture (a machine in one phase) with every probe; returns the edges seen
     /// and the size of the (phase, input) table.
     pub(crate) fn observe<M, F: Fn() -> M>(

@@ -11,7 +11,7 @@ use percent_encoding::percent_decode_str;
 use url::Url;
 
 use crate::error::Error;
-use crate::validate::is_loopback;
+use crate::validate::{is_loopback, parse_url, refuse_plain_http};
 
 /// A registered redirect URI, possibly with a trailing `*` wildcard in the path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,24 +38,21 @@ impl RedirectPattern {
             Some(_) => return Err(Error::invalid(field, "wildcards are not allowed here")),
             None => (value, false),
         };
-        let url = Url::parse(text).map_err(|e| Error::invalid(field, format!("not a URL: {e}")))?;
+        let url = parse_url(field, text)?;
         if url.cannot_be_a_base() {
             return Err(Error::invalid(field, "must be an absolute URL with a host"));
         }
-        match url.scheme() {
-            "https" => {}
-            "http" if is_loopback(&url) => {}
-            "http" => {
-                return Err(Error::invalid(
-                    field,
-                    "plain http redirects are only allowed to loopback hosts; use an https \
-                     Universal Link / App Link",
-                ));
-            }
-            // Never an app's redirect, and the URL standard does not round-trip every file URL
-            // (`file://2//a:/x` re-parses with another host), which snapshots rely on.
-            "file" => return Err(Error::invalid(field, "file URLs cannot be redirects")),
-            _ => {} // custom schemes work, though the providers advise against them
+        refuse_plain_http(
+            field,
+            &url,
+            "plain http redirects are only allowed to loopback hosts; use an https \
+             Universal Link / App Link",
+        )?;
+        // Custom schemes work, though the providers advise against them; file URLs are never
+        // an app's redirect, and the URL standard does not round-trip every one of them
+        // (`file://2//a:/x` re-parses with another host), which snapshots rely on.
+        if url.scheme() == "file" {
+            return Err(Error::invalid(field, "file URLs cannot be redirects"));
         }
         // http(s) redirects need a host; private-use schemes (RFC 8252 §7.1,
         // `com.example.app:/oauth2redirect`) may have none.

@@ -4,7 +4,7 @@
 //! credentials grant again; a supervised-login session cannot be renewed at all), the retries
 //! of transient failures through the one [`Retrier`], and what the result means for the token
 //! manager that holds the token. The machine sends nothing, sleeps never, reads no clock: the
-//! driver (`obauth::tokens::TokenManager`) executes each [`RenewalStep`] and feeds back the
+//! driver (`obauth::TokenManager`) executes each [`RenewalStep`] and feeds back the
 //! answer, so every edge below is a plain function call in tests.
 //!
 //! ```text

@@ -1,4 +1,4 @@
-//! What the machines' unit tests share: a fixed clock and canned HTTP answers.
+//! What the machines' unit tests share: a client, a fixed clock and canned HTTP answers.
 
 use std::time::Duration;
 
@@ -13,6 +13,14 @@ pub(crate) fn ctx_at(secs: i64, entropy: u64) -> Ctx {
         mono: Monotonic::from_elapsed(Duration::from_secs((1_000_000 + secs) as u64)),
         entropy,
     }
+}
+
+/// The client the machines' tests sign in as (`client-1` / `secret-1` at
+/// `https://api.example.com`).
+pub(crate) fn creds() -> crate::config::Credentials {
+    crate::config::ClientConfig::new("https://api.example.com", "client-1", "secret-1")
+        .validate()
+        .unwrap()
 }
 
 /// An answer with `status` and a (JSON) `body`.

@@ -53,27 +53,37 @@ pub fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// `text` as a URL, or why not (for `field`).
+pub(crate) fn parse_url(field: &'static str, text: &str) -> Result<Url, Error> {
+    Url::parse(text).map_err(|e| Error::invalid(field, format!("not a URL: {e}")))
+}
+
+/// The one rule for cleartext: plain http only to a loopback host; anything else is refused
+/// with `message`.
+pub(crate) fn refuse_plain_http(
+    field: &'static str,
+    url: &Url,
+    message: &str,
+) -> Result<(), Error> {
+    if url.scheme() == "http" && !is_loopback(url) {
+        return Err(Error::invalid(field, message));
+    }
+    Ok(())
+}
+
 /// Parses a provider base URL (API root, token endpoint, issuer). HTTPS is required unless the
 /// host is loopback; user-info and fragments are refused. The result's path ends with `/` when
 /// `as_base` is set, so relative endpoint paths join under it.
 pub fn service_url(field: &'static str, value: &str, as_base: bool) -> Result<Url, Error> {
-    let mut url =
-        Url::parse(value.trim()).map_err(|e| Error::invalid(field, format!("not a URL: {e}")))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(Error::invalid(
-                field,
-                "plain http is only allowed for loopback hosts; use https",
-            ));
-        }
-        other => {
-            return Err(Error::invalid(
-                field,
-                format!("unsupported scheme {other:?}"),
-            ));
-        }
+    let mut url = parse_url(field, value.trim())?;
+    refuse_plain_http(
+        field,
+        &url,
+        "plain http is only allowed for loopback hosts; use https",
+    )?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        let message = format!("unsupported scheme {:?}", url.scheme());
+        return Err(Error::invalid(field, message));
     }
     if url.host().is_none() {
         return Err(Error::invalid(field, "has no host"));

@@ -47,26 +47,19 @@ fn every_golden_snapshot_is_rewritten_byte_for_byte() {
     assert!(files.len() >= 30, "found {} golden files", files.len());
     for (name, text) in files {
         let kind = name.split_once('-').unwrap().0;
+        let authorization = |client_id, kind| {
+            AuthorizationMachine::restore(&creds(client_id), &text, kind)
+                .unwrap_or_else(|e| panic!("{name}: {e}"))
+                .snapshot()
+        };
         let rewritten = match kind {
             "supervised_login" => {
                 SupervisedLoginMachine::restore(creds("sandbox-client-id"), &text)
                     .unwrap_or_else(|e| panic!("{name}: {e}"))
                     .snapshot()
             }
-            "aiia_connect" => AuthorizationMachine::restore(
-                &creds("sandbox-client-id"),
-                &text,
-                FlowKind::AiiaConnect,
-            )
-            .unwrap_or_else(|e| panic!("{name}: {e}"))
-            .snapshot(),
-            "pkce" => AuthorizationMachine::restore(
-                &creds("sandbox-public-client"),
-                &text,
-                FlowKind::Pkce,
-            )
-            .unwrap_or_else(|e| panic!("{name}: {e}"))
-            .snapshot(),
+            "aiia_connect" => authorization("sandbox-client-id", FlowKind::AiiaConnect),
+            "pkce" => authorization("sandbox-public-client", FlowKind::Pkce),
             other => panic!("{name}: unknown kind {other}"),
         };
         assert_eq!(rewritten.expect("writes"), text, "{name}");

@@ -921,12 +921,12 @@ impl Flow for AuthorizationMachine {
                 refreshable: tokens.refresh_token.is_some(),
             },
             Phase::Done(Ending::Failed(error)) => AuthorizationState::Failed {
-                error: error.error(),
+                error: error.info(),
             },
             Phase::Done(Ending::Cancelled(by)) => AuthorizationState::Cancelled { by: *by },
             // Never an ending of this flow; shown as the failure it would be.
             Phase::Done(Ending::NotApplicable) => AuthorizationState::Failed {
-                error: Error::NotApplicable,
+                error: Error::NotApplicable.into(),
             },
             Phase::Done(Ending::TimedOut) => AuthorizationState::TimedOut,
         }

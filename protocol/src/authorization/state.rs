@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::error::{CancelOrigin, Error};
+use crate::error::{CancelOrigin, ErrorInfo};
 use crate::oauth::AuthorizeExtras;
 use crate::timestamp::Timestamp;
 
@@ -65,7 +65,7 @@ impl AuthorizationParams {
 
 /// The states a UI renders. Terminal: `Authenticated`, `Failed`, `Cancelled`, `TimedOut`.
 /// `Debug` shows the authorize URL without its query values (`state`, `nonce` and the PKCE
-/// challenge): see [`crate::redact`].
+/// challenge): see `redact.rs`.
 #[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum AuthorizationState {
@@ -93,8 +93,9 @@ pub enum AuthorizationState {
     },
     /// Ended with an error.
     Failed {
-        /// What went wrong.
-        error: Error,
+        /// What went wrong and, through its category, what to do next (the full error is the
+        /// flow's result).
+        error: ErrorInfo,
     },
     /// Cancelled by the user (declined) or the app.
     Cancelled {

@@ -21,11 +21,7 @@ const STATE: &str = "state-abcdefghijklmnopqrstuvwxyz0123456789";
 const CODE: &str = "qgAA+VDa/XBo==";
 const CODE_ENCODED: &str = "qgAA%2BVDa%2FXBo%3D%3D";
 
-fn creds() -> Credentials {
-    ClientConfig::new("https://api.example.com", "client-1", "secret-1")
-        .validate()
-        .unwrap()
-}
+use crate::test_support::creds;
 
 fn secrets() -> FlowSecrets {
     FlowSecrets {
@@ -336,7 +332,7 @@ fn a_redirect_without_code_ends_the_connect_flow_with_start_again() {
     assert_eq!(
         states(&fx),
         vec![AuthorizationState::Failed {
-            error: Error::StartAgain
+            error: Error::StartAgain.into()
         }]
     );
     let error = m.outcome().unwrap().unwrap_err();
@@ -380,7 +376,7 @@ fn invalid_grant_and_transient_exchange_failures() {
     assert_eq!(
         states(&fx),
         vec![AuthorizationState::Failed {
-            error: Error::InvalidGrant
+            error: Error::InvalidGrant.into()
         }]
     );
     assert_eq!(
@@ -561,7 +557,7 @@ fn kill_and_restore_while_waiting_then_complete() {
     assert_eq!(
         states(&expired.handle(Input::Resume, at(120))),
         vec![AuthorizationState::Failed {
-            error: Error::CodeExpired
+            error: Error::CodeExpired.into()
         }]
     );
 }
@@ -668,7 +664,7 @@ fn a_live_code_is_timed_on_the_monotonic_clock() {
     assert_eq!(
         states(&restored.handle(Input::Resume, jumped)),
         vec![AuthorizationState::Failed {
-            error: Error::CodeExpired
+            error: Error::CodeExpired.into()
         }]
     );
 }
@@ -679,21 +675,14 @@ fn a_live_code_is_timed_on_the_monotonic_clock() {
 
 mod diagram {
     use super::*;
-    use crate::machine_kit::diagram::{Probe, assert_matches, observe};
-
-    /// When an input is fed: `NOW`, or after the code's minute, or after the deadline.
-    const NOW: i64 = 5;
-    const CODE_EXPIRED: i64 = 120;
-    const DEADLINE_PASSED: i64 = 1000;
+    use crate::machine_kit::diagram::{
+        CODE_EXPIRED, NOW, Probe, assert_matches, input, lifecycle_probes, observe,
+    };
 
     fn feed(m: &mut AuthorizationMachine, query: &str, secs: i64) -> usize {
         let base = m.redirect_pattern().url().clone();
         let url = Url::parse(&format!("{base}?{query}")).unwrap();
         m.redirect(&url, at(secs)).1.len()
-    }
-
-    fn input(m: &mut AuthorizationMachine, input: Input, secs: i64) -> usize {
-        m.handle(input, at(secs)).len()
     }
 
     fn exchange(m: &mut AuthorizationMachine, result: HttpResult, secs: i64) -> usize {
@@ -748,25 +737,8 @@ mod diagram {
         use RequestKind::Exchange;
         let p = Probe::plain;
         let late = Probe::guarded;
-        vec![
-            p("start", |m| input(m, Input::Start, NOW)),
-            p("resume", |m| input(m, Input::Resume, NOW)),
-            late("resume", "code expired", |m| {
-                input(m, Input::Resume, CODE_EXPIRED)
-            }),
-            late("resume", "deadline passed", |m| {
-                input(m, Input::Resume, DEADLINE_PASSED)
-            }),
-            p("cancel", |m| input(m, Input::Cancel, NOW)),
-            p("deadline timer", |m| {
-                input(m, Input::Timer(TimerKind::Deadline), NOW)
-            }),
-            p("exchange retry timer", |m| {
-                input(m, Input::Timer(TimerKind::Retry(Exchange)), NOW)
-            }),
-            late("exchange retry timer", "code expired", |m| {
-                input(m, Input::Timer(TimerKind::Retry(Exchange)), CODE_EXPIRED)
-            }),
+        let mut probes = lifecycle_probes();
+        probes.extend([
             p("exchange ok", |m| exchange(m, tokens(), NOW)),
             p("exchange transient", |m| exchange(m, json(503, ""), NOW)),
             late("exchange transient", "code expired", |m| {
@@ -804,7 +776,14 @@ mod diagram {
             p("redirect malformed", |m| {
                 feed(m, &format!("code=a&error=b&state={STATE}"), NOW)
             }),
-        ]
+            p("exchange retry timer", |m| {
+                input(m, Input::Timer(TimerKind::Retry(Exchange)), NOW)
+            }),
+            late("exchange retry timer", "code expired", |m| {
+                input(m, Input::Timer(TimerKind::Retry(Exchange)), CODE_EXPIRED)
+            }),
+        ]);
+        probes
     }
 
     #[test]

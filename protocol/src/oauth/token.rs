@@ -396,9 +396,10 @@ pub fn oauth_failure(failure: Failure) -> Failure {
 }
 
 impl TokenSet {
-    /// JSON for secure storage (secrets included).
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+    /// JSON for secure storage (secrets included). A token set that cannot be written is an
+    /// error (`InvalidSnapshot`), never an empty string.
+    pub fn to_json(&self) -> Result<String, Error> {
+        crate::snapshot::write_json("the token set", self)
     }
 
     /// Reads [`TokenSet::to_json`] output.

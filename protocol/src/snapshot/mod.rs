@@ -70,14 +70,22 @@ struct Parsed {
 /// Writes a snapshot of `flow` (a record of `snapshot::records`). A record that cannot be written is an
 /// error, never an empty snapshot.
 pub fn encode<T: Serialize>(kind: FlowKind, flow: &T) -> Result<String, Error> {
-    serde_json::to_string(&Envelope {
-        version: SNAPSHOT_VERSION,
-        kind,
-        flow,
-    })
-    .map_err(|e| {
+    write_json(
+        "the snapshot",
+        &Envelope {
+            version: SNAPSHOT_VERSION,
+            kind,
+            flow,
+        },
+    )
+}
+
+/// JSON for secure storage (a snapshot, a token set): what cannot be written is an
+/// `InvalidSnapshot` error naming `what`, never an empty string.
+pub(crate) fn write_json<T: Serialize>(what: &str, value: &T) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|e| {
         Error::InvalidSnapshot(format!(
-            "the snapshot could not be written: {}",
+            "{what} could not be written: {}",
             e.classify_name()
         ))
     })
@@ -173,6 +181,12 @@ mod tests {
         let result = encode(FlowKind::Pkce, &unwritable);
         assert!(
             matches!(&result, Err(Error::InvalidSnapshot(m)) if m.contains("could not be written")),
+            "{result:?}"
+        );
+        // The same rule for whatever else goes to secure storage (token sets).
+        let result = write_json("the token set", &unwritable);
+        assert!(
+            matches!(&result, Err(Error::InvalidSnapshot(m)) if m == "the token set could not be written: invalid JSON"),
             "{result:?}"
         );
     }

@@ -241,67 +241,41 @@ pub(crate) enum CancelOriginV1 {
 
 // --- Conversions of the shared types (the machines convert their own phases) -------------------
 
-impl From<CodeSource> for CodeSourceV1 {
-    fn from(via: CodeSource) -> Self {
-        match via {
-            CodeSource::Redirect => CodeSourceV1::Redirect,
-            CodeSource::Poll => CodeSourceV1::Poll,
-            CodeSource::Unattended => CodeSourceV1::Unattended,
+/// Both conversions between a fieldless enum and its record, variant by variant (the names
+/// match; the record's serialised names are frozen by its own `serde` attributes).
+macro_rules! same_variants {
+    ($live:ident <=> $record:ident { $($variant:ident),+ $(,)? }) => {
+        impl From<$live> for $record {
+            fn from(value: $live) -> Self {
+                match value {
+                    $($live::$variant => $record::$variant,)+
+                }
+            }
         }
-    }
+
+        impl From<$record> for $live {
+            fn from(value: $record) -> Self {
+                match value {
+                    $($record::$variant => $live::$variant,)+
+                }
+            }
+        }
+    };
 }
 
-impl From<CodeSourceV1> for CodeSource {
-    fn from(via: CodeSourceV1) -> Self {
-        match via {
-            CodeSourceV1::Redirect => CodeSource::Redirect,
-            CodeSourceV1::Poll => CodeSource::Poll,
-            CodeSourceV1::Unattended => CodeSource::Unattended,
-        }
-    }
-}
-
-impl From<CancelOrigin> for CancelOriginV1 {
-    fn from(by: CancelOrigin) -> Self {
-        match by {
-            CancelOrigin::User => CancelOriginV1::User,
-            CancelOrigin::Host => CancelOriginV1::Host,
-        }
-    }
-}
-
-impl From<CancelOriginV1> for CancelOrigin {
-    fn from(by: CancelOriginV1) -> Self {
-        match by {
-            CancelOriginV1::User => CancelOrigin::User,
-            CancelOriginV1::Host => CancelOrigin::Host,
-        }
-    }
-}
-
-impl From<ErrorCategory> for ErrorCategoryV1 {
-    fn from(category: ErrorCategory) -> Self {
-        match category {
-            ErrorCategory::InvalidInput => ErrorCategoryV1::InvalidInput,
-            ErrorCategory::RetryLater => ErrorCategoryV1::RetryLater,
-            ErrorCategory::UserAction => ErrorCategoryV1::UserAction,
-            ErrorCategory::Reauthenticate => ErrorCategoryV1::Reauthenticate,
-            ErrorCategory::Fatal => ErrorCategoryV1::Fatal,
-        }
-    }
-}
-
-impl From<ErrorCategoryV1> for ErrorCategory {
-    fn from(category: ErrorCategoryV1) -> Self {
-        match category {
-            ErrorCategoryV1::InvalidInput => ErrorCategory::InvalidInput,
-            ErrorCategoryV1::RetryLater => ErrorCategory::RetryLater,
-            ErrorCategoryV1::UserAction => ErrorCategory::UserAction,
-            ErrorCategoryV1::Reauthenticate => ErrorCategory::Reauthenticate,
-            ErrorCategoryV1::Fatal => ErrorCategory::Fatal,
-        }
-    }
-}
+same_variants!(CodeSource <=> CodeSourceV1 {
+    Redirect,
+    Poll,
+    Unattended,
+});
+same_variants!(CancelOrigin <=> CancelOriginV1 { User, Host });
+same_variants!(ErrorCategory <=> ErrorCategoryV1 {
+    InvalidInput,
+    RetryLater,
+    UserAction,
+    Reauthenticate,
+    Fatal,
+});
 
 impl From<&PersistedError> for ErrorV1 {
     fn from(error: &PersistedError) -> Self {

@@ -88,12 +88,12 @@ impl Phase {
     /// The phase's name in the diagram (`README.md`).
     pub(super) fn name(&self) -> &'static str {
         match self {
+            Phase::Done(ending) => ending.name(),
             Phase::Created => "Created",
             Phase::Initializing => "Initializing",
             Phase::Awaiting { .. } => "Awaiting",
             Phase::Confirming { .. } => "Confirming",
             Phase::Exchanging { .. } => "Exchanging",
-            Phase::Done(ending) => ending.name(),
         }
     }
 }
@@ -866,7 +866,7 @@ impl Flow for SupervisedLoginMachine {
                 provider_id: t.provider_id.clone(),
             },
             Phase::Done(Ending::Failed(error)) => LoginState::Failed {
-                error: error.error(),
+                error: error.info(),
             },
             Phase::Done(Ending::Cancelled(by)) => LoginState::Cancelled { by: *by },
             Phase::Done(Ending::NotApplicable) => LoginState::NotApplicable,

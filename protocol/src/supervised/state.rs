@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::error::{CancelOrigin, Error};
+use crate::error::{CancelOrigin, Error, ErrorInfo};
 use crate::secret::Secret;
 use crate::session::AccessSession;
 use crate::timestamp::Timestamp;
@@ -62,7 +62,7 @@ impl SupervisedLoginParams {
 
 /// The states a UI renders. Terminal: `Authenticated`, `Failed`, `Cancelled`, `NotApplicable`,
 /// `TimedOut`. `Debug` shows the bank page's URL without its query values (the `startToken`
-/// lets anyone continue the login): see [`crate::redact`].
+/// lets anyone continue the login): see `redact.rs`.
 #[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum LoginState {
@@ -100,8 +100,9 @@ pub enum LoginState {
     },
     /// Ended with an error.
     Failed {
-        /// What went wrong and, through its category, what to do next.
-        error: Error,
+        /// What went wrong and, through its category, what to do next (the full error is the
+        /// flow's result).
+        error: ErrorInfo,
     },
     /// Cancelled by the user at the bank or by the app.
     Cancelled {
@@ -217,9 +218,10 @@ pub struct SupervisedTokens {
 
 impl SupervisedTokens {
     /// The JSON kept in secure storage (secrets included), with the session token's current
-    /// expiry.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+    /// expiry. Tokens that cannot be written are an error (`InvalidSnapshot`), never an empty
+    /// string.
+    pub fn to_json(&self) -> Result<String, Error> {
+        crate::snapshot::write_json("the supervised-login tokens", self)
     }
 
     /// Reads [`SupervisedTokens::to_json`] output.

@@ -5,7 +5,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::*;
-use crate::config::{ClientConfig, Credentials};
+use crate::config::ClientConfig;
 use crate::error::{CancelOrigin, Error};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
 use crate::http::{HttpRequest, HttpResponse, HttpResult, RequestKind, TransportFailure};
@@ -14,11 +14,7 @@ const REDIRECT: &str = "https://app.example.com/aiia/callback";
 const CODE: &str = "qgAAAAVDaXBo+ZXh0/AHAAAA==";
 const CODE_ENCODED: &str = "qgAAAAVDaXBo%2BZXh0%2FAHAAAA%3D%3D";
 
-fn creds() -> Credentials {
-    ClientConfig::new("https://api.example.com", "client-1", "secret-1")
-        .validate()
-        .unwrap()
-}
+use crate::test_support::creds;
 
 fn machine() -> SupervisedLoginMachine {
     SupervisedLoginMachine::new(
@@ -225,7 +221,7 @@ fn initialize_failures() {
     assert_eq!(
         states(&fx),
         vec![LoginState::Failed {
-            error: Error::BadClientCredentials
+            error: Error::BadClientCredentials.into()
         }]
     );
 
@@ -239,9 +235,7 @@ fn initialize_failures() {
     );
     assert!(matches!(
         &states(&fx)[0],
-        LoginState::Failed {
-            error: Error::MalformedResponse { .. }
-        }
+        LoginState::Failed { error } if error.code == "malformed_response"
     ));
 
     // The bank page must not load in cleartext: plain http is refused unless it is loopback.
@@ -257,9 +251,7 @@ fn initialize_failures() {
         let fx = respond(&mut m, RequestKind::Initialize, json(200, &body), at(0));
         let failed = matches!(
             &states(&fx)[..],
-            [LoginState::Failed {
-                error: Error::MalformedResponse { .. }
-            }]
+            [LoginState::Failed { error }] if error.code == "malformed_response"
         );
         assert_eq!(failed, !ok, "{auth_url}: {:?}", states(&fx));
     }
@@ -288,6 +280,7 @@ fn initialize_failures() {
             error: Error::RequestTimeout {
                 endpoint: "initialize"
             }
+            .into()
         }]
     );
 }
@@ -508,7 +501,7 @@ fn terminal_statuses() {
         (
             "Failed",
             LoginState::Failed {
-                error: Error::LoginFailed { detail: None },
+                error: Error::LoginFailed { detail: None }.into(),
             },
         ),
         (
@@ -539,7 +532,7 @@ fn terminal_statuses() {
     assert_eq!(
         states(&fx),
         vec![LoginState::Failed {
-            error: Error::SessionNotFound
+            error: Error::SessionNotFound.into()
         }]
     );
 }
@@ -606,7 +599,7 @@ fn exchange_retries_only_while_the_code_lives() {
     assert_eq!(
         states(&fx),
         vec![LoginState::Failed {
-            error: Error::CodeExpired
+            error: Error::CodeExpired.into()
         }]
     );
 
@@ -625,6 +618,7 @@ fn exchange_retries_only_while_the_code_lives() {
                 status: 400,
                 code: Some("InvalidCode".into())
             }
+            .into()
         }]
     );
     assert_eq!(
@@ -1016,6 +1010,53 @@ fn poll_spacing_follows_the_monotonic_clock_not_the_wall_clock() {
 }
 
 #[test]
+fn the_deadline_in_the_process_is_its_timer_and_wall_clock_only_once_persisted() {
+    // Started at t=0: the deadline is one timer of the whole timeout (15 min), measured by the
+    // driver on the monotonic clock.
+    let mut m = machine();
+    let fx = m.handle(Input::Start, at(0));
+    assert_eq!(
+        timers(&fx),
+        vec![(TimerKind::Deadline, Duration::from_secs(900))]
+    );
+    respond(&mut m, RequestKind::Initialize, json(200, INIT_OK), at(0));
+    // The wall clock jumps past the deadline while 2 s pass: nothing in the process reads it
+    // as a deadline. The login goes on polling and still takes its redirect.
+    let jumped = |secs| Ctx {
+        now: at(3600).now,
+        ..at(secs)
+    };
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        json(200, r#"{"state":"InProgress"}"#),
+        jumped(2),
+    );
+    assert!(states(&fx).is_empty(), "{:?}", states(&fx));
+    assert_eq!(
+        timers(&fx),
+        vec![(TimerKind::NextPoll, Duration::from_secs(28))]
+    );
+    assert!(
+        m.handle(Input::Timer(TimerKind::NextPoll), jumped(30))
+            .iter()
+            .any(|e| matches!(e, Effect::Send(r) if r.kind == RequestKind::Status))
+    );
+    assert!(!m.state().is_terminal());
+    // What is persisted is the wall-clock deadline (t=0 + 15 min): a login restored after the
+    // jump has outlived it and times out at once.
+    let snapshot = m.snapshot().unwrap();
+    let mut restored = SupervisedLoginMachine::restore(creds(), &snapshot).unwrap();
+    assert_eq!(
+        states(&restored.handle(Input::Resume, jumped(31))),
+        vec![LoginState::TimedOut]
+    );
+    // In the process, the flow times out when its timer fires, whatever the wall clock says.
+    let fx = m.handle(Input::Timer(TimerKind::Deadline), at(900));
+    assert_eq!(states(&fx), vec![LoginState::TimedOut]);
+}
+
+#[test]
 fn a_user_cancel_redirect_follows_the_shared_rule() {
     for error in ["access_denied", "Cancelled", "canceled", "usercancelled"] {
         user_cancel_confirmed(&mut awaiting(), error);
@@ -1157,7 +1198,9 @@ fn an_error_redirect_ends_the_login_only_when_the_status_agrees() {
 
 mod diagram {
     use super::*;
-    use crate::machine_kit::diagram::{Probe, assert_matches, observe};
+    use crate::machine_kit::diagram::{
+        CODE_EXPIRED, NOW, Probe, assert_matches, input, lifecycle_probes, observe,
+    };
 
     fn confirming() -> SupervisedLoginMachine {
         let mut m = awaiting();
@@ -1216,15 +1259,6 @@ mod diagram {
         },
     ];
 
-    /// When an input is fed: `NOW`, or after the code's minute, or after the deadline.
-    const NOW: i64 = 5;
-    const CODE_EXPIRED: i64 = 120;
-    const DEADLINE_PASSED: i64 = 1000;
-
-    fn input(m: &mut SupervisedLoginMachine, input: Input, secs: i64) -> usize {
-        m.handle(input, at(secs)).len()
-    }
-
     fn response(m: &mut SupervisedLoginMachine, kind: RequestKind, result: HttpResult) -> usize {
         input(m, Input::Response { kind, result }, NOW)
     }
@@ -1242,19 +1276,8 @@ mod diagram {
         use RequestKind::{Exchange, Initialize, Status};
         let p = Probe::plain;
         let late = Probe::guarded;
-        vec![
-            p("start", |m| input(m, Input::Start, NOW)),
-            p("resume", |m| input(m, Input::Resume, NOW)),
-            late("resume", "code expired", |m| {
-                input(m, Input::Resume, CODE_EXPIRED)
-            }),
-            late("resume", "deadline passed", |m| {
-                input(m, Input::Resume, DEADLINE_PASSED)
-            }),
-            p("cancel", |m| input(m, Input::Cancel, NOW)),
-            p("deadline timer", |m| {
-                input(m, Input::Timer(TimerKind::Deadline), NOW)
-            }),
+        let mut probes = lifecycle_probes();
+        probes.extend([
             p("initialize retry timer", |m| {
                 input(m, Input::Timer(TimerKind::Retry(Initialize)), NOW)
             }),
@@ -1331,7 +1354,8 @@ mod diagram {
             p("redirect error", |m| redirect(m, "error=failed")),
             // Refused (malformed) and stray redirects change nothing: no edge.
             p("redirect malformed", |m| redirect(m, "code=a&error=b")),
-        ]
+        ]);
+        probes
     }
 
     #[test]

@@ -151,7 +151,7 @@ async fn code_expired_at_the_bank_asks_to_reauthenticate() {
     assert_eq!(
         states.last(),
         Some(&LoginState::Failed {
-            error: error.clone()
+            error: error.clone().into()
         })
     );
     let stats = sandbox.stats();

@@ -27,7 +27,7 @@ async fn wrong_client_secret_fails_fatally_without_retry() {
     assert_eq!(
         states.last(),
         Some(&LoginState::Failed {
-            error: Error::BadClientCredentials
+            error: Error::BadClientCredentials.into()
         })
     );
 

@@ -102,7 +102,7 @@ async fn persistent_503_on_initialize_gives_up_with_retry_later() {
     assert_eq!(
         states.last(),
         Some(&LoginState::Failed {
-            error: error.clone()
+            error: error.clone().into()
         })
     );
     let stats = sandbox.stats();

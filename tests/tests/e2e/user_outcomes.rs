@@ -138,7 +138,7 @@ async fn scripted_failure_is_reported_by_the_poll() {
     )
     .await;
     let failed = LoginState::Failed {
-        error: Error::LoginFailed { detail: None },
+        error: Error::LoginFailed { detail: None }.into(),
     };
     assert_ended_while_awaiting(&states, &failed);
     assert_eq!(error, Error::LoginFailed { detail: None });

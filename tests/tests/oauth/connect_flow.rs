@@ -736,7 +736,7 @@ async fn a_redirect_without_code_ends_the_flow_with_start_again() {
     assert_eq!(
         flow.state(),
         AuthorizationState::Failed {
-            error: Error::StartAgain
+            error: Error::StartAgain.into()
         }
     );
     assert_eq!(

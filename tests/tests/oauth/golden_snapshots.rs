@@ -188,7 +188,7 @@ impl GoldenFlow for SupervisedLoginMachine {
             }),
             LoginState::Failed { error } => json!({
                 "name": name,
-                "category": format!("{:?}", error.category()),
+                "category": format!("{:?}", error.category),
                 "message": error.to_string(),
             }),
             LoginState::Cancelled { by } => json!({ "name": name, "by": cancel_origin(*by) }),
@@ -236,7 +236,7 @@ impl GoldenFlow for AuthorizationMachine {
             }),
             AuthorizationState::Failed { error } => json!({
                 "name": name,
-                "category": format!("{:?}", error.category()),
+                "category": format!("{:?}", error.category),
                 "message": error.to_string(),
             }),
             AuthorizationState::Cancelled { by } => {

@@ -9,9 +9,7 @@ final class LoginTests: ObAuthTestCase {
     /// Supervised login by poll; an observer sees every state in order.
     func testSupervisedLoginByPollObserverSeesEveryStateInOrder() async throws {
         try await bounded {
-            let sandbox = try sandbox()
-            let user = uniqueUser("poll")
-            try await sandbox.script(user, "approve", delayMs: 300)
+            let (sandbox, user) = try await scriptedUser("poll", "approve", delayMs: 300)
             let before = try await sandbox.successfulExchanges()
             let login = try supervisedLogin(try sandboxClient(sandbox), user)
             let observer = LoginRecorder()
@@ -38,9 +36,7 @@ final class LoginTests: ObAuthTestCase {
     /// subscriber gets the terminal state only, and its stream finishes.
     func testStatesStreamEndsWithTheTerminalState() async throws {
         try await bounded {
-            let sandbox = try sandbox()
-            let user = uniqueUser("stream")
-            try await sandbox.script(user, "approve", delayMs: 200)
+            let (sandbox, user) = try await scriptedUser("stream", "approve", delayMs: 200)
             let login = try supervisedLogin(try sandboxClient(sandbox), user)
             var iterator = login.states().makeAsyncIterator()
             let first = await iterator.next()
@@ -61,9 +57,7 @@ final class LoginTests: ObAuthTestCase {
     /// Supervised login by redirect, through the navigation policy.
     func testSupervisedLoginByRedirectThroughTheNavigationPolicy() async throws {
         try await bounded {
-            let sandbox = try sandbox()
-            let user = uniqueUser("redirect")
-            try await sandbox.script(user, "page")
+            let (sandbox, user) = try await scriptedUser("redirect", "page")
             // Hold the first status long-poll so the redirect deterministically wins the race.
             try await sandbox.fault("status", "delay", delayMs: 1500)
             let before = try await sandbox.successfulExchanges()
@@ -90,9 +84,7 @@ final class LoginTests: ObAuthTestCase {
     /// The user cancels at the bank: the redirect carries the error.
     func testUserCancelsAtTheBankTheRedirectCarriesTheError() async throws {
         try await bounded {
-            let sandbox = try sandbox()
-            let user = uniqueUser("usercancel")
-            try await sandbox.script(user, "page")
+            let (sandbox, user) = try await scriptedUser("usercancel", "page")
             try await sandbox.fault("status", "delay", delayMs: 1500)
             let login = try supervisedLogin(try sandboxClient(sandbox), user)
             login.start()
@@ -110,9 +102,7 @@ final class LoginTests: ObAuthTestCase {
     /// `cancel()` ends the login with UserAction / cancelled_by_app.
     func testCancelEndsTheLoginWithCancelledByApp() async throws {
         try await bounded {
-            let sandbox = try sandbox()
-            let user = uniqueUser("cancel")
-            try await sandbox.script(user, "never")
+            let (sandbox, user) = try await scriptedUser("cancel", "never")
             let login = try supervisedLogin(try sandboxClient(sandbox), user)
             login.start()
             _ = try await awaitingUser(login)
@@ -132,9 +122,7 @@ final class LoginTests: ObAuthTestCase {
     /// Cancelling the Task awaiting `signIn()` cancels the login.
     func testCancellingTheTaskOfSignInCancelsTheLogin() async throws {
         try await bounded {
-            let sandbox = try sandbox()
-            let user = uniqueUser("taskcancel")
-            try await sandbox.script(user, "never")
+            let (sandbox, user) = try await scriptedUser("taskcancel", "never")
             let login = try supervisedLogin(try sandboxClient(sandbox), user)
             let task = Task { try await login.signIn().seen() }
             _ = try await awaitingUser(login) // the user is at the bank, forever
@@ -155,9 +143,7 @@ final class LoginTests: ObAuthTestCase {
     /// A Task cancelled before `signIn()` runs: the login is cancelled at once, nothing waits.
     func testSignInInAnAlreadyCancelledTaskCancelsTheLoginAtOnce() async throws {
         try await bounded {
-            let sandbox = try sandbox()
-            let user = uniqueUser("precancel")
-            try await sandbox.script(user, "never")
+            let (sandbox, user) = try await scriptedUser("precancel", "never")
             let login = try supervisedLogin(try sandboxClient(sandbox), user)
             let task = Task {
                 while !Task.isCancelled { await pause(5) } // signIn() starts in a cancelled Task
@@ -212,9 +198,7 @@ final class LoginTests: ObAuthTestCase {
     /// The navigation policy: allow, intercept, open externally, block.
     func testNavigationPolicyAllowInterceptOpenExternallyBlock() async throws {
         try await bounded {
-            let sandbox = try sandbox()
-            let user = uniqueUser("nav")
-            try await sandbox.script(user, "never")
+            let (sandbox, user) = try await scriptedUser("nav", "never")
             let login = try supervisedLogin(try sandboxClient(sandbox), user)
             let cases: [(String, Navigation)] = [
                 ("https://bank.example.com/login", .allow),
@@ -254,9 +238,7 @@ final class LoginTests: ObAuthTestCase {
         ObAuthFFI.setLogSink(sink: sink, level: .trace)
         defer { clearLogSink() }
         try await bounded {
-            let sandbox = try sandbox()
-            let user = uniqueUser("throwing")
-            try await sandbox.script(user, "approve", delayMs: 200)
+            let (sandbox, user) = try await scriptedUser("throwing", "approve", delayMs: 200)
             let login = try supervisedLogin(try sandboxClient(sandbox), user)
             let untyped = ThrowingObserver { HostFailure("observer broke on \($0)") }
             let typed = ThrowingObserver { _ in ObAuthError.Fatal(code: "host_callback", detail: "typed host failure") }
@@ -278,9 +260,7 @@ final class LoginTests: ObAuthTestCase {
         setLogSink(level: .trace) { records.append($0) }
         defer { clearLogSink() }
         try await bounded {
-            let sandbox = try sandbox()
-            let user = uniqueUser("logs")
-            try await sandbox.script(user, "approve", delayMs: 100)
+            let (sandbox, user) = try await scriptedUser("logs", "approve", delayMs: 100)
             let tokens = try await supervisedLogin(try sandboxClient(sandbox), user).signIn().seen()
             let complete = await eventually { records.all.contains { $0.message.contains("Authenticated") } }
             XCTAssertTrue(complete, "no record of the Authenticated state")
@@ -295,9 +275,7 @@ final class LoginTests: ObAuthTestCase {
         let release = Latch()
         defer { release.release() }
         try await bounded {
-            let sandbox = try sandbox()
-            let user = uniqueUser("slowobs")
-            try await sandbox.script(user, "approve", delayMs: 100)
+            let (sandbox, user) = try await scriptedUser("slowobs", "approve", delayMs: 100)
             let login = try supervisedLogin(try sandboxClient(sandbox), user)
             login.addObserver(observer: BlockingObserver(release))
             login.start()

@@ -115,7 +115,7 @@ final class ObAuthTests: ObAuthTestCase {
             let fresh = try await manager.freshToken().seen()
             XCTAssertEqual(fresh.accessToken.expose(), "at")
             XCTAssertEqual(manager.renewals(), 0)
-            let stored = tokenSetToJson(tokens: tokens)
+            let stored = try tokenSetToJson(tokens: tokens)
             XCTAssertEqual(try tokenSetFromJson(json: stored).accessToken.expose(), "at")
             XCTAssertThrowsError(try manager.persistTo(storage: BrokenStorage(), key: "k")) { error in
                 XCTAssertEqual((error as? ObAuthError)?.category, .retryLater)

@@ -9,9 +9,7 @@ final class PersistenceTests: ObAuthTestCase {
     /// Snapshot -> new client -> restore -> complete by redirect.
     func testSnapshotNewClientRestoreCompleteByRedirect() async throws {
         try await bounded {
-            let sandbox = try sandbox()
-            let user = uniqueUser("restore")
-            try await sandbox.script(user, "page")
+            let (sandbox, user) = try await scriptedUser("restore", "page")
             let before = try await sandbox.successfulExchanges()
             var first: SupervisedLogin? = try supervisedLogin(try sandboxClient(sandbox), user)
             first?.start()

@@ -242,7 +242,7 @@ final class QuickStartTests: ObAuthTestCase {
             XCTAssertNotNil(saved.refreshToken, "saved tokens without a refresh token")
             XCTAssertNotNil(saved.consentId, "saved tokens without a consentId")
             // The saved JSON reads back to the same tokens, expiry to the millisecond.
-            assertSameTokens(try tokenSetFromJson(json: tokenSetToJson(tokens: saved)), saved, "saved JSON")
+            assertSameTokens(try tokenSetFromJson(json: try tokenSetToJson(tokens: saved)), saved, "saved JSON")
             XCTAssertEqual(app.bearer, saved.accessToken.expose(), "the token used for the API")
             XCTAssertTrue(
                 webView.loaded.contains { $0.hasPrefix("\(sandbox.baseUrl)/v1/oauth/connect?") },

@@ -261,14 +261,10 @@ func expectObAuthError<T>(
 ) async throws -> ObAuthError {
     do {
         _ = try await body()
-    } catch let error as ObAuthError {
-        return error
     } catch {
-        XCTFail("\(what): expected an ObAuthError, got \(error)", file: file, line: line)
-        throw TestFailure("\(what): expected an ObAuthError, got \(error)")
+        return try thrownObAuthError(what, error, file: file, line: line)
     }
-    XCTFail("\(what): expected an ObAuthError, nothing was thrown", file: file, line: line)
-    throw TestFailure("\(what): expected an ObAuthError, nothing was thrown")
+    return try thrownObAuthError(what, nil, file: file, line: line)
 }
 
 /// `expectObAuthError` for synchronous calls.
@@ -280,14 +276,29 @@ func expectObAuthErrorSync<T>(
 ) throws -> ObAuthError {
     do {
         _ = try body()
-    } catch let error as ObAuthError {
-        return error
     } catch {
-        XCTFail("\(what): expected an ObAuthError, got \(error)", file: file, line: line)
-        throw TestFailure("\(what): expected an ObAuthError, got \(error)")
+        return try thrownObAuthError(what, error, file: file, line: line)
     }
-    XCTFail("\(what): expected an ObAuthError, nothing was thrown", file: file, line: line)
-    throw TestFailure("\(what): expected an ObAuthError, nothing was thrown")
+    return try thrownObAuthError(what, nil, file: file, line: line)
+}
+
+/// What a call threw, if it is an `ObAuthError`; a test failure if it threw something else or
+/// nothing (`thrown` nil).
+private func thrownObAuthError(
+    _ what: String,
+    _ thrown: (any Error)?,
+    file: StaticString,
+    line: UInt
+) throws -> ObAuthError {
+    guard let thrown else {
+        XCTFail("\(what): expected an ObAuthError, nothing was thrown", file: file, line: line)
+        throw TestFailure("\(what): expected an ObAuthError, nothing was thrown")
+    }
+    if let error = thrown as? ObAuthError {
+        return error
+    }
+    XCTFail("\(what): expected an ObAuthError, got \(thrown)", file: file, line: line)
+    throw TestFailure("\(what): expected an ObAuthError, got \(thrown)")
 }
 
 /// The `field` of an `InvalidInput` error, or nil for any other case.
@@ -500,6 +511,15 @@ private let flavourTransportInstalled: Bool = {
     restoreFlavourTransport()
     return true
 }()
+
+/// The sandbox and a fresh user whose bank page follows `script` (after `delayMs`): how most
+/// supervised-login tests begin.
+func scriptedUser(_ tag: String, _ script: String, delayMs: Int = 0) async throws -> (Sandbox, String) {
+    let sandbox = try sandbox()
+    let user = uniqueUser(tag)
+    try await sandbox.script(user, script, delayMs: delayMs)
+    return (sandbox, user)
+}
 
 /// The sandbox of this run (`OBAUTH_SANDBOX_URL`, set by bindings/scripts/test-swift.sh).
 func sandbox() throws -> Sandbox {

@@ -208,10 +208,10 @@ final class TokenTests: ObAuthTestCase {
                 scope: "accounts offline_access",
                 consentId: "consent-1"
             )
-            XCTAssertEqual(try tokenSetFromJson(json: tokenSetToJson(tokens: tokens)), tokens, "JSON round trip")
+            XCTAssertEqual(try tokenSetFromJson(json: try tokenSetToJson(tokens: tokens)), tokens, "JSON round trip")
             let storage = MemoryStorage()
             try sandboxClient(sandbox).connectTokens(tokens: tokens).persistTo(storage: storage, key: "k")
-            XCTAssertEqual(storage.values["k"], tokenSetToJson(tokens: tokens), "saved value")
+            XCTAssertEqual(storage.values["k"], try tokenSetToJson(tokens: tokens), "saved value")
 
             let untyped = try expectObAuthErrorSync("persistTo with a throwing storage") {
                 try sandboxClient(sandbox).connectTokens(tokens: tokens)
@@ -248,7 +248,7 @@ final class TokenTests: ObAuthTestCase {
             var arrived: [(sent: Int64, got: Int64?)] = []
             for ms in samples {
                 let date = Date(timeIntervalSince1970: Double(ms / 1000)).addingTimeInterval(Double(ms % 1000) / 1000)
-                let json = tokenSetToJson(tokens: TokenSet(accessToken: Secret("at"), expiresAt: date))
+                let json = try tokenSetToJson(tokens: TokenSet(accessToken: Secret("at"), expiresAt: date))
                 let back = try tokenSetFromJson(json: json).expiresAt
                 arrived.append((ms, back.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }))
             }

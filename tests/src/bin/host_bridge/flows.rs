@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use obauth::error::ErrorInfo;
 use obauth::flow::Flow;
 use obauth::{
     AuthorizationFlow, AuthorizationParams, AuthorizationState, Client, ClientConfig, Error,
@@ -546,6 +547,16 @@ fn error_json(e: &Error) -> Value {
     })
 }
 
+/// A failed state's plain error information, in the shape of [`error_json`] (a failed state never
+/// holds a cancel, the one error whose code is not its variant's name).
+fn info_json(e: &ErrorInfo) -> Value {
+    json!({
+        "kind": e.code,
+        "category": variant(&format!("{:?}", e.category)),
+        "message": e.message,
+    })
+}
+
 fn outcome_json(outcome: &RedirectOutcome) -> Value {
     match outcome {
         RedirectOutcome::NotForThisFlow => json!({ "kind": "not_for_this_flow" }),
@@ -584,7 +595,7 @@ fn login_state_json(state: &LoginState) -> Value {
             v["via"] = json!(via.as_str());
             v["providerId"] = json!(provider_id);
         }
-        LoginState::Failed { error } => v["error"] = error_json(error),
+        LoginState::Failed { error } => v["error"] = info_json(error),
         LoginState::Cancelled { by } => v["by"] = json!(variant(&format!("{by:?}"))),
         LoginState::Created
         | LoginState::Initializing
@@ -610,7 +621,7 @@ fn authorization_state_json(state: &AuthorizationState) -> Value {
             v["consentId"] = json!(consent_id);
             v["refreshable"] = json!(refreshable);
         }
-        AuthorizationState::Failed { error } => v["error"] = error_json(error),
+        AuthorizationState::Failed { error } => v["error"] = info_json(error),
         AuthorizationState::Cancelled { by } => v["by"] = json!(variant(&format!("{by:?}"))),
         AuthorizationState::Created
         | AuthorizationState::CodeReceived

@@ -24,9 +24,7 @@ import dev.obauth.ffi.RedirectOutcome
 import dev.obauth.isTerminal
 import dev.obauth.signIn
 import dev.obauth.states
-import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.async
-import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.filterIsInstance
@@ -246,16 +244,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
                 throw IllegalStateException("host observer broke on $state")
             }
         })
-        val first = Channel<Unit>(1)
-        val collected = async(start = CoroutineStart.UNDISPATCHED) {
-            val states = mutableListOf<AuthorizationState>()
-            flow.states().collect {
-                states.add(it)
-                if (states.size == 1) first.send(Unit)
-            }
-            states
-        }
-        first.receive() // subscribed: Created has arrived
+        val collected = collectStates(flow.states())
         val tokens = async { flow.signIn().seen() }
         val awaiting = flow.states().filterIsInstance<AuthorizationState.AwaitingUser>().first()
         expectEqual(

@@ -24,9 +24,6 @@ import dev.obauth.isTerminal
 import dev.obauth.setLogSink
 import dev.obauth.signIn
 import dev.obauth.states
-import kotlinx.coroutines.CoroutineStart
-import kotlinx.coroutines.async
-import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.filterIsInstance
@@ -118,16 +115,7 @@ class LoginTests(private val sandbox: Sandbox) {
         val user = user("flow")
         sandbox.script(user, "approve", delayMs = 200)
         val login = login(client(), user)
-        val first = Channel<Unit>(1)
-        val collected = async(start = CoroutineStart.UNDISPATCHED) {
-            val states = mutableListOf<LoginState>()
-            login.states().collect {
-                states.add(it)
-                if (states.size == 1) first.send(Unit)
-            }
-            states
-        }
-        first.receive() // subscribed: Created has arrived
+        val collected = collectStates(login.states())
         login.start()
         val states = collected.await()
         expectEqual(pollSequence, states.map(::shape), "Flow<LoginState>")

@@ -7,6 +7,12 @@
 // exit status is non-zero on any failure.
 package dev.obauth.test
 
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.Deferred
+import kotlinx.coroutines.async
+import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 import kotlin.system.exitProcess
@@ -32,6 +38,24 @@ inline fun <reified E : Throwable> expectThrows(what: String, block: () -> Unit)
 }
 
 class Test(val name: String, val body: suspend () -> Unit)
+
+/**
+ * Collects every state of [states] until the flow ends; returns once subscribed (the first
+ * state, Created, has arrived), so that nothing the test does next is missed.
+ */
+suspend fun <S> CoroutineScope.collectStates(states: Flow<S>): Deferred<List<S>> {
+    val first = Channel<Unit>(1)
+    val collected = async(start = CoroutineStart.UNDISPATCHED) {
+        val seen = mutableListOf<S>()
+        states.collect {
+            seen.add(it)
+            if (seen.size == 1) first.send(Unit)
+        }
+        seen
+    }
+    first.receive()
+    return collected
+}
 
 fun main() {
     val base = System.getProperty("obauth.sandbox") ?: System.getenv("OBAUTH_SANDBOX_URL")
