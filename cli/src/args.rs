@@ -365,10 +365,20 @@ fn report_clap_error(error: clap::Error) -> i32 {
             {
                 let name = flag.split_once('=').map_or(flag, |(name, _)| name);
                 eprintln!("error: unknown option --{name}");
+                let mut help = "obauth --help".to_owned();
                 if let Some(ContextValue::StyledStr(usage)) = error.get(ContextKind::Usage) {
                     eprintln!("\n{usage}");
+                    // `Usage: obauth COMMAND …`: point at that command's help.
+                    let text = usage.to_string();
+                    if let Some(command) = text
+                        .split_whitespace()
+                        .nth(2)
+                        .filter(|c| !c.starts_with('<'))
+                    {
+                        help = format!("obauth {command} --help");
+                    }
                 }
-                eprintln!("\nFor more information, try '--help'.");
+                eprintln!("\nFor more information, try '{help}'.");
                 return exit::INVALID_INPUT;
             }
         }

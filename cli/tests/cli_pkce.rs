@@ -431,6 +431,11 @@ async fn pkce_invalid_input_exits_2_before_any_request() {
         "{}",
         r.stderr
     );
+    assert!(
+        r.stderr.contains("try 'obauth pkce --help'"),
+        "{}",
+        r.stderr
+    );
     let r = run(obauth(&sb, &["pkce", "--issuer", &sb.issuer()])).await;
     assert_eq!(r.code, 2);
     assert!(

@@ -5,7 +5,11 @@
 //! `METHOD ROUTE STATUS MSms user=XXXXXXXXXXXX [note]`. ROUTE is the route *template* (for
 //! example `/v1/authentication/{handle}/status`), never the request's path or query, so no
 //! handle, code or token can reach it; `user` is the first 12 hex characters of the user hash;
-//! the note is a fixed reason (e.g. `expired`), never a value from the request.
+//! the note is a fixed reason (e.g. `expired`), never a value from the request. A well-formed
+//! `X-Correlation-Id` from the device (the provider's format, checked by
+//! [`obauth_protocol::correlation::CorrelationId`]) is appended as `cid=…` and forwarded on every
+//! provider call made for the request ([`crate::upstream`]), so one support ticket can follow a
+//! login from the device through the relay to the provider; a malformed one is dropped.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,9 +19,12 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use obauth_protocol::correlation::CorrelationId;
+
 use crate::app_token::Rejected;
 use crate::crypto::UserHash;
 use crate::respond::{self, ErrorCode, LogNote};
+use crate::upstream::CORRELATION_ID;
 
 use crate::state::{AppState, Caller};
 
@@ -70,7 +77,16 @@ pub(crate) async fn access_log(
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "-".to_owned(), |m| m.as_str().to_owned());
-    let response = match tokio::time::timeout(app.limits.request_deadline(), next.run(req)).await {
+    let correlation = req
+        .headers()
+        .get(CORRELATION_ID)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| CorrelationId::parse(v).ok());
+    let cid = correlation
+        .as_ref()
+        .map_or_else(String::new, |id| format!(" cid={id}"));
+    let run = crate::upstream::with_correlation_id(correlation, next.run(req));
+    let response = match tokio::time::timeout(app.limits.request_deadline(), run).await {
         Ok(response) => response,
         Err(_) => {
             let mut r = respond::error(StatusCode::GATEWAY_TIMEOUT, ErrorCode::Timeout);
@@ -85,7 +101,7 @@ pub(crate) async fn access_log(
     let note = response.extensions().get::<LogNote>().map_or("", |n| n.0);
     log::info!(
         target: "obauth_relay::access",
-        "{method} {route} {} {}ms user={user}{}{note}",
+        "{method} {route} {} {}ms user={user}{cid}{}{note}",
         response.status().as_u16(),
         started.elapsed().as_millis(),
         if note.is_empty() { "" } else { " " },

@@ -13,15 +13,35 @@ use base64::engine::general_purpose::STANDARD;
 
 use url::Url;
 
+use obauth_protocol::correlation::CorrelationId;
+
 use crate::config::{ConfigError, Limits, PartnerCredentials, config_error, is_secure_or_loopback};
 use crate::respond::{self, ErrorCode};
 
-/// Response headers of the provider that reach the device; everything else is dropped.
+/// The provider's optional request id header; it echoes it in the answer.
+pub(crate) const CORRELATION_ID: &str = "x-correlation-id";
+
+/// Response headers of the provider that reach the device (and [`CORRELATION_ID`]); everything
+/// else is dropped.
 const PASSED_HEADERS: &[HeaderName] = &[
     header::CONTENT_TYPE,
     header::RETRY_AFTER,
     header::CACHE_CONTROL,
 ];
+
+tokio::task_local! {
+    /// The device's (checked) `X-Correlation-Id` for the request being served: every provider
+    /// call made while serving it carries the same id ([`Upstream::send`]).
+    static REQUEST_CORRELATION_ID: Option<CorrelationId>;
+}
+
+/// Runs `fut` (a request's handling) with `id` as the correlation id of its provider calls.
+pub(crate) async fn with_correlation_id<F: std::future::Future>(
+    id: Option<CorrelationId>,
+    fut: F,
+) -> F::Output {
+    REQUEST_CORRELATION_ID.scope(id, fut).await
+}
 const ACCESS_TOKEN_EXPIRES: &str = "x-access-token-expires";
 
 /// How a request authenticates as the partner.
@@ -208,6 +228,14 @@ impl Upstream {
                 .header("X-Client-Secret", self.client_secret.clone()),
             PartnerAuth::Basic => req.header(header::AUTHORIZATION, self.basic.clone()),
         };
+        let req = match REQUEST_CORRELATION_ID
+            .try_with(|id| id.clone())
+            .ok()
+            .flatten()
+        {
+            Some(id) => req.header(CORRELATION_ID, id.as_str()),
+            None => req,
+        };
         let read = async {
             let mut resp = req.send().await.map_err(|e| {
                 log::warn!(target: "obauth_relay", "upstream request failed: {}", describe(&e));
@@ -289,6 +317,11 @@ pub(crate) fn pass_through(op: &str, result: Result<Answer, Failure>) -> Respons
                 if let Some(v) = answer.headers.get(name) {
                     response.headers_mut().insert(name.clone(), v.clone());
                 }
+            }
+            if let Some(v) = answer.headers.get(CORRELATION_ID) {
+                response
+                    .headers_mut()
+                    .insert(HeaderName::from_static(CORRELATION_ID), v.clone());
             }
             // Answers carry codes and tokens: never cached on the way, unless the provider
             // said otherwise.

@@ -238,6 +238,18 @@ async fn success_by_poll_through_the_relay() {
     );
     assert_eq!(tokens.refreshes.load(Ordering::SeqCst), 0);
     r.assert_device_sent_no_partner_credentials();
+
+    // One X-Correlation-Id from the device through the relay to the provider: every provider
+    // request of this login (initialize, status polls, the relay's check, the exchange) carried
+    // the flow's id.
+    let id = login.correlation_id().expect("a started flow has one");
+    let log = r.h.sandbox.correlation_log();
+    assert!(log.len() >= 4, "{log:?}");
+    assert!(
+        log.iter()
+            .all(|rec| rec.correlation_id.as_deref() == Some(id.as_str())),
+        "{log:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -697,6 +709,14 @@ async fn a_relay_connect_snapshot_restores_only_against_the_same_relay() {
     let client = r.client(&tokens);
     assert!(matches!(
         client.restore_relay_connect_flow(&r.consent(), &edited),
+        Err(Error::InvalidSnapshot(_))
+    ));
+    // Another consent page (the WebView would load another host): refused.
+    assert!(matches!(
+        client.restore_relay_connect_flow(
+            &ConsentPage::new("https://bank.example", r.h.sandbox.client_id()),
+            &snapshot
+        ),
         Err(Error::InvalidSnapshot(_))
     ));
     // The same relay: restored, resumed, completed.
