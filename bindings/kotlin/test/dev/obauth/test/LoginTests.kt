@@ -302,9 +302,13 @@ class LoginTests(private val sandbox: Sandbox) {
             val user = user("logs")
             sandbox.script(user, "approve", delayMs = 100)
             val tokens = login(client(), user).signIn().seen()
-            repeat(100) { if (records.none { "Authenticated" in it.message }) delay(20) }
-            check(records.any { it.target.startsWith("obauth") }) { "no record from the core: $records" }
-            for (r in records) {
+            // The sink is called on the core's threads while this reads: iterate copies taken
+            // under the list's lock (iterating a synchronizedList itself is not synchronized).
+            fun copy() = synchronized(records) { records.toList() }
+            repeat(100) { if (copy().none { "Authenticated" in it.message }) delay(20) }
+            val seen = copy()
+            check(seen.any { it.target.startsWith("obauth") }) { "no record from the core: $seen" }
+            for (r in seen) {
                 for (secret in listOf(sandbox.clientSecret, tokens.accessToken.expose(), tokens.loginToken.expose())) {
                     check(secret !in r.message) { "a secret leaked into the log: ${r.target}" }
                 }

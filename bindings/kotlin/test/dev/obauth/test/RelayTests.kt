@@ -357,9 +357,9 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         val relayLines = relay.logs.flatMap { it.readLines() }
         check(relayLines.any { "/v1/authentication/tokens" in it }) { "the relay logs do not cover the exchanges" }
         val places = mapOf(
-            "a relay answer" to answers.toList(),
+            "a relay answer" to synchronized(answers) { answers.toList() },
             "a relay log line" to relayLines,
-            "a core log record" to records.map { it.toString() },
+            "a core log record" to synchronized(records) { records.map { it.toString() } },
         )
         for ((where, lines) in places) {
             for (line in lines) {
