@@ -349,10 +349,10 @@ final class RelayTests: ObAuthTestCase {
             let client = try relayClient(CountingTokens(try relay.token("sw-unattended")), relay)
             let login = try relayLogin(client)
             login.start()
-            let first = try await login.awaitTokens()
+            let first = try await login.awaitTokens().seen()
             XCTAssertTrue(first.supportsUnattended, "the bank supports unattended logins")
             let before = try await sandbox.stat("unattendedLogins")
-            let second = try await client.unattendedLogin(userHash: "", loginToken: first.loginToken)
+            let second = try await client.unattendedLogin(userHash: "", loginToken: first.loginToken).seen()
             XCTAssertEqual(second.completedVia, .unattended, "completedVia")
             XCTAssertNotEqual(second.loginToken.expose(), first.loginToken.expose(), "replaced")
             let after = try await sandbox.stat("unattendedLogins")
@@ -394,7 +394,7 @@ final class RelayTests: ObAuthTestCase {
             // The consent page is the provider's, naming the partner's public client id.
             XCTAssertTrue(url.hasPrefix(sandbox.baseUrl + "/v1/oauth/connect?"), url)
             XCTAssertEqual(queryParam(url, "client_id"), sandbox.clientId, "client_id")
-            let snapshot = try unwrap(first, "flow").snapshot()
+            let snapshot = try unwrap(first, "flow").snapshot().seenSnapshot()
             first = nil // the OS kills the app while the user is at the bank
             let restored = try client.restoreRelayConnectFlow(consent: consent, snapshot: snapshot)
             restored.resume()
@@ -437,7 +437,7 @@ final class RelayTests: ObAuthTestCase {
             let code = try unwrap(queryParam(location, "code"), "code")
             let before = try await sandbox.stat("oauthTokenRequests")
             XCTAssertEqual(flow.handleRedirect(url: location), .codeAccepted, "the redirect")
-            let error = try await expectObAuthError("the exchange for \(redirect)") { try await flow.awaitTokens() }
+            let error = try await expectObAuthError("the exchange for \(redirect)") { try await flow.awaitTokens().seen() }
             XCTAssertNotEqual(error.code, "app_token_rejected", "not an app-token problem: \(error)")
             XCTAssertTrue("\(error)".contains("RedirectUrlNotAllowed"), "the relay's refusal is not named: \(error)")
             XCTAssertFalse("\(error)".contains(code), "the code is in the error")

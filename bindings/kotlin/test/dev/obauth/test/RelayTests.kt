@@ -306,11 +306,11 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         val client = client(CountingTokens(mint(sub), mint(sub)))
         val login = login(client)
         login.start()
-        val first = login.awaitTokens()
+        val first = login.awaitTokens().seen()
         check(first.supportsUnattended) { "the bank does not support unattended logins" }
         val before = sandbox.stat("unattendedLogins")
         // The device sends no userHash: the relay derives it from the app token's subject.
-        val second = client.unattendedLogin("", first.loginToken)
+        val second = client.unattendedLogin("", first.loginToken).seen()
         expectEqual(CodeSource.UNATTENDED, second.completedVia, "completedVia")
         check(second.loginToken != first.loginToken) { "the login token was not replaced" }
         expectEqual(before + 1, sandbox.stat("unattendedLogins"), "unattended logins at the provider")
@@ -347,7 +347,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         check(url.startsWith(sandbox.baseUrl.trimEnd('/') + "/v1/oauth/connect?")) { "authorize URL $url" }
         expectEqual(sandbox.clientId, queryParam(url, "client_id"), "client_id")
         // A snapshot restores through the relay with the same consent page.
-        val restored = client.restoreRelayConnectFlow(consentPage(), flow.snapshot())
+        val restored = client.restoreRelayConnectFlow(consentPage(), flow.snapshot().seenSnapshot())
         flow.close() // the app was killed while the user was at the bank
         restored.resume()
         val location = sandbox.consent(restored.authorizeUrl(), "approve")
@@ -360,7 +360,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         check(appTokens.calls.get() > 0) { "the app token was never asked for" }
 
         val grants = sandbox.stat("refreshGrants")
-        val renewed = client.connectTokens(tokens).forceRenewal()
+        val renewed = client.connectTokens(tokens).forceRenewal().seen()
         check(renewed.accessToken != tokens.accessToken) { "forceRenewal kept the access token" }
         expectEqual(grants + 1, sandbox.stat("refreshGrants"), "refresh grants")
         expectEqual("client_secret_basic", sandbox.lastTokenAuthMethod(), "client authentication of the refresh")
@@ -380,7 +380,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         val code = queryParam(location, "code") ?: throw TestFailure("no code in $location")
         val before = sandbox.stat("oauthTokenRequests")
         expectEqual(RedirectOutcome.CodeAccepted, flow.handleRedirect(location), "the redirect")
-        val e = expectThrows<ObAuthException>("awaitTokens") { flow.awaitTokens() }
+        val e = expectThrows<ObAuthException>("awaitTokens") { flow.awaitTokens().seen() }
         check(e.code != "app_token_rejected") { "not an app-token problem: $e" }
         check("RedirectUrlNotAllowed" in e.toString()) { "the relay's refusal is not named: $e" }
         check(!e.toString().contains(code)) { "the code is in the error" }
