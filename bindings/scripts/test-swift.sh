@@ -74,7 +74,7 @@ OBAUTH_RELAY_URLS="$OBAUTH_RELAY_URLS $RELAY_URL"
 OBAUTH_RELAY_LOGS="$OUT/relay1.log $OUT/relay2.log"
 OBAUTH_RELAY_TOKENS="$(python3 "$ROOT/scripts/lib/mint_app_tokens.py" \
     sw-poll sw-redirect sw-expired sw-rejected sw-alice sw-bob sw-two-sessions sw-allowlist \
-    sw-user-hash sw-two-instances sw-secret sw-quickstart sample-relay-poll sample-relay-refused)"
+    sw-user-hash sw-two-instances sw-secret sw-quickstart sw-unattended sw-connect sw-connect-allowlist sample-relay-poll sample-relay-refused)"
 export OBAUTH_RELAY_URLS OBAUTH_RELAY_LOGS OBAUTH_RELAY_TOKENS
 
 passed=0

@@ -67,7 +67,7 @@ pub use login::{ObAuthClient, SupervisedLogin};
 pub use obauth::ffi::ObAuthError;
 pub use observer::{AuthorizationStateObserver, StateObserver};
 pub use oidc::OidcClient;
-pub use relay::AppTokenProvider;
+pub use relay::{AppTokenProvider, ConsentPage};
 pub use sign_out::{RevocationOutcome, SignOutOutcome, SignOutParams};
 pub use storage::SecureStorage;
 pub use tokens::{TokenManager, token_set_from_json, token_set_to_json};

@@ -1,12 +1,16 @@
-//! Relay mode across the FFI: the host's app token provider (a UniFFI foreign trait) and the
-//! `ObAuthClient.relay(…)` constructor. The partner credentials stay on the app's relay
-//! (`obauth-relay`); the device holds only the app's own token.
+//! Relay mode across the FFI: the host's app token provider (a UniFFI foreign trait), the
+//! `ObAuthClient.relay(…)` constructor and the relay connect flow (Aiia Data). The partner
+//! credentials stay on the app's relay (`obauth-relay`); the device holds only the app's own
+//! token.
 
 use std::sync::Arc;
 
 use obauth::{Error, Secret};
 
 use crate::ObAuthError;
+use crate::authorization::AuthorizationFlow;
+use crate::login::ObAuthClient;
+use crate::types::AuthorizationParams;
 
 /// The app's own token (a JWT from the integrator's sign-in), implemented by the host app.
 ///
@@ -30,5 +34,64 @@ impl obauth::AppTokenProvider for HostAppToken {
         self.0
             .app_token(force_refresh)
             .map_err(ObAuthError::into_app_token_error)
+    }
+}
+
+/// Relay mode, Aiia Data connect: where the user gives consent. The consent page is the
+/// provider's own (a browser has no app token, so the relay serves API calls only); the code
+/// exchange and the refreshes still go to the relay, which adds the partner's Basic
+/// authentication.
+#[derive(Clone, Debug, uniffi::Record)]
+pub struct ConsentPage {
+    /// The provider's API root serving `/v1/oauth/connect`, e.g.
+    /// `https://api.nordicapigateway.com`. HTTPS unless loopback.
+    pub api_url: String,
+    /// The partner's (public) client id: it is in every consent URL.
+    pub client_id: String,
+}
+
+impl From<&ConsentPage> for obauth::ConsentPage {
+    fn from(c: &ConsentPage) -> Self {
+        obauth::ConsentPage::new(c.api_url.clone(), c.client_id.clone())
+    }
+}
+
+/// The connect flow (Aiia Data) of a relay-mode client; its tokens: `connectTokens`.
+#[uniffi::export]
+impl ObAuthClient {
+    /// Prepares an Aiia Data connect flow through the relay with a fresh `state`: the user
+    /// consents on `consent`'s page, the code exchange goes to the relay. Validated here,
+    /// before any request (`ObAuthError.InvalidInput` names the field); a client made with
+    /// `ObAuthClient(...)` (not `relay(...)`) is refused. The relay refuses a `redirectUri` off
+    /// its allowlist. Call `start()`: its `AwaitingUser` state carries the URL for the WebView.
+    #[uniffi::method(default(accounts_group_name = None, accounts_group_id = None))]
+    pub fn relay_connect_flow(
+        &self,
+        consent: ConsentPage,
+        params: AuthorizationParams,
+        accounts_group_name: Option<String>,
+        accounts_group_id: Option<String>,
+    ) -> Result<Arc<AuthorizationFlow>, ObAuthError> {
+        let inner = self.inner.relay_connect_flow(
+            &(&consent).into(),
+            params.into(),
+            accounts_group_name,
+            accounts_group_id,
+        )?;
+        Ok(AuthorizationFlow::wrap(inner))
+    }
+
+    /// Restores a relay connect flow from a snapshot taken with `snapshot()`, with the same
+    /// `consent` page. Call `resume()` to continue. Fails with `ObAuthError.InvalidInput`
+    /// (`invalid_snapshot`, `unsupported_snapshot_version`), also for another client id's.
+    pub fn restore_relay_connect_flow(
+        &self,
+        consent: ConsentPage,
+        snapshot: String,
+    ) -> Result<Arc<AuthorizationFlow>, ObAuthError> {
+        Ok(AuthorizationFlow::wrap(
+            self.inner
+                .restore_relay_connect_flow(&(&consent).into(), &snapshot)?,
+        ))
     }
 }

@@ -338,6 +338,114 @@ final class RelayTests: ObAuthTestCase {
         }
     }
 
+    /// Unattended login through the relay (`POST /v1/authentication/unattended`): the device
+    /// sends no userHash (the relay derives it); a spent login token is `login_token_rejected`.
+    func testRelayUnattendedLoginDeviceUserHashAndSpentTokenRefused() async throws {
+        try await bounded {
+            let sandbox = try sandbox()
+            let relay = try RelaySetup.load()
+            let derived = try relay.token("sw-unattended", "userHash")
+            try await sandbox.script(derived, "approve", delayMs: 100)
+            let client = try relayClient(CountingTokens(try relay.token("sw-unattended")), relay)
+            let login = try relayLogin(client)
+            login.start()
+            let first = try await login.awaitTokens().seen()
+            XCTAssertTrue(first.supportsUnattended, "the bank supports unattended logins")
+            let before = try await sandbox.stat("unattendedLogins")
+            let second = try await client.unattendedLogin(userHash: "", loginToken: first.loginToken).seen()
+            XCTAssertEqual(second.completedVia, .unattended, "completedVia")
+            XCTAssertNotEqual(second.loginToken.expose(), first.loginToken.expose(), "replaced")
+            let after = try await sandbox.stat("unattendedLogins")
+            XCTAssertEqual(after, before + 1, "unattended logins at the provider")
+            let bad = try await expectObAuthError("a userHash in relay mode") {
+                try await client.unattendedLogin(userHash: derived, loginToken: second.loginToken)
+            }
+            XCTAssertEqual(invalidInputField(bad), "userHash")
+            let spent = try await expectObAuthError("the spent login token") {
+                try await client.unattendedLogin(userHash: "", loginToken: first.loginToken)
+            }
+            XCTAssertEqual(caseName(spent), "Reauthenticate")
+            XCTAssertEqual(spent.code, "login_token_rejected")
+            let unchanged = try await sandbox.stat("unattendedLogins")
+            XCTAssertEqual(unchanged, before + 1, "unattended logins after the refusals")
+        }
+    }
+
+    /// Aiia Data connect through the relay: the provider's consent page, the exchange and the
+    /// refresh at the relay (which authenticates them with the partner's Basic auth); a
+    /// snapshot restores with the same consent page.
+    func testRelayConnectGivesTokensRefreshGoesThroughTheRelay() async throws {
+        try await bounded {
+            let sandbox = try sandbox()
+            let relay = try RelaySetup.load()
+            let consent = ConsentPage(apiUrl: sandbox.baseUrl, clientId: sandbox.clientId)
+            let params = AuthorizationParams(redirectUri: CONNECT_REDIRECT, redirectPattern: CONNECT_PATTERN)
+            // Not a relay client: refused before anything is sent.
+            let direct = try expectObAuthErrorSync("relayConnectFlow on a direct client") {
+                try sandboxClient(sandbox).relayConnectFlow(consent: consent, params: params)
+            }
+            XCTAssertEqual(invalidInputField(direct), "relayUrl")
+
+            let appTokens = CountingTokens(try relay.token("sw-connect"))
+            let client = try relayClient(appTokens, relay)
+            var first: AuthorizationFlow? = try client.relayConnectFlow(consent: consent, params: params)
+            first?.start()
+            let url = try authorizeUrl(try unwrap(first, "flow"))
+            // The consent page is the provider's, naming the partner's public client id.
+            XCTAssertTrue(url.hasPrefix(sandbox.baseUrl + "/v1/oauth/connect?"), url)
+            XCTAssertEqual(queryParam(url, "client_id"), sandbox.clientId, "client_id")
+            let snapshot = try unwrap(first, "flow").snapshot().seenSnapshot()
+            first = nil // the OS kills the app while the user is at the bank
+            let restored = try client.restoreRelayConnectFlow(consent: consent, snapshot: snapshot)
+            restored.resume()
+            let location = try await sandbox.consent(try authorizeUrl(restored), "approve")
+            XCTAssertEqual(restored.handleRedirect(url: location), .codeAccepted, "the connect redirect")
+            let tokens = try await restored.awaitTokens().seen()
+            XCTAssertFalse(tokens.accessToken.expose().isEmpty, "no access token")
+            XCTAssertNotNil(tokens.refreshToken, "no refresh token")
+            XCTAssertEqual(tokens.consentId, queryParam(location, "consentId"), "consentId")
+            let exchangeAuth = try await sandbox.lastTokenAuthMethod()
+            XCTAssertEqual(exchangeAuth, "client_secret_basic", "the relay authenticated the exchange")
+            XCTAssertGreaterThan(appTokens.calls, 0, "the app token was never asked for")
+
+            let grants = try await sandbox.stat("refreshGrants")
+            let renewed = try await client.connectTokens(tokens: tokens).forceRenewal().seen()
+            XCTAssertNotEqual(renewed.accessToken, tokens.accessToken, "forceRenewal kept the access token")
+            let after = try await sandbox.stat("refreshGrants")
+            XCTAssertEqual(after, grants + 1, "refresh grants")
+            let refreshAuth = try await sandbox.lastTokenAuthMethod()
+            XCTAssertEqual(refreshAuth, "client_secret_basic", "the relay authenticated the refresh")
+        }
+    }
+
+    /// A connect redirect registered at the provider but off the relay's allowlist: the relay
+    /// refuses the exchange, the code never reaches the provider's token endpoint.
+    func testRelayConnectRedirectOffTheAllowlistIsRefused() async throws {
+        try await bounded {
+            let sandbox = try sandbox()
+            let relay = try RelaySetup.load()
+            // Registered at the provider (loopback, any port), not on the relay's allowlist.
+            let redirect = "http://127.0.0.1:8765/connect-callback"
+            let client = try relayClient(CountingTokens(try relay.token("sw-connect-allowlist")), relay)
+            let flow = try client.relayConnectFlow(
+                consent: ConsentPage(apiUrl: sandbox.baseUrl, clientId: sandbox.clientId),
+                params: AuthorizationParams(redirectUri: redirect)
+            )
+            flow.start()
+            let location = try await sandbox.consent(try authorizeUrl(flow), "approve")
+            XCTAssertTrue(location.hasPrefix(redirect), location)
+            let code = try unwrap(queryParam(location, "code"), "code")
+            let before = try await sandbox.stat("oauthTokenRequests")
+            XCTAssertEqual(flow.handleRedirect(url: location), .codeAccepted, "the redirect")
+            let error = try await expectObAuthError("the exchange for \(redirect)") { try await flow.awaitTokens().seen() }
+            XCTAssertNotEqual(error.code, "app_token_rejected", "not an app-token problem: \(error)")
+            XCTAssertTrue("\(error)".contains("RedirectUrlNotAllowed"), "the relay's refusal is not named: \(error)")
+            XCTAssertFalse("\(error)".contains(code), "the code is in the error")
+            let after = try await sandbox.stat("oauthTokenRequests")
+            XCTAssertEqual(after, before, "token requests at the provider (never exchanged)")
+        }
+    }
+
     /// Runs a full login (with one app-token refresh) under a log sink, then checks every relay
     /// answer recorded by this suite so far, every relay log line and every core log record.
     func testRelayZPartnerSecretIsInNoResponseAndNoLogLine() async throws {

@@ -38,6 +38,7 @@ typealias AuthorizationParams = dev.obauth.ffi.AuthorizationParams
 typealias PkceConfig = dev.obauth.ffi.PkceConfig
 typealias ClientCredentialsConfig = dev.obauth.ffi.ClientCredentialsConfig
 typealias AppTokenProvider = dev.obauth.ffi.AppTokenProvider
+typealias ConsentPage = dev.obauth.ffi.ConsentPage
 
 /** What the app should do next about this error: the subclass, as an enum. */
 val ObAuthException.category: ErrorCategory

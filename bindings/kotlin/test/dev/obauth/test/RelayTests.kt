@@ -7,7 +7,9 @@
 // from another session, a userHash) use plain HTTP against the same relays.
 package dev.obauth.test
 
+import dev.obauth.AuthorizationParams
 import dev.obauth.CodeSource
+import dev.obauth.ConsentPage
 import dev.obauth.ErrorCategory
 import dev.obauth.LoginState
 import dev.obauth.ObAuthClient
@@ -101,6 +103,9 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         Test("relay: a redirect URL off the allowlist is refused") { redirectNotAllowed() },
         Test("relay: a userHash sent by the device is ignored") { userHashIgnored() },
         Test("relay: two relay instances serve one login alternately") { twoInstances() },
+        Test("relay: unattended login through the relay; a device userHash and a spent token are refused") { unattended() },
+        Test("relay: connect through the relay gives tokens, the refresh goes through the relay too") { connectAndRefresh() },
+        Test("relay: a connect redirect off the allowlist is refused, the code never exchanged") { connectOffAllowlist() },
         // Last: reads every relay log line written by the tests above.
         Test("relay: the partner secret is in no response and no log line") { noPartnerSecret() },
     )
@@ -293,6 +298,93 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         check(e.category != ErrorCategory.REAUTHENTICATE) { "not an app-token problem: $e" }
         check(login.state() is LoginState.Failed) { "state ${login.state()}" }
         expectEqual(before, sandbox.stat("initializeRequests"), "initializations at the provider")
+    }
+
+    private suspend fun unattended() {
+        val sub = subject("unattended")
+        sandbox.script(userHash(sub), "approve", delayMs = 100)
+        val client = client(CountingTokens(mint(sub), mint(sub)))
+        val login = login(client)
+        login.start()
+        val first = login.awaitTokens().seen()
+        check(first.supportsUnattended) { "the bank does not support unattended logins" }
+        val before = sandbox.stat("unattendedLogins")
+        // The device sends no userHash: the relay derives it from the app token's subject.
+        val second = client.unattendedLogin("", first.loginToken).seen()
+        expectEqual(CodeSource.UNATTENDED, second.completedVia, "completedVia")
+        check(second.loginToken != first.loginToken) { "the login token was not replaced" }
+        expectEqual(before + 1, sandbox.stat("unattendedLogins"), "unattended logins at the provider")
+        val bad = expectThrows<ObAuthException.InvalidInput>("a userHash in relay mode") {
+            client.unattendedLogin(userHash(sub), second.loginToken)
+        }
+        expectEqual("userHash", bad.field, "field")
+        val spent = expectThrows<ObAuthException.Reauthenticate>("the spent login token") {
+            client.unattendedLogin("", first.loginToken)
+        }
+        expectEqual("login_token_rejected", spent.code, "code")
+        expectEqual(before + 1, sandbox.stat("unattendedLogins"), "unattended logins after the refusals")
+    }
+
+    private fun consentPage() = ConsentPage(apiUrl = sandbox.baseUrl, clientId = sandbox.clientId)
+
+    private suspend fun connectAndRefresh() {
+        val sub = subject("connect")
+        // Not a relay client: refused before anything is sent.
+        val direct = expectThrows<ObAuthException.InvalidInput>("relayConnectFlow on a direct client") {
+            connectClient(sandbox).relayConnectFlow(consentPage(), AuthorizationParams(redirectUri = CONNECT_REDIRECT))
+        }
+        expectEqual("relayUrl", direct.field, "field")
+
+        val appTokens = CountingTokens(mint(sub), mint(sub))
+        val client = client(appTokens)
+        val flow = client.relayConnectFlow(
+            consentPage(),
+            AuthorizationParams(redirectUri = CONNECT_REDIRECT, redirectPattern = CONNECT_PATTERN),
+        )
+        flow.start()
+        val url = flow.authorizeUrl()
+        // The consent page is the provider's, naming the partner's public client id.
+        check(url.startsWith(sandbox.baseUrl.trimEnd('/') + "/v1/oauth/connect?")) { "authorize URL $url" }
+        expectEqual(sandbox.clientId, queryParam(url, "client_id"), "client_id")
+        // A snapshot restores through the relay with the same consent page.
+        val restored = client.restoreRelayConnectFlow(consentPage(), flow.snapshot().seenSnapshot())
+        flow.close() // the app was killed while the user was at the bank
+        restored.resume()
+        val location = sandbox.consent(restored.authorizeUrl(), "approve")
+        expectEqual(RedirectOutcome.CodeAccepted, restored.handleRedirect(location), "the connect redirect")
+        val tokens = restored.awaitTokens().seen()
+        check(tokens.accessToken.expose().isNotEmpty() && tokens.refreshToken != null) { "tokens incomplete" }
+        expectEqual(queryParam(location, "consentId"), tokens.consentId, "consentId")
+        // The relay, not the device, authenticated the exchange with the partner's credentials.
+        expectEqual("client_secret_basic", sandbox.lastTokenAuthMethod(), "client authentication of the exchange")
+        check(appTokens.calls.get() > 0) { "the app token was never asked for" }
+
+        val grants = sandbox.stat("refreshGrants")
+        val renewed = client.connectTokens(tokens).forceRenewal().seen()
+        check(renewed.accessToken != tokens.accessToken) { "forceRenewal kept the access token" }
+        expectEqual(grants + 1, sandbox.stat("refreshGrants"), "refresh grants")
+        expectEqual("client_secret_basic", sandbox.lastTokenAuthMethod(), "client authentication of the refresh")
+    }
+
+    private suspend fun connectOffAllowlist() {
+        val sub = subject("connect-allowlist")
+        // Registered at the provider (loopback, any port), not on the relay's allowlist.
+        val redirect = "http://127.0.0.1:8765/connect-callback"
+        val flow = client(CountingTokens(mint(sub), mint(sub))).relayConnectFlow(
+            consentPage(),
+            AuthorizationParams(redirectUri = redirect),
+        )
+        flow.start()
+        val location = sandbox.consent(flow.authorizeUrl(), "approve")
+        check(location.startsWith(redirect)) { "Location $location" }
+        val code = queryParam(location, "code") ?: throw TestFailure("no code in $location")
+        val before = sandbox.stat("oauthTokenRequests")
+        expectEqual(RedirectOutcome.CodeAccepted, flow.handleRedirect(location), "the redirect")
+        val e = expectThrows<ObAuthException>("awaitTokens") { flow.awaitTokens().seen() }
+        check(e.code != "app_token_rejected") { "not an app-token problem: $e" }
+        check("RedirectUrlNotAllowed" in e.toString()) { "the relay's refusal is not named: $e" }
+        check(!e.toString().contains(code)) { "the code is in the error" }
+        expectEqual(before, sandbox.stat("oauthTokenRequests"), "token requests at the provider (never exchanged)")
     }
 
     private fun sessionsJson(): String {
