@@ -171,8 +171,8 @@ class UnattendedTests(private val sandbox: Sandbox) {
         expectEqual("login_failed", e.code, "code")
         expectEqual(id, e.correlationId, "the thrown error's correlationId")
         val state = login.state()
-        check(state is LoginState.Failed) { "state $state" }
-        expectEqual(id, state.error.correlationId, "the Failed state's correlationId")
+        val failed = state as? LoginState.Failed ?: throw TestFailure("state $state")
+        expectEqual(id, failed.error.correlationId, "the Failed state's correlationId")
         check(sandbox.correlationIds("initialize").contains(id)) { "initialize did not carry $id" }
         check(sandbox.correlationIds("status").contains(id)) { "no status poll carried $id" }
     }
