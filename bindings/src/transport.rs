@@ -18,8 +18,8 @@
 use std::sync::{Arc, Mutex};
 
 use obauth::Secret;
-use obauth::transport::{HttpSender, SendFuture, set_host_sender};
 use obauth::http::{HttpRequest, HttpResponse, HttpResult, Method, TransportFailure};
+use obauth::transport::{HttpSender, SendFuture, set_host_sender};
 use tokio::sync::oneshot;
 
 /// One header. Values are `Secret`s (some are credentials: Basic client authentication, the

@@ -137,7 +137,14 @@ public struct SampleConfig: Sendable {
     /// The client of this configuration: through the relay, or with partner credentials.
     public func makeClient() throws -> ObAuthClient {
         guard let relayUrl else { return try ObAuthClient(config: clientConfig) }
-        return try ObAuthClient.relay(relayUrl: relayUrl, appTokenProvider: appTokens, externalAppHosts: externalAppHosts)
+        return try ObAuthClient.relay(
+            relayUrl: relayUrl,
+            appTokenProvider: appTokens,
+            externalAppHosts: externalAppHosts,
+            webHosts: webHosts,
+            externalSchemes: externalSchemes,
+            snapshotKey: snapshotKey
+        )
     }
 
     public var loginParams: SupervisedLoginParams {

@@ -353,7 +353,7 @@ final class AuthorizationTests: ObAuthTestCase {
             XCTAssertEqual(queryParam(url, "audience"), "https://api.example.com/", "audience")
             let location = try await sandbox.consent(url, "approve")
             XCTAssertEqual(flow.handleRedirect(url: location), .codeAccepted, "redirect")
-            let tokens = try await flow.awaitTokens()
+            let tokens = try await flow.awaitTokens().seen()
             XCTAssertNotNil(tokens.refreshToken, "offline access was not granted")
 
             var chosen = pkceParams()

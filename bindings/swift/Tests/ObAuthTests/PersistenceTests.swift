@@ -112,4 +112,54 @@ final class PersistenceTests: ObAuthTestCase {
             XCTAssertEqual(future.code, "unsupported_snapshot_version", "code")
         }
     }
+
+    /// Snapshot key: sealed snapshots restore with the key only; an edited one is refused and
+    /// nothing is sent.
+    func testSealedSnapshotsRestoreWithTheKeyOnlyAndAnEditedOneIsRefused() async throws {
+        try await bounded {
+            let sandbox = try sandbox()
+            let key = Secret("swift-integrity-key-from-the-keychain-0123456789")
+            func keyed(_ key: Secret?) throws -> ObAuthClient {
+                try ObAuthClient(config: ClientConfig(
+                    apiUrl: sandbox.baseUrl,
+                    clientId: sandbox.clientId,
+                    clientSecret: Secret(sandbox.clientSecret),
+                    snapshotKey: key
+                ))
+            }
+            let user = uniqueUser("sealed")
+            try await sandbox.script(user, "page")
+            var first: SupervisedLogin? = try supervisedLogin(try keyed(key), user)
+            first?.start()
+            let authUrl = try await awaitingUser(try unwrap(first, "login"))
+            let sealed = try unwrap(first, "login").snapshot().seenSnapshot()
+            first = nil // the OS kills the app
+            XCTAssertTrue(sealed.hasPrefix(#"{"sealed":"hmac-sha256""#), "not sealed")
+            XCTAssertFalse(sealed.contains(key.expose()), "the key is in the snapshot")
+            let edited = sealed.replacingOccurrences(of: user, with: String(user.reversed()))
+            XCTAssertNotEqual(edited, sealed, "the edit applies")
+            let before = try await sandbox.stat("statusRequests")
+            let withKey = try keyed(key)
+            let withoutKey = try keyed(nil)
+            let otherKey = try keyed(Secret("another-key-of-enough-length-0123456789"))
+            let cases: [(String, ObAuthClient, String)] = [
+                ("edited", withKey, edited),
+                ("without the key", withoutKey, sealed),
+                ("another key", otherKey, sealed),
+            ]
+            for (what, client, text) in cases {
+                let error = try expectObAuthErrorSync(what) { try client.restoreSupervisedLogin(snapshot: text) }
+                XCTAssertEqual(caseName(error), "InvalidInput", what)
+                XCTAssertEqual(error.code, "invalid_snapshot", what)
+            }
+            let after = try await sandbox.stat("statusRequests")
+            XCTAssertEqual(after, before, "no status request for a refused snapshot")
+            try await sandbox.fault("status", "delay", delayMs: 1500)
+            let restored = try keyed(key).restoreSupervisedLogin(snapshot: sealed)
+            restored.resume()
+            let location = try await sandbox.decide(authUrl, "approve")
+            XCTAssertEqual(restored.handleRedirect(url: location), .codeAccepted, "redirect after restore")
+            _ = try await restored.awaitTokens().seen()
+        }
+    }
 }

@@ -116,7 +116,7 @@ private func relayClient(_ tokens: CountingTokens, _ relay: RelaySetup, instance
     try ObAuthClient.relay(relayUrl: relay.urls[instance], appTokenProvider: tokens)
 }
 
-final class RelayTests: XCTestCase {
+final class RelayTests: ObAuthTestCase {
     func testRelayLoginByPollProviderSeesTheDerivedUserHash() async throws {
         try await bounded {
             let sandbox = try sandbox()
@@ -126,7 +126,7 @@ final class RelayTests: XCTestCase {
             let tokens = CountingTokens(try relay.token("sw-poll"))
             let login = try relayLogin(try relayClient(tokens, relay))
             login.start()
-            let result = try await login.awaitTokens()
+            let result = try await login.awaitTokens().seen()
             XCTAssertEqual(result.completedVia, .poll)
             XCTAssertFalse(result.accessToken.expose().isEmpty)
             let after = try await sandbox.successfulExchanges()
@@ -147,7 +147,7 @@ final class RelayTests: XCTestCase {
             let location = try await sandbox.decide(authUrl, "approve")
             XCTAssertTrue(location.hasPrefix(REDIRECT), location)
             XCTAssertEqual(login.handleRedirect(url: location), .codeAccepted)
-            let result = try await login.awaitTokens()
+            let result = try await login.awaitTokens().seen()
             XCTAssertEqual(result.completedVia, .redirect)
         }
     }
@@ -160,7 +160,7 @@ final class RelayTests: XCTestCase {
             let tokens = CountingTokens(try relay.token("sw-expired", "expired"), fresh: try relay.token("sw-expired"))
             let login = try relayLogin(try relayClient(tokens, relay))
             login.start()
-            _ = try await login.awaitTokens()
+            _ = try await login.awaitTokens().seen()
             XCTAssertEqual(tokens.refreshes, 1, "forced refreshes")
         }
     }
@@ -190,7 +190,7 @@ final class RelayTests: XCTestCase {
                 let tokens = CountingTokens(bad)
                 let login = try relayLogin(try relayClient(tokens, relay))
                 login.start()
-                let error = try await expectObAuthError(kind) { try await login.awaitTokens() }
+                let error = try await expectObAuthError(kind) { try await login.awaitTokens().seen() }
                 XCTAssertEqual(caseName(error), "Reauthenticate", kind)
                 XCTAssertEqual(error.category, .reauthenticate, kind)
                 XCTAssertEqual(error.code, "app_token_rejected", kind)
@@ -221,13 +221,13 @@ final class RelayTests: XCTestCase {
             let aliceLogin = try relayLogin(try relayClient(CountingTokens(alice), relay))
             aliceLogin.start()
             let authUrl = try await awaitingUser(aliceLogin)
-            let snapshot = try aliceLogin.snapshot()
+            let snapshot = try aliceLogin.snapshot().seenSnapshot()
             aliceLogin.cancel()
             let before = try await sandbox.successfulExchanges()
             let bobLogin = try relayClient(CountingTokens(bob), relay).restoreSupervisedLogin(snapshot: snapshot)
             bobLogin.resume()
             _ = try await sandbox.decide(authUrl, "approve")
-            let error = try await expectObAuthError("Bob's restored login") { try await bobLogin.awaitTokens() }
+            let error = try await expectObAuthError("Bob's restored login") { try await bobLogin.awaitTokens().seen() }
             XCTAssertNotEqual(caseName(error), "InvalidInput", "\(error)")
             let after = try await sandbox.successfulExchanges()
             XCTAssertEqual(after, before, "exchanges")
@@ -277,7 +277,7 @@ final class RelayTests: XCTestCase {
             let before = try await sandbox.stat("initializeRequests")
             let login = try relayLogin(try relayClient(CountingTokens(token), relay), redirect: evil)
             login.start()
-            let error = try await expectObAuthError("a login to \(evil)") { try await login.awaitTokens() }
+            let error = try await expectObAuthError("a login to \(evil)") { try await login.awaitTokens().seen() }
             XCTAssertNotEqual(error.category, .reauthenticate, "not an app-token problem: \(error)")
             let after = try await sandbox.stat("initializeRequests")
             XCTAssertEqual(after, before, "initializations at the provider")
@@ -328,12 +328,12 @@ final class RelayTests: XCTestCase {
             let first = try relayLogin(try relayClient(tokens, relay, instance: 0))
             first.start()
             let url = try await awaitingUser(first)
-            let snapshot = try first.snapshot()
+            let snapshot = try first.snapshot().seenSnapshot()
             first.cancel()
             let second = try relayClient(tokens, relay, instance: 1).restoreSupervisedLogin(snapshot: snapshot)
             second.resume()
             _ = try await sandbox.decide(url, "approve")
-            let result = try await second.awaitTokens()
+            let result = try await second.awaitTokens().seen()
             XCTAssertEqual(result.completedVia, .poll)
         }
     }
@@ -351,7 +351,7 @@ final class RelayTests: XCTestCase {
             let tokens = CountingTokens(try relay.token("sw-secret", "expired"), fresh: try relay.token("sw-secret"))
             let login = try relayLogin(try relayClient(tokens, relay))
             login.start()
-            _ = try await login.awaitTokens()
+            _ = try await login.awaitTokens().seen()
             // The relay's answers, by hand.
             _ = try await initialize(relay.urls[1], try relay.token("sw-secret"))
             let env = ProcessInfo.processInfo.environment

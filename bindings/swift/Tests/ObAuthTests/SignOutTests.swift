@@ -24,7 +24,7 @@ private func signedIn(_ oidc: OidcClient, _ sandbox: Sandbox) async throws -> To
     flow.start()
     let location = try await sandbox.consent(try authorizeUrl(flow), "approve")
     XCTAssertEqual(flow.handleRedirect(url: location), .codeAccepted, "redirect")
-    let tokens = try await flow.awaitTokens()
+    let tokens = try await flow.awaitTokens().seen()
     XCTAssertNotNil(tokens.refreshToken, "no refresh token")
     XCTAssertNotNil(tokens.idToken, "no ID token")
     return tokens
@@ -43,7 +43,7 @@ private final class NoRedirects: NSObject, URLSessionTaskDelegate {
     }
 }
 
-final class SignOutTests: XCTestCase {
+final class SignOutTests: ObAuthTestCase {
     /// signOut revokes the refresh token, then the access token, clears the storage and builds
     /// the logout URL; the sandbox sends the user back with the state.
     func testSignOutRevokesBothTokensClearsStorageAndBuildsTheLogoutUrl() async throws {
@@ -69,10 +69,10 @@ final class SignOutTests: XCTestCase {
             XCTAssertEqual(after, revocations + 2, "revocation requests")
             XCTAssertNil(try keychain.load(key: "tokens"), "stored tokens removed")
             XCTAssertNil(manager.current(), "tokens in memory")
-            let reauth = try await expectObAuthError("a token after sign-out") { try await manager.freshToken() }
+            let reauth = try await expectObAuthError("a token after sign-out") { try await manager.freshToken().seen() }
             XCTAssertEqual(reauth.code, "invalid_grant", "code")
             _ = try await expectObAuthError("the revoked refresh token") {
-                try await oidc.pkceTokens(config: signOutConfig(sandbox), tokens: tokens).forceRenewal()
+                try await oidc.pkceTokens(config: signOutConfig(sandbox), tokens: tokens).forceRenewal().seen()
             }
 
             let logout = try unwrap(outcome.endSessionUrl, "logout URL").expose()

@@ -11,7 +11,7 @@ private func signedIn(_ sandbox: Sandbox, _ client: ObAuthClient, _ user: String
     try await sandbox.script(user, "approve", delayMs: 50)
     let login = try supervisedLogin(client, user)
     login.start()
-    let tokens = try await login.awaitTokens()
+    let tokens = try await login.awaitTokens().seen()
     let id = try unwrap(login.correlationId(), "a correlation id after start()")
     XCTAssertTrue(id.hasPrefix("|obauth-") && id.hasSuffix("."), "correlation id \(id)")
     return tokens
@@ -24,7 +24,7 @@ private func expired(_ tokens: SupervisedTokens) -> SupervisedTokens {
     return copy
 }
 
-final class UnattendedTests: XCTestCase {
+final class UnattendedTests: ObAuthTestCase {
     /// Unattended login replaces the login token; a spent one is `login_token_rejected`.
     func testUnattendedLoginReplacesTheLoginTokenASpentOneIsRejected() async throws {
         try await bounded {
@@ -130,7 +130,7 @@ final class UnattendedTests: XCTestCase {
                 }
                 XCTAssertEqual(outcome.code, "start_again")
                 XCTAssertEqual(outcome.category, .userAction)
-                let e = try await expectObAuthError("awaitTokens") { try await flow.awaitTokens() }
+                let e = try await expectObAuthError("awaitTokens") { try await flow.awaitTokens().seen() }
                 XCTAssertEqual(caseName(e), "UserAction")
                 XCTAssertEqual(e.code, "start_again")
                 guard case .failed = flow.state() else { throw TestFailure("state \(flow.state())") }
@@ -152,7 +152,7 @@ final class UnattendedTests: XCTestCase {
             let login = try supervisedLogin(try sandboxClient(sandbox), user)
             XCTAssertNil(login.correlationId(), "before start()")
             login.start()
-            _ = try await login.awaitTokens()
+            _ = try await login.awaitTokens().seen()
             let id = try unwrap(login.correlationId(), "correlation id")
             let exchanges = try await sandbox.correlationIds("tokens").dropFirst(before)
             XCTAssertEqual(Array(exchanges), [id], "the exchange's id")

@@ -311,7 +311,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         val grants = sandbox.stat("refreshGrants")
         val manager = oidc.pkceTokens(pkceConfig(), tokens)
         expectEqual(tokens.accessToken, manager.freshToken().seen().accessToken, "fresh token before expiry")
-        val renewed = manager.forceRenewal()
+        val renewed = manager.forceRenewal().seen()
         check(renewed.accessToken != tokens.accessToken) { "forceRenewal kept the access token" }
         expectEqual(grants + 1, sandbox.stat("refreshGrants"), "refresh grants")
         expectEqual("none", sandbox.lastTokenAuthMethod(), "client authentication of the refresh")
@@ -354,7 +354,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         expectEqual("https://api.example.com/", queryParam(url, "audience"), "audience")
         val location = sandbox.consent(url, "approve")
         expectEqual(RedirectOutcome.CodeAccepted, flow.handleRedirect(location), "redirect")
-        val tokens = flow.awaitTokens()
+        val tokens = flow.awaitTokens().seen()
         check(tokens.refreshToken != null) { "offline access was not granted" }
         flow.close()
 

@@ -129,7 +129,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         login.states().filterIsInstance<LoginState.AwaitingUser>().first()
 
     private suspend fun failure(login: SupervisedLogin): ObAuthException =
-        expectThrows<ObAuthException>("awaitTokens") { login.awaitTokens() }
+        expectThrows<ObAuthException>("awaitTokens") { login.awaitTokens().seen() }
 
     // ---- the device by hand ----
 
@@ -174,7 +174,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         val tokens = CountingTokens(mint(sub), mint(sub))
         val login = login(client(tokens))
         login.start()
-        val result = login.awaitTokens()
+        val result = login.awaitTokens().seen()
         expectEqual(CodeSource.POLL, result.completedVia, "completedVia")
         check(result.accessToken.expose().isNotEmpty()) { "no access token" }
         expectEqual(before + 1, sandbox.successfulExchanges(), "exchanges")
@@ -191,7 +191,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         val location = sandbox.decide(awaiting.authUrl, "approve")
         check(location.startsWith(REDIRECT)) { "Location $location" }
         expectEqual(RedirectOutcome.CodeAccepted, login.handleRedirect(location), "the redirect")
-        expectEqual(CodeSource.REDIRECT, login.awaitTokens().completedVia, "completedVia")
+        expectEqual(CodeSource.REDIRECT, login.awaitTokens().seen().completedVia, "completedVia")
     }
 
     private suspend fun expiredThenFresh() {
@@ -200,7 +200,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         val tokens = CountingTokens(mint(sub, expiresIn = -120), mint(sub))
         val login = login(client(tokens))
         login.start()
-        login.awaitTokens()
+        login.awaitTokens().seen()
         expectEqual(1, tokens.refreshes.get(), "forced refreshes")
     }
 
@@ -252,7 +252,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         val aliceLogin = login(client(CountingTokens(mint(alice), mint(alice))))
         aliceLogin.start()
         val authUrl = awaitingUser(aliceLogin).authUrl
-        val snapshot = aliceLogin.snapshot()
+        val snapshot = aliceLogin.snapshot().seenSnapshot()
         aliceLogin.cancel()
         val before = sandbox.successfulExchanges()
         val bobLogin = client(CountingTokens(mint(bob), mint(bob))).restoreSupervisedLogin(snapshot)
@@ -331,12 +331,12 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         val first = login(client(tokens, relay.urls[0]))
         first.start()
         val url = awaitingUser(first).authUrl
-        val snapshot = first.snapshot()
+        val snapshot = first.snapshot().seenSnapshot()
         first.cancel()
         val second = client(tokens, relay.urls[1]).restoreSupervisedLogin(snapshot)
         second.resume()
         sandbox.decide(url, "approve")
-        expectEqual(CodeSource.POLL, second.awaitTokens().completedVia, "completedVia")
+        expectEqual(CodeSource.POLL, second.awaitTokens().seen().completedVia, "completedVia")
     }
 
     private suspend fun noPartnerSecret() {
@@ -347,7 +347,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
             sandbox.script(userHash(sub), "approve", delayMs = 100)
             val login = login(client(CountingTokens(mint(sub, expiresIn = -60), mint(sub))))
             login.start()
-            login.awaitTokens()
+            login.awaitTokens().seen()
         } finally {
             clearLogSink()
         }

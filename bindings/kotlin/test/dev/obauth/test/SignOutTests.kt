@@ -33,7 +33,7 @@ class SignOutTests(private val sandbox: Sandbox) {
         flow.start()
         val location = sandbox.consent(flow.authorizeUrl(), "approve")
         expectEqual(RedirectOutcome.CodeAccepted, flow.handleRedirect(location), "redirect")
-        val tokens = flow.signIn()
+        val tokens = flow.signIn().seen()
         check(tokens.refreshToken != null && tokens.idToken != null) { "no refresh or ID token" }
         return tokens
     }
@@ -58,11 +58,11 @@ class SignOutTests(private val sandbox: Sandbox) {
         expectEqual(revocations + 2, sandbox.stat("revocationRequests"), "revocation requests")
         check(!storage.values.containsKey("tokens")) { "stored tokens not removed" }
         expectEqual(null, manager.current(), "tokens in memory")
-        val reauth = expectThrows<ObAuthException.Reauthenticate>("a token after sign-out") { manager.freshToken() }
+        val reauth = expectThrows<ObAuthException.Reauthenticate>("a token after sign-out") { manager.freshToken().seen() }
         expectEqual("invalid_grant", reauth.code, "code")
         // The refresh token is dead at the provider too.
         expectThrows<ObAuthException.Reauthenticate>("the revoked refresh token") {
-            oidc.pkceTokens(config(), tokens).forceRenewal()
+            oidc.pkceTokens(config(), tokens).forceRenewal().seen()
         }
 
         val logout = outcome.endSessionUrl ?: throw TestFailure("no logout URL")

@@ -102,7 +102,7 @@ class TokenTests(private val sandbox: Sandbox) {
         expectEqual(tokens, manager.freshToken().seen(), "fresh token well before expiry")
         expectEqual(0uL, manager.renewals(), "renewals before forceRenewal")
         val grants = sandbox.stat("refreshGrants")
-        val renewed = manager.forceRenewal()
+        val renewed = manager.forceRenewal().seen()
         check(renewed.accessToken != tokens.accessToken) { "forceRenewal kept the access token" }
         expectEqual(grants + 1, sandbox.stat("refreshGrants"), "refresh grants at the sandbox")
         expectEqual(1uL, manager.renewals(), "renewals")

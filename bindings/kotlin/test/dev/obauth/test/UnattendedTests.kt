@@ -35,7 +35,7 @@ class UnattendedTests(private val sandbox: Sandbox) {
         sandbox.script(user, "approve", delayMs = 50)
         val login = client.supervisedLogin(SupervisedLoginParams(userHash = user, redirectUrl = REDIRECT))
         login.start()
-        val tokens = login.awaitTokens()
+        val tokens = login.awaitTokens().seen()
         val id = login.correlationId() ?: throw TestFailure("no correlation id after start()")
         check(id.startsWith("|obauth-") && id.endsWith(".")) { "correlation id $id" }
         return tokens
@@ -137,7 +137,7 @@ class UnattendedTests(private val sandbox: Sandbox) {
                 ?: throw TestFailure("not a provider error")
             expectEqual("start_again", outcome.error.code, "code")
             expectEqual(ErrorCategory.USER_ACTION, outcome.error.category, "category")
-            val e = expectThrows<ObAuthException.UserAction>("awaitTokens") { flow.awaitTokens() }
+            val e = expectThrows<ObAuthException.UserAction>("awaitTokens") { flow.awaitTokens().seen() }
             expectEqual("start_again", e.code, "code")
             check(flow.state() is AuthorizationState.Failed) { "${flow.state()}" }
         } finally {
@@ -153,7 +153,7 @@ class UnattendedTests(private val sandbox: Sandbox) {
         val login = client.supervisedLogin(SupervisedLoginParams(userHash = user, redirectUrl = REDIRECT))
         expectEqual(null, login.correlationId(), "before start()")
         login.start()
-        login.awaitTokens()
+        login.awaitTokens().seen()
         val id = login.correlationId()!!
         val exchanges = sandbox.correlationIds("tokens").drop(before)
         expectEqual(listOf<String?>(id), exchanges, "the exchange's id")

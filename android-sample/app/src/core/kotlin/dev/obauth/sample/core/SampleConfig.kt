@@ -61,7 +61,14 @@ data class SampleConfig(
     /** The client of this configuration: through the relay, or with partner credentials. */
     fun client(): ObAuthClient = when (val relay = relayUrl) {
         null -> ObAuthClient(clientConfig())
-        else -> ObAuthClient.relay(relay, appTokens, externalAppHosts = externalAppHosts)
+        else -> ObAuthClient.relay(
+            relay,
+            appTokens,
+            externalAppHosts = externalAppHosts,
+            webHosts = webHosts,
+            externalSchemes = externalSchemes,
+            snapshotKey = snapshotKey,
+        )
     }
 
     /** Partner mode's configuration (not used in relay mode). */
