@@ -92,12 +92,14 @@ macro_rules! flow_object {
 
             /// Waits for the end of the flow: the tokens, or the error (cancelled, failed at
             /// the bank, timed out…). Cancelling the awaiting coroutine / task does not cancel
-            /// the flow; call `cancel()` for that (the layers' `signIn()` does).
+            /// the flow; call `cancel()` for that (the layers' `signIn()` does). The error
+            /// names the flow's `correlationId`.
             pub async fn await_tokens(&self) -> Result<$output, $crate::ObAuthError> {
                 let flow = self.inner.clone();
                 obauth::host::run(async move { flow.wait().await })
                     .await
                     .map(<$output>::from)
+                    .map_err(|e| e.with_correlation_id(self.inner.correlation_id()))
             }
 
             /// The flow's correlation id, sent as `X-Correlation-Id` on each of its requests;

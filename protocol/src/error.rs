@@ -211,7 +211,10 @@ pub enum Error {
 /// next, a stable code and the message. States are data a host renders (and the bindings hand
 /// to Swift and Kotlin as they are), so they hold no Rust error type; the full [`Error`] is what
 /// a flow's result and the API's calls return.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Equality compares the error (category, code, message, `Retry-After`), not which flow
+/// reported it: the same failure of two flows is the same error.
+#[derive(Clone, Debug, Eq)]
 pub struct ErrorInfo {
     /// What the host should do next ([`Error::category`]).
     pub category: ErrorCategory,
@@ -221,6 +224,30 @@ pub struct ErrorInfo {
     pub message: String,
     /// The provider's `Retry-After`, when a rate limit ended the flow.
     pub retry_after: Option<Duration>,
+    /// The correlation id of the flow that failed (sent as `X-Correlation-Id` on each of its
+    /// requests), for a support ticket to quote; `None` for an error that belongs to no flow.
+    /// Not a secret ([`crate::correlation`]).
+    pub correlation_id: Option<String>,
+}
+
+impl PartialEq for ErrorInfo {
+    fn eq(&self, other: &Self) -> bool {
+        (self.category, &self.code, &self.message, self.retry_after)
+            == (
+                other.category,
+                &other.code,
+                &other.message,
+                other.retry_after,
+            )
+    }
+}
+
+impl ErrorInfo {
+    /// This error as the flow with correlation id `id` reports it.
+    pub fn with_correlation_id(mut self, id: Option<&crate::correlation::CorrelationId>) -> Self {
+        self.correlation_id = id.map(|id| id.as_str().to_owned());
+        self
+    }
 }
 
 impl From<&Error> for ErrorInfo {
@@ -233,6 +260,7 @@ impl From<&Error> for ErrorInfo {
                 Error::RateLimited { retry_after, .. } => *retry_after,
                 _ => None,
             },
+            correlation_id: None,
         }
     }
 }

@@ -56,8 +56,9 @@ uniffi::custom_type!(ErrorInfo, ObAuthError, {
 /// An ObAuth failure as Swift (`ObAuthError`) and Kotlin (`ObAuthException`) see it. The
 /// variant is the [`ErrorCategory`]: what to do next. Every variant carries a stable
 /// machine-readable `code` (the core variant, e.g. `bad_client_credentials`,
-/// `cancelled_by_user`) and the core's human-readable `detail` (never a secret). The Kotlin and
-/// Swift layers add a `category` property.
+/// `cancelled_by_user`), the core's human-readable `detail` (never a secret) and, when a flow
+/// failed, that flow's `correlation_id`. The Kotlin and Swift layers add `category` and
+/// `correlationId` properties.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum ObAuthError {
     /// An argument, configuration value or snapshot was refused before any request was sent.
@@ -72,6 +73,9 @@ pub enum ObAuthError {
         code: String,
         /// Human-readable explanation.
         detail: String,
+        /// The correlation id of the flow that failed, for a support ticket to quote; `null` /
+        /// `nil` for an error that belongs to no flow (an argument, a host callback).
+        correlation_id: Option<String>,
     },
     /// A transient failure (network, provider 5xx, rate limit, time-out): try again later.
     #[error("{detail}")]
@@ -84,6 +88,9 @@ pub enum ObAuthError {
         detail: String,
         /// The provider's `Retry-After`, in milliseconds, when it sent one.
         retry_after_ms: Option<u64>,
+        /// The correlation id of the flow that failed, for a support ticket to quote; `null` /
+        /// `nil` for an error that belongs to no flow (an argument, a host callback).
+        correlation_id: Option<String>,
     },
     /// The user cancelled or failed the sign-in at the bank, or the app cancelled it.
     #[error("{detail}")]
@@ -93,6 +100,9 @@ pub enum ObAuthError {
         code: String,
         /// Human-readable explanation.
         detail: String,
+        /// The correlation id of the flow that failed, for a support ticket to quote; `null` /
+        /// `nil` for an error that belongs to no flow (an argument, a host callback).
+        correlation_id: Option<String>,
     },
     /// The grant is gone (code expired or rejected): start the sign-in again.
     #[error("{detail}")]
@@ -103,6 +113,9 @@ pub enum ObAuthError {
         code: String,
         /// Human-readable explanation.
         detail: String,
+        /// The correlation id of the flow that failed, for a support ticket to quote; `null` /
+        /// `nil` for an error that belongs to no flow (an argument, a host callback).
+        correlation_id: Option<String>,
     },
     /// Not recoverable by retrying: wrong client credentials, protocol violation, a host
     /// callback that threw.
@@ -115,6 +128,9 @@ pub enum ObAuthError {
         code: String,
         /// Human-readable explanation.
         detail: String,
+        /// The correlation id of the flow that failed, for a support ticket to quote; `null` /
+        /// `nil` for an error that belongs to no flow (an argument, a host callback).
+        correlation_id: Option<String>,
     },
 }
 
@@ -141,12 +157,36 @@ impl ObAuthError {
         }
     }
 
+    /// The correlation id of the flow that failed, if the error belongs to one.
+    pub fn correlation_id(&self) -> Option<&str> {
+        match self {
+            ObAuthError::InvalidInput { correlation_id, .. }
+            | ObAuthError::RetryLater { correlation_id, .. }
+            | ObAuthError::UserAction { correlation_id, .. }
+            | ObAuthError::Reauthenticate { correlation_id, .. }
+            | ObAuthError::Fatal { correlation_id, .. } => correlation_id.as_deref(),
+        }
+    }
+
+    /// This error as the flow with correlation id `id` reports it (the flows' `awaitTokens`).
+    pub fn with_correlation_id(mut self, id: Option<String>) -> Self {
+        match &mut self {
+            ObAuthError::InvalidInput { correlation_id, .. }
+            | ObAuthError::RetryLater { correlation_id, .. }
+            | ObAuthError::UserAction { correlation_id, .. }
+            | ObAuthError::Reauthenticate { correlation_id, .. }
+            | ObAuthError::Fatal { correlation_id, .. } => *correlation_id = id,
+        }
+        self
+    }
+
     /// A failure of the FFI layer itself (a panic caught at the boundary, a lost task):
     /// `Fatal`, code `internal`.
     pub fn internal(detail: impl Into<String>) -> Self {
         ObAuthError::Fatal {
             code: "internal".into(),
             detail: detail.into(),
+            correlation_id: None,
         }
     }
 }
@@ -157,7 +197,7 @@ impl ObAuthError {
     /// `host_callback` detail of anything else.
     pub fn into_storage_error(self) -> Error {
         Error::Storage(match self {
-            ObAuthError::Fatal { code, detail } if code == "host_callback" => detail,
+            ObAuthError::Fatal { code, detail, .. } if code == "host_callback" => detail,
             other => other.to_string(),
         })
     }
@@ -192,6 +232,7 @@ impl From<&Error> for ObAuthError {
                     field: (*field).to_owned(),
                     code,
                     detail,
+                    correlation_id: None,
                 }
             }
             (
@@ -201,6 +242,7 @@ impl From<&Error> for ObAuthError {
                 field: fields.join(","),
                 code,
                 detail,
+                correlation_id: None,
             },
             (plain, _) => plain,
         }
@@ -216,22 +258,37 @@ impl From<ErrorInfo> for ObAuthError {
             code,
             message: detail,
             retry_after,
+            correlation_id,
         } = info;
         match category {
             ErrorCategory::InvalidInput => ObAuthError::InvalidInput {
                 field: String::new(),
                 code,
                 detail,
+                correlation_id,
             },
             ErrorCategory::RetryLater => ObAuthError::RetryLater {
                 code,
                 detail,
                 retry_after_ms: retry_after
                     .map(|after| u64::try_from(after.as_millis()).unwrap_or(u64::MAX)),
+                correlation_id,
             },
-            ErrorCategory::UserAction => ObAuthError::UserAction { code, detail },
-            ErrorCategory::Reauthenticate => ObAuthError::Reauthenticate { code, detail },
-            ErrorCategory::Fatal => ObAuthError::Fatal { code, detail },
+            ErrorCategory::UserAction => ObAuthError::UserAction {
+                code,
+                detail,
+                correlation_id,
+            },
+            ErrorCategory::Reauthenticate => ObAuthError::Reauthenticate {
+                code,
+                detail,
+                correlation_id,
+            },
+            ErrorCategory::Fatal => ObAuthError::Fatal {
+                code,
+                detail,
+                correlation_id,
+            },
         }
     }
 }
@@ -249,6 +306,7 @@ impl From<ObAuthError> for ErrorInfo {
                 _ => None,
             },
             message: error.to_string(),
+            correlation_id: error.correlation_id().map(str::to_owned),
         }
     }
 }
@@ -269,6 +327,7 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for ObAuthError {
         ObAuthError::Fatal {
             code: "host_callback".into(),
             detail: format!("a host callback failed: {first_line}"),
+            correlation_id: None,
         }
     }
 }
@@ -313,6 +372,7 @@ mod tests {
                 code: "rate_limited".into(),
                 detail: "rate limited by status".into(),
                 retry_after_ms: Some(3000),
+                correlation_id: None,
             }
         );
         let ObAuthError::InvalidInput { field, .. } =

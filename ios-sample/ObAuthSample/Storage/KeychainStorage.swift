@@ -50,7 +50,7 @@ final class KeychainStorage: SecureStorage {
         }
         try check(status, "load")
         guard let data = result as? Data, let value = String(data: data, encoding: .utf8) else {
-            throw ObAuthError.RetryLater(code: "keychain", detail: "unreadable keychain item", retryAfterMs: nil)
+            throw ObAuthError.RetryLater(code: "keychain", detail: "unreadable keychain item", retryAfterMs: nil, correlationId: nil)
         }
         return value
     }
@@ -76,7 +76,8 @@ final class KeychainStorage: SecureStorage {
             throw ObAuthError.RetryLater(
                 code: "keychain",
                 detail: "keychain \(operation) failed (OSStatus \(status))",
-                retryAfterMs: nil
+                retryAfterMs: nil,
+                correlationId: nil
             )
         }
     }

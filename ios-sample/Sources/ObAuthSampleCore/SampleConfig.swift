@@ -160,7 +160,7 @@ public final class NoAppToken: AppTokenProvider {
     public init() {}
 
     public func appToken(forceRefresh: Bool) throws -> Secret {
-        throw ObAuthError.Reauthenticate(code: "app_token_rejected", detail: "sign in to the app first")
+        throw ObAuthError.Reauthenticate(code: "app_token_rejected", detail: "sign in to the app first", correlationId: nil)
     }
 }
 

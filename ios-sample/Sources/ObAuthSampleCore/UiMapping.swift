@@ -53,7 +53,7 @@ public enum UiMapping {
             return ErrorScreen(message: "Sign-in is not possible right now.", code: "internal", category: .fatal)
         }
         var retryAfter: TimeInterval?
-        if case let .RetryLater(_, _, retryAfterMs) = error, let ms = retryAfterMs {
+        if case let .RetryLater(_, _, retryAfterMs, _) = error, let ms = retryAfterMs {
             retryAfter = TimeInterval(ms) / 1000
         }
         return ErrorScreen(message: message(for: error), code: error.code, category: error.category, retryAfter: retryAfter)
@@ -64,25 +64,25 @@ public enum UiMapping {
     /// whatever the storage threw.
     public static func storageErrorScreen(for error: any Error) -> ErrorScreen {
         let detail = (error as? ObAuthError)?.detail ?? String(describing: error)
-        return errorScreen(for: ObAuthError.RetryLater(code: "storage", detail: detail, retryAfterMs: nil))
+        return errorScreen(for: ObAuthError.RetryLater(code: "storage", detail: detail, retryAfterMs: nil, correlationId: nil))
     }
 
     /// Words for the user; the code stays available for support and logs (it holds no secret).
     private static func message(for error: ObAuthError) -> String {
         switch error {
-        case let .InvalidInput(field, _, _):
+        case let .InvalidInput(field, _, _, _):
             return field.isEmpty ? "The saved sign-in could not be read." : "The app is misconfigured (\(field))."
-        case let .RetryLater(code, _, _):
+        case let .RetryLater(code, _, _, _):
             return code == "storage"
                 ? "The app could not save the sign-in securely."
                 : "Your bank or the network is not answering right now."
-        case let .UserAction(code, _):
+        case let .UserAction(code, _, _):
             return code == "cancelled_by_user"
                 ? "You cancelled the sign-in at your bank."
                 : "The sign-in at your bank did not succeed."
         case .Reauthenticate:
             return "The sign-in expired before it completed."
-        case let .Fatal(code, _):
+        case let .Fatal(code, _, _):
             return code == "bad_client_credentials"
                 ? "The app's credentials were refused by the provider."
                 : "Sign-in is not possible right now."

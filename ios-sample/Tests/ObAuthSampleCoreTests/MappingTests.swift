@@ -12,7 +12,7 @@ final class MappingTests: XCTestCase {
     private var authenticated: LoginState {
         .authenticated(via: .poll, sessionExpires: later, loginExpires: later.addingTimeInterval(3600), providerId: "sandbox-bank")
     }
-    private let userCancelled = ObAuthError.UserAction(code: "cancelled_by_user", detail: "cancelled by the user")
+    private let userCancelled = ObAuthError.UserAction(code: "cancelled_by_user", detail: "cancelled by the user", correlationId: nil)
 
     func testEveryLoginStateMapsToItsScreen() throws {
         let bank = try XCTUnwrap(URL(string: "https://bank.example.com/start"))
@@ -38,7 +38,7 @@ final class MappingTests: XCTestCase {
         let notApplicable = try XCTUnwrap(UiMapping.screen(for: .notApplicable).errorScreen)
         XCTAssertFalse(notApplicable.canRetry, "not applicable")
         let failed = try XCTUnwrap(
-            UiMapping.screen(for: .failed(error: .Reauthenticate(code: "code_expired", detail: "x"))).errorScreen
+            UiMapping.screen(for: .failed(error: .Reauthenticate(code: "code_expired", detail: "x", correlationId: nil))).errorScreen
         )
         XCTAssertEqual(failed.code, "code_expired")
         XCTAssertEqual(failed.retryLabel, "Sign in again")
@@ -49,11 +49,11 @@ final class MappingTests: XCTestCase {
 
     func testRetryIsOfferedByErrorCategoryWithTheCategoryLabel() {
         let cases: [(ObAuthError, String?)] = [
-            (.RetryLater(code: "rate_limited", detail: "slow down", retryAfterMs: 3000), "Try again"),
-            (.UserAction(code: "login_failed", detail: "x"), "Start again"),
-            (.Reauthenticate(code: "code_expired", detail: "x"), "Sign in again"),
-            (.InvalidInput(field: "apiUrl", code: "invalid_input", detail: "x"), nil),
-            (.Fatal(code: "bad_client_credentials", detail: "x"), nil),
+            (.RetryLater(code: "rate_limited", detail: "slow down", retryAfterMs: 3000, correlationId: nil), "Try again"),
+            (.UserAction(code: "login_failed", detail: "x", correlationId: nil), "Start again"),
+            (.Reauthenticate(code: "code_expired", detail: "x", correlationId: nil), "Sign in again"),
+            (.InvalidInput(field: "apiUrl", code: "invalid_input", detail: "x", correlationId: nil), nil),
+            (.Fatal(code: "bad_client_credentials", detail: "x", correlationId: nil), nil),
         ]
         for (error, label) in cases {
             let screen = UiMapping.errorScreen(for: error)
@@ -63,7 +63,7 @@ final class MappingTests: XCTestCase {
         XCTAssertEqual(UiMapping.errorScreen(for: cases[0].0).retryAfter, 3.0, "Retry-After")
         XCTAssertNil(UiMapping.errorScreen(for: cases[1].0).retryAfter, "no Retry-After")
         XCTAssertEqual(
-            UiMapping.errorScreen(for: ObAuthError.InvalidInput(field: "apiUrl", code: "invalid_input", detail: "x")).message,
+            UiMapping.errorScreen(for: ObAuthError.InvalidInput(field: "apiUrl", code: "invalid_input", detail: "x", correlationId: nil)).message,
             "The app is misconfigured (apiUrl).",
             "names the field"
         )
@@ -96,7 +96,7 @@ final class MappingTests: XCTestCase {
         XCTAssertEqual(DeepLinkResult.from(.providerError(error: userCancelled)), .handled, "provider error")
         XCTAssertEqual(DeepLinkResult.from(.ignored(reason: .flowFinished)), .ignored(.flowFinished), "ignored")
         XCTAssertEqual(
-            DeepLinkResult.from(.rejected(error: .Fatal(code: "state_mismatch", detail: "forged"))),
+            DeepLinkResult.from(.rejected(error: .Fatal(code: "state_mismatch", detail: "forged", correlationId: nil))),
             .rejected("forged"),
             "rejected"
         )

@@ -9,7 +9,7 @@
 use url::Url;
 
 use crate::config::{ConsentPage, Credentials};
-use crate::error::{Error, sanitize_provider_code};
+use crate::error::{Error, ErrorInfo, sanitize_provider_code};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
 use crate::http::{HttpRequest, HttpResult, RequestKind, classify};
 use crate::machine_kit::{
@@ -921,12 +921,15 @@ impl Flow for AuthorizationMachine {
                 refreshable: tokens.refresh_token.is_some(),
             },
             Phase::Done(Ending::Failed(error)) => AuthorizationState::Failed {
-                error: error.info(),
+                error: error
+                    .info()
+                    .with_correlation_id(self.life.correlation.as_ref()),
             },
             Phase::Done(Ending::Cancelled(by)) => AuthorizationState::Cancelled { by: *by },
             // Never an ending of this flow; shown as the failure it would be.
             Phase::Done(Ending::NotApplicable) => AuthorizationState::Failed {
-                error: Error::NotApplicable.into(),
+                error: ErrorInfo::from(Error::NotApplicable)
+                    .with_correlation_id(self.life.correlation.as_ref()),
             },
             Phase::Done(Ending::TimedOut) => AuthorizationState::TimedOut,
         }

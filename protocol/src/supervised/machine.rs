@@ -866,7 +866,9 @@ impl Flow for SupervisedLoginMachine {
                 provider_id: t.provider_id.clone(),
             },
             Phase::Done(Ending::Failed(error)) => LoginState::Failed {
-                error: error.info(),
+                error: error
+                    .info()
+                    .with_correlation_id(self.life.correlation.as_ref()),
             },
             Phase::Done(Ending::Cancelled(by)) => LoginState::Cancelled { by: *by },
             Phase::Done(Ending::NotApplicable) => LoginState::NotApplicable,

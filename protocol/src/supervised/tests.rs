@@ -6,7 +6,7 @@ use url::Url;
 
 use super::*;
 use crate::config::ClientConfig;
-use crate::error::{CancelOrigin, Error};
+use crate::error::{CancelOrigin, Error, ErrorInfo};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
 use crate::http::{HttpRequest, HttpResponse, HttpResult, RequestKind, TransportFailure};
 
@@ -1375,6 +1375,32 @@ mod diagram {
             assert_eq!(m.outcome().is_some(), terminal, "{:?}", m.state());
         }
     }
+}
+
+/// A failed login's error names the flow's own correlation id, so a support ticket quoting the
+/// error finds every request of that login.
+#[test]
+fn a_failed_login_quotes_its_correlation_id() {
+    let mut m = awaiting();
+    let id = m.correlation_id().expect("made at the first input");
+    let fx = respond(
+        &mut m,
+        RequestKind::Status,
+        json(200, r#"{"state":"Failed"}"#),
+        at(1),
+    );
+    let shown = states(&fx);
+    let [LoginState::Failed { error }] = shown.as_slice() else {
+        panic!("not Failed: {shown:?}");
+    };
+    assert_eq!(error.code, "login_failed");
+    assert_eq!(error.correlation_id.as_deref(), Some(id.as_str()));
+    let LoginState::Failed { error } = m.state() else {
+        panic!("not Failed");
+    };
+    assert_eq!(error.correlation_id.as_deref(), Some(id.as_str()));
+    // An error that belongs to no flow names none.
+    assert_eq!(ErrorInfo::from(Error::CodeExpired).correlation_id, None);
 }
 
 /// Every request of one login carries one `X-Correlation-Id`, made from the first input's

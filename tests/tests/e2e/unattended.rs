@@ -223,6 +223,43 @@ async fn provider_field_errors_keep_the_code_and_the_field_but_not_the_text() {
     assert!(matches!(login.state(), LoginState::Failed { .. }));
 }
 
+/// A login that fails at the bank: its `Failed` state's error quotes the flow's correlation id,
+/// the very id the provider saw on every request of that login.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_login_quotes_its_correlation_id() {
+    let sandbox = sandbox().await;
+    let user = "corr-failed-001";
+    sandbox.script_user(user, UserScript::FailAfter(Duration::from_millis(150)));
+    let (login, recorder) = begin(&client(&sandbox), params(user));
+    let error = outcome(&login).await.expect_err("failed at the bank");
+    assert_eq!(error, Error::LoginFailed { detail: None });
+    let id = login.correlation_id().expect("an id once started");
+    let states = recorder.finish_states().await;
+    let Some(LoginState::Failed { error: info }) = states.last() else {
+        panic!("did not end Failed: {states:?}");
+    };
+    assert_eq!(info.code, "login_failed");
+    assert_eq!(
+        info.correlation_id.as_deref(),
+        Some(id.as_str()),
+        "{info:?}"
+    );
+
+    let log = sandbox.correlation_log();
+    let kinds: Vec<&str> = log.iter().map(|r| r.endpoint).collect();
+    assert!(
+        kinds.contains(&"initialize") && kinds.contains(&"status"),
+        "{kinds:?}"
+    );
+    for record in &log {
+        assert_eq!(
+            record.correlation_id.as_deref(),
+            Some(id.as_str()),
+            "{record:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_request_of_a_login_carries_one_correlation_id() {
     let sandbox = sandbox().await;

@@ -26,22 +26,34 @@ extension ObAuthError {
     /// The stable machine-readable code (e.g. `bad_client_credentials`, `cancelled_by_user`).
     public var code: String {
         switch self {
-        case let .InvalidInput(_, code, _): return code
-        case let .RetryLater(code, _, _): return code
-        case let .UserAction(code, _): return code
-        case let .Reauthenticate(code, _): return code
-        case let .Fatal(code, _): return code
+        case let .InvalidInput(_, code, _, _): return code
+        case let .RetryLater(code, _, _, _): return code
+        case let .UserAction(code, _, _): return code
+        case let .Reauthenticate(code, _, _): return code
+        case let .Fatal(code, _, _): return code
         }
     }
 
     /// The human-readable explanation (never contains a secret).
     public var detail: String {
         switch self {
-        case let .InvalidInput(_, _, detail): return detail
-        case let .RetryLater(_, detail, _): return detail
-        case let .UserAction(_, detail): return detail
-        case let .Reauthenticate(_, detail): return detail
-        case let .Fatal(_, detail): return detail
+        case let .InvalidInput(_, _, detail, _): return detail
+        case let .RetryLater(_, detail, _, _): return detail
+        case let .UserAction(_, detail, _): return detail
+        case let .Reauthenticate(_, detail, _): return detail
+        case let .Fatal(_, detail, _): return detail
+        }
+    }
+
+    /// The correlation id of the flow that failed (sent as `X-Correlation-Id` on each of its
+    /// requests), for a support ticket to quote; `nil` for an error that belongs to no flow.
+    public var correlationId: String? {
+        switch self {
+        case let .InvalidInput(_, _, _, id): return id
+        case let .RetryLater(_, _, _, id): return id
+        case let .UserAction(_, _, id): return id
+        case let .Reauthenticate(_, _, id): return id
+        case let .Fatal(_, _, id): return id
         }
     }
 }

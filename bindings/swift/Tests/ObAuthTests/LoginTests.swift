@@ -241,7 +241,7 @@ final class LoginTests: ObAuthTestCase {
             let (sandbox, user) = try await scriptedUser("throwing", "approve", delayMs: 200)
             let login = try supervisedLogin(try sandboxClient(sandbox), user)
             let untyped = ThrowingObserver { HostFailure("observer broke on \($0)") }
-            let typed = ThrowingObserver { _ in ObAuthError.Fatal(code: "host_callback", detail: "typed host failure") }
+            let typed = ThrowingObserver { _ in ObAuthError.Fatal(code: "host_callback", detail: "typed host failure", correlationId: nil) }
             login.addObserver(observer: untyped)
             login.addObserver(observer: typed)
             login.start()

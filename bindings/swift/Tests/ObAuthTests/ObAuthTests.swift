@@ -15,7 +15,7 @@ final class ObAuthTests: ObAuthTestCase {
                 clientSecret: Secret("secret")
             ))
         ) { error in
-            guard let error = error as? ObAuthError, case let .InvalidInput(field, _, _) = error else {
+            guard let error = error as? ObAuthError, case let .InvalidInput(field, _, _, _) = error else {
                 return XCTFail("expected ObAuthError.InvalidInput, got \(error)")
             }
             XCTAssertEqual(field, "apiUrl")
@@ -137,7 +137,7 @@ final class ObAuthTests: ObAuthTestCase {
                 ))
                 XCTFail("a token URL and an issuer together must be refused")
             } catch let error as ObAuthError {
-                guard case let .InvalidInput(field, _, _) = error else {
+                guard case let .InvalidInput(field, _, _, _) = error else {
                     return XCTFail("expected InvalidInput, got \(error)")
                 }
                 XCTAssertEqual(field, "tokenUrl")

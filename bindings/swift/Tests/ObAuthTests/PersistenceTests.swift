@@ -84,7 +84,7 @@ final class PersistenceTests: ObAuthTestCase {
 
             let typed = try expectObAuthErrorSync("persistTo with a storage throwing ObAuthError") {
                 try supervisedLogin(try sandboxClient(sandbox), uniqueUser("badstore")).persistTo(
-                    storage: FailingStorage { ObAuthError.Fatal(code: "keystore", detail: "user not authenticated") },
+                    storage: FailingStorage { ObAuthError.Fatal(code: "keystore", detail: "user not authenticated", correlationId: nil) },
                     key: "k"
                 )
             }

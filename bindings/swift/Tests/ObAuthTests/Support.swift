@@ -303,7 +303,7 @@ private func thrownObAuthError(
 
 /// The `field` of an `InvalidInput` error, or nil for any other case.
 func invalidInputField(_ error: ObAuthError) -> String? {
-    if case let .InvalidInput(field, _, _) = error { return field }
+    if case let .InvalidInput(field, _, _, _) = error { return field }
     return nil
 }
 

@@ -222,7 +222,7 @@ final class TokenTests: ObAuthTestCase {
             XCTAssertTrue(untyped.detail.contains("keystore locked"), "detail: \(untyped.detail)")
             let typed = try expectObAuthErrorSync("persistTo with a storage throwing ObAuthError") {
                 try sandboxClient(sandbox).connectTokens(tokens: tokens).persistTo(
-                    storage: FailingStorage { ObAuthError.Fatal(code: "keystore", detail: "user not authenticated") },
+                    storage: FailingStorage { ObAuthError.Fatal(code: "keystore", detail: "user not authenticated", correlationId: nil) },
                     key: "k"
                 )
             }

@@ -70,6 +70,19 @@ val ObAuthException.detail: String
         is ObAuthException.Fatal -> detail
     }
 
+/**
+ * The correlation id of the flow that failed (sent as `X-Correlation-Id` on each of its
+ * requests), for a support ticket to quote; `null` for an error that belongs to no flow.
+ */
+val ObAuthException.correlationId: String?
+    get() = when (this) {
+        is ObAuthException.InvalidInput -> correlationId
+        is ObAuthException.RetryLater -> correlationId
+        is ObAuthException.UserAction -> correlationId
+        is ObAuthException.Reauthenticate -> correlationId
+        is ObAuthException.Fatal -> correlationId
+    }
+
 /** Whether the login has ended (no further state will come). */
 val LoginState.isTerminal: Boolean
     get() = when (this) {

@@ -263,7 +263,7 @@ class LoginTests(private val sandbox: Sandbox) {
             })
             login.addObserver(object : StateObserver {
                 override fun onState(state: LoginState) {
-                    throw ObAuthException.Fatal("host_callback", "typed host failure")
+                    throw ObAuthException.Fatal("host_callback", "typed host failure", null)
                 }
             })
             login.start()

@@ -126,7 +126,7 @@ class PersistenceTests(private val sandbox: Sandbox) {
 
         val typed = expectThrows<ObAuthException>("persistTo with a storage throwing ObAuthException") {
             login(user("badstore")).persistTo(
-                FailingStorage { ObAuthException.Fatal("keystore", "user not authenticated") },
+                FailingStorage { ObAuthException.Fatal("keystore", "user not authenticated", null) },
                 "k",
             )
         }

@@ -190,7 +190,7 @@ class TokenTests(private val sandbox: Sandbox) {
         check("keystore locked" in untyped.detail) { "detail: ${untyped.detail}" }
         val typed = expectThrows<ObAuthException.RetryLater>("persistTo with a storage throwing ObAuthException") {
             client().connectTokens(tokens).persistTo(
-                FailingStorage { ObAuthException.Fatal("keystore", "user not authenticated") },
+                FailingStorage { ObAuthException.Fatal("keystore", "user not authenticated", null) },
                 "k",
             )
         }

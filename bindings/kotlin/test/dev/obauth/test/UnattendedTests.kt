@@ -6,6 +6,7 @@ import dev.obauth.AuthorizationState
 import dev.obauth.ClientConfig
 import dev.obauth.CodeSource
 import dev.obauth.ErrorCategory
+import dev.obauth.LoginState
 import dev.obauth.ObAuthClient
 import dev.obauth.ObAuthException
 import dev.obauth.Secret
@@ -13,6 +14,7 @@ import dev.obauth.SupervisedLoginParams
 import dev.obauth.SupervisedLoginReason
 import dev.obauth.category
 import dev.obauth.code
+import dev.obauth.correlationId
 import dev.obauth.ffi.RedirectOutcome
 import dev.obauth.ffi.SessionAccess
 import dev.obauth.ffi.SupervisedTokens
@@ -47,6 +49,7 @@ class UnattendedTests(private val sandbox: Sandbox) {
         Test("resumeStoredSession replaces the stored tokens") { resumeStored() },
         Test("connect redirect without code ends the flow with start_again") { startAgain() },
         Test("every request of a login carries its correlation id") { correlation() },
+        Test("a login failed at the bank quotes its correlation id") { failedCorrelation() },
     )
 
     private suspend fun unattended() {
@@ -154,6 +157,22 @@ class UnattendedTests(private val sandbox: Sandbox) {
         val id = login.correlationId()!!
         val exchanges = sandbox.correlationIds("tokens").drop(before)
         expectEqual(listOf<String?>(id), exchanges, "the exchange's id")
+        check(sandbox.correlationIds("initialize").contains(id)) { "initialize did not carry $id" }
+        check(sandbox.correlationIds("status").contains(id)) { "no status poll carried $id" }
+    }
+
+    private suspend fun failedCorrelation() {
+        val user = user("corrfail")
+        sandbox.script(user, "fail", delayMs = 50)
+        val login = client().supervisedLogin(SupervisedLoginParams(userHash = user, redirectUrl = REDIRECT))
+        login.start()
+        val e = expectThrows<ObAuthException.UserAction>("awaitTokens") { login.awaitTokens() }
+        val id = login.correlationId() ?: throw TestFailure("no correlation id after start()")
+        expectEqual("login_failed", e.code, "code")
+        expectEqual(id, e.correlationId, "the thrown error's correlationId")
+        val state = login.state()
+        val failed = state as? LoginState.Failed ?: throw TestFailure("state $state")
+        expectEqual(id, failed.error.correlationId, "the Failed state's correlationId")
         check(sandbox.correlationIds("initialize").contains(id)) { "initialize did not carry $id" }
         check(sandbox.correlationIds("status").contains(id)) { "no status poll carried $id" }
     }

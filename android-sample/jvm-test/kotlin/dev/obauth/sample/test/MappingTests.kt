@@ -26,7 +26,7 @@ import java.time.Instant
 class MappingTests {
     private val later = Instant.parse("2030-01-01T00:00:00Z")
     private val authenticated = LoginState.Authenticated(CodeSource.POLL, later, later.plusSeconds(3600), "sandbox-bank")
-    private val userCancelled = ObAuthException.UserAction("cancelled_by_user", "cancelled by the user")
+    private val userCancelled = ObAuthException.UserAction("cancelled_by_user", "cancelled by the user", null)
 
     fun all(): List<Test> = listOf(
         Test("every login state maps to its screen") { statesToScreens() },
@@ -57,17 +57,17 @@ class MappingTests {
         expectEqual("timed_out" to true, timedOut.code to timedOut.canRetry, "timed out")
         val notApplicable = UiMapping.fromLoginState(LoginState.NotApplicable) as UiState.Error
         expectEqual(false, notApplicable.canRetry, "not applicable")
-        val failed = UiMapping.fromLoginState(LoginState.Failed(ObAuthException.Reauthenticate("code_expired", "x")))
+        val failed = UiMapping.fromLoginState(LoginState.Failed(ObAuthException.Reauthenticate("code_expired", "x", null)))
         check(failed is UiState.Error && failed.code == "code_expired" && failed.retryLabel == "Sign in again") { "$failed" }
     }
 
     private fun retryByCategory() {
         val cases = listOf(
-            ObAuthException.RetryLater("rate_limited", "slow down", 3000uL) to "Try again",
-            ObAuthException.UserAction("login_failed", "x") to "Start again",
-            ObAuthException.Reauthenticate("code_expired", "x") to "Sign in again",
-            ObAuthException.InvalidInput("apiUrl", "invalid_input", "x") to null,
-            ObAuthException.Fatal("bad_client_credentials", "x") to null,
+            ObAuthException.RetryLater("rate_limited", "slow down", 3000uL, null) to "Try again",
+            ObAuthException.UserAction("login_failed", "x", null) to "Start again",
+            ObAuthException.Reauthenticate("code_expired", "x", null) to "Sign in again",
+            ObAuthException.InvalidInput("apiUrl", "invalid_input", "x", null) to null,
+            ObAuthException.Fatal("bad_client_credentials", "x", null) to null,
         )
         for ((error, label) in cases) {
             val screen = UiMapping.fromError(error)
@@ -77,7 +77,7 @@ class MappingTests {
         expectEqual(3000L, UiMapping.fromError(cases[0].first).retryAfterMs, "Retry-After")
         expectEqual(
             "The app is misconfigured (apiUrl).",
-            UiMapping.fromError(ObAuthException.InvalidInput("apiUrl", "invalid_input", "x")).message,
+            UiMapping.fromError(ObAuthException.InvalidInput("apiUrl", "invalid_input", "x", null)).message,
             "names the field",
         )
     }
@@ -109,7 +109,7 @@ class MappingTests {
             DeepLinkResult.of(RedirectOutcome.Ignored(IgnoredReason.FLOW_FINISHED)),
             "ignored",
         )
-        val rejected = DeepLinkResult.of(RedirectOutcome.Rejected(ObAuthException.Fatal("state_mismatch", "forged")))
+        val rejected = DeepLinkResult.of(RedirectOutcome.Rejected(ObAuthException.Fatal("state_mismatch", "forged", null)))
         expectEqual(DeepLinkResult.Rejected("forged"), rejected, "rejected")
     }
 

@@ -100,7 +100,7 @@ data class SampleConfig(
 /** No app token yet (the user has not signed in to the app): every login ends in "Sign in again". */
 object NoAppToken : AppTokenProvider {
     override fun appToken(forceRefresh: Boolean): Secret =
-        throw ObAuthException.Reauthenticate("app_token_rejected", "sign in to the app first")
+        throw ObAuthException.Reauthenticate("app_token_rejected", "sign in to the app first", null)
 }
 
 /**

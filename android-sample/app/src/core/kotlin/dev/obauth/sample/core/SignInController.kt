@@ -184,6 +184,6 @@ class SignInController(
     }
 
     private fun storageError(e: Exception): UiState.Error = UiMapping.fromError(
-        e as? ObAuthException ?: ObAuthException.RetryLater("storage", e.message ?: e.toString(), null),
+        e as? ObAuthException ?: ObAuthException.RetryLater("storage", e.message ?: e.toString(), null, null),
     )
 }

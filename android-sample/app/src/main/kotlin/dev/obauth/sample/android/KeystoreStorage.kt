@@ -78,9 +78,9 @@ class KeystoreStorage(context: Context, private val alias: String = "dev.obauth.
     private fun <T> guard(operation: String, block: () -> T): T = try {
         block()
     } catch (e: GeneralSecurityException) {
-        throw ObAuthException.RetryLater("keystore", "secure storage $operation failed: ${e.javaClass.simpleName}", null)
+        throw ObAuthException.RetryLater("keystore", "secure storage $operation failed: ${e.javaClass.simpleName}", null, null)
     } catch (e: IllegalArgumentException) {
-        throw ObAuthException.RetryLater("keystore", "secure storage $operation failed: unreadable value", null)
+        throw ObAuthException.RetryLater("keystore", "secure storage $operation failed: unreadable value", null, null)
     }
 
     private fun encode(bytes: ByteArray): String = Base64.encodeToString(bytes, Base64.NO_WRAP)
