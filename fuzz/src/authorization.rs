@@ -409,7 +409,8 @@ impl Expected {
                 STANDARD.encode(format!("{}:{}", common::CLIENT_ID, common::CLIENT_SECRET))
             );
             assert_eq!(auth, Some(basic));
-            assert_eq!(get("code_verifier"), None);
+            // Connect flows send S256 PKCE by default (issue 10 #12), so the verifier too.
+            assert_eq!(get("code_verifier").as_deref(), Some(VERIFIER));
         }
         get("code").expect("an exchange carries a code")
     }
@@ -428,14 +429,13 @@ impl Expected {
         assert_eq!(get("client_id"), Some(common::CLIENT_ID));
         assert_eq!(get("redirect_uri"), Some(self.redirect_uri.as_str()));
         assert_eq!(get("response_type"), Some("code"));
-        if self.pkce {
-            assert_eq!(
-                get("code_challenge"),
-                Some(s256_challenge(VERIFIER).as_str())
-            );
-            assert_eq!(get("code_challenge_method"), Some("S256"));
-            assert_eq!(get("nonce"), Some(NONCE));
-        }
+        // Both kinds send the S256 challenge (connect by default); a nonce only with `openid`.
+        assert_eq!(
+            get("code_challenge"),
+            Some(s256_challenge(VERIFIER).as_str())
+        );
+        assert_eq!(get("code_challenge_method"), Some("S256"));
+        assert_eq!(get("nonce"), self.openid.then_some(NONCE));
     }
 
     fn check_tokens(&self, tokens: &TokenSet, now: Timestamp) {

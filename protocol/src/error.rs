@@ -230,6 +230,8 @@ pub struct ErrorInfo {
     pub correlation_id: Option<String>,
 }
 
+/// Two records are the same error when category, code, message and `retry_after` agree; the
+/// correlation id says which flow failed, not what failed, so it is left out.
 impl PartialEq for ErrorInfo {
     fn eq(&self, other: &Self) -> bool {
         (self.category, &self.code, &self.message, self.retry_after)

@@ -194,6 +194,14 @@ impl AuthorizationMachine {
         params: AuthorizationParams,
         secrets: FlowSecrets,
     ) -> Result<Self, Error> {
+        // The same rule a restored snapshot's endpoints must pass (`snapshot::checks`): https,
+        // or http to loopback; a host; no credentials; no fragment.
+        validate::service_url(
+            "authorizationEndpoint",
+            authorization_endpoint.as_str(),
+            false,
+        )?;
+        validate::service_url("tokenEndpoint", token_endpoint.as_str(), false)?;
         Self::new(
             creds,
             AuthorizationKind::Pkce,

@@ -1267,3 +1267,36 @@ fn overlong_timeouts_are_refused_not_wrapped() {
     config.request_timeout = Duration::MAX;
     assert!(config.validate().is_err());
 }
+
+/// A PKCE flow's endpoints pass the rule a restored snapshot's must pass (found by fuzzing: a
+/// flow built with `http://user:pw@host/` as its token endpoint wrote a snapshot that its own
+/// restore refused).
+#[test]
+fn pkce_endpoints_must_be_service_urls_when_built() {
+    let good = Url::parse("https://id.example.com/oidc/authorize").unwrap();
+    for (authorize, token) in [
+        (good.as_str(), "http://id.example.com/oidc/token"),
+        (good.as_str(), "http://localhost:secret@t/"),
+        (
+            "https://user:pw@id.example.com/oidc/authorize",
+            "https://id.example.com/t",
+        ),
+        (
+            "http://bank.example.com/authorize",
+            "https://id.example.com/t",
+        ),
+    ] {
+        let built = AuthorizationMachine::pkce(
+            &oidc_creds(),
+            Url::parse(authorize).unwrap(),
+            Url::parse(token).unwrap(),
+            AuthorizationParams::new("https://app.example.com/cb"),
+            secrets(),
+        );
+        assert!(
+            matches!(&built, Err(Error::InvalidInput { .. })),
+            "{authorize} {token}: {:?}",
+            built.map(|_| ())
+        );
+    }
+}
