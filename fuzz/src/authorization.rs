@@ -350,7 +350,9 @@ impl Expected {
         let scope = params.scope.unwrap_or_else(|| "openid".into());
         Expected {
             pkce: config.pkce,
-            openid: config.pkce && scope.split_whitespace().any(|s| s == "openid"),
+            // Scopes are space-delimited (RFC 6749 §3.3): a tab or other Unicode space is part
+            // of a scope token, as the machine reads it.
+            openid: config.pkce && scope.split(' ').any(|s| s == "openid"),
             redirect_uri,
             token_endpoint,
         }

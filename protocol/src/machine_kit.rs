@@ -342,6 +342,11 @@ pub(crate) trait Machine: Flow + Sized {
         ctx: Ctx,
         step: impl FnOnce(&mut Self) -> (T, Effects<Self>),
     ) -> (T, Effects<Self>) {
+        // A flow that has ended sends nothing and must not change (its snapshot stays as
+        // stored): one restored without an id does not get one now.
+        if self.is_terminal() && self.lifecycle().correlation.is_none() {
+            return step(self);
+        }
         let id = self.lifecycle_mut().correlate(ctx.entropy).clone();
         let (value, mut effects) = step(self);
         correlation::tag(&mut effects, &id);
