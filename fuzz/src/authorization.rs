@@ -336,10 +336,11 @@ struct Expected {
 impl Expected {
     fn of(config: &Config, _machine: &AuthorizationMachine) -> Self {
         let params = config.params();
-        let redirect_uri = RedirectPattern::parse("redirectUri", &params.redirect_uri, false)
-            .expect("the machine accepted it")
-            .url()
-            .to_string();
+        // Sent exactly as configured (issue 12: a provider compares it as a string); the
+        // machine accepted it, so it parses.
+        RedirectPattern::parse("redirectUri", &params.redirect_uri, false)
+            .expect("the machine accepted it");
+        let redirect_uri = params.redirect_uri.clone();
         let token_endpoint = if config.pkce {
             Url::parse(config.token.as_deref().unwrap_or(PKCE_TOKEN)).expect("accepted")
         } else {
@@ -347,12 +348,14 @@ impl Expected {
                 .and_then(|u| u.join("/v1/oauth/token"))
                 .expect("fixture URL")
         };
-        let scope = params.scope.unwrap_or_else(|| "openid".into());
+        // As the machine reads it: whitespace-separated tokens, an empty scope is the default.
+        let scope = params
+            .scope
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| "openid".into());
         Expected {
             pkce: config.pkce,
-            // Scopes are space-delimited (RFC 6749 §3.3): a tab or other Unicode space is part
-            // of a scope token, as the machine reads it.
-            openid: config.pkce && scope.split(' ').any(|s| s == "openid"),
+            openid: config.pkce && scope.split_whitespace().any(|s| s == "openid"),
             redirect_uri,
             token_endpoint,
         }
