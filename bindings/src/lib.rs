@@ -50,6 +50,7 @@ mod login;
 mod observer;
 mod oidc;
 mod relay;
+mod sign_out;
 mod storage;
 mod tokens;
 mod types;
@@ -64,6 +65,7 @@ pub use obauth::ffi::ObAuthError;
 pub use observer::{AuthorizationStateObserver, StateObserver};
 pub use oidc::OidcClient;
 pub use relay::AppTokenProvider;
+pub use sign_out::{RevocationOutcome, SignOutOutcome, SignOutParams};
 pub use storage::SecureStorage;
 pub use tokens::{TokenManager, token_set_from_json, token_set_to_json};
 pub use types::{

@@ -21,6 +21,13 @@ pub struct OidcClient {
     inner: obauth::OidcClient,
 }
 
+impl OidcClient {
+    /// The core client (for the sign-out methods in `sign_out.rs`).
+    pub(crate) fn inner(&self) -> &obauth::OidcClient {
+        &self.inner
+    }
+}
+
 #[uniffi::export]
 impl OidcClient {
     /// A client whose flows open `external_app_hosts` (banks' Universal Link / App Link

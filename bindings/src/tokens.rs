@@ -23,6 +23,11 @@ impl TokenManager {
     pub(crate) fn wrap(inner: obauth::TokenManager) -> Arc<Self> {
         Arc::new(TokenManager { inner })
     }
+
+    /// The core manager (for `OidcClient.signOut`).
+    pub(crate) fn inner(&self) -> &obauth::TokenManager {
+        &self.inner
+    }
 }
 
 #[uniffi::export]

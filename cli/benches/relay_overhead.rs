@@ -366,6 +366,9 @@ async fn exchanges(
     set.join_all().await
 }
 
+/// Which figure of a [`Run`] a table row shows.
+type Pick = fn(&Run) -> &Stats;
+
 struct Run {
     status: Stats,
     wake: Stats,
@@ -457,9 +460,7 @@ async fn main() {
         "| per request | direct p50 | direct p99 | relay p50 | relay p99 | added p50 | added p99 | samples |"
     );
     println!("|---|---|---|---|---|---|---|---|");
-    /// A row of the table: its label and the run's figures it shows.
-    type Row = (&'static str, fn(&Run) -> &Stats);
-    let rows: [Row; 6] = [
+    let rows: [(&str, Pick); 6] = [
         ("paced, {n} long-polls held: initialize", |r| &r.paced_init),
         (
             "paced, {n} long-polls held: status (`pollTimeout=0`)",

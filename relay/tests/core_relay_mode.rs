@@ -699,6 +699,14 @@ async fn a_relay_connect_snapshot_restores_only_against_the_same_relay() {
         client.restore_relay_connect_flow(&r.consent(), &edited),
         Err(Error::InvalidSnapshot(_))
     ));
+    // Another consent page (the WebView would load another host): refused.
+    assert!(matches!(
+        client.restore_relay_connect_flow(
+            &ConsentPage::new("https://bank.example", r.h.sandbox.client_id()),
+            &snapshot
+        ),
+        Err(Error::InvalidSnapshot(_))
+    ));
     // The same relay: restored, resumed, completed.
     let flow = client
         .restore_relay_connect_flow(&r.consent(), &snapshot)

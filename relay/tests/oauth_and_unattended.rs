@@ -217,7 +217,9 @@ async fn unattended_sends_the_derived_user_hash_and_passes_the_answer_through() 
 
 #[tokio::test]
 async fn unattended_against_the_sandbox_passes_its_answer_through() {
-    // Today's sandbox answers 404 here; the relay must pass that through, not invent an answer.
+    // The relay passes the provider's answer through, not an answer of its own: the same status
+    // and body as the sandbox gives the partner for the derived userHash (an unknown login token
+    // here).
     let h = start().await;
     let a = Device::new(&h.http, &h.relay, "u")
         .post(
@@ -225,7 +227,20 @@ async fn unattended_against_the_sandbox_passes_its_answer_through() {
             &json!({ "loginToken": "-ELT2-abc" }),
         )
         .await;
-    assert_eq!(a.status, 404, "{}", a.body);
+    let direct = Answer::of(
+        h.http
+            .post(h.sandbox.base_url() + "/v1/authentication/unattended")
+            .header("x-client-id", h.sandbox.client_id())
+            .header("x-client-secret", h.sandbox.client_secret())
+            .header("content-type", "application/json")
+            .body(json!({ "loginToken": "-ELT2-abc", "userHash": h.user_hash("u") }).to_string())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(a.status >= 400, "{}", a.body);
+    assert_eq!((a.status, &a.body), (direct.status, &direct.body));
 }
 
 #[tokio::test]

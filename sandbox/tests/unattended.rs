@@ -103,6 +103,11 @@ async fn expired_tokens_and_banks_without_unattended_logins_are_refused() {
         .control(reqwest::Method::POST, "/_sandbox/login-tokens/expire", None)
         .await;
     assert_eq!((status, body["expired"].as_u64()), (200, Some(2)));
+    let (_, stats) = h
+        .control(reqwest::Method::GET, "/_sandbox/stats", None)
+        .await;
+    assert_eq!(stats["unattendedRequests"], 2);
+    assert_eq!(stats["unattendedLogins"], 0);
 }
 
 #[tokio::test]

@@ -158,16 +158,17 @@ impl AuthorizationMachine {
     }
 
     /// Restores a relay-mode connect flow ([`Self::aiia_connect_via_relay`]) from its snapshot.
-    /// The snapshot's client id must be `consent`'s and its token endpoint this relay's: in
-    /// relay mode every request carries the app token, so a snapshot naming another token
-    /// endpoint would send it (and the code) elsewhere.
+    /// The snapshot's client id and consent page must be `consent`'s and its token endpoint
+    /// this relay's: in relay mode every request carries the app token, so a snapshot naming
+    /// another token endpoint would send it (and the code) elsewhere.
     pub fn restore_via_relay(
         creds: &Credentials,
         consent: &ConsentPage,
         snapshot_text: &str,
     ) -> Result<Self, Error> {
         let creds = Self::relay_creds(creds, consent)?;
-        Self::restore(&creds, snapshot_text, FlowKind::AiiaConnect)
+        let (consent_page, _) = consent.validate()?;
+        Self::restore_checked(&creds, snapshot_text, FlowKind::AiiaConnect, &consent_page)
     }
 
     /// `creds` (relay mode) with the consent page's client id.
@@ -338,9 +339,25 @@ impl AuthorizationMachine {
         snapshot_text: &str,
         expected: FlowKind,
     ) -> Result<Self, Error> {
+        Self::restore_checked(
+            creds,
+            snapshot_text,
+            expected,
+            &creds.endpoint("v1/oauth/connect"),
+        )
+    }
+
+    /// [`Self::restore`] with the consent page a connect snapshot must name (the API root's, or
+    /// in relay mode the provider's).
+    fn restore_checked(
+        creds: &Credentials,
+        snapshot_text: &str,
+        expected: FlowKind,
+        connect_authorize: &Url,
+    ) -> Result<Self, Error> {
         let text = snapshot::open(snapshot_text, creds.snapshot_key.as_ref())?;
         let record: AuthorizationSnapshotV1 = snapshot::decode_as(&text, expected)?;
-        Self::from_record(creds, record, expected)
+        Self::from_record(creds, record, expected, connect_authorize)
     }
 
     fn kind(&self) -> FlowKind {
@@ -710,6 +727,7 @@ impl AuthorizationMachine {
         creds: &Credentials,
         r: AuthorizationSnapshotV1,
         expected: FlowKind,
+        connect_authorize: &Url,
     ) -> Result<Self, Error> {
         let kind_matches = matches!(
             (&r.kind, expected),
@@ -728,19 +746,13 @@ impl AuthorizationMachine {
                 "the snapshot belongs to another client id".into(),
             ));
         }
-        // Relay mode: every request carries the app token, so the code goes to this relay only.
-        if creds.is_relay() && r.token_endpoint != creds.endpoint("v1/oauth/token").as_str() {
-            return Err(Error::InvalidSnapshot(
-                "the snapshot's token endpoint is not this relay's".into(),
-            ));
-        }
         let pkce = r.pkce || matches!(r.kind, AuthorizationKindV1::Pkce);
         match expected {
             FlowKind::AiiaConnect => {
                 checks::same_url(
                     "authorize endpoint",
                     &r.authorize_endpoint,
-                    &creds.endpoint("v1/oauth/connect"),
+                    connect_authorize,
                 )?;
                 checks::same_url(
                     "token endpoint",

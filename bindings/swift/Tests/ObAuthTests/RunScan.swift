@@ -61,7 +61,10 @@ enum RunScan {
         let seen = secrets.withLock { Array($0) }
         let captured = lines.withLock { $0 }
         return captured.flatMap { line in
-            seen.filter { line.contains($0) }.map { "\(line.prefix { $0 != ":" }) (a \($0.count)-character secret)" }
+            seen.filter { line.contains($0) }.map { secret in
+                let target = line.components(separatedBy: ": ").first ?? ""
+                return "\(target) (a \(secret.count)-character secret)"
+            }
         }
     }
 }

@@ -37,7 +37,6 @@ typealias OidcClient = dev.obauth.ffi.OidcClient
 typealias AuthorizationParams = dev.obauth.ffi.AuthorizationParams
 typealias PkceConfig = dev.obauth.ffi.PkceConfig
 typealias ClientCredentialsConfig = dev.obauth.ffi.ClientCredentialsConfig
-typealias SessionAccess = dev.obauth.ffi.SessionAccess
 typealias AppTokenProvider = dev.obauth.ffi.AppTokenProvider
 
 /** What the app should do next about this error: the subclass, as an enum. */

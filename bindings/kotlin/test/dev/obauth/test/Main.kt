@@ -43,7 +43,7 @@ fun main() {
     val sandbox = Sandbox(base)
     val tests = (
         LoginTests(sandbox).all() + PersistenceTests(sandbox).all() +
-            AuthorizationTests(sandbox).all() + UnattendedTests(sandbox).all() + TokenTests(sandbox).all() + QuickStartTests(sandbox).all() +
+            AuthorizationTests(sandbox).all() + UnattendedTests(sandbox).all() + SignOutTests(sandbox).all() + TokenTests(sandbox).all() + QuickStartTests(sandbox).all() +
             RedactionTests().all() + (RelaySetup.fromProperties()?.let { RelayTests(sandbox, it).all() } ?: emptyList())
         )
         .filter { only == null || it.name.contains(only) } + runScanSelfTest() + wholeRunScan()

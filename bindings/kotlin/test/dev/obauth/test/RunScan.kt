@@ -61,7 +61,7 @@ object RunScan {
     fun leaks(): List<String> {
         val seen = synchronized(secrets) { secrets.toList() }
         val captured = synchronized(lines) { lines.toList() }
-        return captured.flatMap { line -> seen.filter { it in line }.map { "${line.substringBefore(':')} (a ${it.length}-character secret)" } }
+        return captured.flatMap { line -> seen.filter { it in line }.map { "${line.substringBefore(": ")} (a ${it.length}-character secret)" } }
     }
 }
 

@@ -9,12 +9,12 @@ import dev.obauth.ErrorCategory
 import dev.obauth.ObAuthClient
 import dev.obauth.ObAuthException
 import dev.obauth.Secret
-import dev.obauth.SessionAccess
 import dev.obauth.SupervisedLoginParams
 import dev.obauth.SupervisedLoginReason
 import dev.obauth.category
 import dev.obauth.code
 import dev.obauth.ffi.RedirectOutcome
+import dev.obauth.ffi.SessionAccess
 import dev.obauth.ffi.SupervisedTokens
 import dev.obauth.ffi.supervisedTokensFromJson
 import dev.obauth.ffi.supervisedTokensToJson
