@@ -29,8 +29,13 @@ use crate::http::{Failure, HttpRequest, HttpResponse, Method, RequestKind, parse
 use crate::secret::Secret;
 use crate::timestamp::Timestamp;
 
-/// Tokens from a token endpoint.
+/// Tokens from a token endpoint. Serializes (for secure storage only) as the snapshot record of
+/// a token set (the same JSON object: one reader and one writer for both).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(
+    into = "crate::snapshot::records::TokenSetV1",
+    from = "crate::snapshot::records::TokenSetV1"
+)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TokenSet {
     /// The access token.
@@ -56,7 +61,6 @@ pub struct TokenSet {
     /// When the token endpoint answered (this client's clock), if known: `expires_at -
     /// issued_at` is the lifetime the provider said (`expires_in`), which bounds the renewal
     /// margin ([`TokenSet::renewal_due`]). Absent for tokens stored by older versions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub issued_at: Option<Timestamp>,
 }
@@ -404,7 +408,7 @@ impl TokenSet {
 
     /// Reads [`TokenSet::to_json`] output.
     pub fn from_json(text: &str) -> Result<Self, Error> {
-        serde_json::from_str(text)
+        crate::snapshot::read_json(text)
             .map_err(|_| Error::InvalidSnapshot("not a stored token set".into()))
     }
 }

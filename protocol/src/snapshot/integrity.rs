@@ -78,7 +78,7 @@ pub fn seal(snapshot: String, key: Option<&Secret>) -> Result<String, Error> {
 /// The snapshot inside `text`, after checking its seal against `key`. With a key, only a sealed
 /// snapshot whose MAC verifies is returned; without one, only an unsealed snapshot.
 pub fn open(text: &str, key: Option<&Secret>) -> Result<String, Error> {
-    let sealed = serde_json::from_str::<Probe>(text)
+    let sealed = super::read_json::<Probe>(text)
         .ok()
         .and_then(|p| p.sealed)
         .is_some();
@@ -92,7 +92,7 @@ pub fn open(text: &str, key: Option<&Secret>) -> Result<String, Error> {
         )),
         (true, Some(key)) => {
             let refused = || Error::InvalidSnapshot("the snapshot's seal does not verify".into());
-            let sealed: ReadSeal = serde_json::from_str(text).map_err(|_| refused())?;
+            let sealed: ReadSeal = super::read_json(text).map_err(|_| refused())?;
             if sealed.sealed != ALGORITHM {
                 return Err(refused());
             }

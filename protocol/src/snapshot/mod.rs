@@ -61,10 +61,19 @@ struct Header {
     version: serde_json::Value,
 }
 
+/// The kind, and that a `flow` is there (its shape is the record's business).
 #[derive(Deserialize)]
 struct Parsed {
     kind: FlowKind,
-    flow: serde_json::Value,
+    #[allow(dead_code)]
+    flow: serde::de::IgnoredAny,
+}
+
+/// The `flow` read straight into its record: no `serde_json::Value` in between, so each
+/// record's deserializer exists once, for the one JSON reader (`read_json`).
+#[derive(Deserialize)]
+struct FlowOf<T> {
+    flow: T,
 }
 
 /// Writes a snapshot of `flow` (a record of `snapshot::records`). A record that cannot be written is an
@@ -91,9 +100,16 @@ pub(crate) fn write_json<T: Serialize>(what: &str, value: &T) -> Result<String, 
     })
 }
 
-/// Reads a snapshot's kind and payload, checking the version first.
-pub fn decode(text: &str) -> Result<(FlowKind, serde_json::Value), Error> {
-    let header: Header = serde_json::from_str(text)
+/// Reads JSON text from storage. Everything ObAuth reads goes through serde_json's byte reader
+/// (the wire is bytes), so its parser is compiled once for every type instead of once per
+/// reader: for text that is already UTF-8 the results, errors and positions are the same.
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(text: &str) -> serde_json::Result<T> {
+    serde_json::from_slice(text.as_bytes())
+}
+
+/// Reads a snapshot's kind, checking the version first and that there is a `flow`.
+fn kind_of(text: &str) -> Result<FlowKind, Error> {
+    let header: Header = read_json(text)
         .map_err(|e| Error::InvalidSnapshot(format!("not a snapshot: {}", e.classify_name())))?;
     let version = header
         .version
@@ -105,9 +121,22 @@ pub fn decode(text: &str) -> Result<(FlowKind, serde_json::Value), Error> {
             supported: SNAPSHOT_VERSION,
         });
     }
-    let parsed: Parsed = serde_json::from_str(text)
+    let parsed: Parsed = read_json(text)
         .map_err(|_| Error::InvalidSnapshot("unknown flow kind or missing flow".into()))?;
-    Ok((parsed.kind, parsed.flow))
+    Ok(parsed.kind)
+}
+
+/// Reads a snapshot's `flow` into `T` (after [`kind_of`] has accepted the text).
+fn flow_of<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Error> {
+    read_json::<FlowOf<T>>(text)
+        .map(|f| f.flow)
+        .map_err(|e| Error::InvalidSnapshot(format!("malformed flow: {}", e.classify_name())))
+}
+
+/// Reads a snapshot's kind and payload, checking the version first.
+pub fn decode(text: &str) -> Result<(FlowKind, serde_json::Value), Error> {
+    let kind = kind_of(text)?;
+    Ok((kind, flow_of(text)?))
 }
 
 /// Reads a snapshot of the expected kind into the flow's saved form.
@@ -115,14 +144,13 @@ pub fn decode_as<T: serde::de::DeserializeOwned>(
     text: &str,
     expected: FlowKind,
 ) -> Result<T, Error> {
-    let (kind, flow) = decode(text)?;
+    let kind = kind_of(text)?;
     if kind != expected {
         return Err(Error::InvalidSnapshot(format!(
             "this is a {kind:?} snapshot, not {expected:?}"
         )));
     }
-    serde_json::from_value(flow)
-        .map_err(|e| Error::InvalidSnapshot(format!("malformed flow: {}", e.classify_name())))
+    flow_of(text)
 }
 
 trait ClassifyName {

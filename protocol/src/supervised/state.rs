@@ -202,9 +202,13 @@ pub struct LoginToken {
 }
 
 /// The result of a supervised login. Serializes (for secure storage only) with the session
-/// token's current expiry.
+/// token's current expiry, as the snapshot record of authenticated supervised logins (the same
+/// JSON object: one reader and one writer for both).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-#[serde(into = "TokensRecord", from = "TokensRecord")]
+#[serde(
+    into = "crate::snapshot::records::SupervisedTokensV1",
+    from = "crate::snapshot::records::SupervisedTokensV1"
+)]
 pub struct SupervisedTokens {
     /// The session access token with its sliding expiry.
     pub session: AccessSession,
@@ -226,39 +230,7 @@ impl SupervisedTokens {
 
     /// Reads [`SupervisedTokens::to_json`] output.
     pub fn from_json(text: &str) -> Result<Self, Error> {
-        serde_json::from_str(text)
+        crate::snapshot::read_json(text)
             .map_err(|_| Error::InvalidSnapshot("not stored supervised-login tokens".into()))
-    }
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct TokensRecord {
-    access_token: Secret,
-    access_token_expires: Timestamp,
-    login: LoginToken,
-    provider_id: String,
-    completed_via: CodeSource,
-}
-
-impl From<SupervisedTokens> for TokensRecord {
-    fn from(t: SupervisedTokens) -> Self {
-        TokensRecord {
-            access_token: t.session.token().clone(),
-            access_token_expires: t.session.expires(),
-            login: t.login,
-            provider_id: t.provider_id,
-            completed_via: t.completed_via,
-        }
-    }
-}
-
-impl From<TokensRecord> for SupervisedTokens {
-    fn from(r: TokensRecord) -> Self {
-        SupervisedTokens {
-            session: AccessSession::new(r.access_token, r.access_token_expires),
-            login: r.login,
-            provider_id: r.provider_id,
-            completed_via: r.completed_via,
-        }
     }
 }
