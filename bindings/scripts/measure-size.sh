@@ -4,7 +4,7 @@
 # fixture bindings/size-floor (ObAuth's dependency stack with one exported async method), built
 # in one run with identical settings — the release-mobile profile, one crate type per build so
 # that LTO is applied (lib/mobile-build.sh says why), the mobile link flags, the build-path
-# remapping — and stripped after (never before) bindings generation. BENCHMARKS.md records it.
+# remapping, UniFFI's metadata left out — and stripped. BENCHMARKS.md records it.
 #
 #   bindings/scripts/measure-size.sh
 #
@@ -26,12 +26,29 @@ mkdir -p "$OUT_DIR"
 MOBILE_LINK_FLAGS="-C link-arg=-Wl,--icf=all -C link-arg=-Wl,-z,pack-relative-relocs"
 export RUSTFLAGS="$MOBILE_LINK_FLAGS $(obauth_mobile_rustflags)"
 
+# The dynamic symbols of a library other than UniFFI's metadata.
+exports_of() { nm -D --defined-only "$1" | awk '$3 !~ /^UNIFFI_META_/ { print $3 }'; }
+
 # build NAME PACKAGE LIBFILE [cargo args...]: builds, keeps an unstripped and a stripped copy.
+# The shipped libraries leave UniFFI's metadata out (lib/mobile-build.sh,
+# obauth_metadata_version_script): the first link lists its symbols, the second (only the
+# library crate is relinked) makes them local.
 build() {
     local name="$1" package="$2" file="$3"
     shift 3
     cargo_mobile_lib cdylib "$package" --quiet --target-dir "$TARGET_DIR" "$@"
-    cp "$TARGET_DIR/release-mobile/$file" "$OUT_DIR/$name.so"
+    local built="$TARGET_DIR/release-mobile/$file"
+    obauth_metadata_version_script "$built" "$OUT_DIR/$name.map"
+    exports_of "$built" >"$OUT_DIR/$name.exports"
+    cargo_mobile_lib cdylib "$package" --quiet --target-dir "$TARGET_DIR" "$@" \
+        -- -C "link-arg=-Wl,--version-script=$OUT_DIR/$name.map"
+    # Every other export (the functions the bindings call) is still there, the metadata not.
+    if ! exports_of "$built" | cmp -s - "$OUT_DIR/$name.exports" ||
+        nm -D --defined-only "$built" | grep -q ' UNIFFI_META_'; then
+        echo "measure-size: $name: hiding the UniFFI metadata changed the other exports" >&2
+        exit 1
+    fi
+    cp "$built" "$OUT_DIR/$name.so"
     cp "$OUT_DIR/$name.so" "$OUT_DIR/$name.stripped.so"
     strip "$OUT_DIR/$name.stripped.so"
 }
@@ -54,6 +71,6 @@ echo "libobauth_ffi.so (x86_64 Linux, release-mobile, LTO, mobile link flags, st
 echo "floor: libobauth_size_floor.so (same settings): $FLOOR bytes ($(mib "$FLOOR")), $(got_entries floor) GOT entries"
 PLATFORM=$(size_of ffi-platform)
 echo "libobauth_ffi.so, platform-networking flavour (--no-default-features, same settings): $PLATFORM bytes ($(mib "$PLATFORM")), $(got_entries ffi-platform) GOT entries"
-echo "unstripped (what bindgen reads): $(stat -c %s "$OUT_DIR/ffi.so") bytes"
+echo "unstripped: $(stat -c %s "$OUT_DIR/ffi.so") bytes"
 awk -v a="$FFI" -v b="$FLOOR" 'BEGIN { printf "ffi / floor = %.2f\n", a / b }'
 awk -v p="$PLATFORM" 'BEGIN { printf "platform flavour = %.3f MB (target <= 1.0 MB)\n", p / 1000000 }'

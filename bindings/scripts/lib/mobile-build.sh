@@ -41,3 +41,22 @@ obauth_flavour_args() {
         *) echo "OBAUTH_FLAVOUR must be default or platform, not ${OBAUTH_FLAVOUR}" >&2; return 1 ;;
     esac
 }
+
+# obauth_metadata_version_script LIBRARY MAP
+# Writes MAP, a linker version script that makes the UniFFI metadata statics (`UNIFFI_META_*`,
+# one per export, type and namespace: ≈ 48 KB) of LIBRARY local, so that `--gc-sections` drops
+# them from a shipped library linked with `-Wl,--version-script=MAP`. uniffi-bindgen reads the
+# metadata only from the library it generates from (generate.sh: the unstripped host build);
+# nothing reads it at run time (the bindings call the exported checksum functions, which stay).
+# The names are listed one by one because rustc's own version script names every exported
+# symbol exactly, and an exact name wins over a wildcard (`UNIFFI_META_*;` alone changes
+# nothing). Link with `-Wl,--undefined-version` too when MAP comes from another build.
+obauth_metadata_version_script() {
+    local library="$1" map="$2"
+    {
+        echo "{"
+        echo "  local:"
+        nm -D --defined-only "$library" | awk '$3 ~ /^UNIFFI_META_/ { print "    " $3 ";" }'
+        echo "};"
+    } >"$map"
+}
