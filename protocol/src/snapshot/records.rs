@@ -698,27 +698,51 @@ mod tests {
         out
     }
 
-    fn golden_phases(kind: &str) -> Vec<Value> {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/snapshots/v1");
-        let mut phases = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if !name.starts_with(kind) || !name.ends_with(".json") {
-                continue;
-            }
-            let snapshot: Value =
-                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-            phases.push(snapshot["flow"]["phase"].clone());
-        }
-        assert!(phases.len() >= 5, "{kind}: {} golden files", phases.len());
-        phases
+    /// One golden file of each phase (the protocol's sources read no files; `include_str!`).
+    const SUPERVISED_GOLDEN: &[&str] = &[
+        include_str!("../../../tests/fixtures/snapshots/v1/supervised_login-created.json"),
+        include_str!("../../../tests/fixtures/snapshots/v1/supervised_login-initializing.json"),
+        include_str!(
+            "../../../tests/fixtures/snapshots/v1/supervised_login-awaiting_user-deadline_passed.json"
+        ),
+        include_str!(
+            "../../../tests/fixtures/snapshots/v1/supervised_login-exchanging-code_live.json"
+        ),
+        include_str!("../../../tests/fixtures/snapshots/v1/supervised_login-authenticated.json"),
+        include_str!(
+            "../../../tests/fixtures/snapshots/v1/supervised_login-failed-bad_client_credentials.json"
+        ),
+        include_str!("../../../tests/fixtures/snapshots/v1/supervised_login-cancelled-by_app.json"),
+        include_str!("../../../tests/fixtures/snapshots/v1/supervised_login-not_applicable.json"),
+        include_str!("../../../tests/fixtures/snapshots/v1/supervised_login-timed_out.json"),
+    ];
+    const AUTHORIZATION_GOLDEN: &[&str] = &[
+        include_str!("../../../tests/fixtures/snapshots/v1/aiia_connect-created.json"),
+        include_str!(
+            "../../../tests/fixtures/snapshots/v1/aiia_connect-awaiting_user-deadline_passed.json"
+        ),
+        include_str!("../../../tests/fixtures/snapshots/v1/aiia_connect-exchanging-code_live.json"),
+        include_str!("../../../tests/fixtures/snapshots/v1/aiia_connect-authenticated.json"),
+        include_str!(
+            "../../../tests/fixtures/snapshots/v1/aiia_connect-failed-bad_client_credentials.json"
+        ),
+        include_str!("../../../tests/fixtures/snapshots/v1/aiia_connect-cancelled-by_app.json"),
+        include_str!("../../../tests/fixtures/snapshots/v1/aiia_connect-timed_out.json"),
+        include_str!("../../../tests/fixtures/snapshots/v1/pkce-exchanging-code_live.json"),
+        include_str!("../../../tests/fixtures/snapshots/v1/pkce-authenticated.json"),
+        include_str!("../../../tests/fixtures/snapshots/v1/pkce-failed-invalid_grant.json"),
+    ];
+
+    fn golden_phases(files: &[&str]) -> Vec<Value> {
+        files
+            .iter()
+            .map(|text| serde_json::from_str::<Value>(text).unwrap()["flow"]["phase"].clone())
+            .collect()
     }
 
     #[test]
     fn supervised_phases_read_as_the_tagged_enum_did() {
-        let inputs = variants_of(&golden_phases("supervised_login"));
+        let inputs = variants_of(&golden_phases(SUPERVISED_GOLDEN));
         let accepted = inputs
             .iter()
             .filter(|v| same::<SupervisedPhaseV1, TaggedSupervised>(v))
@@ -732,6 +756,9 @@ mod tests {
         let exchanging = json!({"phase": "exchanging", "via": "poll", "code": "c",
             "received_at": "2026-11-29T22:33:32.419Z"});
         assert!(same::<SupervisedPhaseV1, TaggedSupervised>(&exchanging));
+        let mut relay = exchanging.clone();
+        relay["session_id"] = json!("handle-1");
+        assert!(same::<SupervisedPhaseV1, TaggedSupervised>(&relay));
         let mut null_session = exchanging.clone();
         null_session["session_id"] = Value::Null;
         assert!(!same::<SupervisedPhaseV1, TaggedSupervised>(&null_session));
@@ -739,9 +766,7 @@ mod tests {
 
     #[test]
     fn authorization_phases_read_as_the_tagged_enum_did() {
-        let mut golden = golden_phases("aiia_connect");
-        golden.extend(golden_phases("pkce"));
-        let inputs = variants_of(&golden);
+        let inputs = variants_of(&golden_phases(AUTHORIZATION_GOLDEN));
         let accepted = inputs
             .iter()
             .filter(|v| same::<AuthorizationPhaseV1, TaggedAuthorization>(v))
