@@ -247,14 +247,20 @@ pub fn provider_error(endpoint: &'static str, status: u16, body: &[u8]) -> Error
                 .get("validationErrors")?
                 .as_object()
                 .map(|errors| {
-                    let mut fields: Vec<String> = errors
+                    // Borrowed and sorted unstably: equal names are interchangeable, and the
+                    // `&str` sort is the one the ID token checks use (no second sort compiled).
+                    let mut fields: Vec<&str> = errors
                         .keys()
-                        .filter_map(|name| sanitize_field_name(name))
+                        .map(String::as_str)
+                        .filter(|name| is_field_name(name))
                         .collect();
-                    fields.sort();
+                    fields.sort_unstable();
                     fields.dedup();
                     fields.truncate(MAX_FIELDS);
                     fields
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect::<Vec<String>>()
                 })
         })
         .unwrap_or_default();
@@ -276,9 +282,9 @@ pub fn provider_error(endpoint: &'static str, status: u16, body: &[u8]) -> Error
 
 /// A field name as a provider reports it (`LoginToken`, `X-Correlation-Id`, `items[0].name`):
 /// 64 characters at most of `[A-Za-z0-9_.\-\[\]$]`; anything else means it is not a name.
-fn sanitize_field_name(raw: &str) -> Option<String> {
+fn is_field_name(raw: &str) -> bool {
     let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']' | '$');
-    (!raw.is_empty() && raw.len() <= 64 && raw.chars().all(ok)).then(|| raw.to_owned())
+    !raw.is_empty() && raw.len() <= 64 && raw.chars().all(ok)
 }
 
 /// The `error` (or `errorType`/`code`) field of a JSON error body, sanitized.
