@@ -281,10 +281,12 @@ impl TokenEndpoint {
         let body = match self.wire {
             TokenWire::AiiaJson => {
                 headers.extend(self.basic());
-                let object: serde_json::Map<String, serde_json::Value> = fields
-                    .into_iter()
-                    .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
-                    .collect();
+                // Inserted one by one (a later duplicate wins, as with `collect`): `collect`
+                // would compile a stable sort of its own for the map's bulk build.
+                let mut object = serde_json::Map::new();
+                for (k, v) in fields {
+                    object.insert(k.to_owned(), serde_json::Value::String(v));
+                }
                 (
                     "application/json",
                     Secret::new(serde_json::Value::Object(object).to_string()),
