@@ -8,6 +8,7 @@ use super::*;
 use crate::config::ClientConfig;
 use crate::error::{CancelOrigin, Error, ErrorInfo};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
+use crate::http::RequestKind::{Exchange, Initialize, Status};
 use crate::http::{HttpRequest, HttpResponse, HttpResult, RequestKind, TransportFailure};
 
 const REDIRECT: &str = "https://app.example.com/aiia/callback";
@@ -85,7 +86,7 @@ fn respond(
 fn awaiting() -> SupervisedLoginMachine {
     let mut m = machine();
     m.handle(Input::Start, at(0));
-    respond(&mut m, RequestKind::Initialize, json(200, INIT_OK), at(0));
+    respond(&mut m, Initialize, json(200, INIT_OK), at(0));
     m
 }
 
@@ -103,12 +104,7 @@ fn redirect_confirmed(m: &mut SupervisedLoginMachine, secs: i64) -> Vec<Effect<L
     let url = Url::parse(&format!("{REDIRECT}?code={CODE_ENCODED}")).unwrap();
     let (outcome, _) = m.redirect(&url, at(secs));
     assert_eq!(outcome, RedirectOutcome::CodeAccepted);
-    respond(
-        m,
-        RequestKind::Status,
-        status_says("Succeeded", Some(CODE)),
-        at(secs),
-    )
+    respond(m, Status, status_says("Succeeded", Some(CODE)), at(secs))
 }
 
 fn body(request: &HttpRequest) -> serde_json::Value {
@@ -192,7 +188,7 @@ fn start_sends_initialize_with_partner_headers_and_arms_the_deadline() {
 fn initialized_session_waits_for_the_user_and_long_polls() {
     let mut m = machine();
     m.handle(Input::Start, at(0));
-    let fx = respond(&mut m, RequestKind::Initialize, json(200, INIT_OK), at(0));
+    let fx = respond(&mut m, Initialize, json(200, INIT_OK), at(0));
     assert_eq!(
         states(&fx),
         vec![LoginState::AwaitingUser {
@@ -214,7 +210,7 @@ fn initialize_failures() {
     m.handle(Input::Start, at(0));
     let fx = respond(
         &mut m,
-        RequestKind::Initialize,
+        Initialize,
         json(401, r#"{"error":"Unauthorized"}"#),
         at(0),
     );
@@ -227,12 +223,7 @@ fn initialize_failures() {
 
     let mut m = machine();
     m.handle(Input::Start, at(0));
-    let fx = respond(
-        &mut m,
-        RequestKind::Initialize,
-        json(200, r#"{"authUrl":"#),
-        at(0),
-    );
+    let fx = respond(&mut m, Initialize, json(200, r#"{"authUrl":"#), at(0));
     assert!(matches!(
         &states(&fx)[0],
         LoginState::Failed { error } if error.code == "malformed_response"
@@ -248,7 +239,7 @@ fn initialize_failures() {
         let mut m = machine();
         m.handle(Input::Start, at(0));
         let body = format!(r#"{{"authUrl":"{auth_url}","sessionId":"s-1"}}"#);
-        let fx = respond(&mut m, RequestKind::Initialize, json(200, &body), at(0));
+        let fx = respond(&mut m, Initialize, json(200, &body), at(0));
         let failed = matches!(
             &states(&fx)[..],
             [LoginState::Failed { error }] if error.code == "malformed_response"
@@ -260,7 +251,7 @@ fn initialize_failures() {
     let mut m = machine();
     m.handle(Input::Start, at(0));
     for i in 0..4 {
-        let fx = respond(&mut m, RequestKind::Initialize, json(503, ""), at(i));
+        let fx = respond(&mut m, Initialize, json(503, ""), at(i));
         assert_eq!(timers(&fx).len(), 1, "retry {i} armed");
         let fx = m.handle(
             Input::Timer(TimerKind::Retry(RequestKind::Initialize)),
@@ -268,12 +259,7 @@ fn initialize_failures() {
         );
         assert_eq!(sent(&fx).len(), 1);
     }
-    let fx = respond(
-        &mut m,
-        RequestKind::Initialize,
-        Err(TransportFailure::Timeout),
-        at(9),
-    );
+    let fx = respond(&mut m, Initialize, Err(TransportFailure::Timeout), at(9));
     assert_eq!(
         states(&fx),
         vec![LoginState::Failed {
@@ -291,7 +277,7 @@ fn in_progress_polls_at_most_once_per_window() {
     // The provider held the request the full window: poll again at once.
     let fx = respond(
         &mut m,
-        RequestKind::Status,
+        Status,
         json(200, r#"{"state":"InProgress"}"#),
         at(30),
     );
@@ -299,7 +285,7 @@ fn in_progress_polls_at_most_once_per_window() {
     // It answered early (after 2 s): wait for the rest of the window.
     let fx = respond(
         &mut m,
-        RequestKind::Status,
+        Status,
         json(200, r#"{"state":"InProgress"}"#),
         at(32),
     );
@@ -317,7 +303,7 @@ fn poll_success_exchanges_the_code_once() {
     let mut m = awaiting();
     let fx = respond(
         &mut m,
-        RequestKind::Status,
+        Status,
         json(200, &format!(r#"{{"state":"Succeeded","code":"{CODE}"}}"#)),
         at(5),
     );
@@ -348,7 +334,7 @@ fn poll_success_exchanges_the_code_once() {
 
     let fx = respond(
         &mut m,
-        RequestKind::Exchange,
+        Exchange,
         with_header(
             200,
             "x-access-token-expires",
@@ -400,12 +386,7 @@ fn redirect_wins_the_race_and_late_poll_is_ignored() {
         sent(&fx)[0].url
     );
     assert!(matches!(m.state(), LoginState::AwaitingUser { .. }));
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        status_says("Succeeded", Some(CODE)),
-        at(3),
-    );
+    let fx = respond(&mut m, Status, status_says("Succeeded", Some(CODE)), at(3));
     assert_eq!(
         states(&fx),
         vec![
@@ -425,7 +406,7 @@ fn redirect_wins_the_race_and_late_poll_is_ignored() {
     // The poll that was in flight answers anyway: no second exchange.
     let fx = respond(
         &mut m,
-        RequestKind::Status,
+        Status,
         json(200, &format!(r#"{{"state":"Succeeded","code":"{CODE}"}}"#)),
         at(3),
     );
@@ -515,7 +496,7 @@ fn terminal_statuses() {
         let mut m = awaiting();
         let fx = respond(
             &mut m,
-            RequestKind::Status,
+            Status,
             json(200, &format!(r#"{{"state":"{status}"}}"#)),
             at(1),
         );
@@ -523,12 +504,7 @@ fn terminal_statuses() {
         assert!(matches!(fx[0], Effect::Stop));
     }
     let mut m = awaiting();
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        json(404, r#"{"error":"NotFound"}"#),
-        at(1),
-    );
+    let fx = respond(&mut m, Status, json(404, r#"{"error":"NotFound"}"#), at(1));
     assert_eq!(
         states(&fx),
         vec![LoginState::Failed {
@@ -542,7 +518,7 @@ fn status_transient_failures_back_off_and_honour_retry_after() {
     let mut m = awaiting();
     let fx = respond(
         &mut m,
-        RequestKind::Status,
+        Status,
         with_header(429, "retry-after", "7", ""),
         at(1),
     );
@@ -553,21 +529,21 @@ fn status_transient_failures_back_off_and_honour_retry_after() {
             Duration::from_secs(7)
         )]
     );
-    let fx = respond(&mut m, RequestKind::Status, json(503, ""), at(9));
+    let fx = respond(&mut m, Status, json(503, ""), at(9));
     let (_, d1) = timers(&fx)[0];
     let fx = respond(
         &mut m,
-        RequestKind::Status,
+        Status,
         Err(TransportFailure::Network("reset".into())),
         at(10),
     );
     let (_, d2) = timers(&fx)[0];
     assert!(d2 > d1, "backoff grows: {d1:?} then {d2:?}");
-    let fx = respond(&mut m, RequestKind::Status, json(200, "{not json"), at(11));
+    let fx = respond(&mut m, Status, json(200, "{not json"), at(11));
     assert_eq!(timers(&fx).len(), 1, "a garbled status is retried");
     let fx = respond(
         &mut m,
-        RequestKind::Status,
+        Status,
         json(200, r#"{"state":"Succeeded"}"#),
         at(12),
     );
@@ -580,11 +556,11 @@ fn status_transient_failures_back_off_and_honour_retry_after() {
 fn exchange_retries_only_while_the_code_lives() {
     let mut m = awaiting();
     redirect_confirmed(&mut m, 0);
-    let fx = respond(&mut m, RequestKind::Exchange, json(502, ""), at(1));
+    let fx = respond(&mut m, Exchange, json(502, ""), at(1));
     assert_eq!(timers(&fx)[0].0, TimerKind::Retry(RequestKind::Exchange));
     let fx = m.handle(Input::Timer(TimerKind::Retry(RequestKind::Exchange)), at(2));
     assert_eq!(body(sent(&fx)[0]), serde_json::json!({ "code": CODE }));
-    let fx = respond(&mut m, RequestKind::Exchange, json(503, ""), at(40));
+    let fx = respond(&mut m, Exchange, json(503, ""), at(40));
     assert_eq!(
         timers(&fx)[0].0,
         TimerKind::Retry(RequestKind::Exchange),
@@ -595,7 +571,7 @@ fn exchange_retries_only_while_the_code_lives() {
         at(41),
     );
     assert_eq!(sent(&fx).len(), 1);
-    let fx = respond(&mut m, RequestKind::Exchange, json(503, ""), at(60));
+    let fx = respond(&mut m, Exchange, json(503, ""), at(60));
     assert_eq!(
         states(&fx),
         vec![LoginState::Failed {
@@ -607,7 +583,7 @@ fn exchange_retries_only_while_the_code_lives() {
     redirect_confirmed(&mut m, 0);
     let fx = respond(
         &mut m,
-        RequestKind::Exchange,
+        Exchange,
         json(400, r#"{"error":"InvalidCode"}"#),
         at(1),
     );
@@ -641,7 +617,7 @@ fn cancel_and_deadline_end_the_flow() {
     assert!(m.handle(Input::Cancel, at(2)).is_empty());
     let late = respond(
         &mut m,
-        RequestKind::Status,
+        Status,
         json(200, &format!(r#"{{"state":"Succeeded","code":"{CODE}"}}"#)),
         at(2),
     );
@@ -968,7 +944,7 @@ fn snapshots_of_other_clients_versions_and_kinds_are_refused() {
 fn authenticated_snapshot_keeps_the_tokens() {
     let mut m = awaiting();
     redirect_confirmed(&mut m, 1);
-    respond(&mut m, RequestKind::Exchange, json(200, TOKENS_OK), at(2));
+    respond(&mut m, Exchange, json(200, TOKENS_OK), at(2));
     let restored = SupervisedLoginMachine::restore(creds(), &m.snapshot().unwrap()).unwrap();
     let tokens = restored.outcome().unwrap().unwrap();
     assert_eq!(tokens.session.token().expose(), "AT");
@@ -986,7 +962,7 @@ fn poll_spacing_follows_the_monotonic_clock_not_the_wall_clock() {
     };
     let fx = respond(
         &mut m,
-        RequestKind::Status,
+        Status,
         json(200, r#"{"state":"InProgress"}"#),
         jumped,
     );
@@ -1000,12 +976,7 @@ fn poll_spacing_follows_the_monotonic_clock_not_the_wall_clock() {
         now: at(-3600).now,
         ..at(60)
     };
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        json(200, r#"{"state":"InProgress"}"#),
-        back,
-    );
+    let fx = respond(&mut m, Status, json(200, r#"{"state":"InProgress"}"#), back);
     assert_eq!(sent(&fx).len(), 1);
 }
 
@@ -1019,7 +990,7 @@ fn the_deadline_in_the_process_is_its_timer_and_wall_clock_only_once_persisted()
         timers(&fx),
         vec![(TimerKind::Deadline, Duration::from_secs(900))]
     );
-    respond(&mut m, RequestKind::Initialize, json(200, INIT_OK), at(0));
+    respond(&mut m, Initialize, json(200, INIT_OK), at(0));
     // The wall clock jumps past the deadline while 2 s pass: nothing in the process reads it
     // as a deadline. The login goes on polling and still takes its redirect.
     let jumped = |secs| Ctx {
@@ -1028,7 +999,7 @@ fn the_deadline_in_the_process_is_its_timer_and_wall_clock_only_once_persisted()
     };
     let fx = respond(
         &mut m,
-        RequestKind::Status,
+        Status,
         json(200, r#"{"state":"InProgress"}"#),
         jumped(2),
     );
@@ -1078,12 +1049,7 @@ fn user_cancel_confirmed(m: &mut SupervisedLoginMachine, error: &str) {
         "{error}"
     );
     assert!(states(&fx).is_empty(), "{error}: the status decides");
-    let fx = respond(
-        m,
-        RequestKind::Status,
-        status_says("Cancelled", None),
-        at(2),
-    );
+    let fx = respond(m, Status, status_says("Cancelled", None), at(2));
     assert_eq!(
         states(&fx),
         vec![LoginState::Cancelled {
@@ -1107,23 +1073,13 @@ fn a_forged_redirect_code_is_never_exchanged() {
         RedirectOutcome::CodeAccepted,
         "taken as a hint only"
     );
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        status_says("InProgress", None),
-        at(2),
-    );
+    let fx = respond(&mut m, Status, status_says("InProgress", None), at(2));
     assert!(states(&fx).is_empty());
     assert_eq!(sent(&fx).len(), 1, "the long-poll resumes");
     assert!(sent(&fx)[0].url.as_str().ends_with("pollTimeout=30"));
     assert!(matches!(m.state(), LoginState::AwaitingUser { .. }));
     // The user finishes: the session's own code arrives by the long-poll.
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        status_says("Succeeded", Some(CODE)),
-        at(9),
-    );
+    let fx = respond(&mut m, Status, status_says("Succeeded", Some(CODE)), at(9));
     assert_eq!(body(sent(&fx)[0]), serde_json::json!({ "code": CODE }));
     for effect in &fx {
         if let Effect::Send(request) = effect {
@@ -1143,12 +1099,7 @@ fn a_forged_redirect_code_is_never_exchanged() {
     // code, and that one is exchanged, not the redirect's.
     let mut m = awaiting();
     m.redirect(&forged, at(2));
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        status_says("Succeeded", Some(CODE)),
-        at(2),
-    );
+    let fx = respond(&mut m, Status, status_says("Succeeded", Some(CODE)), at(2));
     assert_eq!(body(sent(&fx)[0]), serde_json::json!({ "code": CODE }));
     assert_eq!(
         states(&fx)[0],
@@ -1166,12 +1117,7 @@ fn an_error_redirect_ends_the_login_only_when_the_status_agrees() {
     let mut m = awaiting();
     let url = Url::parse(&format!("{REDIRECT}?error=access_denied")).unwrap();
     m.redirect(&url, at(2));
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        status_says("InProgress", None),
-        at(2),
-    );
+    let fx = respond(&mut m, Status, status_says("InProgress", None), at(2));
     assert!(states(&fx).is_empty());
     assert!(matches!(m.state(), LoginState::AwaitingUser { .. }));
 
@@ -1179,7 +1125,7 @@ fn an_error_redirect_ends_the_login_only_when_the_status_agrees() {
     let url = Url::parse(&format!("{REDIRECT}?code={CODE_ENCODED}")).unwrap();
     m.redirect(&url, at(2));
     for attempt in 0..5 {
-        let fx = respond(&mut m, RequestKind::Status, json(503, ""), at(3 + attempt));
+        let fx = respond(&mut m, Status, json(503, ""), at(3 + attempt));
         assert_eq!(timers(&fx)[0].0, TimerKind::Retry(RequestKind::Status));
         assert!(sent(&fx).is_empty(), "no exchange of an unconfirmed code");
         let fx = m.handle(
@@ -1211,12 +1157,7 @@ mod diagram {
 
     fn exchanging() -> SupervisedLoginMachine {
         let mut m = confirming();
-        respond(
-            &mut m,
-            RequestKind::Status,
-            status_says("Succeeded", Some(CODE)),
-            at(1),
-        );
+        respond(&mut m, Status, status_says("Succeeded", Some(CODE)), at(1));
         m
     }
 
@@ -1232,13 +1173,13 @@ mod diagram {
         exchanging,
         || {
             let mut m = exchanging();
-            respond(&mut m, RequestKind::Exchange, json(200, TOKENS_OK), at(2));
+            respond(&mut m, Exchange, json(200, TOKENS_OK), at(2));
             m
         },
         || {
             let mut m = machine();
             m.handle(Input::Start, at(0));
-            respond(&mut m, RequestKind::Initialize, json(401, ""), at(0));
+            respond(&mut m, Initialize, json(401, ""), at(0));
             m
         },
         || {
@@ -1249,7 +1190,7 @@ mod diagram {
         || {
             let mut m = awaiting();
             let body = r#"{"state":"NotApplicable"}"#;
-            respond(&mut m, RequestKind::Status, json(200, body), at(1));
+            respond(&mut m, Status, json(200, body), at(1));
             m
         },
         || {
@@ -1383,12 +1324,7 @@ mod diagram {
 fn a_failed_login_quotes_its_correlation_id() {
     let mut m = awaiting();
     let id = m.correlation_id().expect("made at the first input");
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        json(200, r#"{"state":"Failed"}"#),
-        at(1),
-    );
+    let fx = respond(&mut m, Status, json(200, r#"{"state":"Failed"}"#), at(1));
     let shown = states(&fx);
     let [LoginState::Failed { error }] = shown.as_slice() else {
         panic!("not Failed: {shown:?}");
@@ -1418,7 +1354,7 @@ fn every_request_of_a_login_carries_its_correlation_id() {
         .map(|r| r.correlation_id().unwrap().to_owned())
         .collect();
     // Later inputs come with other entropy: the id stays.
-    let fx = respond(&mut m, RequestKind::Initialize, json(200, INIT_OK), at(1));
+    let fx = respond(&mut m, Initialize, json(200, INIT_OK), at(1));
     seen.extend(
         sent(&fx)
             .iter()
