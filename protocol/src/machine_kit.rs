@@ -983,6 +983,18 @@ pub(crate) mod diagram {
         edges
     }
 
+    /// Asserts the one definition of "terminal": the machine's ([`super::Machine::is_terminal`]),
+    /// its state's (`state_is_terminal`) and its outcome's agree.
+    pub(crate) fn assert_terminal_agrees<M: super::Machine>(
+        m: &M,
+        state_is_terminal: fn(&M::State) -> bool,
+    ) {
+        let terminal = m.is_terminal();
+        let state = m.state();
+        assert_eq!(state_is_terminal(&state), terminal, "{state:?}");
+        assert_eq!(m.outcome().is_some(), terminal, "{state:?}");
+    }
+
     /// Asserts that `readme`'s diagram has exactly the `observed` edges, listing the
     /// differences.
     pub(crate) fn assert_matches(readme: &str, observed: &BTreeSet<Edge>) {

@@ -43,6 +43,9 @@ const INIT_OK: &str =
     r#"{"authUrl":"https://bank.example.com/start?startToken=abc%3D%3D","sessionId":"s-1"}"#;
 const TOKENS_OK: &str = r#"{"success":true,"session":{"expires":"2030-01-23T13:30:07.1389724+00:00","accessToken":"AT"},"login":{"providerId":"DemoBank","expires":"2030-07-25T13:20:07.141971Z","loginToken":"-ELT2-LT","supportsUnattended":true,"label":"DemoBank","subjectId":"abc"},"providerId":"DemoBank"}"#;
 
+const UNAUTHORIZED: &str = r#"{"error":"Unauthorized"}"#;
+const INVALID_CODE: &str = r#"{"error":"InvalidCode"}"#;
+
 fn sent(effects: &[Effect<LoginState>]) -> Vec<&HttpRequest> {
     effects
         .iter()
@@ -82,12 +85,25 @@ fn respond(
     m.handle(Input::Response { kind, result }, ctx)
 }
 
-/// A machine waiting for the user, with its first status request in flight (sent at t=0).
-fn awaiting() -> SupervisedLoginMachine {
+/// A machine started at t=0, its initialize request in flight.
+fn initializing() -> SupervisedLoginMachine {
     let mut m = machine();
     m.handle(Input::Start, at(0));
+    m
+}
+
+/// A machine waiting for the user, with its first status request in flight (sent at t=0).
+fn awaiting() -> SupervisedLoginMachine {
+    let mut m = initializing();
     respond(&mut m, Initialize, json(200, INIT_OK), at(0));
     m
+}
+
+/// The states of a login that ended with `error`.
+fn failed_with(error: Error) -> Vec<LoginState> {
+    vec![LoginState::Failed {
+        error: error.into(),
+    }]
 }
 
 /// The provider's status, as the confirmation of a redirect asks it.
@@ -186,8 +202,7 @@ fn start_sends_initialize_with_partner_headers_and_arms_the_deadline() {
 
 #[test]
 fn initialized_session_waits_for_the_user_and_long_polls() {
-    let mut m = machine();
-    m.handle(Input::Start, at(0));
+    let mut m = initializing();
     let fx = respond(&mut m, Initialize, json(200, INIT_OK), at(0));
     assert_eq!(
         states(&fx),
@@ -206,23 +221,11 @@ fn initialized_session_waits_for_the_user_and_long_polls() {
 
 #[test]
 fn initialize_failures() {
-    let mut m = machine();
-    m.handle(Input::Start, at(0));
-    let fx = respond(
-        &mut m,
-        Initialize,
-        json(401, r#"{"error":"Unauthorized"}"#),
-        at(0),
-    );
-    assert_eq!(
-        states(&fx),
-        vec![LoginState::Failed {
-            error: Error::BadClientCredentials.into()
-        }]
-    );
+    let mut m = initializing();
+    let fx = respond(&mut m, Initialize, json(401, UNAUTHORIZED), at(0));
+    assert_eq!(states(&fx), failed_with(Error::BadClientCredentials));
 
-    let mut m = machine();
-    m.handle(Input::Start, at(0));
+    let mut m = initializing();
     let fx = respond(&mut m, Initialize, json(200, r#"{"authUrl":"#), at(0));
     assert!(matches!(
         &states(&fx)[0],
@@ -236,8 +239,7 @@ fn initialize_failures() {
         ("http://127.0.0.1:8080/start?startToken=t", true),
         ("https://bank.example.com/start?startToken=t", true),
     ] {
-        let mut m = machine();
-        m.handle(Input::Start, at(0));
+        let mut m = initializing();
         let body = format!(r#"{{"authUrl":"{auth_url}","sessionId":"s-1"}}"#);
         let fx = respond(&mut m, Initialize, json(200, &body), at(0));
         let failed = matches!(
@@ -248,8 +250,7 @@ fn initialize_failures() {
     }
 
     // Transient failures are retried a few times, then reported as "retry later".
-    let mut m = machine();
-    m.handle(Input::Start, at(0));
+    let mut m = initializing();
     for i in 0..4 {
         let fx = respond(&mut m, Initialize, json(503, ""), at(i));
         assert_eq!(timers(&fx).len(), 1, "retry {i} armed");
@@ -262,12 +263,9 @@ fn initialize_failures() {
     let fx = respond(&mut m, Initialize, Err(TransportFailure::Timeout), at(9));
     assert_eq!(
         states(&fx),
-        vec![LoginState::Failed {
-            error: Error::RequestTimeout {
-                endpoint: "initialize"
-            }
-            .into()
-        }]
+        failed_with(Error::RequestTimeout {
+            endpoint: "initialize"
+        })
     );
 }
 
@@ -275,20 +273,10 @@ fn initialize_failures() {
 fn in_progress_polls_at_most_once_per_window() {
     let mut m = awaiting();
     // The provider held the request the full window: poll again at once.
-    let fx = respond(
-        &mut m,
-        Status,
-        json(200, r#"{"state":"InProgress"}"#),
-        at(30),
-    );
+    let fx = respond(&mut m, Status, status_says("InProgress", None), at(30));
     assert_eq!(sent(&fx).len(), 1);
     // It answered early (after 2 s): wait for the rest of the window.
-    let fx = respond(
-        &mut m,
-        Status,
-        json(200, r#"{"state":"InProgress"}"#),
-        at(32),
-    );
+    let fx = respond(&mut m, Status, status_says("InProgress", None), at(32));
     assert!(sent(&fx).is_empty());
     assert_eq!(
         timers(&fx),
@@ -301,12 +289,7 @@ fn in_progress_polls_at_most_once_per_window() {
 #[test]
 fn poll_success_exchanges_the_code_once() {
     let mut m = awaiting();
-    let fx = respond(
-        &mut m,
-        Status,
-        json(200, &format!(r#"{{"state":"Succeeded","code":"{CODE}"}}"#)),
-        at(5),
-    );
+    let fx = respond(&mut m, Status, status_says("Succeeded", Some(CODE)), at(5));
     assert_eq!(
         states(&fx),
         vec![
@@ -404,12 +387,7 @@ fn redirect_wins_the_race_and_late_poll_is_ignored() {
         "decoded exactly once"
     );
     // The poll that was in flight answers anyway: no second exchange.
-    let fx = respond(
-        &mut m,
-        Status,
-        json(200, &format!(r#"{{"state":"Succeeded","code":"{CODE}"}}"#)),
-        at(3),
-    );
+    let fx = respond(&mut m, Status, status_says("Succeeded", Some(CODE)), at(3));
     assert!(fx.is_empty());
     let (outcome, _) = m.redirect(&url, at(4));
     assert_eq!(
@@ -461,13 +439,10 @@ fn redirect_classification() {
     );
 
     let mut m = awaiting();
-    let (outcome, _) = m.redirect(
-        &Url::parse(&format!(
-            "{REDIRECT}?error=failed&error_description=Bank%20said%20no"
-        ))
-        .unwrap(),
-        at(2),
-    );
+    let url = Url::parse(&format!(
+        "{REDIRECT}?error=failed&error_description=Bank%20said%20no"
+    ));
+    let (outcome, _) = m.redirect(&url.unwrap(), at(2));
     assert_eq!(
         outcome,
         RedirectOutcome::ProviderError(Error::LoginFailed {
@@ -494,23 +469,13 @@ fn terminal_statuses() {
         ("NotApplicable", LoginState::NotApplicable),
     ] {
         let mut m = awaiting();
-        let fx = respond(
-            &mut m,
-            Status,
-            json(200, &format!(r#"{{"state":"{status}"}}"#)),
-            at(1),
-        );
+        let fx = respond(&mut m, Status, status_says(status, None), at(1));
         assert_eq!(states(&fx), vec![expected]);
         assert!(matches!(fx[0], Effect::Stop));
     }
     let mut m = awaiting();
     let fx = respond(&mut m, Status, json(404, r#"{"error":"NotFound"}"#), at(1));
-    assert_eq!(
-        states(&fx),
-        vec![LoginState::Failed {
-            error: Error::SessionNotFound.into()
-        }]
-    );
+    assert_eq!(states(&fx), failed_with(Error::SessionNotFound));
 }
 
 #[test]
@@ -541,12 +506,7 @@ fn status_transient_failures_back_off_and_honour_retry_after() {
     assert!(d2 > d1, "backoff grows: {d1:?} then {d2:?}");
     let fx = respond(&mut m, Status, json(200, "{not json"), at(11));
     assert_eq!(timers(&fx).len(), 1, "a garbled status is retried");
-    let fx = respond(
-        &mut m,
-        Status,
-        json(200, r#"{"state":"Succeeded"}"#),
-        at(12),
-    );
+    let fx = respond(&mut m, Status, status_says("Succeeded", None), at(12));
     assert_eq!(timers(&fx).len(), 1, "Succeeded without a code is retried");
     let fx = m.handle(Input::Timer(TimerKind::Retry(RequestKind::Status)), at(13));
     assert_eq!(sent(&fx).len(), 1);
@@ -572,33 +532,18 @@ fn exchange_retries_only_while_the_code_lives() {
     );
     assert_eq!(sent(&fx).len(), 1);
     let fx = respond(&mut m, Exchange, json(503, ""), at(60));
-    assert_eq!(
-        states(&fx),
-        vec![LoginState::Failed {
-            error: Error::CodeExpired.into()
-        }]
-    );
+    assert_eq!(states(&fx), failed_with(Error::CodeExpired));
 
     let mut m = awaiting();
     redirect_confirmed(&mut m, 0);
-    let fx = respond(
-        &mut m,
-        Exchange,
-        json(400, r#"{"error":"InvalidCode"}"#),
-        at(1),
-    );
+    let fx = respond(&mut m, Exchange, json(400, INVALID_CODE), at(1));
+    let rejected = Error::CodeRejected {
+        status: 400,
+        code: Some("InvalidCode".into()),
+    };
+    assert_eq!(states(&fx), failed_with(rejected));
     assert_eq!(
-        states(&fx),
-        vec![LoginState::Failed {
-            error: Error::CodeRejected {
-                status: 400,
-                code: Some("InvalidCode".into())
-            }
-            .into()
-        }]
-    );
-    assert_eq!(
-        m.outcome().unwrap().unwrap_err().category(),
+        crate::test_support::ended_as(&m),
         crate::error::ErrorCategory::Reauthenticate
     );
 }
@@ -615,12 +560,7 @@ fn cancel_and_deadline_end_the_flow() {
         }
     );
     assert!(m.handle(Input::Cancel, at(2)).is_empty());
-    let late = respond(
-        &mut m,
-        Status,
-        json(200, &format!(r#"{{"state":"Succeeded","code":"{CODE}"}}"#)),
-        at(2),
-    );
+    let late = respond(&mut m, Status, status_says("Succeeded", Some(CODE)), at(2));
     assert!(late.is_empty(), "nothing after cancel");
 
     let mut m = awaiting();
@@ -747,10 +687,7 @@ impl Model {
                 let (kind, result) = match ev {
                     Ev::InitOk => (RequestKind::Initialize, json(200, INIT_OK)),
                     Ev::Init503 => (RequestKind::Initialize, json(503, "")),
-                    Ev::Init401 => (
-                        RequestKind::Initialize,
-                        json(401, r#"{"error":"Unauthorized"}"#),
-                    ),
+                    Ev::Init401 => (RequestKind::Initialize, json(401, UNAUTHORIZED)),
                     Ev::PollInProgress => (RequestKind::Status, poll(r#"{"state":"InProgress"}"#)),
                     Ev::PollSucceeded => (
                         RequestKind::Status,
@@ -761,10 +698,7 @@ impl Model {
                     Ev::PollCancelled => (RequestKind::Status, poll(r#"{"state":"Cancelled"}"#)),
                     Ev::ExchangeOk => (RequestKind::Exchange, json(200, TOKENS_OK)),
                     Ev::Exchange503 => (RequestKind::Exchange, json(503, "")),
-                    Ev::Exchange400 => (
-                        RequestKind::Exchange,
-                        json(400, r#"{"error":"InvalidCode"}"#),
-                    ),
+                    Ev::Exchange400 => (RequestKind::Exchange, json(400, INVALID_CODE)),
                     Ev::ExchangeDrop => (
                         RequestKind::Exchange,
                         Err(TransportFailure::Network("reset".into())),
@@ -960,12 +894,7 @@ fn poll_spacing_follows_the_monotonic_clock_not_the_wall_clock() {
         now: at(3600).now,
         ..at(2)
     };
-    let fx = respond(
-        &mut m,
-        Status,
-        json(200, r#"{"state":"InProgress"}"#),
-        jumped,
-    );
+    let fx = respond(&mut m, Status, status_says("InProgress", None), jumped);
     assert!(sent(&fx).is_empty());
     assert_eq!(
         timers(&fx),
@@ -976,7 +905,7 @@ fn poll_spacing_follows_the_monotonic_clock_not_the_wall_clock() {
         now: at(-3600).now,
         ..at(60)
     };
-    let fx = respond(&mut m, Status, json(200, r#"{"state":"InProgress"}"#), back);
+    let fx = respond(&mut m, Status, status_says("InProgress", None), back);
     assert_eq!(sent(&fx).len(), 1);
 }
 
@@ -997,12 +926,7 @@ fn the_deadline_in_the_process_is_its_timer_and_wall_clock_only_once_persisted()
         now: at(3600).now,
         ..at(secs)
     };
-    let fx = respond(
-        &mut m,
-        Status,
-        json(200, r#"{"state":"InProgress"}"#),
-        jumped(2),
-    );
+    let fx = respond(&mut m, Status, status_says("InProgress", None), jumped(2));
     assert!(states(&fx).is_empty(), "{:?}", states(&fx));
     assert_eq!(
         timers(&fx),
@@ -1025,13 +949,6 @@ fn the_deadline_in_the_process_is_its_timer_and_wall_clock_only_once_persisted()
     // In the process, the flow times out when its timer fires, whatever the wall clock says.
     let fx = m.handle(Input::Timer(TimerKind::Deadline), at(900));
     assert_eq!(states(&fx), vec![LoginState::TimedOut]);
-}
-
-#[test]
-fn a_user_cancel_redirect_follows_the_shared_rule() {
-    for error in ["access_denied", "Cancelled", "canceled", "usercancelled"] {
-        user_cancel_confirmed(&mut awaiting(), error);
-    }
 }
 
 /// A redirect with `?error={error}` is reported as the user's cancel at once, but ends the
@@ -1057,6 +974,13 @@ fn user_cancel_confirmed(m: &mut SupervisedLoginMachine, error: &str) {
         }],
         "{error}"
     );
+}
+
+#[test]
+fn a_user_cancel_redirect_follows_the_shared_rule() {
+    for error in ["access_denied", "Cancelled", "canceled", "usercancelled"] {
+        user_cancel_confirmed(&mut awaiting(), error);
+    }
 }
 
 /// Login CSRF: a page or app that knows the redirect URL delivers a code of its own (from the
@@ -1145,7 +1069,8 @@ fn an_error_redirect_ends_the_login_only_when_the_status_agrees() {
 mod diagram {
     use super::*;
     use crate::machine_kit::diagram::{
-        CODE_EXPIRED, NOW, Probe, assert_matches, input, lifecycle_probes, observe,
+        CODE_EXPIRED, NOW, Probe, assert_matches, assert_terminal_agrees, input, lifecycle_probes,
+        observe,
     };
 
     fn confirming() -> SupervisedLoginMachine {
@@ -1286,7 +1211,7 @@ mod diagram {
                 )
             }),
             p("exchange fatal", |m| {
-                response(m, Exchange, json(400, r#"{"error":"InvalidCode"}"#))
+                response(m, Exchange, json(400, INVALID_CODE))
             }),
             p("redirect code", |m| {
                 redirect(m, &format!("code={CODE_ENCODED}"))
@@ -1308,12 +1233,8 @@ mod diagram {
 
     #[test]
     fn terminal_means_the_same_everywhere() {
-        use crate::machine_kit::Machine;
         for fixture in FIXTURES {
-            let m = fixture();
-            let terminal = Machine::is_terminal(&m);
-            assert_eq!(m.state().is_terminal(), terminal, "{:?}", m.state());
-            assert_eq!(m.outcome().is_some(), terminal, "{:?}", m.state());
+            assert_terminal_agrees(&fixture(), LoginState::is_terminal);
         }
     }
 }
