@@ -427,9 +427,7 @@ impl AuthorizationMachine {
         url.to_string()
     }
 
-    // --- The machine ---------------------------------------------------------------------------
-
-    // --- Actions -------------------------------------------------------------------------------
+    // --- Actions (the table is `Machine::step`, below) -----------------------------------------
 
     /// A redirect with this flow's state and a code: exchange it.
     fn accept_code(&mut self, code: Secret, consent_id: Option<String>, ctx: Ctx) -> Effects {

@@ -220,9 +220,7 @@ impl SupervisedLoginMachine {
         Self::from_record(creds, record)
     }
 
-    // --- The machine ---------------------------------------------------------------------------
-
-    // --- Actions -------------------------------------------------------------------------------
+    // --- Actions (the table is `Machine::step`, below) -----------------------------------------
 
     fn send_initialize(&mut self, _ctx: Ctx) -> Effects {
         vec![Effect::Send(api::initialize(
