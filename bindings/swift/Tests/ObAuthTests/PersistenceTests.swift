@@ -131,7 +131,7 @@ final class PersistenceTests: ObAuthTestCase {
             XCTAssertFalse(sealed.contains(key.expose()), "the key is in the snapshot")
             let edited = sealed.replacingOccurrences(of: user, with: String(user.reversed()))
             XCTAssertNotEqual(edited, sealed, "the edit applies")
-            let before = try await sandbox.stat("statusRequests")
+            let before = try await sandbox.settled("statusRequests")
             let withKey = try keyed(key)
             let withoutKey = try keyed(nil)
             let otherKey = try keyed(Secret("another-key-of-enough-length-0123456789"))

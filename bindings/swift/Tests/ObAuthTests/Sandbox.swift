@@ -90,6 +90,21 @@ struct Sandbox: Sendable {
         return value.intValue
     }
 
+    /// Counter `name` once it has stood still for `quietMs`: a request a dropped flow had already
+    /// handed to the network (in the platform flavour, to URLSession) may still be on its way, and
+    /// a "nothing was sent" check must not count it. A flow that goes on polling after it was
+    /// dropped keeps the counter moving and still fails the check after this returns.
+    func settled(_ name: String, quietMs: UInt64 = 300) async throws -> Int {
+        var last = try await stat(name)
+        for _ in 0..<20 {
+            try await Task.sleep(nanoseconds: quietMs * 1_000_000)
+            let now = try await stat(name)
+            if now == last { return now }
+            last = now
+        }
+        throw TestFailure("\(name) never stood still for \(quietMs) ms")
+    }
+
     /// Successful code exchanges so far.
     func successfulExchanges() async throws -> Int {
         try await stat("successfulExchanges")

@@ -154,7 +154,7 @@ class PersistenceTests(private val sandbox: Sandbox) : Suite() {
         // Another user's hash, a forged bank page: edits the configuration checks cannot see.
         val edited = sealed.replace(user, user.reversed())
         check(edited != sealed) { "the edit did not apply" }
-        val before = sandbox.stat("statusRequests")
+        val before = sandbox.settled("statusRequests")
         for ((what, client, text) in listOf(
             Triple("edited", keyed(key), edited),
             Triple("without the key", keyed(null), sealed),

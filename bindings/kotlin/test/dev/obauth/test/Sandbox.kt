@@ -105,6 +105,23 @@ class Sandbox(val baseUrl: String) {
         return match.groupValues[1].toLong()
     }
 
+    /**
+     * Counter [name] once it has stood still for [quietMs]: a request a closed flow had already
+     * handed to the network (in the platform flavour, to HttpURLConnection) may still be on its
+     * way, and a "nothing was sent" check must not count it. A flow that goes on polling after it
+     * was closed keeps the counter moving and still fails the check after this returns.
+     */
+    fun settled(name: String, quietMs: Long = 300): Long {
+        var last = stat(name)
+        repeat(20) {
+            Thread.sleep(quietMs)
+            val now = stat(name)
+            if (now == last) return now
+            last = now
+        }
+        error("$name never stood still for $quietMs ms")
+    }
+
     /** Successful code exchanges so far. */
     fun successfulExchanges(): Long = stat("successfulExchanges")
 
