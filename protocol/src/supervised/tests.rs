@@ -449,6 +449,20 @@ fn redirect_classification() {
             detail: Some("Bank said no".into())
         })
     );
+
+    // The description is form-encoded text (RFC 6749 §4.1.2.1), as the connect flow reads it:
+    // a `+` is a space.
+    let mut m = awaiting();
+    let url = Url::parse(&format!(
+        "{REDIRECT}?error=failed&error_description=Bank+said+no"
+    ));
+    let (outcome, _) = m.redirect(&url.unwrap(), at(2));
+    assert_eq!(
+        outcome,
+        RedirectOutcome::ProviderError(Error::LoginFailed {
+            detail: Some("Bank said no".into())
+        })
+    );
 }
 
 #[test]
