@@ -12,18 +12,16 @@ use tokio::process::Command;
 
 mod common;
 
-use common::{APP_LINK, Running, SECRET, http, run, sandbox};
+use common::{
+    APP_LINK, Running, SECRET, follow_to_app, forge_state, http, loopback_redirect, obauth_command,
+    run, sandbox, sorted_keys, submit_decision,
+};
 const ARITMA_SCOPE: &str = "banking.channel.psd2 banking.ais.read";
 
 fn obauth(sandbox: &Sandbox, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
-    cmd.args(args)
-        .env("OBAUTH_CLIENT_ID", sandbox.client_id())
-        .env("OBAUTH_CLIENT_SECRET", sandbox.client_secret())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+    let mut cmd = obauth_command(args);
+    cmd.env("OBAUTH_CLIENT_ID", sandbox.client_id())
+        .env("OBAUTH_CLIENT_SECRET", sandbox.client_secret());
     cmd
 }
 
@@ -63,22 +61,8 @@ async fn consent(sandbox: &Sandbox, auth_url: &str, decision: &str) -> String {
         .await
         .unwrap();
     assert!(page.contains("id=\"approve\""), "{page}");
-    let marker = "name=\"request\" value=\"";
-    let start = page.find(marker).expect("a request field") + marker.len();
-    let request = &page[start..start + page[start..].find('"').unwrap()];
-    let form = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("request", request)
-        .append_pair("decision", decision)
-        .finish();
-    let answer = http
-        .post(format!("{}/v1/oauth/connect/decision", sandbox.base_url()))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 302);
-    answer.headers()["location"].to_str().unwrap().to_owned()
+    let decision_url = format!("{}/v1/oauth/connect/decision", sandbox.base_url());
+    submit_decision(&page, &decision_url, decision).await
 }
 
 /// The decoded value of a query parameter (percent-decoded once; `+` stays `+`).
@@ -107,11 +91,8 @@ fn percent_encoding_decode(s: &str) -> String {
 }
 
 fn assert_connect_json(json: &serde_json::Value, location: &str) {
-    let object = json.as_object().expect("an object");
-    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        sorted_keys(json),
         [
             "access_token",
             "consent_id",
@@ -142,12 +123,7 @@ fn assert_connect_json(json: &serde_json::Value, location: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_with_a_loopback_redirect_prints_tokens_json() {
     let sb = sandbox().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let redirect = loopback_redirect();
     let mut running = Running::spawn(connect_command(&sb, &redirect));
     let auth_url = running.auth_url().await;
     assert!(
@@ -211,16 +187,7 @@ async fn connect_with_a_forged_state_exits_8_without_an_exchange() {
     let auth_url = running.auth_url().await;
     let location = consent(&sb, &auth_url, "approve").await;
     let state = query_value(&location, "state").unwrap();
-    let forged_state = format!(
-        "{}{}",
-        if state.starts_with('A') { "B" } else { "A" },
-        &state[1..]
-    );
-    let forged = location.replacen(
-        &format!("state={state}"),
-        &format!("state={forged_state}"),
-        1,
-    );
+    let forged = forge_state(&location, &state);
     assert_ne!(forged, location);
     running.type_line(&forged).await;
     let r = running.finish().await;
@@ -258,14 +225,10 @@ async fn token_with_post_at_the_token_url() {
     .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let json = r.json();
-    let mut keys: Vec<&str> = json
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    assert_eq!(keys, ["access_token", "expires_in", "scope", "token_type"]);
+    assert_eq!(
+        sorted_keys(&json),
+        ["access_token", "expires_in", "scope", "token_type"]
+    );
     assert_eq!(json["token_type"], "Bearer");
     assert_eq!(json["scope"], ARITMA_SCOPE);
     let expires_in = json["expires_in"].as_u64().unwrap();
@@ -410,12 +373,7 @@ async fn connect_cancelled_or_foreign_url_on_stdin() {
 async fn connect_redirect_without_code_exits_3_and_a_forged_one_exits_8() {
     let sb = sandbox().await;
     sb.script_consent(obauth_sandbox::ConsentScript::ReturnWithoutCode);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let redirect = loopback_redirect();
     let mut running = Running::spawn(connect_command(&sb, &redirect));
     let auth_url = running.auth_url().await;
     let location = follow_to_app(&sb, &auth_url, &redirect).await;
@@ -444,22 +402,4 @@ async fn connect_redirect_without_code_exits_3_and_a_forged_one_exits_8() {
     assert_eq!(r.code, 8, "{}", r.stderr);
     assert!(r.error_line().contains("state"), "{}", r.stderr);
     assert_eq!(sb.stats().oauth_token_requests, 0);
-}
-
-/// Follows the provider's redirects from `auth_url` (a consent script decides at once) until
-/// one leads to the app's `redirect`; returns that `Location`.
-async fn follow_to_app(sandbox: &Sandbox, auth_url: &str, redirect: &str) -> String {
-    let mut next = auth_url.to_owned();
-    for _ in 0..5 {
-        let answer = http().get(&next).send().await.unwrap();
-        assert_eq!(answer.status(), 302, "{next}");
-        next = answer.headers()["location"].to_str().unwrap().to_owned();
-        if next.starts_with(redirect) {
-            return next;
-        }
-        if next.starts_with('/') {
-            next = format!("{}{next}", sandbox.base_url());
-        }
-    }
-    panic!("no redirect to the app");
 }
