@@ -41,6 +41,13 @@ fn connect_command(sandbox: &Sandbox, redirect: &str) -> Command {
     )
 }
 
+/// `obauth connect` to the app link, started: the redirect is pasted on its stdin.
+fn connect_pasting(sandbox: &Sandbox) -> Running {
+    let mut cmd = connect_command(sandbox, APP_LINK);
+    cmd.stdin(Stdio::piped());
+    Running::spawn(cmd)
+}
+
 /// Plays the user on the Aiia consent flow: loads the authorize URL, follows the provider's 302
 /// to the consent page, posts the decision and returns the `Location` back to the app.
 async fn consent(sandbox: &Sandbox, auth_url: &str, decision: &str) -> String {
@@ -158,9 +165,7 @@ async fn connect_with_a_loopback_redirect_prints_tokens_json() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_with_an_https_redirect_reads_it_from_stdin() {
     let sb = sandbox().await;
-    let mut cmd = connect_command(&sb, APP_LINK);
-    cmd.stdin(Stdio::piped());
-    let mut running = Running::spawn(cmd);
+    let mut running = connect_pasting(&sb);
     let auth_url = running.auth_url().await;
     let location = consent(&sb, &auth_url, "approve").await;
     assert!(location.starts_with(&format!("{APP_LINK}?")), "{location}");
@@ -181,9 +186,7 @@ async fn connect_with_an_https_redirect_reads_it_from_stdin() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_with_a_forged_state_exits_8_without_an_exchange() {
     let sb = sandbox().await;
-    let mut cmd = connect_command(&sb, APP_LINK);
-    cmd.stdin(Stdio::piped());
-    let mut running = Running::spawn(cmd);
+    let mut running = connect_pasting(&sb);
     let auth_url = running.auth_url().await;
     let location = consent(&sb, &auth_url, "approve").await;
     let state = query_value(&location, "state").unwrap();
@@ -332,9 +335,7 @@ async fn token_with_both_token_url_and_issuer_exits_2_before_any_request() {
 async fn connect_cancelled_or_foreign_url_on_stdin() {
     let sb = sandbox().await;
     // The user cancels at the consent page and pastes the resulting redirect.
-    let mut cmd = connect_command(&sb, APP_LINK);
-    cmd.stdin(Stdio::piped());
-    let mut running = Running::spawn(cmd);
+    let mut running = connect_pasting(&sb);
     let auth_url = running.auth_url().await;
     let location = consent(&sb, &auth_url, "cancel").await;
     assert_eq!(
@@ -348,9 +349,7 @@ async fn connect_cancelled_or_foreign_url_on_stdin() {
     assert!(r.stdout.trim().is_empty());
 
     // A URL that is not the redirect at all.
-    let mut cmd = connect_command(&sb, APP_LINK);
-    cmd.stdin(Stdio::piped());
-    let mut running = Running::spawn(cmd);
+    let mut running = connect_pasting(&sb);
     running.auth_url().await;
     running
         .type_line("https://elsewhere.example.com/callback?code=abc&state=def")
@@ -389,9 +388,7 @@ async fn connect_redirect_without_code_exits_3_and_a_forged_one_exits_8() {
     assert!(r.stdout.trim().is_empty());
 
     // The same redirect with a forged state (pasted on stdin): the forged-state error.
-    let mut cmd = connect_command(&sb, APP_LINK);
-    cmd.stdin(Stdio::piped());
-    let mut running = Running::spawn(cmd);
+    let mut running = connect_pasting(&sb);
     let auth_url = running.auth_url().await;
     let location = follow_to_app(&sb, &auth_url, APP_LINK).await;
     let state = query_value(&location, "state").unwrap();
