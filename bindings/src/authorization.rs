@@ -27,6 +27,13 @@ impl AuthorizationFlow {
     pub(crate) fn wrap(inner: obauth::AuthorizationFlow) -> Arc<Self> {
         Arc::new(AuthorizationFlow { inner })
     }
+
+    /// A flow the core prepared or restored, or its error as the host receives it.
+    pub(crate) fn from_core(
+        inner: Result<obauth::AuthorizationFlow, obauth::Error>,
+    ) -> Result<Arc<Self>, ObAuthError> {
+        Ok(Self::wrap(inner?))
+    }
 }
 
 flow_object!(
@@ -49,10 +56,11 @@ impl ObAuthClient {
         accounts_group_name: Option<String>,
         accounts_group_id: Option<String>,
     ) -> Result<Arc<AuthorizationFlow>, ObAuthError> {
-        let inner =
-            self.inner
-                .connect_flow(params.into(), accounts_group_name, accounts_group_id)?;
-        Ok(AuthorizationFlow::wrap(inner))
+        AuthorizationFlow::from_core(self.inner.connect_flow(
+            params.into(),
+            accounts_group_name,
+            accounts_group_id,
+        ))
     }
 
     /// Restores a connect flow from a snapshot taken with `snapshot()`. Call `resume()` to
@@ -63,9 +71,7 @@ impl ObAuthClient {
         &self,
         snapshot: String,
     ) -> Result<Arc<AuthorizationFlow>, ObAuthError> {
-        Ok(AuthorizationFlow::wrap(
-            self.inner.restore_connect_flow(&snapshot)?,
-        ))
+        AuthorizationFlow::from_core(self.inner.restore_connect_flow(&snapshot))
     }
 
     /// A token manager for connect-flow tokens: `freshToken()` refreshes them with the

@@ -27,14 +27,14 @@ macro_rules! flow_object {
             /// Hands over a URL the app met (WebView navigation, Universal Link, App Link).
             /// Says whether it was this flow's redirect and what happened.
             pub fn handle_redirect(&self, url: String) -> $crate::types::RedirectOutcome {
-                self.inner.handle_redirect(&url).into()
+                self.inner.handle_redirect(&url)
             }
 
             /// The WebView navigation policy for `url`: allow, intercept (this flow's
             /// redirect, which is then handled), open outside the app, or block. Call it from
             /// `WKNavigationDelegate.decidePolicyFor` / `WebViewClient.shouldOverrideUrlLoading`.
             pub fn decide_navigation(&self, url: String) -> $crate::types::Navigation {
-                self.inner.decide_navigation(&url).into()
+                self.inner.decide_navigation(&url)
             }
 
             /// `decideNavigation` for a frame: `isMainFrame` is `false` for a subframe
@@ -46,9 +46,7 @@ macro_rules! flow_object {
                 url: String,
                 is_main_frame: bool,
             ) -> $crate::types::Navigation {
-                self.inner
-                    .decide_frame_navigation(&url, is_main_frame)
-                    .into()
+                self.inner.decide_frame_navigation(&url, is_main_frame)
             }
 
             /// Continues a flow restored from a snapshot (`restoreSupervisedLogin`,
@@ -95,10 +93,8 @@ macro_rules! flow_object {
             /// the flow; call `cancel()` for that (the layers' `signIn()` does). The error
             /// names the flow's `correlationId`.
             pub async fn await_tokens(&self) -> Result<$output, $crate::ObAuthError> {
-                let flow = self.inner.clone();
-                obauth::host::run(async move { flow.wait().await })
+                $crate::run(&self.inner, |flow| async move { flow.wait().await })
                     .await
-                    .map(<$output>::from)
                     .map_err(|e| e.with_correlation_id(self.inner.correlation_id()))
             }
 

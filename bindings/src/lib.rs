@@ -13,10 +13,14 @@
 //! property-tested without a foreign runtime. The types an app sees are the core's own where they
 //! can be: with the feature `uniffi`, `obauth-protocol` derives UniFFI's traits on its states,
 //! tokens and enums, and exports `Secret`, `Timestamp` and its `Error` (as [`ObAuthError`]) as
-//! custom types (`obauth_protocol::ffi`). This crate exports the objects, declares the host
-//! traits, and mirrors only what the core shapes differently for Rust callers (durations,
-//! nested tokens, tuple variants), with a `From` conversion and nothing else. The core runs on
-//! `obauth::host` (its threads, foreign-executor futures, state and log delivery).
+//! custom types (`obauth_protocol::ffi`; an `Error` inside an outcome crosses as that same
+//! plain error). This crate exports the objects, declares the host traits and, with
+//! `#[uniffi::remote]`, the core's own types that belong to this component (`dev.obauth.ffi` in
+//! Kotlin): outcomes, navigation, sign-out parameters, log records, the relay's consent page —
+//! tuple variants get their field names there. It mirrors only what the core shapes differently
+//! for Rust callers (durations as milliseconds, optional parameters, nested tokens), with a
+//! `From` conversion and nothing else. The core runs on `obauth::host` (its threads,
+//! foreign-executor futures, state and log delivery, the completion-shaped host transport).
 //!
 //! ## Map
 //! - Clients: [`ObAuthClient`] (supervised login, connect; `login.rs`, `authorization.rs`) and
@@ -26,8 +30,8 @@
 //! - Tokens: [`TokenManager`] (`tokens.rs`); unattended login and [`SessionAccess`]
 //!   (`unattended.rs`).
 //! - Mirrors (`types.rs`): [`ClientConfig`], [`SupervisedLoginParams`], [`AuthorizationParams`],
-//!   [`SupervisedTokens`], [`RedirectOutcome`], [`Navigation`]; remote declarations of
-//!   [`IgnoredReason`], [`PkceConfig`], [`ClientCredentialsConfig`].
+//!   [`SupervisedTokens`]; remote declarations of the core's [`RedirectOutcome`],
+//!   [`Navigation`], [`IgnoredReason`], [`PkceConfig`], [`ClientCredentialsConfig`].
 //! - Host traits: [`StateObserver`], [`AuthorizationStateObserver`] (`observer.rs`),
 //!   [`SecureStorage`] (`storage.rs`), [`LogSink`] with [`set_log_sink`] (`logging.rs`),
 //!   [`HttpTransport`] with [`set_http_transport`] (`transport.rs`: the app's networking; the
@@ -82,3 +86,16 @@ pub use types::{
 pub use unattended::{SessionAccess, supervised_tokens_from_json, supervised_tokens_to_json};
 
 uniffi::setup_scaffolding!();
+
+/// The body of every exported async method: `call` on a clone of the core object `core`, on the
+/// core's runtime ([`obauth::host::run`]: a panic becomes `Fatal`), its output converted to what
+/// the host receives.
+async fn run<C, T, U, F>(core: &C, call: impl FnOnce(C) -> F) -> Result<U, ObAuthError>
+where
+    C: Clone,
+    F: std::future::Future<Output = Result<T, obauth::Error>> + Send + 'static,
+    T: Send + 'static,
+    U: From<T>,
+{
+    obauth::host::run(call(core.clone())).await.map(U::from)
+}

@@ -5,13 +5,18 @@
 
 use std::sync::Arc;
 
+pub use log::Level as LogLevel;
+use log::Level;
 use obauth::host::logs;
+pub use obauth::host::logs::Record as LogRecord;
+use obauth::host::logs::Record;
 
 use crate::ObAuthError;
 
 /// Severity of a log record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
-pub enum LogLevel {
+#[uniffi::remote(Enum)]
+#[uniffi(name = "LogLevel")]
+pub enum Level {
     /// Something failed.
     Error,
     /// Something unexpected that the core recovered from.
@@ -24,35 +29,12 @@ pub enum LogLevel {
     Trace,
 }
 
-impl From<log::Level> for LogLevel {
-    fn from(level: log::Level) -> Self {
-        match level {
-            log::Level::Error => LogLevel::Error,
-            log::Level::Warn => LogLevel::Warn,
-            log::Level::Info => LogLevel::Info,
-            log::Level::Debug => LogLevel::Debug,
-            log::Level::Trace => LogLevel::Trace,
-        }
-    }
-}
-
-impl From<LogLevel> for log::LevelFilter {
-    fn from(level: LogLevel) -> Self {
-        match level {
-            LogLevel::Error => log::LevelFilter::Error,
-            LogLevel::Warn => log::LevelFilter::Warn,
-            LogLevel::Info => log::LevelFilter::Info,
-            LogLevel::Debug => log::LevelFilter::Debug,
-            LogLevel::Trace => log::LevelFilter::Trace,
-        }
-    }
-}
-
 /// One log record, secrets already redacted by the core.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct LogRecord {
+#[uniffi::remote(Record)]
+#[uniffi(name = "LogRecord")]
+pub struct Record {
     /// Severity.
-    pub level: LogLevel,
+    pub level: Level,
     /// The Rust module that logged it (e.g. `obauth::driver::runner`).
     pub target: String,
     /// The message.
@@ -73,12 +55,7 @@ pub trait LogSink: Send + Sync {
 struct HostSink(Arc<dyn LogSink>);
 
 impl logs::Sink for HostSink {
-    fn log(&self, r: logs::Record) {
-        let record = LogRecord {
-            level: r.level.into(),
-            target: r.target,
-            message: r.message,
-        };
+    fn log(&self, record: LogRecord) {
         // A throwing sink loses this record; there is nowhere else to report it.
         let _ = self.0.log(record);
     }
@@ -87,7 +64,7 @@ impl logs::Sink for HostSink {
 /// Sends the logs of ObAuth at `level` and above to `sink`, replacing any previous sink.
 #[uniffi::export]
 pub fn set_log_sink(sink: Arc<dyn LogSink>, level: LogLevel) {
-    logs::set_sink(Arc::new(HostSink(sink)), level.into());
+    logs::set_sink(Arc::new(HostSink(sink)), level.to_level_filter());
 }
 
 /// Stops sending logs to the host.

@@ -8,11 +8,10 @@ use std::time::Duration;
 use obauth::oauth::discovery::ProviderMetadata;
 use obauth::{ClientCredentialsConfig, NavigationPolicy, PkceConfig, TokenSet};
 
-use crate::ObAuthError;
 use crate::authorization::AuthorizationFlow;
 use crate::tokens::TokenManager;
 use crate::types::AuthorizationParams;
-use obauth::host::run;
+use crate::{ObAuthError, run};
 
 /// A client for OAuth 2.0 / OpenID Connect providers: one HTTP connection pool and a
 /// discovery cache. Create one and keep it for the life of the app.
@@ -50,8 +49,7 @@ impl OidcClient {
     /// The issuer's discovery document (`{issuer}/.well-known/openid-configuration`),
     /// fetched once and reused for an hour.
     pub async fn discover(&self, issuer: String) -> Result<ProviderMetadata, ObAuthError> {
-        let client = self.inner.clone();
-        run(async move { client.discover(&issuer).await }).await
+        run(&self.inner, |c| async move { c.discover(&issuer).await }).await
     }
 
     /// Prepares an authorization-code + PKCE flow (S256 challenge, `state` and `nonce`) for a
@@ -62,10 +60,11 @@ impl OidcClient {
         config: PkceConfig,
         params: AuthorizationParams,
     ) -> Result<Arc<AuthorizationFlow>, ObAuthError> {
-        let client = self.inner.clone();
-        run(async move { client.pkce_flow(&config, params.into()).await })
-            .await
-            .map(AuthorizationFlow::wrap)
+        run(&self.inner, |c| async move {
+            c.pkce_flow(&config, params.into()).await
+        })
+        .await
+        .map(AuthorizationFlow::wrap)
     }
 
     /// Restores a PKCE flow from a snapshot taken with `snapshot()`, for the same `config`.
@@ -75,9 +74,7 @@ impl OidcClient {
         config: PkceConfig,
         snapshot: String,
     ) -> Result<Arc<AuthorizationFlow>, ObAuthError> {
-        Ok(AuthorizationFlow::wrap(
-            self.inner.restore_pkce_flow(&config, &snapshot)?,
-        ))
+        AuthorizationFlow::from_core(self.inner.restore_pkce_flow(&config, &snapshot))
     }
 
     /// A token manager for PKCE tokens: `freshToken()` refreshes them with the refresh token,
@@ -90,10 +87,12 @@ impl OidcClient {
         tokens: TokenSet,
         skew_ms: u64,
     ) -> Result<Arc<TokenManager>, ObAuthError> {
-        let (client, skew) = (self.inner.clone(), Duration::from_millis(skew_ms));
-        run(async move { client.pkce_tokens(&config, tokens, skew).await })
-            .await
-            .map(TokenManager::wrap)
+        let skew = Duration::from_millis(skew_ms);
+        run(&self.inner, |c| async move {
+            c.pkce_tokens(&config, tokens, skew).await
+        })
+        .await
+        .map(TokenManager::wrap)
     }
 
     /// A token manager for the client-credentials grant. Everything is validated first
@@ -106,9 +105,11 @@ impl OidcClient {
         config: ClientCredentialsConfig,
         skew_ms: u64,
     ) -> Result<Arc<TokenManager>, ObAuthError> {
-        let (client, skew) = (self.inner.clone(), Duration::from_millis(skew_ms));
-        run(async move { client.client_credentials(config, skew).await })
-            .await
-            .map(TokenManager::wrap)
+        let skew = Duration::from_millis(skew_ms);
+        run(&self.inner, |c| async move {
+            c.client_credentials(config, skew).await
+        })
+        .await
+        .map(TokenManager::wrap)
     }
 }

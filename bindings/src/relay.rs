@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+pub use obauth::ConsentPage;
 use obauth::{Error, Secret};
 
 use crate::ObAuthError;
@@ -41,19 +42,13 @@ impl obauth::AppTokenProvider for HostAppToken {
 /// provider's own (a browser has no app token, so the relay serves API calls only); the code
 /// exchange and the refreshes still go to the relay, which adds the partner's Basic
 /// authentication.
-#[derive(Clone, Debug, uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct ConsentPage {
     /// The provider's API root serving `/v1/oauth/connect`, e.g.
     /// `https://api.nordicapigateway.com`. HTTPS unless loopback.
     pub api_url: String,
     /// The partner's (public) client id: it is in every consent URL.
     pub client_id: String,
-}
-
-impl From<&ConsentPage> for obauth::ConsentPage {
-    fn from(c: &ConsentPage) -> Self {
-        obauth::ConsentPage::new(c.api_url.clone(), c.client_id.clone())
-    }
 }
 
 /// The connect flow (Aiia Data) of a relay-mode client; its tokens: `connectTokens`.
@@ -72,13 +67,12 @@ impl ObAuthClient {
         accounts_group_name: Option<String>,
         accounts_group_id: Option<String>,
     ) -> Result<Arc<AuthorizationFlow>, ObAuthError> {
-        let inner = self.inner.relay_connect_flow(
-            &(&consent).into(),
+        AuthorizationFlow::from_core(self.inner.relay_connect_flow(
+            &consent,
             params.into(),
             accounts_group_name,
             accounts_group_id,
-        )?;
-        Ok(AuthorizationFlow::wrap(inner))
+        ))
     }
 
     /// Restores a relay connect flow from a snapshot taken with `snapshot()`, with the same
@@ -89,9 +83,6 @@ impl ObAuthClient {
         consent: ConsentPage,
         snapshot: String,
     ) -> Result<Arc<AuthorizationFlow>, ObAuthError> {
-        Ok(AuthorizationFlow::wrap(
-            self.inner
-                .restore_relay_connect_flow(&(&consent).into(), &snapshot)?,
-        ))
+        AuthorizationFlow::from_core(self.inner.restore_relay_connect_flow(&consent, &snapshot))
     }
 }

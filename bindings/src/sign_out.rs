@@ -9,14 +9,15 @@
 use std::sync::Arc;
 
 use obauth::oauth::TokenTypeHint;
-use obauth::{ErrorInfo, PkceConfig, Secret};
+use obauth::{Error, ErrorInfo, PkceConfig, Secret};
+pub use obauth::{RevocationOutcome, SignOutParams};
 
-use crate::ObAuthError;
 use crate::oidc::OidcClient;
 use crate::tokens::TokenManager;
+use crate::{ObAuthError, run};
 
 /// What became of one token at sign-out.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
+#[uniffi::remote(Enum)]
 pub enum RevocationOutcome {
     /// The provider revoked it (or did not know it: RFC 7009 §2.2).
     Revoked,
@@ -26,24 +27,11 @@ pub enum RevocationOutcome {
     NotSupported,
     /// The revocation failed (network, 5xx, refused): the token may still be valid; retry with
     /// `revoke` if you kept it.
-    Failed {
+    Failed(
         /// Why.
-        error: ErrorInfo,
-    },
-}
-
-impl From<obauth::RevocationOutcome> for RevocationOutcome {
-    fn from(outcome: obauth::RevocationOutcome) -> Self {
-        use obauth::RevocationOutcome as O;
-        match outcome {
-            O::Revoked => RevocationOutcome::Revoked,
-            O::NoToken => RevocationOutcome::NoToken,
-            O::NotSupported => RevocationOutcome::NotSupported,
-            O::Failed(error) => RevocationOutcome::Failed {
-                error: error.into(),
-            },
-        }
-    }
+        #[uniffi(name = "error")]
+        Error,
+    ),
 }
 
 /// What `signOut` did. The tokens are forgotten in every case.
@@ -64,8 +52,8 @@ pub struct SignOutOutcome {
 impl From<obauth::SignOutOutcome> for SignOutOutcome {
     fn from(o: obauth::SignOutOutcome) -> Self {
         SignOutOutcome {
-            refresh_token: o.refresh_token.into(),
-            access_token: o.access_token.into(),
+            refresh_token: o.refresh_token,
+            access_token: o.access_token,
             storage_error: o.cleared.err().map(ErrorInfo::from),
             end_session_url: o.end_session_url.map(Secret::new),
         }
@@ -73,7 +61,7 @@ impl From<obauth::SignOutOutcome> for SignOutOutcome {
 }
 
 /// The optional logout redirect of a sign-out.
-#[derive(Clone, Debug, Default, uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct SignOutParams {
     /// Also build the RP-initiated logout URL (needs `end_session_endpoint` in discovery).
     #[uniffi(default = false)]
@@ -97,8 +85,10 @@ impl OidcClient {
         token: Secret,
         hint: TokenTypeHint,
     ) -> Result<(), ObAuthError> {
-        let client = self.inner().clone();
-        obauth::host::run(async move { client.revoke(&config, &token, hint).await }).await
+        run(self.inner(), |c| async move {
+            c.revoke(&config, &token, hint).await
+        })
+        .await
     }
 
     /// Signs the user of `tokens` out: revokes the refresh token, then the access token, then
@@ -111,19 +101,10 @@ impl OidcClient {
         tokens: Arc<TokenManager>,
         params: Option<SignOutParams>,
     ) -> Result<SignOutOutcome, ObAuthError> {
-        let client = self.inner().clone();
         let manager = tokens.inner().clone();
         let params = params.unwrap_or_default();
-        let params = obauth::SignOutParams {
-            end_session: params.end_session,
-            post_logout_redirect_uri: params.post_logout_redirect_uri,
-            state: params.state,
-        };
-        obauth::host::run(async move {
-            client
-                .sign_out(&config, &manager, params)
-                .await
-                .map(SignOutOutcome::from)
+        run(self.inner(), |c| async move {
+            c.sign_out(&config, &manager, params).await
         })
         .await
     }
@@ -138,17 +119,15 @@ impl OidcClient {
         post_logout_redirect_uri: Option<String>,
         state: Option<String>,
     ) -> Result<Option<Secret>, ObAuthError> {
-        let client = self.inner().clone();
-        obauth::host::run(async move {
-            client
-                .end_session_url(
-                    &config,
-                    id_token_hint.as_ref(),
-                    post_logout_redirect_uri.as_deref(),
-                    state.as_deref(),
-                )
-                .await
-                .map(|url| url.map(Secret::new))
+        run(self.inner(), |c| async move {
+            c.end_session_url(
+                &config,
+                id_token_hint.as_ref(),
+                post_logout_redirect_uri.as_deref(),
+                state.as_deref(),
+            )
+            .await
+            .map(|url| url.map(Secret::new))
         })
         .await
     }

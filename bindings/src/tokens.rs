@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use obauth::{Timestamp, TokenSet};
 
-use crate::ObAuthError;
 use crate::storage::{HostStorage, SecureStorage};
+use crate::{ObAuthError, run};
 
 /// Hands out fresh access tokens, renewing them before they expire.
 #[derive(uniffi::Object)]
@@ -39,15 +39,13 @@ impl TokenManager {
     /// transient failure returns the current token if it has not actually expired yet.
     /// Cancelling the awaiting coroutine / task abandons the renewal it started.
     pub async fn fresh_token(&self) -> Result<TokenSet, ObAuthError> {
-        let manager = self.inner.clone();
-        obauth::host::run(async move { manager.fresh_token().await }).await
+        run(&self.inner, |m| async move { m.fresh_token().await }).await
     }
 
     /// Renews now, whatever the expiry (e.g. after the API answered 401 to the current
     /// token). Errors as for `freshToken()`.
     pub async fn force_renewal(&self) -> Result<TokenSet, ObAuthError> {
-        let manager = self.inner.clone();
-        obauth::host::run(async move { manager.force_renewal().await }).await
+        run(&self.inner, |m| async move { m.force_renewal().await }).await
     }
 
     /// The token held now, without renewing (it may have expired); `null`/`nil` before the

@@ -11,16 +11,16 @@
 //!
 //! The call is completion-shaped rather than `async`: [`HttpTransport::send`] returns at once
 //! and the host calls [`HttpCompletion::succeeded`] or [`HttpCompletion::failed`] when the
-//! exchange ends, from any thread — the shape of `URLSession.dataTask` and of a Java executor.
-//! A request the core stopped waiting for (time-out, cancelled flow) may still complete; the
-//! answer is dropped.
+//! exchange ends, from any thread — the shape of `URLSession.dataTask` and of a Java executor,
+//! run by the core (`obauth::host::transport`). This module translates the request and the
+//! answer.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use obauth::Secret;
-use obauth::http::{HttpRequest, HttpResponse, HttpResult, Method, TransportFailure};
-use obauth::transport::{HttpSender, SendFuture, set_host_sender};
-use tokio::sync::oneshot;
+use obauth::host::transport::{Completion, sender};
+use obauth::http::{HttpRequest, HttpResponse, Method, TransportFailure};
+use obauth::transport::set_host_sender;
 
 /// One header. Values are `Secret`s (some are credentials: Basic client authentication, the
 /// relay's app token), so printing a request never shows them.
@@ -97,25 +97,13 @@ pub trait HttpTransport: Send + Sync {
 /// Where the host delivers the outcome of one [`HttpTransport::send`]. Only the first call
 /// counts; dropping it without a call fails the request.
 #[derive(uniffi::Object)]
-pub struct HttpCompletion {
-    sender: Mutex<Option<oneshot::Sender<HttpResult>>>,
-}
-
-impl HttpCompletion {
-    fn deliver(&self, result: HttpResult) {
-        let sender = self.sender.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(sender) = sender {
-            // The core may have stopped waiting (time-out, cancelled flow): nothing to do then.
-            let _ = sender.send(result);
-        }
-    }
-}
+pub struct HttpCompletion(Completion);
 
 #[uniffi::export]
 impl HttpCompletion {
     /// The exchange produced a response (any status).
     pub fn succeeded(&self, response: HttpTransportResponse) {
-        self.deliver(Ok(HttpResponse {
+        self.0.complete(Ok(HttpResponse {
             status: response.status,
             headers: response
                 .headers
@@ -128,7 +116,7 @@ impl HttpCompletion {
 
     /// The exchange produced no response.
     pub fn failed(&self, error: HttpTransportError) {
-        self.deliver(Err(failure(error)));
+        self.0.complete(Err(failure(error)));
     }
 }
 
@@ -136,27 +124,6 @@ fn failure(error: HttpTransportError) -> TransportFailure {
     match error {
         HttpTransportError::Timeout => TransportFailure::Timeout,
         HttpTransportError::Network { detail } => TransportFailure::Network(detail),
-    }
-}
-
-/// The host's transport as the core's sender.
-struct HostSender(Arc<dyn HttpTransport>);
-
-impl HttpSender for HostSender {
-    fn send(&self, request: HttpRequest) -> SendFuture<'_> {
-        let (sender, answer) = oneshot::channel();
-        let completion = Arc::new(HttpCompletion {
-            sender: Mutex::new(Some(sender)),
-        });
-        let started = self.0.send(host_request(request), completion);
-        Box::pin(async move {
-            started.map_err(failure)?;
-            answer.await.unwrap_or_else(|_| {
-                Err(TransportFailure::Network(
-                    "the host transport dropped the request without an answer".into(),
-                ))
-            })
-        })
     }
 }
 
@@ -194,7 +161,12 @@ fn host_request(request: HttpRequest) -> HttpTransportRequest {
 /// flavour; optional in the default one, where it replaces the built-in reqwest client.
 #[uniffi::export]
 pub fn set_http_transport(transport: Arc<dyn HttpTransport>) {
-    set_host_sender(Some(Arc::new(HostSender(transport))));
+    set_host_sender(Some(sender(move |request, completion| {
+        let completion = Arc::new(HttpCompletion(completion));
+        transport
+            .send(host_request(request), completion)
+            .map_err(failure)
+    })));
 }
 
 /// Back to the built-in HTTP client for clients built afterwards (in the platform-networking

@@ -1,16 +1,16 @@
 //! What the core shapes differently for Rust callers, as the host sees it, with a `From`
-//! conversion each: millisecond numbers for `Duration`s ([`ClientConfig`], the params), the flat
-//! [`SupervisedTokens`], named fields for the core's tuple variants ([`RedirectOutcome`],
-//! [`Navigation`]); and `#[uniffi::remote]` declarations of core types exported as they are.
+//! conversion each: millisecond numbers for `Duration`s and optional parameters
+//! ([`ClientConfig`], the params), the flat [`SupervisedTokens`]; and `#[uniffi::remote]`
+//! declarations of core types exported as they are, in this component (Kotlin `dev.obauth.ffi`),
+//! the core's tuple variants with field names ([`RedirectOutcome`], [`Navigation`]).
 //! Everything else crosses as the core's own type (see the crate docs).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use obauth::error::ErrorInfo;
 use obauth::supervised::LoginToken;
-use obauth::{AccessSession, ClientAuth, CodeSource, Secret, Timestamp};
-pub use obauth::{ClientCredentialsConfig, IgnoredReason, PkceConfig};
+use obauth::{AccessSession, ClientAuth, CodeSource, Error, Secret, Timestamp};
+pub use obauth::{ClientCredentialsConfig, IgnoredReason, Navigation, PkceConfig, RedirectOutcome};
 
 /// Why a redirect of this flow changed nothing.
 #[uniffi::remote(Enum)]
@@ -265,73 +265,46 @@ impl From<SupervisedTokens> for obauth::SupervisedTokens {
 }
 
 /// What the core did with a URL the host handed it.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
+#[uniffi::remote(Enum)]
 pub enum RedirectOutcome {
     /// Not this flow's redirect: handle the URL as the app normally would.
     NotForThisFlow,
     /// The redirect carried a code; the exchange has started.
     CodeAccepted,
     /// The redirect reported an error from the provider; the flow has ended with it.
-    ProviderError {
+    ProviderError(
         /// The provider's error.
-        error: ErrorInfo,
-    },
+        #[uniffi(name = "error")]
+        Error,
+    ),
     /// The redirect belongs to this flow but changes nothing.
-    Ignored {
+    Ignored(
         /// Why.
-        reason: IgnoredReason,
-    },
+        #[uniffi(name = "reason")]
+        IgnoredReason,
+    ),
     /// The redirect matched but was refused (malformed, forged or missing state, no code); the
     /// flow goes on waiting for a valid one.
-    Rejected {
+    Rejected(
         /// Why it was refused.
-        error: ErrorInfo,
-    },
-}
-
-impl From<obauth::RedirectOutcome> for RedirectOutcome {
-    fn from(outcome: obauth::RedirectOutcome) -> Self {
-        use obauth::RedirectOutcome as O;
-        match outcome {
-            O::NotForThisFlow => RedirectOutcome::NotForThisFlow,
-            O::CodeAccepted => RedirectOutcome::CodeAccepted,
-            O::ProviderError(error) => RedirectOutcome::ProviderError {
-                error: error.into(),
-            },
-            O::Ignored(reason) => RedirectOutcome::Ignored { reason },
-            O::Rejected(error) => RedirectOutcome::Rejected {
-                error: error.into(),
-            },
-        }
-    }
+        #[uniffi(name = "error")]
+        Error,
+    ),
 }
 
 /// What the WebView should do with a URL it is about to load.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
+#[uniffi::remote(Enum)]
 pub enum Navigation {
     /// Load it in the WebView.
     Allow,
     /// Do not load it: it is this flow's redirect, already handed to the flow.
-    Intercept {
+    Intercept(
         /// What the flow did with it.
-        outcome: RedirectOutcome,
-    },
+        #[uniffi(name = "outcome")]
+        RedirectOutcome,
+    ),
     /// Do not load it in the WebView; ask the OS to open it (bank app, phone, mail).
     OpenExternally,
     /// Do not load it at all.
     Block,
-}
-
-impl From<obauth::Navigation> for Navigation {
-    fn from(n: obauth::Navigation) -> Self {
-        use obauth::Navigation as N;
-        match n {
-            N::Allow => Navigation::Allow,
-            N::Intercept(outcome) => Navigation::Intercept {
-                outcome: outcome.into(),
-            },
-            N::OpenExternally => Navigation::OpenExternally,
-            N::Block => Navigation::Block,
-        }
-    }
 }

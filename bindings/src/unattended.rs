@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use obauth::{Secret, SupervisedLoginReason};
 
-use crate::ObAuthError;
 use crate::login::ObAuthClient;
 use crate::storage::{HostStorage, SecureStorage};
 use crate::types::SupervisedTokens;
+use crate::{ObAuthError, run};
 
 /// What `resumeSession` found.
 #[derive(Clone, Debug, uniffi::Enum)]
@@ -55,10 +55,10 @@ impl ObAuthClient {
         user_hash: String,
         login_token: Secret,
     ) -> Result<SupervisedTokens, ObAuthError> {
-        let client = self.inner.clone();
-        obauth::host::run(async move { client.unattended_login(&user_hash, &login_token).await })
-            .await
-            .map(SupervisedTokens::from)
+        run(&self.inner, |c| async move {
+            c.unattended_login(&user_hash, &login_token).await
+        })
+        .await
     }
 
     /// The one call for stored tokens: the session while it is valid for longer than
@@ -72,12 +72,12 @@ impl ObAuthClient {
         tokens: SupervisedTokens,
         margin_ms: u64,
     ) -> Result<SessionAccess, ObAuthError> {
-        let client = self.inner.clone();
         let tokens: obauth::SupervisedTokens = tokens.into();
         let margin = Duration::from_millis(margin_ms);
-        obauth::host::run(async move { client.resume_session(&user_hash, &tokens, margin).await })
-            .await
-            .map(SessionAccess::from)
+        run(&self.inner, |c| async move {
+            c.resume_session(&user_hash, &tokens, margin).await
+        })
+        .await
     }
 
     /// `resumeSession` for tokens the core keeps in `storage` under `key` (written by
@@ -91,16 +91,13 @@ impl ObAuthClient {
         user_hash: String,
         margin_ms: u64,
     ) -> Result<SessionAccess, ObAuthError> {
-        let client = self.inner.clone();
         let margin = Duration::from_millis(margin_ms);
-        obauth::host::run(async move {
+        run(&self.inner, |c| async move {
             let storage = HostStorage(storage);
-            client
-                .resume_stored_session(&storage, &key, &user_hash, margin)
+            c.resume_stored_session(&storage, &key, &user_hash, margin)
                 .await
         })
         .await
-        .map(SessionAccess::from)
     }
 }
 

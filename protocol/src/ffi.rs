@@ -11,7 +11,7 @@
 //! as they are instead of mirroring them. The root `uniffi.toml` puts their Kotlin in the package
 //! `dev.obauth`; their Swift is compiled into the module `ObAuthFFI` with the FFI crate's.
 //!
-//! Three types cross in another shape, defined here:
+//! Four types cross in another shape, defined here:
 //! - [`Secret`], as a custom type over a string that `uniffi.toml` maps to hand-written Kotlin
 //!   and Swift types printing `[redacted]`: no generated `toString()` / `description` of a record
 //!   can print a client secret or a token;
@@ -19,7 +19,10 @@
 //! - [`ErrorInfo`], the plain error information a failed state carries, as an [`ObAuthError`]
 //!   (Kotlin `ObAuthException`) whose variant is the category, with the stable code and the
 //!   message (never a secret): the same type the exported functions throw, built from an
-//!   [`Error`] by way of its `ErrorInfo`, so both shapes agree field for field.
+//!   [`Error`] by way of its `ErrorInfo`, so both shapes agree field for field;
+//! - [`Error`] itself, where an outcome carries one (a redirect's
+//!   [`RedirectOutcome`](crate::flow::RedirectOutcome), a revocation's), as that `ErrorInfo`:
+//!   the FFI crate declares those outcomes as the core has them instead of mirroring them.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -52,6 +55,39 @@ uniffi::custom_type!(ErrorInfo, ObAuthError, {
     // Only the host can hand one back (it never does today).
     try_lift: |error| Ok(ErrorInfo::from(error)),
 });
+
+type Info = ErrorInfo;
+type Tag = crate::UniFfiTag;
+
+// An `Error` inside an outcome the host receives (a redirect's, a revocation's) crosses as the
+// `ErrorInfo` it reduces to: the same `ObAuthError`, and the same type to the host. Only the host
+// can hand one back (it never does); it returns as `Error::Restored`.
+unsafe impl<UT> uniffi::FfiConverter<UT> for Error {
+    type FfiType = <Info as uniffi::Lower<Tag>>::FfiType;
+    fn lower(error: Error) -> Self::FfiType {
+        <Info as uniffi::Lower<Tag>>::lower(error.into())
+    }
+    fn try_lift(v: Self::FfiType) -> uniffi::Result<Error> {
+        <Info as uniffi::Lift<Tag>>::try_lift(v).map(restored)
+    }
+    fn write(error: Error, buf: &mut Vec<u8>) {
+        <Info as uniffi::Lower<Tag>>::write(error.into(), buf)
+    }
+    fn try_read(buf: &mut &[u8]) -> uniffi::Result<Error> {
+        <Info as uniffi::Lift<Tag>>::try_read(buf).map(restored)
+    }
+    const TYPE_ID_META: uniffi::MetadataBuffer = <Info as uniffi::TypeId<Tag>>::TYPE_ID_META;
+}
+uniffi::derive_ffi_traits!(impl<UT> Lower<UT> for Error);
+uniffi::derive_ffi_traits!(impl<UT> Lift<UT> for Error);
+uniffi::derive_ffi_traits!(impl<UT> TypeId<UT> for Error);
+
+fn restored(info: ErrorInfo) -> Error {
+    Error::Restored {
+        category: info.category,
+        message: info.message,
+    }
+}
 
 /// An ObAuth failure as Swift (`ObAuthError`) and Kotlin (`ObAuthException`) see it. The
 /// variant is the [`ErrorCategory`]: what to do next. Every variant carries a stable
@@ -431,5 +467,27 @@ mod tests {
             <Secret as Lift<Tag>>::try_lift(<Secret as Lower<Tag>>::lower(Secret::new("hunter2")))
                 .unwrap();
         assert_eq!(secret.expose(), "hunter2");
+    }
+
+    /// An `Error` in an outcome crosses as the `ErrorInfo` it reduces to: the same type to the
+    /// host (same metadata) and the same bytes.
+    #[test]
+    fn an_error_crosses_as_its_error_info() {
+        type Tag = crate::UniFfiTag;
+        let error = Error::RateLimited {
+            endpoint: "status",
+            retry_after: Some(Duration::from_secs(2)),
+        };
+        let info = <ErrorInfo as Lift<Tag>>::try_lift(<Error as Lower<Tag>>::lower(error.clone()))
+            .unwrap();
+        assert_eq!(info, ErrorInfo::from(&error));
+        let back =
+            <Error as Lift<Tag>>::try_lift(<Error as Lower<Tag>>::lower(error.clone())).unwrap();
+        assert_eq!(back.category(), error.category());
+        assert_eq!(back.to_string(), error.to_string());
+        assert_eq!(
+            <Error as uniffi::TypeId<Tag>>::TYPE_ID_META.as_ref(),
+            <ErrorInfo as uniffi::TypeId<Tag>>::TYPE_ID_META.as_ref()
+        );
     }
 }

@@ -5,7 +5,8 @@
 //! launch, and a sign-in is a handful of HTTPS requests and timers: tokio's multi-threaded
 //! scheduler (one worker per core) is neither needed nor free. [`runtime`] (thread `obauth-rt`)
 //! runs the flows, requests and timers; [`callbacks`] (thread `obauth-callbacks`) calls host
-//! code — state observers ([`forward`]) and the log sink ([`logs`]). Delivered on the I/O
+//! code — state observers ([`forward`]) and the log sink ([`logs`]). A host's own networking
+//! plugs in as a completion-shaped sender ([`transport`]). Delivered on the I/O
 //! thread, a slow observer would stall every request and timer, and one that blocks on the core
 //! (say `runBlocking { awaitTokens() }`) would deadlock it; on their own thread they can only
 //! delay each other.
@@ -15,6 +16,7 @@
 //! `tokio` feature): dropping it (a cancelled Kotlin coroutine or Swift `Task`) aborts the task.
 
 pub mod logs;
+pub mod transport;
 
 use std::fmt::Display;
 use std::future::Future;
