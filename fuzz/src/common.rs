@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use obauth_protocol::config::{ClientConfig, Credentials};
-use obauth_protocol::error::Error;
+use obauth_protocol::error::{Error, ErrorInfo};
 use obauth_protocol::flow::{Ctx, Effect, Flow, Input, RedirectOutcome, TimerKind};
 use obauth_protocol::http::{HttpResponse, HttpResult, RequestKind, TransportFailure};
 use obauth_protocol::secret::Secret;
@@ -375,4 +375,30 @@ pub fn check_step<F: Flow>(
         assert_eq!(last, state, "the last State effect is not state()");
     }
     assert_eq!(m.outcome().is_some(), is_terminal(&state));
+}
+
+/// A machine and `restored`, rebuilt from its snapshot `text`: the snapshot re-encodes the
+/// same, and the restored machine shows the same state; a failure (`failure` reads it from a
+/// state) keeps its category and message only, as snapshots do.
+pub fn check_restored<F: Flow>(
+    m: &F,
+    text: &str,
+    restored: &F,
+    failure: impl Fn(&F::State) -> Option<ErrorInfo>,
+) where
+    F::State: PartialEq,
+{
+    assert_eq!(
+        snapshot_of(restored),
+        text,
+        "a restored snapshot re-encodes differently"
+    );
+    let (a, b) = (m.state(), restored.state());
+    match (failure(&a), failure(&b)) {
+        (Some(x), Some(y)) => {
+            assert_eq!(x.category, y.category);
+            assert_eq!(x.to_string(), y.to_string());
+        }
+        _ => assert_eq!(a, b, "a restored machine shows another state"),
+    }
 }
