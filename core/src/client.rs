@@ -147,15 +147,15 @@ impl Client {
         accounts_group_name: Option<String>,
         accounts_group_id: Option<String>,
     ) -> Result<AuthorizationFlow, Error> {
-        let machine = AuthorizationMachine::aiia_connect_via_relay(
+        let secrets = crate::live::flow_secrets()?;
+        Ok(self.handle(AuthorizationMachine::aiia_connect_via_relay(
             &self.creds,
             consent,
             params,
             accounts_group_name,
             accounts_group_id,
-            crate::live::flow_secrets()?,
-        )?;
-        Ok(self.handle(machine))
+            secrets,
+        )?))
     }
 
     /// Restores a relay-mode connect flow from its snapshot (only one this relay would
@@ -524,13 +524,7 @@ impl OidcClient {
             client_secret: None,
             timeout: self.request_timeout,
         };
-        Ok(TokenManager::new(
-            self.transport.clone(),
-            Renewal::RefreshToken(endpoint),
-            Some(tokens),
-            skew,
-            RetryPolicy::default(),
-        ))
+        Ok(self.token_manager(Renewal::RefreshToken(endpoint), Some(tokens), skew))
     }
 
     /// A token manager for the client-credentials grant. Everything is validated first; the
@@ -563,13 +557,7 @@ impl OidcClient {
             ));
         }
         let endpoint = self.token_endpoint(config.clone()).await?;
-        Ok(TokenManager::new(
-            self.transport.clone(),
-            Renewal::ClientCredentials { endpoint, scope },
-            None,
-            skew,
-            RetryPolicy::default(),
-        ))
+        Ok(self.token_manager(Renewal::ClientCredentials { endpoint, scope }, None, skew))
     }
 
     /// A token manager holding only `refresh_token`, renewed with the refresh-token grant
@@ -608,13 +596,18 @@ impl OidcClient {
             consent_id: None,
             issued_at: None,
         };
-        Ok(TokenManager::new(
-            self.transport.clone(),
-            Renewal::RefreshToken(endpoint),
-            Some(held),
-            skew,
-            RetryPolicy::default(),
-        ))
+        Ok(self.token_manager(Renewal::RefreshToken(endpoint), Some(held), skew))
+    }
+
+    /// A token manager renewing with `renewal` on this client's transport (default retries).
+    fn token_manager(
+        &self,
+        renewal: Renewal,
+        tokens: Option<TokenSet>,
+        skew: Duration,
+    ) -> TokenManager {
+        let retry = RetryPolicy::default();
+        TokenManager::new(self.transport.clone(), renewal, tokens, skew, retry)
     }
 
     /// The token endpoint of a checked `config`: given, or discovered from the issuer.

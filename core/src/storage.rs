@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::error::Error;
 
@@ -20,6 +20,43 @@ pub trait SecureStorage: Send + Sync {
     fn load(&self, key: &str) -> Result<Option<String>, Error>;
     /// Removes `key` (no error if absent).
     fn remove(&self, key: &str) -> Result<(), Error>;
+}
+
+/// Where a `persist_to` keeps a value (a flow's snapshot, a token set): the first save's failure
+/// is the caller's to see; the later saves, after a state change or a renewal, can only log
+/// theirs (the flow or the tokens go on).
+#[derive(Clone)]
+pub(crate) struct Kept {
+    storage: Arc<dyn SecureStorage>,
+    key: String,
+}
+
+impl Kept {
+    /// `key` in `storage`.
+    pub(crate) fn new(storage: Arc<dyn SecureStorage>, key: impl Into<String>) -> Self {
+        Kept {
+            storage,
+            key: key.into(),
+        }
+    }
+
+    /// Saves `value` now.
+    pub(crate) fn save(&self, value: &str) -> Result<(), Error> {
+        self.storage.save(&self.key, value)
+    }
+
+    /// A later save of `what` (in the log line): a value that could not be written, or a save
+    /// that failed, is logged.
+    pub(crate) fn save_or_log(&self, value: Result<impl AsRef<str>, Error>, what: &str) {
+        if let Err(e) = value.and_then(|value| self.save(value.as_ref())) {
+            log::warn!("could not save {what}: {e}");
+        }
+    }
+
+    /// Removes the value.
+    pub(crate) fn remove(&self) -> Result<(), Error> {
+        self.storage.remove(&self.key)
+    }
 }
 
 /// In-memory storage (tests, short-lived processes).

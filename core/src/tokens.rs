@@ -33,6 +33,7 @@ use crate::oauth::TokenSet;
 pub use crate::renewal::Renewal;
 use crate::renewal::{RenewalMachine, RenewalOutcome, RenewalStep};
 use crate::snapshot::SecureStorage;
+use crate::storage::Kept;
 use crate::timestamp::Timestamp;
 
 enum Slot {
@@ -50,7 +51,7 @@ struct Inner {
     /// The renewal in flight, if any: its result, once there, for every caller that joined.
     in_flight: Mutex<Option<RenewalResult>>,
     renewals: AtomicU64,
-    storage: Mutex<Option<(Arc<dyn SecureStorage>, String)>>,
+    storage: Mutex<Option<Kept>>,
     /// Set by [`TokenManager::clear`]: renewals finishing later store nothing.
     cleared: std::sync::atomic::AtomicBool,
 }
@@ -117,11 +118,11 @@ impl TokenManager {
         storage: Arc<dyn SecureStorage>,
         key: impl Into<String>,
     ) -> Result<(), Error> {
-        let key = key.into();
+        let kept = Kept::new(storage, key);
         if let Some(tokens) = self.current() {
-            storage.save(&key, &tokens.to_json()?)?;
+            kept.save(&tokens.to_json()?)?;
         }
-        *self.inner.storage.lock().unwrap_or_else(|e| e.into_inner()) = Some((storage, key));
+        *self.inner.storage.lock().unwrap_or_else(|e| e.into_inner()) = Some(kept);
         Ok(())
     }
 
@@ -299,7 +300,7 @@ impl TokenManager {
             Slot::Reauthenticate(Error::InvalidGrant);
         self.inner.cleared.store(true, Ordering::SeqCst);
         match self.storage() {
-            Some((storage, key)) => storage.remove(&key),
+            Some(kept) => kept.remove(),
             None => Ok(()),
         }
     }
@@ -308,8 +309,8 @@ impl TokenManager {
         log::warn!("token renewal needs a new sign-in: {error}");
         *self.inner.slot.lock().unwrap_or_else(|e| e.into_inner()) =
             Slot::Reauthenticate(error.clone());
-        if let Some((storage, key)) = self.storage()
-            && let Err(e) = storage.remove(&key)
+        if let Some(kept) = self.storage()
+            && let Err(e) = kept.remove()
         {
             log::warn!("could not remove stale tokens from storage: {e}");
         }
@@ -322,15 +323,13 @@ impl TokenManager {
         }
         let json = tokens.to_json();
         *self.inner.slot.lock().unwrap_or_else(|e| e.into_inner()) = Slot::Valid(tokens);
-        if let Some((storage, key)) = self.storage()
-            && let Err(e) = json.and_then(|json| storage.save(&key, &json))
-        {
-            log::warn!("could not save renewed tokens: {e}");
+        if let Some(kept) = self.storage() {
+            kept.save_or_log(json, "renewed tokens");
         }
     }
 
     /// Where [`TokenManager::persist_to`] said to keep the tokens, if anywhere.
-    fn storage(&self) -> Option<(Arc<dyn SecureStorage>, String)> {
+    fn storage(&self) -> Option<Kept> {
         self.inner
             .storage
             .lock()

@@ -9,18 +9,27 @@
 //! failure ([`exchange_failure`]) and reading a redirect, including the one rule for
 //! recognising that the user cancelled at the provider ([`is_user_cancel`]).
 //!
-//! Each machine writes its protocol as one `match (phase, event)` in a `step` function whose
-//! arms call small named actions: the events are the inputs of [`crate::flow::Input`] and the
-//! redirect, with every response already read into what it says ([`Reply`],
-//! [`RedirectReply`]), so the arms are the edges of the machine's diagram (its `README.md`).
+//! The edges every machine shares are taken here, before the machine's table
+//! ([`Machine::handle_input`], [`Machine::handle_redirect`]): the start (once, arming the
+//! deadline), anything before it or after the end, a cancel and the deadline from any phase, and
+//! while a code is being exchanged everything but the exchange's answer (a resume or a retry
+//! timer sends it again while it lives, a redirect is a duplicate). Each machine writes the rest
+//! of its protocol as one `match (phase, event)` in its `step` ([`Machine::step`]) whose arms
+//! call small named actions: the events ([`Event`]) are the inputs and the redirect, with every
+//! response and redirect already read into what it says ([`Reply`], [`RedirectReply`]), so the
+//! arms are the machine's own edges of its diagram (its `README.md`). The accessors, `Flow`
+//! methods and snapshot ending records every machine writes alike come from
+//! [`phase_accessors!`], [`flow_through_kit!`] and [`ending_records!`].
 
 use std::time::Duration;
 
+use url::Url;
+
 use crate::backoff::{Retrier, RetryPolicy};
 use crate::correlation::{self, CorrelationId};
-use crate::error::{CancelOrigin, Error, PersistedError, sanitize_provider_code};
-use crate::flow::{Ctx, Effect, Flow, IgnoredReason, RedirectOutcome, TimerKind};
-use crate::http::{Failure, HttpRequest, RequestKind};
+use crate::error::{CancelOrigin, Error, ErrorInfo, PersistedError, sanitize_provider_code};
+use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
+use crate::http::{Failure, HttpRequest, HttpResult, RequestKind};
 use crate::secret::Secret;
 use crate::timestamp::{Monotonic, Timestamp};
 
@@ -120,6 +129,11 @@ impl Lifecycle {
             .get_or_insert_with(|| CorrelationId::from_entropy(entropy))
     }
 
+    /// `error` as the host sees it in a `Failed` state: quoting the flow's correlation id.
+    pub(crate) fn error_info(&self, error: &PersistedError) -> ErrorInfo {
+        error.info().with_correlation_id(self.correlation.as_ref())
+    }
+
     /// `[<id>] ` for log lines, or nothing before the id exists.
     pub(crate) fn log_tag(&self) -> String {
         self.correlation
@@ -178,6 +192,43 @@ pub(crate) enum Reply<T> {
     Transient(Failure),
     /// A definitive failure.
     Fatal(Error),
+}
+
+impl<T> Reply<T> {
+    /// The same reply, its answer changed by `f`.
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Reply<U> {
+        match self {
+            Reply::Ok(answer) => Reply::Ok(f(answer)),
+            Reply::Transient(failure) => Reply::Transient(failure),
+            Reply::Fatal(error) => Reply::Fatal(error),
+        }
+    }
+}
+
+/// What a machine's table matches on besides its phase: an input or a redirect, each response
+/// and redirect already read into what it says (`R`, `D`: the machine's own types). What every
+/// machine does alike never gets here ([`Machine::handle_input`], [`Machine::handle_redirect`]):
+/// the start, anything before it or after the end, a cancel, the deadline, and, while a code is
+/// being exchanged, everything but the exchange's answer.
+#[derive(Debug)]
+pub(crate) enum Event<R, D> {
+    Resume,
+    Timer(TimerKind),
+    /// A response to a request the flow sends ([`Machine::read_response`]).
+    Response(R),
+    /// A redirect of this flow ([`Machine::read_redirect`]).
+    Redirect(D),
+    /// A response of a kind this flow never sends.
+    Stray,
+}
+
+/// The host of a provider page the flow shows (lower case), if `url` is one.
+pub(crate) fn page_host(url: &str) -> Vec<String> {
+    Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .into_iter()
+        .collect()
 }
 
 /// The relay's (`obauth relay`) refusal of a redirect that is not on its allowlist
@@ -319,11 +370,24 @@ impl<S> From<Vec<Effect<S>>> for Step<S> {
 /// The effects of machine `M`.
 pub(crate) type Effects<M> = Vec<Effect<<M as Flow>::State>>;
 
+/// The events of machine `M`'s table.
+pub(crate) type EventOf<M> = Event<<M as Machine>::Response, <M as Machine>::Redirect>;
+
 /// The actions every flow machine shares. A machine supplies its phase's ending, its
-/// bookkeeping and its exchange request; the rest is written here once.
+/// bookkeeping, its exchange request, how it reads responses and redirects, and its table
+/// ([`Machine::step`]); the rest is written here once.
 pub(crate) trait Machine: Flow + Sized {
     /// The flow's name in log lines (`supervised login`, `authorization flow`).
     const NAME: &'static str;
+
+    /// What a response says, as far as the machine cares.
+    type Response;
+
+    /// What a redirect of this flow says.
+    type Redirect;
+
+    /// Whether the flow has not started yet.
+    fn is_created(&self) -> bool;
 
     /// `Some` once the flow has ended.
     fn ending(&self) -> Option<&Ending<Self::Output>>;
@@ -342,6 +406,92 @@ pub(crate) trait Machine: Flow + Sized {
 
     /// The request that exchanges `code`.
     fn exchange_request(&self, code: &Secret) -> HttpRequest;
+
+    /// Reads a response into what it says; `None` for a kind of request this flow never sends.
+    fn read_response(
+        &self,
+        kind: RequestKind,
+        result: HttpResult,
+        ctx: Ctx,
+    ) -> Option<Self::Response>;
+
+    /// Reads a redirect of this flow (its URL matched the flow's pattern).
+    fn read_redirect(&self, url: &Url) -> Self::Redirect;
+
+    /// The machine's first move, once [`Machine::begin`] has armed the `deadline`.
+    fn start(&mut self, deadline: Effect<Self::State>, ctx: Ctx) -> Effects<Self>;
+
+    /// The machine's table: one event in a phase of its own; the arms are the edges of the
+    /// machine's diagram that are not every machine's (see [`Event`]).
+    fn step(&mut self, event: EventOf<Self>, ctx: Ctx) -> Step<Self::State>;
+
+    /// `Flow::handle` of every machine: the edges every machine shares, then the machine's
+    /// table ([`Machine::step`]) with the input read.
+    fn handle_input(&mut self, input: Input, ctx: Ctx) -> Effects<Self> {
+        let ((), effects) = self.correlated(ctx, |m| {
+            let exchanging = m.received_code().is_some();
+            let event = match input {
+                // Ended: nothing moves it.
+                _ if m.is_terminal() => return ((), Vec::new()),
+                // From any phase before the end.
+                Input::Cancel => return ((), m.cancel_by_host()),
+                Input::Timer(TimerKind::Deadline) => return ((), m.time_out()),
+                // Once.
+                Input::Start if m.is_created() => return ((), m.begin(ctx)),
+                Input::Start => return ((), Vec::new()),
+                Input::Resume if m.is_created() => return ((), Vec::new()),
+                // A received code is sent again while it lives.
+                Input::Resume if exchanging => return ((), m.resume(ctx, Self::resend_exchange)),
+                Input::Timer(TimerKind::Retry(RequestKind::Exchange)) if exchanging => {
+                    return ((), m.resend_exchange(ctx));
+                }
+                Input::Resume => Event::Resume,
+                Input::Timer(timer) => Event::Timer(timer),
+                Input::Response { kind, result } => m
+                    .read_response(kind, result, ctx)
+                    .map_or(Event::Stray, Event::Response),
+            };
+            ((), m.step(event, ctx).effects)
+        });
+        effects
+    }
+
+    /// `Flow::redirect` of every machine: a URL that is not the flow's redirect is not its
+    /// business; before the start, once a code was received and after the end a redirect
+    /// changes nothing; any other redirect is read and goes to the machine's table.
+    fn handle_redirect(&mut self, url: &Url, ctx: Ctx) -> (RedirectOutcome, Effects<Self>) {
+        if !self.redirect_pattern().matches(url) {
+            return (RedirectOutcome::NotForThisFlow, Vec::new());
+        }
+        self.correlated(ctx, |m| {
+            let ignored = if m.is_terminal() {
+                Some(IgnoredReason::FlowFinished)
+            } else if m.is_created() {
+                Some(IgnoredReason::NotWaitingForRedirect)
+            } else if m.received_code().is_some() {
+                Some(IgnoredReason::CodeAlreadyReceived)
+            } else {
+                None
+            };
+            let step = match ignored {
+                Some(reason) => Step::ignored(reason),
+                None => {
+                    let event = Event::Redirect(m.read_redirect(url));
+                    m.step(event, ctx)
+                }
+            };
+            step.into_redirect()
+        })
+    }
+
+    /// Starts the flow: sets and arms the deadline (or times out at once), then the machine's
+    /// first move ([`Machine::start`]).
+    fn begin(&mut self, ctx: Ctx) -> Effects<Self> {
+        match self.arm_deadline(ctx.now) {
+            Ok(deadline) => self.start(deadline, ctx),
+            Err(timed_out) => timed_out,
+        }
+    }
 
     /// Runs one step of the flow with its correlation id: the id is made (from this input's
     /// entropy) before the step if the flow has none, and every request the step sends carries
@@ -454,6 +604,23 @@ pub(crate) trait Machine: Flow + Sized {
         effects
     }
 
+    /// The exchange's answer: tokens end the flow, a transient failure is retried while the
+    /// code lives, any other failure ends it.
+    fn exchanged(&mut self, reply: Reply<Self::Output>, ctx: Ctx) -> Effects<Self> {
+        match reply {
+            Reply::Ok(tokens) => self.finish(Ending::Authenticated(tokens)),
+            Reply::Transient(failure) => self.retry_exchange(failure, ctx),
+            Reply::Fatal(error) => self.fail(error),
+        }
+    }
+
+    /// The first exchange of a code just received (the machine has moved to its exchanging
+    /// phase): the retries start over.
+    fn send_exchange(&mut self, ctx: Ctx) -> Effects<Self> {
+        self.lifecycle_mut().retrier.reset();
+        self.resend_exchange(ctx)
+    }
+
     /// Sends the exchange again (a retry, or after a restore) while the code lives; otherwise
     /// the flow fails with [`Error::CodeExpired`]. Nothing outside the exchanging phase.
     fn resend_exchange(&mut self, ctx: Ctx) -> Effects<Self> {
@@ -490,6 +657,129 @@ pub(crate) trait Machine: Flow + Sized {
         }
     }
 }
+
+/// The [`Machine`] accessors every machine writes alike, for a machine whose bookkeeping is its
+/// field `life` and whose `phase` starts in `Phase::Created`, ends in `Phase::Done(Ending)` and
+/// exchanges a code in `Phase::Exchanging { code, .. }`. Used inside `impl Machine for …`.
+macro_rules! phase_accessors {
+    () => {
+        fn is_created(&self) -> bool {
+            matches!(self.phase, Phase::Created)
+        }
+
+        fn ending(&self) -> Option<&$crate::machine_kit::Ending<Self::Output>> {
+            match &self.phase {
+                Phase::Done(ending) => Some(ending),
+                _ => None,
+            }
+        }
+
+        fn set_ending(&mut self, ending: $crate::machine_kit::Ending<Self::Output>) {
+            self.phase = Phase::Done(ending);
+        }
+
+        fn lifecycle(&self) -> &$crate::machine_kit::Lifecycle {
+            &self.life
+        }
+
+        fn lifecycle_mut(&mut self) -> &mut $crate::machine_kit::Lifecycle {
+            &mut self.life
+        }
+
+        fn received_code(&self) -> Option<&$crate::machine_kit::ReceivedCode> {
+            match &self.phase {
+                Phase::Exchanging { code, .. } => Some(code),
+                _ => None,
+            }
+        }
+    };
+}
+pub(crate) use phase_accessors;
+
+/// The [`Flow`] methods every machine answers through the kit (input, redirect, outcome,
+/// correlation id), for a machine whose bookkeeping is its field `life` and whose redirect
+/// pattern is its field `redirect`. Used inside `impl Flow for …`.
+macro_rules! flow_through_kit {
+    () => {
+        fn handle(
+            &mut self,
+            input: $crate::flow::Input,
+            ctx: $crate::flow::Ctx,
+        ) -> Vec<$crate::flow::Effect<Self::State>> {
+            $crate::machine_kit::Machine::handle_input(self, input, ctx)
+        }
+
+        fn redirect(
+            &mut self,
+            url: &url::Url,
+            ctx: $crate::flow::Ctx,
+        ) -> (
+            $crate::flow::RedirectOutcome,
+            Vec<$crate::flow::Effect<Self::State>>,
+        ) {
+            $crate::machine_kit::Machine::handle_redirect(self, url, ctx)
+        }
+
+        fn redirect_pattern(&self) -> &$crate::redirect::RedirectPattern {
+            &self.redirect
+        }
+
+        fn outcome(&self) -> Option<Result<Self::Output, $crate::error::Error>> {
+            $crate::machine_kit::Machine::ending_outcome(self)
+        }
+
+        fn correlation_id(&self) -> Option<$crate::correlation::CorrelationId> {
+            self.life.correlation.clone()
+        }
+    };
+}
+pub(crate) use flow_through_kit;
+
+/// Both conversions between an [`Ending`] and a flow's phase record (`$record`, holding
+/// `$tokens` once authenticated): every record writes the endings alike (`Authenticated
+/// { tokens }`, `Failed { error }`, `Cancelled { by }`, `TimedOut`); `$not_applicable` is how it
+/// writes [`Ending::NotApplicable`], and `$read_not_applicable` the variant it reads as that
+/// ending (none for a flow that never ends so).
+macro_rules! ending_records {
+    ($record:ident, $tokens:ty, $not_applicable:expr $(, $read_not_applicable:pat)?) => {
+        impl $record {
+            /// The record of a flow that ended with `ending`.
+            fn ended(ending: &$crate::machine_kit::Ending<$tokens>) -> Self {
+                use $crate::machine_kit::Ending;
+                match ending {
+                    Ending::Authenticated(tokens) => $record::Authenticated {
+                        tokens: tokens.into(),
+                    },
+                    Ending::Failed(error) => $record::Failed {
+                        error: error.into(),
+                    },
+                    Ending::Cancelled(by) => $record::Cancelled { by: (*by).into() },
+                    Ending::NotApplicable => $not_applicable,
+                    Ending::TimedOut => $record::TimedOut,
+                }
+            }
+
+            /// The ending a record of an ended flow holds (a record of another phase is not
+            /// one: `InvalidSnapshot`).
+            fn ending(
+                self,
+            ) -> Result<$crate::machine_kit::Ending<$tokens>, $crate::error::Error> {
+                use $crate::machine_kit::Ending;
+                match self {
+                    $record::Authenticated { tokens } => Ok(Ending::Authenticated(tokens.into())),
+                    $record::Failed { error } => Ok(Ending::Failed(error.into())),
+                    $record::Cancelled { by } => Ok(Ending::Cancelled(by.into())),
+                    $record::TimedOut => Ok(Ending::TimedOut),
+                    $($read_not_applicable => Ok(Ending::NotApplicable),)?
+                    _ => Err($crate::error::Error::InvalidSnapshot(
+                        "the phase is not an ending".into(),
+                    )),
+                }
+            }
+        }
+    };
+}
+pub(crate) use ending_records;
 
 #[cfg(test)]
 mod tests {
@@ -728,6 +1018,18 @@ pub(crate) mod diagram {
             }
         }
         edges
+    }
+
+    /// Asserts the one definition of "terminal": the machine's ([`super::Machine::is_terminal`]),
+    /// its state's (`state_is_terminal`) and its outcome's agree.
+    pub(crate) fn assert_terminal_agrees<M: super::Machine>(
+        m: &M,
+        state_is_terminal: fn(&M::State) -> bool,
+    ) {
+        let terminal = m.is_terminal();
+        let state = m.state();
+        assert_eq!(state_is_terminal(&state), terminal, "{state:?}");
+        assert_eq!(m.outcome().is_some(), terminal, "{state:?}");
     }
 
     /// Asserts that `readme`'s diagram has exactly the `observed` edges, listing the

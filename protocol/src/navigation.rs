@@ -235,6 +235,17 @@ mod tests {
         .unwrap()
     }
 
+    /// Asserts that `decide` answers each URL of `cases` as given.
+    fn expect(decide: impl Fn(&str) -> Option<Navigation>, cases: &[(&str, Option<Navigation>)]) {
+        for (url, expected) in cases {
+            assert_eq!(decide(url), *expected, "{url}");
+        }
+    }
+
+    const ALLOW: Option<Navigation> = Some(Navigation::Allow);
+    const BLOCK: Option<Navigation> = Some(Navigation::Block);
+    const OUTSIDE: Option<Navigation> = Some(Navigation::OpenExternally);
+
     #[test]
     fn classifies() {
         let p = NavigationPolicy::with_external_hosts(["mobilebank.example.com"])
@@ -243,42 +254,28 @@ mod tests {
             .with_external_schemes(["bankid", "tel"])
             .unwrap();
         let r = redirect();
-        let c = |u: &str| p.classify(u, &r);
-        assert_eq!(c("https://app.example.com/aiia/callback?code=x"), None);
-        assert_eq!(c("https://bank.example.com/login"), Some(Navigation::Allow));
-        assert_eq!(
-            c("http://127.0.0.1:8080/v1/authentication/start"),
-            Some(Navigation::Allow)
+        expect(
+            |u| p.classify(u, &r),
+            &[
+                ("https://app.example.com/aiia/callback?code=x", None),
+                ("https://bank.example.com/login", ALLOW),
+                ("http://127.0.0.1:8080/v1/authentication/start", ALLOW),
+                ("https://app.example.com/other", ALLOW),
+                ("http://bank.example.com/login", BLOCK),
+                ("https://mobilebank.example.com/open", OUTSIDE),
+                ("https://x.mobilebank.example.com/open", OUTSIDE),
+                ("https://evilmobilebank.example.com/", ALLOW),
+                ("bankid:///?autostarttoken=1", OUTSIDE),
+                // Defect 3: `intent:` can start any component of any app; never opened.
+                ("intent://scan/#Intent;scheme=zxing;end", BLOCK),
+                ("tel:+4512345678", OUTSIDE),
+                ("javascript:alert(1)", BLOCK),
+                ("data:text/html,hi", BLOCK),
+                ("file:///etc/passwd", BLOCK),
+                ("about:blank", ALLOW),
+                ("not a url", BLOCK),
+            ],
         );
-        assert_eq!(c("https://app.example.com/other"), Some(Navigation::Allow));
-        assert_eq!(c("http://bank.example.com/login"), Some(Navigation::Block));
-        assert_eq!(
-            c("https://mobilebank.example.com/open"),
-            Some(Navigation::OpenExternally)
-        );
-        assert_eq!(
-            c("https://x.mobilebank.example.com/open"),
-            Some(Navigation::OpenExternally)
-        );
-        assert_eq!(
-            c("https://evilmobilebank.example.com/"),
-            Some(Navigation::Allow)
-        );
-        assert_eq!(
-            c("bankid:///?autostarttoken=1"),
-            Some(Navigation::OpenExternally)
-        );
-        // Defect 3: `intent:` can start any component of any app; never opened.
-        assert_eq!(
-            c("intent://scan/#Intent;scheme=zxing;end"),
-            Some(Navigation::Block)
-        );
-        assert_eq!(c("tel:+4512345678"), Some(Navigation::OpenExternally));
-        assert_eq!(c("javascript:alert(1)"), Some(Navigation::Block));
-        assert_eq!(c("data:text/html,hi"), Some(Navigation::Block));
-        assert_eq!(c("file:///etc/passwd"), Some(Navigation::Block));
-        assert_eq!(c("about:blank"), Some(Navigation::Allow));
-        assert_eq!(c("not a url"), Some(Navigation::Block));
     }
 
     #[test]
@@ -287,48 +284,36 @@ mod tests {
         // Nothing configured: the flow's own pages, its redirect domain and loopback only.
         let bare = NavigationPolicy::default();
         let flow = vec!["auth.provider.example".to_owned()];
-        let d = |u: &str| bare.decide(u, &r, &flow, true);
-        assert_eq!(
-            d("https://auth.provider.example/x"),
-            Some(Navigation::Allow)
+        expect(
+            |u| bare.decide(u, &r, &flow, true),
+            &[
+                ("https://auth.provider.example/x", ALLOW),
+                ("https://eu.auth.provider.example/x", ALLOW),
+                ("https://app.example.com/help", ALLOW),
+                ("https://phish.example.net/login", BLOCK),
+                ("https://evilauth.provider.example/", BLOCK),
+                ("https://auth.provider.example.evil.net/", BLOCK),
+                ("bankid:///?autostarttoken=1", BLOCK),
+                ("tel:+4512345678", BLOCK),
+                (
+                    "itms-services://?action=download-manifest&url=https://x",
+                    BLOCK,
+                ),
+                ("http://127.0.0.1:8080/page", ALLOW),
+            ],
         );
-        assert_eq!(
-            d("https://eu.auth.provider.example/x"),
-            Some(Navigation::Allow)
-        );
-        assert_eq!(d("https://app.example.com/help"), Some(Navigation::Allow));
-        assert_eq!(
-            d("https://phish.example.net/login"),
-            Some(Navigation::Block)
-        );
-        assert_eq!(
-            d("https://evilauth.provider.example/"),
-            Some(Navigation::Block)
-        );
-        assert_eq!(
-            d("https://auth.provider.example.evil.net/"),
-            Some(Navigation::Block)
-        );
-        assert_eq!(d("bankid:///?autostarttoken=1"), Some(Navigation::Block));
-        assert_eq!(d("tel:+4512345678"), Some(Navigation::Block));
-        assert_eq!(
-            d("itms-services://?action=download-manifest&url=https://x"),
-            Some(Navigation::Block)
-        );
-        assert_eq!(d("http://127.0.0.1:8080/page"), Some(Navigation::Allow));
         // Configured hosts and schemes.
         let p = NavigationPolicy::default()
             .with_web_hosts([".Bank.Example.com"])
             .unwrap()
             .with_external_schemes(["BankID:"])
             .unwrap();
-        assert_eq!(
-            p.decide("https://login.bank.example.com/", &r, &[], true),
-            Some(Navigation::Allow)
-        );
-        assert_eq!(
-            p.decide("bankid:///?autostarttoken=1", &r, &[], true),
-            Some(Navigation::OpenExternally)
+        expect(
+            |u| p.decide(u, &r, &[], true),
+            &[
+                ("https://login.bank.example.com/", ALLOW),
+                ("bankid:///?autostarttoken=1", OUTSIDE),
+            ],
         );
     }
 
@@ -340,30 +325,27 @@ mod tests {
             .unwrap()
             .with_external_schemes(["bankid"])
             .unwrap();
-        let sub = |u: &str| p.decide(u, &r, &[], false);
-        let main = |u: &str| p.decide(u, &r, &[], true);
         let redirect = "https://app.example.com/aiia/callback?code=x";
-        assert_eq!(main(redirect), None);
-        assert_eq!(sub(redirect), Some(Navigation::Block));
-        assert_eq!(main("bankid:///?t=1"), Some(Navigation::OpenExternally));
-        assert_eq!(sub("bankid:///?t=1"), Some(Navigation::Block));
-        assert_eq!(
-            main("https://mobilebank.example.com/o"),
-            Some(Navigation::OpenExternally)
+        expect(
+            |u| p.decide(u, &r, &[], true),
+            &[
+                (redirect, None),
+                ("bankid:///?t=1", OUTSIDE),
+                ("https://mobilebank.example.com/o", OUTSIDE),
+            ],
         );
-        assert_eq!(
-            sub("https://mobilebank.example.com/o"),
-            Some(Navigation::Block)
+        // A subframe.
+        expect(
+            |u| p.decide(u, &r, &[], false),
+            &[
+                (redirect, BLOCK),
+                ("bankid:///?t=1", BLOCK),
+                ("https://mobilebank.example.com/o", BLOCK),
+                ("https://bank.example.com/frame", ALLOW),
+                ("https://tracker.example.net/frame", BLOCK),
+                ("about:srcdoc", ALLOW),
+            ],
         );
-        assert_eq!(
-            sub("https://bank.example.com/frame"),
-            Some(Navigation::Allow)
-        );
-        assert_eq!(
-            sub("https://tracker.example.net/frame"),
-            Some(Navigation::Block)
-        );
-        assert_eq!(sub("about:srcdoc"), Some(Navigation::Allow));
     }
 
     #[test]

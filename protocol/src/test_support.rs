@@ -31,3 +31,11 @@ pub(crate) fn json(status: u16, body: &str) -> HttpResult {
         body: body.as_bytes().to_vec(),
     })
 }
+
+/// The category of the error `flow` ended with (it must have ended with one).
+pub(crate) fn ended_as<F: crate::flow::Flow>(flow: &F) -> crate::error::ErrorCategory
+where
+    F::Output: std::fmt::Debug,
+{
+    flow.outcome().unwrap().unwrap_err().category()
+}

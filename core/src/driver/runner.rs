@@ -14,6 +14,7 @@ use crate::flow::{Effect, Flow, Input, RedirectOutcome, TimerKind};
 use crate::http::{HttpRequest, HttpResult, RequestKind, TransportFailure};
 use crate::navigation::{Navigation, NavigationPolicy};
 use crate::snapshot::SecureStorage;
+use crate::storage::Kept;
 
 use super::transport::Transport;
 
@@ -220,13 +221,10 @@ impl<F: Flow> FlowHandle<F> {
         storage: Arc<dyn SecureStorage>,
         key: impl Into<String>,
     ) -> Result<(), Error> {
-        let key = key.into();
-        storage.save(&key, &self.snapshot()?)?;
-        self.on_snapshot(move |snapshot| {
-            if let Err(e) = storage.save(&key, snapshot) {
-                log::warn!("could not save the flow snapshot: {e}");
-            }
-        });
+        let snapshot = self.snapshot()?;
+        let kept = Kept::new(storage, key);
+        kept.save(&snapshot)?;
+        self.on_snapshot(move |snapshot| kept.save_or_log(Ok(snapshot), "the flow snapshot"));
         Ok(())
     }
 

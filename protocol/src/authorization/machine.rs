@@ -10,11 +10,11 @@ use url::Url;
 
 use crate::config::{ConsentPage, Credentials};
 use crate::error::{Error, ErrorInfo, sanitize_provider_code};
-use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
+use crate::flow::{Ctx, Effect, Flow, RedirectOutcome};
 use crate::http::{HttpRequest, HttpResult, RequestKind, classify};
 use crate::machine_kit::{
-    Ending, Lifecycle, Machine, ReceivedCode, RedirectReply, Reply, Step, exchange_failure,
-    read_redirect,
+    self, Ending, Event, EventOf, Lifecycle, Machine, ReceivedCode, RedirectReply, Reply, Step,
+    exchange_failure, read_redirect,
 };
 use crate::oauth::id_token::{Expected, IdTokenClaims};
 use crate::oauth::token::{oauth_failure, parse_token_response};
@@ -33,6 +33,15 @@ use crate::validate;
 use super::state::{AuthorizationKind, AuthorizationParams, AuthorizationState};
 
 type Effects = Vec<Effect<AuthorizationState>>;
+
+// Never an ending of this flow; written as a failure if it ever were.
+machine_kit::ending_records!(
+    AuthorizationPhaseV1,
+    TokenSet,
+    AuthorizationPhaseV1::Failed {
+        error: (&crate::error::PersistedError::new(Error::NotApplicable)).into(),
+    }
+);
 
 /// Where the flow is. The names are the diagram's; the snapshot writes its own
 /// ([`AuthorizationPhaseV1`]).
@@ -60,24 +69,18 @@ impl Phase {
     }
 }
 
-/// Everything that can happen to the flow, each response and redirect already read.
+/// What a redirect of this flow says (its only response is the exchange's, read into a
+/// [`Reply`]).
 #[derive(Debug)]
-enum Event {
-    Start,
-    Resume,
-    Cancel,
-    Timer(TimerKind),
-    Exchanged(Reply<TokenSet>),
-    Redirect {
+pub(crate) enum Redirected {
+    /// A code or an error, with the `consentId` the provider sent along.
+    Read {
         reply: RedirectReply,
         consent_id: Option<String>,
     },
-    /// A redirect with this flow's `state` and neither a code nor an error: the provider is done
-    /// with this request without a result (Aiia Data sends it when the user cancels or the bank
-    /// fails).
-    RedirectWithoutCode,
-    /// A response of a kind this flow never sends.
-    Stray,
+    /// This flow's `state` and neither a code nor an error: the provider is done with this
+    /// request without a result (Aiia Data sends it when the user cancels or the bank fails).
+    WithoutCode,
 }
 
 /// What the flow sent the provider and checks its answers against; fixed at construction.
@@ -341,7 +344,7 @@ impl AuthorizationMachine {
     /// [`FlowKind::Pkce`]) from [`Flow::snapshot`] output; `creds` supplies the client secret
     /// (never stored in snapshots). A snapshot of the other kind is refused, so a confidential
     /// connect flow can never be restored as a public PKCE flow or the other way round. Feed
-    /// [`Input::Resume`] to continue.
+    /// [`Input::Resume`](crate::flow::Input::Resume) to continue.
     pub fn restore(
         creds: &Credentials,
         snapshot_text: &str,
@@ -424,110 +427,20 @@ impl AuthorizationMachine {
         url.to_string()
     }
 
-    // --- The machine ---------------------------------------------------------------------------
-
-    /// One event: the edges of the diagram (`README.md`), each calling an action.
-    fn step(&mut self, event: Event, ctx: Ctx) -> Step<AuthorizationState> {
-        use Event as E;
-        use Phase as P;
-        use RedirectReply as R;
-        match (&self.phase, event) {
-            // Ended: nothing moves it; a redirect is answered.
-            (P::Done(_), E::Redirect { .. } | E::RedirectWithoutCode) => {
-                Step::ignored(IgnoredReason::FlowFinished)
-            }
-            (P::Done(_), _) => Step::nothing(),
-
-            // Any phase before the end.
-            (P::Created, E::Start) => self.start(ctx).into(),
-            (_, E::Start) => Step::nothing(),
-            (_, E::Cancel) => self.cancel_by_host().into(),
-            (_, E::Timer(TimerKind::Deadline)) => self.time_out().into(),
-
-            (P::Created, E::Resume) => Step::nothing(),
-            (P::Created, E::Redirect { .. } | E::RedirectWithoutCode) => {
-                Step::ignored(IgnoredReason::NotWaitingForRedirect)
-            }
-
-            (P::Awaiting, E::Resume) => self.resume(ctx, |_, _| Vec::new()).into(),
-            (
-                P::Awaiting,
-                E::Redirect {
-                    reply: R::Code(code),
-                    consent_id,
-                },
-            ) => Step::redirect(
-                RedirectOutcome::CodeAccepted,
-                self.accept_code(code, consent_id, ctx),
-            ),
-            (
-                P::Awaiting,
-                E::Redirect {
-                    reply: R::UserCancelled,
-                    ..
-                },
-            ) => self.cancel_by_user(),
-            (
-                P::Awaiting,
-                E::Redirect {
-                    reply: R::Error { error, description },
-                    ..
-                },
-            ) => self.authorization_error(&error, description.as_deref()),
-            (
-                P::Awaiting,
-                E::Redirect {
-                    reply: R::Rejected(e),
-                    ..
-                },
-            ) => self.reject_redirect(e),
-            (P::Awaiting, E::RedirectWithoutCode) => self.start_again(),
-
-            (P::Exchanging { .. }, E::Resume) => self.resume(ctx, Self::resend_exchange).into(),
-            (P::Exchanging { consent_id, .. }, E::Exchanged(Reply::Ok(mut tokens))) => {
-                tokens.consent_id = consent_id.clone();
-                self.finish(Ending::Authenticated(tokens)).into()
-            }
-            (P::Exchanging { .. }, E::Exchanged(Reply::Transient(f))) => {
-                self.retry_exchange(f, ctx).into()
-            }
-            (P::Exchanging { .. }, E::Exchanged(Reply::Fatal(e))) => self.fail(e).into(),
-            (P::Exchanging { .. }, E::Timer(TimerKind::Retry(RequestKind::Exchange))) => {
-                self.resend_exchange(ctx).into()
-            }
-            (P::Exchanging { .. }, E::Redirect { .. } | E::RedirectWithoutCode) => {
-                Step::ignored(IgnoredReason::CodeAlreadyReceived)
-            }
-
-            // A response the flow no longer waits for, a timer of another phase.
-            (_, E::Exchanged(_) | E::Timer(_) | E::Stray) => Step::nothing(),
-        }
-    }
-
-    // --- Actions -------------------------------------------------------------------------------
-
-    fn start(&mut self, ctx: Ctx) -> Effects {
-        let deadline = match self.arm_deadline(ctx.now) {
-            Ok(effect) => effect,
-            Err(timed_out) => return timed_out,
-        };
-        self.phase = Phase::Awaiting;
-        vec![deadline, Effect::State(self.state())]
-    }
+    // --- Actions (the table is `Machine::step`, below) -----------------------------------------
 
     /// A redirect with this flow's state and a code: exchange it.
     fn accept_code(&mut self, code: Secret, consent_id: Option<String>, ctx: Ctx) -> Effects {
-        let request = self.exchange_request(&code);
         self.phase = Phase::Exchanging {
             code: ReceivedCode::new(code, ctx),
             consent_id,
         };
-        self.life.retrier.reset();
-        vec![
+        let mut effects = vec![
             Effect::State(AuthorizationState::CodeReceived),
             Effect::State(AuthorizationState::Exchanging),
-            Effect::Send(request),
-        ]
+        ];
+        effects.extend(self.send_exchange(ctx));
+        effects
     }
 
     /// The authorization server's error redirect (not a cancel).
@@ -562,20 +475,6 @@ impl AuthorizationMachine {
 
     // --- Reading inputs ------------------------------------------------------------------------
 
-    fn read(&self, input: Input, ctx: Ctx) -> Event {
-        match input {
-            Input::Start => Event::Start,
-            Input::Resume => Event::Resume,
-            Input::Cancel => Event::Cancel,
-            Input::Timer(timer) => Event::Timer(timer),
-            Input::Response {
-                kind: RequestKind::Exchange,
-                result,
-            } => Event::Exchanged(self.read_exchange(result, ctx)),
-            Input::Response { .. } => Event::Stray,
-        }
-    }
-
     fn read_exchange(&self, result: HttpResult, ctx: Ctx) -> Reply<TokenSet> {
         match classify(RequestKind::Exchange, result, ctx.now).map_err(oauth_failure) {
             Ok(response) => {
@@ -587,50 +486,6 @@ impl AuthorizationMachine {
                 }
             }
             Err(f) => exchange_failure(f),
-        }
-    }
-
-    /// Reads a redirect of this flow. The state is checked before anything else: a forged
-    /// redirect must not even be able to cancel the flow.
-    fn read_redirect(&self, url: &Url) -> Event {
-        let rejected = |e| Event::Redirect {
-            reply: RedirectReply::Rejected(e),
-            consent_id: None,
-        };
-        let query = match RedirectQuery::parse(url) {
-            Ok(q) => q,
-            Err(e) => return rejected(e),
-        };
-        let field = |name: &str| query.get(name).map(|v| v.map(str::to_owned));
-        let (state, code, error, description, consent_id) = match (
-            field("state"),
-            field("code"),
-            field("error"),
-            query.text("error_description"),
-            field("consentId"),
-        ) {
-            (Ok(s), Ok(c), Ok(e), Ok(d), Ok(i)) => (s, c, e, d, i),
-            (Err(e), ..)
-            | (_, Err(e), ..)
-            | (_, _, Err(e), ..)
-            | (_, _, _, Err(e), _)
-            | (.., Err(e)) => return rejected(e),
-        };
-        let state_ok = state
-            .as_deref()
-            .is_some_and(|s| constant_time_eq(s.as_bytes(), self.setup.state.expose().as_bytes()));
-        if !state_ok {
-            return rejected(Error::StateMismatch);
-        }
-        if let Err(e) = self.check_response_iss(&query) {
-            return rejected(e);
-        }
-        if code.is_none() && error.is_none() {
-            return Event::RedirectWithoutCode;
-        }
-        Event::Redirect {
-            reply: read_redirect(code, error, description),
-            consent_id,
         }
     }
 
@@ -712,20 +567,7 @@ impl AuthorizationMachine {
                     consent_id: consent_id.clone(),
                     received_at: code.received_at,
                 },
-                Phase::Done(Ending::Authenticated(tokens)) => AuthorizationPhaseV1::Authenticated {
-                    tokens: tokens.into(),
-                },
-                Phase::Done(Ending::Failed(error)) => AuthorizationPhaseV1::Failed {
-                    error: error.into(),
-                },
-                Phase::Done(Ending::Cancelled(by)) => {
-                    AuthorizationPhaseV1::Cancelled { by: (*by).into() }
-                }
-                // Never an ending of this flow; written as a failure if it ever were.
-                Phase::Done(Ending::NotApplicable) => AuthorizationPhaseV1::Failed {
-                    error: (&crate::error::PersistedError::new(Error::NotApplicable)).into(),
-                },
-                Phase::Done(Ending::TimedOut) => AuthorizationPhaseV1::TimedOut,
+                Phase::Done(ending) => AuthorizationPhaseV1::ended(ending),
             },
             correlation_id: self.life.correlation.clone(),
         }
@@ -825,12 +667,7 @@ impl AuthorizationMachine {
                 code: ReceivedCode::restored(code, received_at),
                 consent_id,
             },
-            AuthorizationPhaseV1::Authenticated { tokens } => {
-                Phase::Done(Ending::Authenticated(tokens.into()))
-            }
-            AuthorizationPhaseV1::Failed { error } => Phase::Done(Ending::Failed(error.into())),
-            AuthorizationPhaseV1::Cancelled { by } => Phase::Done(Ending::Cancelled(by.into())),
-            AuthorizationPhaseV1::TimedOut => Phase::Done(Ending::TimedOut),
+            ended => Phase::Done(ended.ending()?),
         };
         Self::build(creds, setup, life, phase)
     }
@@ -843,30 +680,123 @@ impl AuthorizationMachine {
 
 impl Machine for AuthorizationMachine {
     const NAME: &'static str = "authorization flow";
+    type Response = Reply<TokenSet>;
+    type Redirect = Redirected;
 
-    fn ending(&self) -> Option<&Ending<TokenSet>> {
-        match &self.phase {
-            Phase::Done(ending) => Some(ending),
-            _ => None,
+    /// One event: the edges of the diagram (`README.md`) that are this machine's, each calling
+    /// an action (the start, the end, a cancel, the deadline and the exchange's resending are
+    /// every machine's: [`Machine::handle_input`]).
+    fn step(&mut self, event: EventOf<Self>, ctx: Ctx) -> Step<AuthorizationState> {
+        use Event as E;
+        use Phase as P;
+        use RedirectReply as R;
+        use Redirected as D;
+        match (&self.phase, event) {
+            (P::Awaiting, E::Resume) => self.resume(ctx, |_, _| Vec::new()).into(),
+            (
+                P::Awaiting,
+                E::Redirect(D::Read {
+                    reply: R::Code(code),
+                    consent_id,
+                }),
+            ) => Step::redirect(
+                RedirectOutcome::CodeAccepted,
+                self.accept_code(code, consent_id, ctx),
+            ),
+            (
+                P::Awaiting,
+                E::Redirect(D::Read {
+                    reply: R::UserCancelled,
+                    ..
+                }),
+            ) => self.cancel_by_user(),
+            (
+                P::Awaiting,
+                E::Redirect(D::Read {
+                    reply: R::Error { error, description },
+                    ..
+                }),
+            ) => self.authorization_error(&error, description.as_deref()),
+            (
+                P::Awaiting,
+                E::Redirect(D::Read {
+                    reply: R::Rejected(e),
+                    ..
+                }),
+            ) => self.reject_redirect(e),
+            (P::Awaiting, E::Redirect(D::WithoutCode)) => self.start_again(),
+
+            (P::Exchanging { consent_id, .. }, E::Response(reply)) => {
+                let consent_id = consent_id.clone();
+                let reply = reply.map(|mut tokens| {
+                    tokens.consent_id = consent_id;
+                    tokens
+                });
+                self.exchanged(reply, ctx).into()
+            }
+
+            // A response the flow no longer waits for, a timer of another phase; the phases
+            // whose edges are all the kit's.
+            (P::Created | P::Exchanging { .. } | P::Done(_), _)
+            | (_, E::Response(_) | E::Timer(_) | E::Stray) => Step::nothing(),
         }
     }
 
-    fn set_ending(&mut self, ending: Ending<TokenSet>) {
-        self.phase = Phase::Done(ending);
+    fn start(&mut self, deadline: Effect<AuthorizationState>, _ctx: Ctx) -> Effects {
+        self.phase = Phase::Awaiting;
+        vec![deadline, Effect::State(self.state())]
     }
 
-    fn lifecycle(&self) -> &Lifecycle {
-        &self.life
+    fn read_response(
+        &self,
+        kind: RequestKind,
+        result: HttpResult,
+        ctx: Ctx,
+    ) -> Option<Reply<TokenSet>> {
+        matches!(kind, RequestKind::Exchange).then(|| self.read_exchange(result, ctx))
     }
 
-    fn lifecycle_mut(&mut self) -> &mut Lifecycle {
-        &mut self.life
-    }
-
-    fn received_code(&self) -> Option<&ReceivedCode> {
-        match &self.phase {
-            Phase::Exchanging { code, .. } => Some(code),
-            _ => None,
+    /// Reads a redirect of this flow. The state is checked before anything else: a forged
+    /// redirect must not even be able to cancel the flow.
+    fn read_redirect(&self, url: &Url) -> Redirected {
+        let rejected = |e| Redirected::Read {
+            reply: RedirectReply::Rejected(e),
+            consent_id: None,
+        };
+        let query = match RedirectQuery::parse(url) {
+            Ok(q) => q,
+            Err(e) => return rejected(e),
+        };
+        let field = |name: &str| query.get(name).map(|v| v.map(str::to_owned));
+        let (state, code, error, description, consent_id) = match (
+            field("state"),
+            field("code"),
+            field("error"),
+            query.text("error_description"),
+            field("consentId"),
+        ) {
+            (Ok(s), Ok(c), Ok(e), Ok(d), Ok(i)) => (s, c, e, d, i),
+            (Err(e), ..)
+            | (_, Err(e), ..)
+            | (_, _, Err(e), ..)
+            | (_, _, _, Err(e), _)
+            | (.., Err(e)) => return rejected(e),
+        };
+        let state_ok = state
+            .as_deref()
+            .is_some_and(|s| constant_time_eq(s.as_bytes(), self.setup.state.expose().as_bytes()));
+        if !state_ok {
+            return rejected(Error::StateMismatch);
+        }
+        if let Err(e) = self.check_response_iss(&query) {
+            return rejected(e);
+        }
+        if code.is_none() && error.is_none() {
+            return Redirected::WithoutCode;
+        }
+        Redirected::Read {
+            reply: read_redirect(code, error, description),
+            consent_id,
         }
     }
 
@@ -875,44 +805,21 @@ impl Machine for AuthorizationMachine {
         self.token
             .authorization_code(code, &self.setup.redirect_uri, verifier)
     }
+
+    machine_kit::phase_accessors!();
 }
 
 impl Flow for AuthorizationMachine {
     type State = AuthorizationState;
     type Output = TokenSet;
 
-    fn handle(&mut self, input: Input, ctx: Ctx) -> Effects {
-        self.correlated(ctx, |m| {
-            let event = m.read(input, ctx);
-            ((), m.step(event, ctx).effects)
-        })
-        .1
-    }
-
-    fn redirect(&mut self, url: &Url, ctx: Ctx) -> (RedirectOutcome, Effects) {
-        if !self.redirect.matches(url) {
-            return (RedirectOutcome::NotForThisFlow, vec![]);
-        }
-        self.correlated(ctx, |m| {
-            let event = m.read_redirect(url);
-            m.step(event, ctx).into_redirect()
-        })
-    }
-
-    fn correlation_id(&self) -> Option<crate::correlation::CorrelationId> {
-        self.life.correlation.clone()
-    }
-
-    fn redirect_pattern(&self) -> &RedirectPattern {
-        &self.redirect
-    }
-
     fn web_hosts(&self) -> Vec<String> {
-        Url::parse(&self.setup.authorize_endpoint)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
-            .into_iter()
-            .collect()
+        machine_kit::page_host(&self.setup.authorize_endpoint)
+    }
+
+    fn snapshot(&self) -> Result<String, Error> {
+        let text = snapshot::encode(self.kind(), &self.to_record())?;
+        snapshot::seal(text, self.snapshot_key.as_ref())
     }
 
     fn state(&self) -> AuthorizationState {
@@ -929,9 +836,7 @@ impl Flow for AuthorizationMachine {
                 refreshable: tokens.refresh_token.is_some(),
             },
             Phase::Done(Ending::Failed(error)) => AuthorizationState::Failed {
-                error: error
-                    .info()
-                    .with_correlation_id(self.life.correlation.as_ref()),
+                error: self.life.error_info(error),
             },
             Phase::Done(Ending::Cancelled(by)) => AuthorizationState::Cancelled { by: *by },
             // Never an ending of this flow; shown as the failure it would be.
@@ -943,12 +848,5 @@ impl Flow for AuthorizationMachine {
         }
     }
 
-    fn outcome(&self) -> Option<Result<TokenSet, Error>> {
-        self.ending_outcome()
-    }
-
-    fn snapshot(&self) -> Result<String, Error> {
-        let text = snapshot::encode(self.kind(), &self.to_record())?;
-        snapshot::seal(text, self.snapshot_key.as_ref())
-    }
+    machine_kit::flow_through_kit!();
 }

@@ -62,14 +62,21 @@ fn pkce() -> AuthorizationMachine {
 }
 
 fn pkce_for(params: AuthorizationParams) -> AuthorizationMachine {
+    pkce_at(&oidc_creds(), params).unwrap()
+}
+
+/// A PKCE flow of `creds` at the id.example.com endpoints.
+fn pkce_at(
+    creds: &Credentials,
+    params: AuthorizationParams,
+) -> Result<AuthorizationMachine, Error> {
     AuthorizationMachine::pkce(
-        &oidc_creds(),
+        creds,
         Url::parse("https://id.example.com/oidc/authorize").unwrap(),
         Url::parse("https://id.example.com/oidc/token").unwrap(),
         params,
         secrets(),
     )
-    .unwrap()
 }
 
 fn at(secs: i64) -> Ctx {
@@ -109,6 +116,15 @@ fn redirect(
     m.redirect(&Url::parse(&format!("{REDIRECT}?{query}")).unwrap(), at(1))
 }
 
+/// Starts `m`: the authorize URL of the `AwaitingUser` state it enters, and the effects.
+fn start_at_authorize(m: &mut AuthorizationMachine) -> (Url, Vec<Effect<AuthorizationState>>) {
+    let fx = m.handle(Input::Start, at(0));
+    let AuthorizationState::AwaitingUser { authorize_url } = &states(&fx)[0] else {
+        panic!()
+    };
+    (Url::parse(authorize_url).unwrap(), fx)
+}
+
 fn started(mut m: AuthorizationMachine) -> AuthorizationMachine {
     m.handle(Input::Start, at(0));
     m
@@ -117,11 +133,7 @@ fn started(mut m: AuthorizationMachine) -> AuthorizationMachine {
 #[test]
 fn connect_authorize_url_has_every_parameter() {
     let mut m = connect_without_pkce();
-    let fx = m.handle(Input::Start, at(0));
-    let AuthorizationState::AwaitingUser { authorize_url } = &states(&fx)[0] else {
-        panic!()
-    };
-    let url = Url::parse(authorize_url).unwrap();
+    let (url, fx) = start_at_authorize(&mut m);
     assert_eq!(url.path(), "/v1/oauth/connect");
     let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
     assert_eq!(q["client_id"], "client-1");
@@ -274,10 +286,8 @@ fn wildcard_pattern_and_mismatched_redirect_uri() {
 #[test]
 fn error_redirects() {
     let mut m = started(connect());
-    let (outcome, fx) = redirect(
-        &mut m,
-        &format!("error=access_denied&error_description=User%20said%20no&state={STATE}"),
-    );
+    let cancelled = format!("error=access_denied&error_description=User%20said%20no&state={STATE}");
+    let (outcome, fx) = redirect(&mut m, &cancelled);
     assert_eq!(
         outcome,
         RedirectOutcome::ProviderError(Error::Cancelled {
@@ -292,19 +302,16 @@ fn error_redirects() {
     );
 
     let mut m = started(connect());
-    let (outcome, _) = redirect(
-        &mut m,
-        &format!("error=invalid_scope&error_description=bad%20scope&state={STATE}"),
-    );
+    let refused = format!("error=invalid_scope&error_description=bad%20scope&state={STATE}");
     assert_eq!(
-        outcome,
+        redirect(&mut m, &refused).0,
         RedirectOutcome::ProviderError(Error::AuthorizationError {
             code: "invalid_scope".into(),
             description: Some("bad scope".into())
         })
     );
     assert_eq!(
-        m.outcome().unwrap().unwrap_err().category(),
+        crate::test_support::ended_as(&m),
         crate::error::ErrorCategory::Fatal
     );
 }
@@ -380,7 +387,7 @@ fn invalid_grant_and_transient_exchange_failures() {
         }]
     );
     assert_eq!(
-        m.outcome().unwrap().unwrap_err().category(),
+        crate::test_support::ended_as(&m),
         crate::error::ErrorCategory::Reauthenticate
     );
 }
@@ -399,15 +406,7 @@ fn id_token(nonce: &str, aud: &str, exp: i64) -> String {
 #[test]
 fn pkce_sends_the_challenge_and_the_verifier_and_checks_the_nonce() {
     let mut m = pkce();
-    let fx = m.handle(Input::Start, at(0));
-    let AuthorizationState::AwaitingUser { authorize_url } = &states(&fx)[0] else {
-        panic!()
-    };
-    let q: std::collections::HashMap<_, _> = Url::parse(authorize_url)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect();
+    let q = authorize_query(&mut m);
     assert_eq!(
         q["code_challenge"],
         "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
@@ -615,7 +614,7 @@ fn a_user_cancel_ends_either_flow_as_cancelled_by_the_user() {
                 "{error}"
             );
             assert_eq!(
-                m.outcome().unwrap().unwrap_err().category(),
+                crate::test_support::ended_as(&m),
                 crate::error::ErrorCategory::UserAction
             );
         }
@@ -676,7 +675,8 @@ fn a_live_code_is_timed_on_the_monotonic_clock() {
 mod diagram {
     use super::*;
     use crate::machine_kit::diagram::{
-        CODE_EXPIRED, NOW, Probe, assert_matches, input, lifecycle_probes, observe,
+        CODE_EXPIRED, NOW, Probe, assert_matches, assert_terminal_agrees, input, lifecycle_probes,
+        observe,
     };
 
     fn feed(m: &mut AuthorizationMachine, query: &str, secs: i64) -> usize {
@@ -798,12 +798,8 @@ mod diagram {
 
     #[test]
     fn terminal_means_the_same_everywhere() {
-        use crate::machine_kit::Machine;
         for fixture in fixtures(connect).iter().chain(&fixtures(pkce)) {
-            let m = fixture();
-            let terminal = Machine::is_terminal(&m);
-            assert_eq!(m.state().is_terminal(), terminal, "{:?}", m.state());
-            assert_eq!(m.outcome().is_some(), terminal, "{:?}", m.state());
+            assert_terminal_agrees(&fixture(), AuthorizationState::is_terminal);
         }
     }
 }
@@ -826,15 +822,7 @@ fn a_snapshot_with_a_broken_authorize_endpoint_is_refused() {
 }
 
 fn authorize_query(m: &mut AuthorizationMachine) -> std::collections::HashMap<String, String> {
-    let fx = m.handle(Input::Start, at(0));
-    let AuthorizationState::AwaitingUser { authorize_url } = &states(&fx)[0] else {
-        panic!()
-    };
-    Url::parse(authorize_url)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect()
+    start_at_authorize(m).0.query_pairs().into_owned().collect()
 }
 
 #[test]
@@ -969,13 +957,7 @@ fn the_id_token_must_come_from_this_issuer_and_carry_iat() {
 // --- Extra authorize parameters (OIDC Core §3.1.2.1, §11) -------------------------------------
 
 fn pkce_with(params: AuthorizationParams) -> Result<AuthorizationMachine, Error> {
-    AuthorizationMachine::pkce(
-        &creds(),
-        Url::parse("https://id.example.com/oidc/authorize").unwrap(),
-        Url::parse("https://id.example.com/oidc/token").unwrap(),
-        params,
-        secrets(),
-    )
+    pkce_at(&creds(), params)
 }
 
 fn authorize_pairs(m: &AuthorizationMachine) -> Vec<(String, String)> {
@@ -1091,12 +1073,7 @@ fn body_of(req: &HttpRequest) -> serde_json::Value {
 #[test]
 fn connect_sends_s256_pkce_by_default_and_keeps_it_across_a_restore() {
     let mut m = connect();
-    let fx = m.handle(Input::Start, at(0));
-    let AuthorizationState::AwaitingUser { authorize_url } = &states(&fx)[0] else {
-        panic!()
-    };
-    let url = Url::parse(authorize_url).unwrap();
-    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    let q = authorize_query(&mut m);
     let verifier = secrets().verifier;
     assert_eq!(
         q["code_challenge"],
@@ -1117,14 +1094,7 @@ fn connect_sends_s256_pkce_by_default_and_keeps_it_across_a_restore() {
     // The PKCE flow cannot switch it off.
     let mut p = AuthorizationParams::new("https://app.example.com/cb");
     p.pkce = false;
-    let refused = AuthorizationMachine::pkce(
-        &creds(),
-        Url::parse("https://id.example.com/oidc/authorize").unwrap(),
-        Url::parse("https://id.example.com/oidc/token").unwrap(),
-        p,
-        secrets(),
-    );
-    assert!(matches!(refused, Err(Error::InvalidInput { .. })));
+    assert!(matches!(pkce_with(p), Err(Error::InvalidInput { .. })));
 }
 
 #[test]

@@ -165,7 +165,7 @@ struct LoginBody {
 
 /// The tokens an exchange issued; how the code arrived is the flow's to add.
 #[derive(Debug)]
-pub(super) struct IssuedTokens(SupervisedTokens);
+pub(crate) struct IssuedTokens(SupervisedTokens);
 
 impl IssuedTokens {
     /// The login's result, completed by a code that arrived `via`.

@@ -34,11 +34,11 @@ use url::Url;
 
 use crate::config::Credentials;
 use crate::error::{CancelOrigin, Error, sanitize_provider_code};
-use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
+use crate::flow::{Ctx, Effect, Flow, IgnoredReason, RedirectOutcome, TimerKind};
 use crate::http::{Failure, HttpRequest, HttpResult, RequestKind, classify};
 use crate::machine_kit::{
-    Ending, Lifecycle, Machine, ReceivedCode, RedirectReply, Reply, Step, exchange_failure,
-    read_redirect,
+    self, Ending, Event, EventOf, Lifecycle, Machine, ReceivedCode, RedirectReply, Reply, Step,
+    exchange_failure, read_redirect,
 };
 use crate::redirect::{RedirectPattern, RedirectQuery};
 use crate::secret::Secret;
@@ -55,22 +55,25 @@ const MAX_INITIALIZE_RETRIES: u32 = 4;
 
 type Effects = Vec<Effect<LoginState>>;
 
+machine_kit::ending_records!(
+    SupervisedPhaseV1,
+    SupervisedTokens,
+    SupervisedPhaseV1::NotApplicable,
+    SupervisedPhaseV1::NotApplicable
+);
+
 /// Where the login is. The names are the diagram's; the snapshot writes its own
 /// ([`SupervisedPhaseV1`]).
 #[derive(Clone, Debug)]
 pub(super) enum Phase {
     Created,
     Initializing,
-    Awaiting {
-        auth_url: String,
-        session_id: String,
-    },
+    Awaiting(Session),
     /// A redirect arrived: the status (`pollTimeout=0`) decides what it was worth. The host
     /// still sees `AwaitingUser`; a snapshot saves this phase as `Awaiting` (the hint is only a
     /// hint: a restored login polls, and the status brings the session's code).
     Confirming {
-        auth_url: String,
-        session_id: String,
+        session: Session,
         hint: Hint,
     },
     Exchanging {
@@ -81,6 +84,16 @@ pub(super) enum Phase {
         session_id: String,
     },
     Done(Ending<SupervisedTokens>),
+}
+
+impl Phase {
+    /// The provider's session, while the user is at the bank.
+    fn session(&self) -> Option<&Session> {
+        match self {
+            Phase::Awaiting(session) | Phase::Confirming { session, .. } => Some(session),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -98,19 +111,20 @@ impl Phase {
     }
 }
 
-/// Everything that can happen to a login, each response already read into what it says.
+/// What a response of the login says (a redirect is read into a [`RedirectReply`]).
 #[derive(Debug)]
-enum Event {
-    Start,
-    Resume,
-    Cancel,
-    Timer(TimerKind),
+pub(crate) enum Answer {
     Initialized(Reply<InitializeResponse>),
     Status(StatusReply),
     Exchanged(Reply<IssuedTokens>),
-    Redirect(RedirectReply),
-    /// A response of a kind this flow never sends.
-    Stray,
+}
+
+/// The provider's session while the user is at the bank.
+#[derive(Clone, Debug)]
+pub(super) struct Session {
+    /// The bank page the WebView shows.
+    auth_url: String,
+    session_id: String,
 }
 
 /// What a redirect claimed, until the status confirms it.
@@ -129,7 +143,7 @@ pub(super) enum Hint {
 
 /// What a status answer says.
 #[derive(Debug)]
-enum StatusReply {
+pub(crate) enum StatusReply {
     InProgress,
     Succeeded(Secret),
     Failed,
@@ -199,170 +213,14 @@ impl SupervisedLoginMachine {
     }
 
     /// Rebuilds a machine from [`Flow::snapshot`] output; `creds` supplies the client secret
-    /// (never stored in snapshots). Feed [`Input::Resume`] to continue.
+    /// (never stored in snapshots). Feed [`Input::Resume`](crate::flow::Input::Resume) to continue.
     pub fn restore(creds: Credentials, snapshot_text: &str) -> Result<Self, Error> {
         let text = snapshot::open(snapshot_text, creds.snapshot_key.as_ref())?;
         let record: SupervisedSnapshotV1 = snapshot::decode_as(&text, FlowKind::SupervisedLogin)?;
         Self::from_record(creds, record)
     }
 
-    // --- The machine ---------------------------------------------------------------------------
-
-    /// One event: the edges of the diagram (`README.md`), each calling an action.
-    fn step(&mut self, event: Event, ctx: Ctx) -> Step<LoginState> {
-        use Event as E;
-        use Phase as P;
-        use RedirectReply as R;
-        use RequestKind as K;
-        use StatusReply as S;
-        match (&self.phase, event) {
-            // Ended: nothing moves it; a redirect is answered.
-            (P::Done(_), E::Redirect(_)) => Step::ignored(IgnoredReason::FlowFinished),
-            (P::Done(_), _) => Step::nothing(),
-
-            // Any phase before the end.
-            (P::Created, E::Start) => self.start(ctx).into(),
-            (_, E::Start) => Step::nothing(),
-            (_, E::Cancel) => self.cancel_by_host().into(),
-            (_, E::Timer(TimerKind::Deadline)) => self.time_out().into(),
-
-            (P::Created, E::Resume) => Step::nothing(),
-            (P::Created, E::Redirect(_)) => Step::ignored(IgnoredReason::NotWaitingForRedirect),
-
-            (P::Initializing, E::Resume) => self.resume(ctx, Self::send_initialize).into(),
-            (P::Initializing, E::Initialized(Reply::Ok(init))) => self.await_user(init, ctx).into(),
-            (P::Initializing, E::Initialized(Reply::Transient(f))) => {
-                self.retry_initialize(f, ctx).into()
-            }
-            (P::Initializing, E::Initialized(Reply::Fatal(e))) => self.fail(e).into(),
-            (P::Initializing, E::Timer(TimerKind::Retry(K::Initialize))) => {
-                self.send_initialize(ctx).into()
-            }
-            (P::Initializing, E::Redirect(_)) => {
-                Step::ignored(IgnoredReason::NotWaitingForRedirect)
-            }
-
-            (P::Awaiting { .. }, E::Resume) => self.resume(ctx, Self::poll_now).into(),
-            (P::Awaiting { .. }, E::Status(S::InProgress)) => self.poll_next_window(ctx).into(),
-            (P::Awaiting { .. }, E::Status(S::Succeeded(code))) => {
-                self.accept_code(code, CodeSource::Poll, ctx).into()
-            }
-            (P::Awaiting { .. }, E::Status(S::Failed)) => {
-                self.fail(Error::LoginFailed { detail: None }).into()
-            }
-            (P::Awaiting { .. }, E::Status(S::Cancelled)) => {
-                self.finish(Ending::Cancelled(CancelOrigin::User)).into()
-            }
-            (P::Awaiting { .. }, E::Status(S::NotApplicable)) => {
-                self.finish(Ending::NotApplicable).into()
-            }
-            (P::Awaiting { .. }, E::Status(S::Unreadable { failure, answered })) => {
-                self.retry_status(failure, answered, ctx).into()
-            }
-            (P::Awaiting { .. }, E::Status(S::Fatal(e))) => self.fail(e).into(),
-            (P::Awaiting { .. }, E::Timer(TimerKind::NextPoll | TimerKind::Retry(K::Status))) => {
-                self.poll_now(ctx).into()
-            }
-            (P::Awaiting { .. }, E::Redirect(R::Code(code))) => Step::redirect(
-                RedirectOutcome::CodeAccepted,
-                self.confirm(Hint::Code(code), ctx),
-            ),
-            (P::Awaiting { .. }, E::Redirect(R::UserCancelled)) => Step::redirect(
-                RedirectOutcome::ProviderError(Error::Cancelled {
-                    by: CancelOrigin::User,
-                }),
-                self.confirm(Hint::UserCancelled, ctx),
-            ),
-            (P::Awaiting { .. }, E::Redirect(R::Error { error, description })) => {
-                let reported = login_failed_at_the_bank(&error, description.as_deref());
-                let hint = Hint::Error { error, description };
-                Step::redirect(
-                    RedirectOutcome::ProviderError(reported),
-                    self.confirm(hint, ctx),
-                )
-            }
-            (P::Awaiting { .. }, E::Redirect(R::Rejected(e))) => Step::rejected(e),
-
-            // Confirming a redirect: the status answer is the truth.
-            (P::Confirming { .. }, E::Resume) => self.resume(ctx, Self::ask_status_now).into(),
-            (P::Confirming { hint, .. }, E::Status(S::Succeeded(code))) => {
-                let via = match hint {
-                    Hint::Code(claimed) if same_code(claimed, &code) => CodeSource::Redirect,
-                    Hint::Code(_) => {
-                        log::warn!(
-                            "a redirect delivered a code that is not this session's: not \
-                             exchanged; exchanging the code the provider reports"
-                        );
-                        CodeSource::Poll
-                    }
-                    Hint::UserCancelled | Hint::Error { .. } => CodeSource::Poll,
-                };
-                self.accept_code(code, via, ctx).into()
-            }
-            (P::Confirming { hint, .. }, E::Status(S::Failed)) => {
-                let error = match hint {
-                    Hint::Error { error, description } => {
-                        login_failed_at_the_bank(error, description.as_deref())
-                    }
-                    _ => Error::LoginFailed { detail: None },
-                };
-                self.fail(error).into()
-            }
-            (P::Confirming { .. }, E::Status(S::Cancelled)) => {
-                self.finish(Ending::Cancelled(CancelOrigin::User)).into()
-            }
-            (P::Confirming { .. }, E::Status(S::NotApplicable)) => {
-                self.finish(Ending::NotApplicable).into()
-            }
-            (P::Confirming { .. }, E::Status(S::InProgress)) => self.drop_hint(ctx).into(),
-            (P::Confirming { .. }, E::Status(S::Unreadable { failure, answered })) => {
-                self.retry_status(failure, answered, ctx).into()
-            }
-            (P::Confirming { .. }, E::Status(S::Fatal(e))) => self.fail(e).into(),
-            (P::Confirming { .. }, E::Timer(TimerKind::Retry(K::Status))) => {
-                self.ask_status_now(ctx).into()
-            }
-            (P::Confirming { .. }, E::Redirect(R::Rejected(e))) => Step::rejected(e),
-            (P::Confirming { .. }, E::Redirect(_)) => {
-                Step::ignored(IgnoredReason::CodeAlreadyReceived)
-            }
-
-            (P::Exchanging { .. }, E::Resume) => self.resume(ctx, Self::resend_exchange).into(),
-            (P::Exchanging { via, .. }, E::Exchanged(Reply::Ok(tokens))) => {
-                let tokens = tokens.completed_via(*via);
-                self.finish(Ending::Authenticated(tokens)).into()
-            }
-            (P::Exchanging { .. }, E::Exchanged(Reply::Transient(f))) => {
-                self.retry_exchange(f, ctx).into()
-            }
-            (P::Exchanging { .. }, E::Exchanged(Reply::Fatal(e))) => self.fail(e).into(),
-            (P::Exchanging { .. }, E::Timer(TimerKind::Retry(K::Exchange))) => {
-                self.resend_exchange(ctx).into()
-            }
-            (P::Exchanging { .. }, E::Redirect(_)) => {
-                Step::ignored(IgnoredReason::CodeAlreadyReceived)
-            }
-
-            // A response the flow no longer waits for (a poll that lost the race to the
-            // redirect), a timer of another phase.
-            (_, E::Initialized(_) | E::Status(_) | E::Exchanged(_) | E::Timer(_) | E::Stray) => {
-                Step::nothing()
-            }
-        }
-    }
-
-    // --- Actions -------------------------------------------------------------------------------
-
-    fn start(&mut self, ctx: Ctx) -> Effects {
-        let deadline = match self.arm_deadline(ctx.now) {
-            Ok(effect) => effect,
-            Err(timed_out) => return timed_out,
-        };
-        self.phase = Phase::Initializing;
-        let mut effects = vec![Effect::State(LoginState::Initializing), deadline];
-        effects.extend(self.send_initialize(ctx));
-        effects
-    }
+    // --- Actions (the table is `Machine::step`, below) -----------------------------------------
 
     fn send_initialize(&mut self, _ctx: Ctx) -> Effects {
         vec![Effect::Send(api::initialize(
@@ -391,10 +249,10 @@ impl SupervisedLoginMachine {
     /// The session exists: show its page and start polling.
     fn await_user(&mut self, init: InitializeResponse, ctx: Ctx) -> Effects {
         self.life.retrier.reset();
-        self.phase = Phase::Awaiting {
+        self.phase = Phase::Awaiting(Session {
             auth_url: init.auth_url,
             session_id: init.session_id,
-        };
+        });
         let mut effects = vec![Effect::State(self.state())];
         effects.extend(self.poll_now(ctx));
         effects
@@ -402,10 +260,10 @@ impl SupervisedLoginMachine {
 
     /// Sends a status request now.
     fn poll_now(&mut self, ctx: Ctx) -> Effects {
-        let Phase::Awaiting { session_id, .. } = &self.phase else {
+        let Phase::Awaiting(session) = &self.phase else {
             return Vec::new();
         };
-        let request = api::status(&self.creds, session_id, self.poll_timeout);
+        let request = api::status(&self.creds, &session.session_id, self.poll_timeout);
         self.last_poll_at = Some(ctx.mono);
         vec![Effect::Send(request)]
     }
@@ -445,42 +303,35 @@ impl SupervisedLoginMachine {
 
     /// The first code (by poll or redirect): stop polling, exchange it.
     fn accept_code(&mut self, code: Secret, via: CodeSource, ctx: Ctx) -> Effects {
-        let session_id = match &self.phase {
-            Phase::Awaiting { session_id, .. } | Phase::Confirming { session_id, .. } => {
-                session_id.clone()
-            }
-            _ => String::new(),
-        };
-        let request = api::exchange(&self.creds, &code, &session_id);
+        let session_id = self
+            .phase
+            .session()
+            .map(|session| session.session_id.clone())
+            .unwrap_or_default();
         self.phase = Phase::Exchanging {
             via,
             code: ReceivedCode::new(code, ctx),
             session_id,
         };
-        self.life.retrier.reset();
-        vec![
+        let mut effects = vec![
             Effect::Abort(RequestKind::Status),
             Effect::CancelTimer(TimerKind::NextPoll),
             Effect::CancelTimer(TimerKind::Retry(RequestKind::Status)),
             Effect::State(LoginState::CodeReceived { via }),
             Effect::State(LoginState::Exchanging { via }),
-            Effect::Send(request),
-        ]
+        ];
+        effects.extend(self.send_exchange(ctx));
+        effects
     }
 
     /// A redirect arrived: stop the long-poll and ask the status right away (`pollTimeout=0`)
     /// what it was worth.
     fn confirm(&mut self, hint: Hint, ctx: Ctx) -> Effects {
-        let Phase::Awaiting {
-            auth_url,
-            session_id,
-        } = &self.phase
-        else {
+        let Phase::Awaiting(session) = &self.phase else {
             return Vec::new();
         };
         self.phase = Phase::Confirming {
-            auth_url: auth_url.clone(),
-            session_id: session_id.clone(),
+            session: session.clone(),
             hint,
         };
         self.life.retrier.reset();
@@ -495,10 +346,10 @@ impl SupervisedLoginMachine {
 
     /// The confirming status request: answered at once, whatever the session's state.
     fn ask_status_now(&mut self, ctx: Ctx) -> Effects {
-        let Phase::Confirming { session_id, .. } = &self.phase else {
+        let Phase::Confirming { session, .. } = &self.phase else {
             return Vec::new();
         };
-        let request = api::status(&self.creds, session_id, Duration::ZERO);
+        let request = api::status(&self.creds, &session.session_id, Duration::ZERO);
         self.last_poll_at = Some(ctx.mono);
         vec![Effect::Send(request)]
     }
@@ -506,48 +357,17 @@ impl SupervisedLoginMachine {
     /// The status says the user is still at the bank: the redirect was forged or stale. It is
     /// dropped and the long-poll resumes.
     fn drop_hint(&mut self, ctx: Ctx) -> Effects {
-        let Phase::Confirming {
-            auth_url,
-            session_id,
-            ..
-        } = &self.phase
-        else {
+        let Phase::Confirming { session, .. } = &self.phase else {
             return Vec::new();
         };
+        let session = session.clone();
         log::warn!(
             "a redirect was not confirmed by the provider (the user is still at the bank): \
              ignored, polling again"
         );
-        self.phase = Phase::Awaiting {
-            auth_url: auth_url.clone(),
-            session_id: session_id.clone(),
-        };
+        self.phase = Phase::Awaiting(session);
         self.life.retrier.reset();
         self.poll_now(ctx)
-    }
-
-    // --- Reading inputs ------------------------------------------------------------------------
-
-    fn read(&self, input: Input, ctx: Ctx) -> Event {
-        match input {
-            Input::Start => Event::Start,
-            Input::Resume => Event::Resume,
-            Input::Cancel => Event::Cancel,
-            Input::Timer(timer) => Event::Timer(timer),
-            Input::Response {
-                kind: RequestKind::Initialize,
-                result,
-            } => Event::Initialized(read_initialize(result, ctx)),
-            Input::Response {
-                kind: RequestKind::Status,
-                result,
-            } => Event::Status(read_status(result, ctx)),
-            Input::Response {
-                kind: RequestKind::Exchange,
-                result,
-            } => Event::Exchanged(read_exchange(result, ctx)),
-            Input::Response { .. } => Event::Stray,
-        }
     }
 
     // --- Snapshots -----------------------------------------------------------------------------
@@ -564,18 +384,12 @@ impl SupervisedLoginMachine {
             phase: match &self.phase {
                 Phase::Created => SupervisedPhaseV1::Created,
                 Phase::Initializing => SupervisedPhaseV1::Initializing,
-                Phase::Awaiting {
-                    auth_url,
-                    session_id,
+                Phase::Awaiting(session) | Phase::Confirming { session, .. } => {
+                    SupervisedPhaseV1::Awaiting {
+                        auth_url: session.auth_url.clone(),
+                        session_id: session.session_id.clone(),
+                    }
                 }
-                | Phase::Confirming {
-                    auth_url,
-                    session_id,
-                    ..
-                } => SupervisedPhaseV1::Awaiting {
-                    auth_url: auth_url.clone(),
-                    session_id: session_id.clone(),
-                },
                 Phase::Exchanging {
                     via,
                     code,
@@ -591,17 +405,7 @@ impl SupervisedLoginMachine {
                         String::new()
                     },
                 },
-                Phase::Done(Ending::Authenticated(tokens)) => SupervisedPhaseV1::Authenticated {
-                    tokens: tokens.into(),
-                },
-                Phase::Done(Ending::Failed(error)) => SupervisedPhaseV1::Failed {
-                    error: error.into(),
-                },
-                Phase::Done(Ending::Cancelled(by)) => {
-                    SupervisedPhaseV1::Cancelled { by: (*by).into() }
-                }
-                Phase::Done(Ending::NotApplicable) => SupervisedPhaseV1::NotApplicable,
-                Phase::Done(Ending::TimedOut) => SupervisedPhaseV1::TimedOut,
+                Phase::Done(ending) => SupervisedPhaseV1::ended(ending),
             },
             correlation_id: self.life.correlation.clone(),
         }
@@ -630,10 +434,10 @@ impl SupervisedLoginMachine {
             SupervisedPhaseV1::Awaiting {
                 auth_url,
                 session_id,
-            } => Phase::Awaiting {
+            } => Phase::Awaiting(Session {
                 auth_url,
                 session_id,
-            },
+            }),
             SupervisedPhaseV1::Exchanging {
                 via,
                 code,
@@ -644,13 +448,7 @@ impl SupervisedLoginMachine {
                 code: ReceivedCode::restored(code, received_at),
                 session_id,
             },
-            SupervisedPhaseV1::Authenticated { tokens } => {
-                Phase::Done(Ending::Authenticated(tokens.into()))
-            }
-            SupervisedPhaseV1::Failed { error } => Phase::Done(Ending::Failed(error.into())),
-            SupervisedPhaseV1::Cancelled { by } => Phase::Done(Ending::Cancelled(by.into())),
-            SupervisedPhaseV1::NotApplicable => Phase::Done(Ending::NotApplicable),
-            SupervisedPhaseV1::TimedOut => Phase::Done(Ending::TimedOut),
+            ended => Phase::Done(ended.ending()?),
         };
         Ok(SupervisedLoginMachine {
             life: Lifecycle::restored(
@@ -763,31 +561,151 @@ fn read_redirect_url(url: &Url) -> RedirectReply {
 
 impl Machine for SupervisedLoginMachine {
     const NAME: &'static str = "supervised login";
+    type Response = Answer;
+    type Redirect = RedirectReply;
 
-    fn ending(&self) -> Option<&Ending<SupervisedTokens>> {
-        match &self.phase {
-            Phase::Done(ending) => Some(ending),
+    /// One event: the edges of the diagram (`README.md`) that are this machine's, each calling
+    /// an action (the start, the end, a cancel, the deadline and the exchange's resending are
+    /// every machine's: [`Machine::handle_input`]).
+    fn step(&mut self, event: EventOf<Self>, ctx: Ctx) -> Step<LoginState> {
+        use Answer as A;
+        use Event as E;
+        use Phase as P;
+        use RedirectReply as R;
+        use RequestKind as K;
+        use StatusReply as S;
+        match (&self.phase, event) {
+            (P::Initializing, E::Resume) => self.resume(ctx, Self::send_initialize).into(),
+            (P::Initializing, E::Response(A::Initialized(Reply::Ok(init)))) => {
+                self.await_user(init, ctx).into()
+            }
+            (P::Initializing, E::Response(A::Initialized(Reply::Transient(f)))) => {
+                self.retry_initialize(f, ctx).into()
+            }
+            (P::Initializing, E::Response(A::Initialized(Reply::Fatal(e)))) => self.fail(e).into(),
+            (P::Initializing, E::Timer(TimerKind::Retry(K::Initialize))) => {
+                self.send_initialize(ctx).into()
+            }
+            (P::Initializing, E::Redirect(_)) => {
+                Step::ignored(IgnoredReason::NotWaitingForRedirect)
+            }
+
+            (P::Awaiting { .. }, E::Resume) => self.resume(ctx, Self::poll_now).into(),
+            (P::Awaiting { .. }, E::Response(A::Status(S::InProgress))) => {
+                self.poll_next_window(ctx).into()
+            }
+            (P::Awaiting { .. }, E::Response(A::Status(S::Succeeded(code)))) => {
+                self.accept_code(code, CodeSource::Poll, ctx).into()
+            }
+            (P::Awaiting { .. }, E::Response(A::Status(S::Failed))) => {
+                self.fail(Error::LoginFailed { detail: None }).into()
+            }
+            (P::Awaiting { .. }, E::Timer(TimerKind::NextPoll | TimerKind::Retry(K::Status))) => {
+                self.poll_now(ctx).into()
+            }
+            (P::Awaiting { .. }, E::Redirect(R::Code(code))) => Step::redirect(
+                RedirectOutcome::CodeAccepted,
+                self.confirm(Hint::Code(code), ctx),
+            ),
+            (P::Awaiting { .. }, E::Redirect(R::UserCancelled)) => Step::redirect(
+                RedirectOutcome::ProviderError(Error::Cancelled {
+                    by: CancelOrigin::User,
+                }),
+                self.confirm(Hint::UserCancelled, ctx),
+            ),
+            (P::Awaiting { .. }, E::Redirect(R::Error { error, description })) => {
+                let reported = login_failed_at_the_bank(&error, description.as_deref());
+                let hint = Hint::Error { error, description };
+                Step::redirect(
+                    RedirectOutcome::ProviderError(reported),
+                    self.confirm(hint, ctx),
+                )
+            }
+            (P::Awaiting { .. }, E::Redirect(R::Rejected(e))) => Step::rejected(e),
+
+            // Confirming a redirect: the status answer is the truth.
+            (P::Confirming { .. }, E::Resume) => self.resume(ctx, Self::ask_status_now).into(),
+            (P::Confirming { hint, .. }, E::Response(A::Status(S::Succeeded(code)))) => {
+                let via = match hint {
+                    Hint::Code(claimed) if same_code(claimed, &code) => CodeSource::Redirect,
+                    Hint::Code(_) => {
+                        log::warn!(
+                            "a redirect delivered a code that is not this session's: not \
+                             exchanged; exchanging the code the provider reports"
+                        );
+                        CodeSource::Poll
+                    }
+                    Hint::UserCancelled | Hint::Error { .. } => CodeSource::Poll,
+                };
+                self.accept_code(code, via, ctx).into()
+            }
+            (P::Confirming { hint, .. }, E::Response(A::Status(S::Failed))) => {
+                let error = match hint {
+                    Hint::Error { error, description } => {
+                        login_failed_at_the_bank(error, description.as_deref())
+                    }
+                    _ => Error::LoginFailed { detail: None },
+                };
+                self.fail(error).into()
+            }
+            (P::Confirming { .. }, E::Response(A::Status(S::InProgress))) => {
+                self.drop_hint(ctx).into()
+            }
+            (P::Confirming { .. }, E::Timer(TimerKind::Retry(K::Status))) => {
+                self.ask_status_now(ctx).into()
+            }
+            (P::Confirming { .. }, E::Redirect(R::Rejected(e))) => Step::rejected(e),
+            (P::Confirming { .. }, E::Redirect(_)) => {
+                Step::ignored(IgnoredReason::CodeAlreadyReceived)
+            }
+
+            // Awaiting the user or confirming a redirect alike.
+            (P::Awaiting { .. } | P::Confirming { .. }, E::Response(A::Status(S::Cancelled))) => {
+                self.finish(Ending::Cancelled(CancelOrigin::User)).into()
+            }
+            (
+                P::Awaiting { .. } | P::Confirming { .. },
+                E::Response(A::Status(S::NotApplicable)),
+            ) => self.finish(Ending::NotApplicable).into(),
+            (
+                P::Awaiting { .. } | P::Confirming { .. },
+                E::Response(A::Status(S::Unreadable { failure, answered })),
+            ) => self.retry_status(failure, answered, ctx).into(),
+            (P::Awaiting { .. } | P::Confirming { .. }, E::Response(A::Status(S::Fatal(e)))) => {
+                self.fail(e).into()
+            }
+
+            (P::Exchanging { via, .. }, E::Response(A::Exchanged(reply))) => {
+                let via = *via;
+                let reply = reply.map(|tokens| tokens.completed_via(via));
+                self.exchanged(reply, ctx).into()
+            }
+
+            // A response the flow no longer waits for (a poll that lost the race to the
+            // redirect), a timer of another phase; the phases whose edges are all the kit's.
+            (P::Created | P::Exchanging { .. } | P::Done(_), _)
+            | (_, E::Response(_) | E::Timer(_) | E::Stray) => Step::nothing(),
+        }
+    }
+
+    fn start(&mut self, deadline: Effect<LoginState>, ctx: Ctx) -> Effects {
+        self.phase = Phase::Initializing;
+        let mut effects = vec![Effect::State(LoginState::Initializing), deadline];
+        effects.extend(self.send_initialize(ctx));
+        effects
+    }
+
+    fn read_response(&self, kind: RequestKind, result: HttpResult, ctx: Ctx) -> Option<Answer> {
+        match kind {
+            RequestKind::Initialize => Some(Answer::Initialized(read_initialize(result, ctx))),
+            RequestKind::Status => Some(Answer::Status(read_status(result, ctx))),
+            RequestKind::Exchange => Some(Answer::Exchanged(read_exchange(result, ctx))),
             _ => None,
         }
     }
 
-    fn set_ending(&mut self, ending: Ending<SupervisedTokens>) {
-        self.phase = Phase::Done(ending);
-    }
-
-    fn lifecycle(&self) -> &Lifecycle {
-        &self.life
-    }
-
-    fn lifecycle_mut(&mut self) -> &mut Lifecycle {
-        &mut self.life
-    }
-
-    fn received_code(&self) -> Option<&ReceivedCode> {
-        match &self.phase {
-            Phase::Exchanging { code, .. } => Some(code),
-            _ => None,
-        }
+    fn read_redirect(&self, url: &Url) -> RedirectReply {
+        read_redirect_url(url)
     }
 
     fn exchange_request(&self, code: &Secret) -> HttpRequest {
@@ -797,67 +715,36 @@ impl Machine for SupervisedLoginMachine {
         };
         api::exchange(&self.creds, code, session_id)
     }
+
+    machine_kit::phase_accessors!();
 }
 
 impl Flow for SupervisedLoginMachine {
     type State = LoginState;
     type Output = SupervisedTokens;
 
-    fn handle(&mut self, input: Input, ctx: Ctx) -> Effects {
-        self.correlated(ctx, |m| {
-            let event = m.read(input, ctx);
-            ((), m.step(event, ctx).effects)
-        })
-        .1
-    }
-
-    fn redirect(&mut self, url: &Url, ctx: Ctx) -> (RedirectOutcome, Effects) {
-        if !self.redirect.matches(url) {
-            return (RedirectOutcome::NotForThisFlow, vec![]);
-        }
-        self.correlated(ctx, |m| {
-            let event = Event::Redirect(read_redirect_url(url));
-            m.step(event, ctx).into_redirect()
-        })
-    }
-
-    fn correlation_id(&self) -> Option<crate::correlation::CorrelationId> {
-        self.life.correlation.clone()
-    }
-
-    fn redirect_pattern(&self) -> &RedirectPattern {
-        &self.redirect
-    }
-
     fn web_hosts(&self) -> Vec<String> {
-        match &self.phase {
-            Phase::Awaiting { auth_url, .. } | Phase::Confirming { auth_url, .. } => {
-                Url::parse(auth_url)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
-                    .into_iter()
-                    .collect()
-            }
-            _ => Vec::new(),
-        }
+        self.phase
+            .session()
+            .map(|session| machine_kit::page_host(&session.auth_url))
+            .unwrap_or_default()
+    }
+
+    fn snapshot(&self) -> Result<String, Error> {
+        let text = snapshot::encode(FlowKind::SupervisedLogin, &self.to_record())?;
+        snapshot::seal(text, self.creds.snapshot_key.as_ref())
     }
 
     fn state(&self) -> LoginState {
         match &self.phase {
             Phase::Created => LoginState::Created,
             Phase::Initializing => LoginState::Initializing,
-            Phase::Awaiting {
-                auth_url,
-                session_id,
+            Phase::Awaiting(session) | Phase::Confirming { session, .. } => {
+                LoginState::AwaitingUser {
+                    auth_url: session.auth_url.clone(),
+                    session_id: session.session_id.clone(),
+                }
             }
-            | Phase::Confirming {
-                auth_url,
-                session_id,
-                ..
-            } => LoginState::AwaitingUser {
-                auth_url: auth_url.clone(),
-                session_id: session_id.clone(),
-            },
             Phase::Exchanging { via, .. } => LoginState::Exchanging { via: *via },
             Phase::Done(Ending::Authenticated(t)) => LoginState::Authenticated {
                 via: t.completed_via,
@@ -866,9 +753,7 @@ impl Flow for SupervisedLoginMachine {
                 provider_id: t.provider_id.clone(),
             },
             Phase::Done(Ending::Failed(error)) => LoginState::Failed {
-                error: error
-                    .info()
-                    .with_correlation_id(self.life.correlation.as_ref()),
+                error: self.life.error_info(error),
             },
             Phase::Done(Ending::Cancelled(by)) => LoginState::Cancelled { by: *by },
             Phase::Done(Ending::NotApplicable) => LoginState::NotApplicable,
@@ -876,12 +761,5 @@ impl Flow for SupervisedLoginMachine {
         }
     }
 
-    fn outcome(&self) -> Option<Result<SupervisedTokens, Error>> {
-        self.ending_outcome()
-    }
-
-    fn snapshot(&self) -> Result<String, Error> {
-        let text = snapshot::encode(FlowKind::SupervisedLogin, &self.to_record())?;
-        snapshot::seal(text, self.creds.snapshot_key.as_ref())
-    }
+    machine_kit::flow_through_kit!();
 }

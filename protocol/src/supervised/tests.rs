@@ -8,6 +8,7 @@ use super::*;
 use crate::config::ClientConfig;
 use crate::error::{CancelOrigin, Error, ErrorInfo};
 use crate::flow::{Ctx, Effect, Flow, IgnoredReason, Input, RedirectOutcome, TimerKind};
+use crate::http::RequestKind::{Exchange, Initialize, Status};
 use crate::http::{HttpRequest, HttpResponse, HttpResult, RequestKind, TransportFailure};
 
 const REDIRECT: &str = "https://app.example.com/aiia/callback";
@@ -41,6 +42,9 @@ fn with_header(status: u16, name: &str, value: &str, body: &str) -> HttpResult {
 const INIT_OK: &str =
     r#"{"authUrl":"https://bank.example.com/start?startToken=abc%3D%3D","sessionId":"s-1"}"#;
 const TOKENS_OK: &str = r#"{"success":true,"session":{"expires":"2030-01-23T13:30:07.1389724+00:00","accessToken":"AT"},"login":{"providerId":"DemoBank","expires":"2030-07-25T13:20:07.141971Z","loginToken":"-ELT2-LT","supportsUnattended":true,"label":"DemoBank","subjectId":"abc"},"providerId":"DemoBank"}"#;
+
+const UNAUTHORIZED: &str = r#"{"error":"Unauthorized"}"#;
+const INVALID_CODE: &str = r#"{"error":"InvalidCode"}"#;
 
 fn sent(effects: &[Effect<LoginState>]) -> Vec<&HttpRequest> {
     effects
@@ -81,12 +85,25 @@ fn respond(
     m.handle(Input::Response { kind, result }, ctx)
 }
 
-/// A machine waiting for the user, with its first status request in flight (sent at t=0).
-fn awaiting() -> SupervisedLoginMachine {
+/// A machine started at t=0, its initialize request in flight.
+fn initializing() -> SupervisedLoginMachine {
     let mut m = machine();
     m.handle(Input::Start, at(0));
-    respond(&mut m, RequestKind::Initialize, json(200, INIT_OK), at(0));
     m
+}
+
+/// A machine waiting for the user, with its first status request in flight (sent at t=0).
+fn awaiting() -> SupervisedLoginMachine {
+    let mut m = initializing();
+    respond(&mut m, Initialize, json(200, INIT_OK), at(0));
+    m
+}
+
+/// The states of a login that ended with `error`.
+fn failed_with(error: Error) -> Vec<LoginState> {
+    vec![LoginState::Failed {
+        error: error.into(),
+    }]
 }
 
 /// The provider's status, as the confirmation of a redirect asks it.
@@ -103,12 +120,7 @@ fn redirect_confirmed(m: &mut SupervisedLoginMachine, secs: i64) -> Vec<Effect<L
     let url = Url::parse(&format!("{REDIRECT}?code={CODE_ENCODED}")).unwrap();
     let (outcome, _) = m.redirect(&url, at(secs));
     assert_eq!(outcome, RedirectOutcome::CodeAccepted);
-    respond(
-        m,
-        RequestKind::Status,
-        status_says("Succeeded", Some(CODE)),
-        at(secs),
-    )
+    respond(m, Status, status_says("Succeeded", Some(CODE)), at(secs))
 }
 
 fn body(request: &HttpRequest) -> serde_json::Value {
@@ -190,9 +202,8 @@ fn start_sends_initialize_with_partner_headers_and_arms_the_deadline() {
 
 #[test]
 fn initialized_session_waits_for_the_user_and_long_polls() {
-    let mut m = machine();
-    m.handle(Input::Start, at(0));
-    let fx = respond(&mut m, RequestKind::Initialize, json(200, INIT_OK), at(0));
+    let mut m = initializing();
+    let fx = respond(&mut m, Initialize, json(200, INIT_OK), at(0));
     assert_eq!(
         states(&fx),
         vec![LoginState::AwaitingUser {
@@ -210,29 +221,12 @@ fn initialized_session_waits_for_the_user_and_long_polls() {
 
 #[test]
 fn initialize_failures() {
-    let mut m = machine();
-    m.handle(Input::Start, at(0));
-    let fx = respond(
-        &mut m,
-        RequestKind::Initialize,
-        json(401, r#"{"error":"Unauthorized"}"#),
-        at(0),
-    );
-    assert_eq!(
-        states(&fx),
-        vec![LoginState::Failed {
-            error: Error::BadClientCredentials.into()
-        }]
-    );
+    let mut m = initializing();
+    let fx = respond(&mut m, Initialize, json(401, UNAUTHORIZED), at(0));
+    assert_eq!(states(&fx), failed_with(Error::BadClientCredentials));
 
-    let mut m = machine();
-    m.handle(Input::Start, at(0));
-    let fx = respond(
-        &mut m,
-        RequestKind::Initialize,
-        json(200, r#"{"authUrl":"#),
-        at(0),
-    );
+    let mut m = initializing();
+    let fx = respond(&mut m, Initialize, json(200, r#"{"authUrl":"#), at(0));
     assert!(matches!(
         &states(&fx)[0],
         LoginState::Failed { error } if error.code == "malformed_response"
@@ -245,10 +239,9 @@ fn initialize_failures() {
         ("http://127.0.0.1:8080/start?startToken=t", true),
         ("https://bank.example.com/start?startToken=t", true),
     ] {
-        let mut m = machine();
-        m.handle(Input::Start, at(0));
+        let mut m = initializing();
         let body = format!(r#"{{"authUrl":"{auth_url}","sessionId":"s-1"}}"#);
-        let fx = respond(&mut m, RequestKind::Initialize, json(200, &body), at(0));
+        let fx = respond(&mut m, Initialize, json(200, &body), at(0));
         let failed = matches!(
             &states(&fx)[..],
             [LoginState::Failed { error }] if error.code == "malformed_response"
@@ -257,10 +250,9 @@ fn initialize_failures() {
     }
 
     // Transient failures are retried a few times, then reported as "retry later".
-    let mut m = machine();
-    m.handle(Input::Start, at(0));
+    let mut m = initializing();
     for i in 0..4 {
-        let fx = respond(&mut m, RequestKind::Initialize, json(503, ""), at(i));
+        let fx = respond(&mut m, Initialize, json(503, ""), at(i));
         assert_eq!(timers(&fx).len(), 1, "retry {i} armed");
         let fx = m.handle(
             Input::Timer(TimerKind::Retry(RequestKind::Initialize)),
@@ -268,20 +260,12 @@ fn initialize_failures() {
         );
         assert_eq!(sent(&fx).len(), 1);
     }
-    let fx = respond(
-        &mut m,
-        RequestKind::Initialize,
-        Err(TransportFailure::Timeout),
-        at(9),
-    );
+    let fx = respond(&mut m, Initialize, Err(TransportFailure::Timeout), at(9));
     assert_eq!(
         states(&fx),
-        vec![LoginState::Failed {
-            error: Error::RequestTimeout {
-                endpoint: "initialize"
-            }
-            .into()
-        }]
+        failed_with(Error::RequestTimeout {
+            endpoint: "initialize"
+        })
     );
 }
 
@@ -289,20 +273,10 @@ fn initialize_failures() {
 fn in_progress_polls_at_most_once_per_window() {
     let mut m = awaiting();
     // The provider held the request the full window: poll again at once.
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        json(200, r#"{"state":"InProgress"}"#),
-        at(30),
-    );
+    let fx = respond(&mut m, Status, status_says("InProgress", None), at(30));
     assert_eq!(sent(&fx).len(), 1);
     // It answered early (after 2 s): wait for the rest of the window.
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        json(200, r#"{"state":"InProgress"}"#),
-        at(32),
-    );
+    let fx = respond(&mut m, Status, status_says("InProgress", None), at(32));
     assert!(sent(&fx).is_empty());
     assert_eq!(
         timers(&fx),
@@ -315,12 +289,7 @@ fn in_progress_polls_at_most_once_per_window() {
 #[test]
 fn poll_success_exchanges_the_code_once() {
     let mut m = awaiting();
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        json(200, &format!(r#"{{"state":"Succeeded","code":"{CODE}"}}"#)),
-        at(5),
-    );
+    let fx = respond(&mut m, Status, status_says("Succeeded", Some(CODE)), at(5));
     assert_eq!(
         states(&fx),
         vec![
@@ -348,7 +317,7 @@ fn poll_success_exchanges_the_code_once() {
 
     let fx = respond(
         &mut m,
-        RequestKind::Exchange,
+        Exchange,
         with_header(
             200,
             "x-access-token-expires",
@@ -400,12 +369,7 @@ fn redirect_wins_the_race_and_late_poll_is_ignored() {
         sent(&fx)[0].url
     );
     assert!(matches!(m.state(), LoginState::AwaitingUser { .. }));
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        status_says("Succeeded", Some(CODE)),
-        at(3),
-    );
+    let fx = respond(&mut m, Status, status_says("Succeeded", Some(CODE)), at(3));
     assert_eq!(
         states(&fx),
         vec![
@@ -423,12 +387,7 @@ fn redirect_wins_the_race_and_late_poll_is_ignored() {
         "decoded exactly once"
     );
     // The poll that was in flight answers anyway: no second exchange.
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        json(200, &format!(r#"{{"state":"Succeeded","code":"{CODE}"}}"#)),
-        at(3),
-    );
+    let fx = respond(&mut m, Status, status_says("Succeeded", Some(CODE)), at(3));
     assert!(fx.is_empty());
     let (outcome, _) = m.redirect(&url, at(4));
     assert_eq!(
@@ -480,13 +439,10 @@ fn redirect_classification() {
     );
 
     let mut m = awaiting();
-    let (outcome, _) = m.redirect(
-        &Url::parse(&format!(
-            "{REDIRECT}?error=failed&error_description=Bank%20said%20no"
-        ))
-        .unwrap(),
-        at(2),
-    );
+    let url = Url::parse(&format!(
+        "{REDIRECT}?error=failed&error_description=Bank%20said%20no"
+    ));
+    let (outcome, _) = m.redirect(&url.unwrap(), at(2));
     assert_eq!(
         outcome,
         RedirectOutcome::ProviderError(Error::LoginFailed {
@@ -513,28 +469,13 @@ fn terminal_statuses() {
         ("NotApplicable", LoginState::NotApplicable),
     ] {
         let mut m = awaiting();
-        let fx = respond(
-            &mut m,
-            RequestKind::Status,
-            json(200, &format!(r#"{{"state":"{status}"}}"#)),
-            at(1),
-        );
+        let fx = respond(&mut m, Status, status_says(status, None), at(1));
         assert_eq!(states(&fx), vec![expected]);
         assert!(matches!(fx[0], Effect::Stop));
     }
     let mut m = awaiting();
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        json(404, r#"{"error":"NotFound"}"#),
-        at(1),
-    );
-    assert_eq!(
-        states(&fx),
-        vec![LoginState::Failed {
-            error: Error::SessionNotFound.into()
-        }]
-    );
+    let fx = respond(&mut m, Status, json(404, r#"{"error":"NotFound"}"#), at(1));
+    assert_eq!(states(&fx), failed_with(Error::SessionNotFound));
 }
 
 #[test]
@@ -542,7 +483,7 @@ fn status_transient_failures_back_off_and_honour_retry_after() {
     let mut m = awaiting();
     let fx = respond(
         &mut m,
-        RequestKind::Status,
+        Status,
         with_header(429, "retry-after", "7", ""),
         at(1),
     );
@@ -553,24 +494,19 @@ fn status_transient_failures_back_off_and_honour_retry_after() {
             Duration::from_secs(7)
         )]
     );
-    let fx = respond(&mut m, RequestKind::Status, json(503, ""), at(9));
+    let fx = respond(&mut m, Status, json(503, ""), at(9));
     let (_, d1) = timers(&fx)[0];
     let fx = respond(
         &mut m,
-        RequestKind::Status,
+        Status,
         Err(TransportFailure::Network("reset".into())),
         at(10),
     );
     let (_, d2) = timers(&fx)[0];
     assert!(d2 > d1, "backoff grows: {d1:?} then {d2:?}");
-    let fx = respond(&mut m, RequestKind::Status, json(200, "{not json"), at(11));
+    let fx = respond(&mut m, Status, json(200, "{not json"), at(11));
     assert_eq!(timers(&fx).len(), 1, "a garbled status is retried");
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        json(200, r#"{"state":"Succeeded"}"#),
-        at(12),
-    );
+    let fx = respond(&mut m, Status, status_says("Succeeded", None), at(12));
     assert_eq!(timers(&fx).len(), 1, "Succeeded without a code is retried");
     let fx = m.handle(Input::Timer(TimerKind::Retry(RequestKind::Status)), at(13));
     assert_eq!(sent(&fx).len(), 1);
@@ -580,11 +516,11 @@ fn status_transient_failures_back_off_and_honour_retry_after() {
 fn exchange_retries_only_while_the_code_lives() {
     let mut m = awaiting();
     redirect_confirmed(&mut m, 0);
-    let fx = respond(&mut m, RequestKind::Exchange, json(502, ""), at(1));
+    let fx = respond(&mut m, Exchange, json(502, ""), at(1));
     assert_eq!(timers(&fx)[0].0, TimerKind::Retry(RequestKind::Exchange));
     let fx = m.handle(Input::Timer(TimerKind::Retry(RequestKind::Exchange)), at(2));
     assert_eq!(body(sent(&fx)[0]), serde_json::json!({ "code": CODE }));
-    let fx = respond(&mut m, RequestKind::Exchange, json(503, ""), at(40));
+    let fx = respond(&mut m, Exchange, json(503, ""), at(40));
     assert_eq!(
         timers(&fx)[0].0,
         TimerKind::Retry(RequestKind::Exchange),
@@ -595,34 +531,19 @@ fn exchange_retries_only_while_the_code_lives() {
         at(41),
     );
     assert_eq!(sent(&fx).len(), 1);
-    let fx = respond(&mut m, RequestKind::Exchange, json(503, ""), at(60));
-    assert_eq!(
-        states(&fx),
-        vec![LoginState::Failed {
-            error: Error::CodeExpired.into()
-        }]
-    );
+    let fx = respond(&mut m, Exchange, json(503, ""), at(60));
+    assert_eq!(states(&fx), failed_with(Error::CodeExpired));
 
     let mut m = awaiting();
     redirect_confirmed(&mut m, 0);
-    let fx = respond(
-        &mut m,
-        RequestKind::Exchange,
-        json(400, r#"{"error":"InvalidCode"}"#),
-        at(1),
-    );
+    let fx = respond(&mut m, Exchange, json(400, INVALID_CODE), at(1));
+    let rejected = Error::CodeRejected {
+        status: 400,
+        code: Some("InvalidCode".into()),
+    };
+    assert_eq!(states(&fx), failed_with(rejected));
     assert_eq!(
-        states(&fx),
-        vec![LoginState::Failed {
-            error: Error::CodeRejected {
-                status: 400,
-                code: Some("InvalidCode".into())
-            }
-            .into()
-        }]
-    );
-    assert_eq!(
-        m.outcome().unwrap().unwrap_err().category(),
+        crate::test_support::ended_as(&m),
         crate::error::ErrorCategory::Reauthenticate
     );
 }
@@ -639,12 +560,7 @@ fn cancel_and_deadline_end_the_flow() {
         }
     );
     assert!(m.handle(Input::Cancel, at(2)).is_empty());
-    let late = respond(
-        &mut m,
-        RequestKind::Status,
-        json(200, &format!(r#"{{"state":"Succeeded","code":"{CODE}"}}"#)),
-        at(2),
-    );
+    let late = respond(&mut m, Status, status_says("Succeeded", Some(CODE)), at(2));
     assert!(late.is_empty(), "nothing after cancel");
 
     let mut m = awaiting();
@@ -771,10 +687,7 @@ impl Model {
                 let (kind, result) = match ev {
                     Ev::InitOk => (RequestKind::Initialize, json(200, INIT_OK)),
                     Ev::Init503 => (RequestKind::Initialize, json(503, "")),
-                    Ev::Init401 => (
-                        RequestKind::Initialize,
-                        json(401, r#"{"error":"Unauthorized"}"#),
-                    ),
+                    Ev::Init401 => (RequestKind::Initialize, json(401, UNAUTHORIZED)),
                     Ev::PollInProgress => (RequestKind::Status, poll(r#"{"state":"InProgress"}"#)),
                     Ev::PollSucceeded => (
                         RequestKind::Status,
@@ -785,10 +698,7 @@ impl Model {
                     Ev::PollCancelled => (RequestKind::Status, poll(r#"{"state":"Cancelled"}"#)),
                     Ev::ExchangeOk => (RequestKind::Exchange, json(200, TOKENS_OK)),
                     Ev::Exchange503 => (RequestKind::Exchange, json(503, "")),
-                    Ev::Exchange400 => (
-                        RequestKind::Exchange,
-                        json(400, r#"{"error":"InvalidCode"}"#),
-                    ),
+                    Ev::Exchange400 => (RequestKind::Exchange, json(400, INVALID_CODE)),
                     Ev::ExchangeDrop => (
                         RequestKind::Exchange,
                         Err(TransportFailure::Network("reset".into())),
@@ -968,7 +878,7 @@ fn snapshots_of_other_clients_versions_and_kinds_are_refused() {
 fn authenticated_snapshot_keeps_the_tokens() {
     let mut m = awaiting();
     redirect_confirmed(&mut m, 1);
-    respond(&mut m, RequestKind::Exchange, json(200, TOKENS_OK), at(2));
+    respond(&mut m, Exchange, json(200, TOKENS_OK), at(2));
     let restored = SupervisedLoginMachine::restore(creds(), &m.snapshot().unwrap()).unwrap();
     let tokens = restored.outcome().unwrap().unwrap();
     assert_eq!(tokens.session.token().expose(), "AT");
@@ -984,12 +894,7 @@ fn poll_spacing_follows_the_monotonic_clock_not_the_wall_clock() {
         now: at(3600).now,
         ..at(2)
     };
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        json(200, r#"{"state":"InProgress"}"#),
-        jumped,
-    );
+    let fx = respond(&mut m, Status, status_says("InProgress", None), jumped);
     assert!(sent(&fx).is_empty());
     assert_eq!(
         timers(&fx),
@@ -1000,12 +905,7 @@ fn poll_spacing_follows_the_monotonic_clock_not_the_wall_clock() {
         now: at(-3600).now,
         ..at(60)
     };
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        json(200, r#"{"state":"InProgress"}"#),
-        back,
-    );
+    let fx = respond(&mut m, Status, status_says("InProgress", None), back);
     assert_eq!(sent(&fx).len(), 1);
 }
 
@@ -1019,19 +919,14 @@ fn the_deadline_in_the_process_is_its_timer_and_wall_clock_only_once_persisted()
         timers(&fx),
         vec![(TimerKind::Deadline, Duration::from_secs(900))]
     );
-    respond(&mut m, RequestKind::Initialize, json(200, INIT_OK), at(0));
+    respond(&mut m, Initialize, json(200, INIT_OK), at(0));
     // The wall clock jumps past the deadline while 2 s pass: nothing in the process reads it
     // as a deadline. The login goes on polling and still takes its redirect.
     let jumped = |secs| Ctx {
         now: at(3600).now,
         ..at(secs)
     };
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        json(200, r#"{"state":"InProgress"}"#),
-        jumped(2),
-    );
+    let fx = respond(&mut m, Status, status_says("InProgress", None), jumped(2));
     assert!(states(&fx).is_empty(), "{:?}", states(&fx));
     assert_eq!(
         timers(&fx),
@@ -1056,13 +951,6 @@ fn the_deadline_in_the_process_is_its_timer_and_wall_clock_only_once_persisted()
     assert_eq!(states(&fx), vec![LoginState::TimedOut]);
 }
 
-#[test]
-fn a_user_cancel_redirect_follows_the_shared_rule() {
-    for error in ["access_denied", "Cancelled", "canceled", "usercancelled"] {
-        user_cancel_confirmed(&mut awaiting(), error);
-    }
-}
-
 /// A redirect with `?error={error}` is reported as the user's cancel at once, but ends the
 /// login only when the status agrees (`Cancelled`).
 fn user_cancel_confirmed(m: &mut SupervisedLoginMachine, error: &str) {
@@ -1078,12 +966,7 @@ fn user_cancel_confirmed(m: &mut SupervisedLoginMachine, error: &str) {
         "{error}"
     );
     assert!(states(&fx).is_empty(), "{error}: the status decides");
-    let fx = respond(
-        m,
-        RequestKind::Status,
-        status_says("Cancelled", None),
-        at(2),
-    );
+    let fx = respond(m, Status, status_says("Cancelled", None), at(2));
     assert_eq!(
         states(&fx),
         vec![LoginState::Cancelled {
@@ -1091,6 +974,13 @@ fn user_cancel_confirmed(m: &mut SupervisedLoginMachine, error: &str) {
         }],
         "{error}"
     );
+}
+
+#[test]
+fn a_user_cancel_redirect_follows_the_shared_rule() {
+    for error in ["access_denied", "Cancelled", "canceled", "usercancelled"] {
+        user_cancel_confirmed(&mut awaiting(), error);
+    }
 }
 
 /// Login CSRF: a page or app that knows the redirect URL delivers a code of its own (from the
@@ -1107,23 +997,13 @@ fn a_forged_redirect_code_is_never_exchanged() {
         RedirectOutcome::CodeAccepted,
         "taken as a hint only"
     );
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        status_says("InProgress", None),
-        at(2),
-    );
+    let fx = respond(&mut m, Status, status_says("InProgress", None), at(2));
     assert!(states(&fx).is_empty());
     assert_eq!(sent(&fx).len(), 1, "the long-poll resumes");
     assert!(sent(&fx)[0].url.as_str().ends_with("pollTimeout=30"));
     assert!(matches!(m.state(), LoginState::AwaitingUser { .. }));
     // The user finishes: the session's own code arrives by the long-poll.
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        status_says("Succeeded", Some(CODE)),
-        at(9),
-    );
+    let fx = respond(&mut m, Status, status_says("Succeeded", Some(CODE)), at(9));
     assert_eq!(body(sent(&fx)[0]), serde_json::json!({ "code": CODE }));
     for effect in &fx {
         if let Effect::Send(request) = effect {
@@ -1143,12 +1023,7 @@ fn a_forged_redirect_code_is_never_exchanged() {
     // code, and that one is exchanged, not the redirect's.
     let mut m = awaiting();
     m.redirect(&forged, at(2));
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        status_says("Succeeded", Some(CODE)),
-        at(2),
-    );
+    let fx = respond(&mut m, Status, status_says("Succeeded", Some(CODE)), at(2));
     assert_eq!(body(sent(&fx)[0]), serde_json::json!({ "code": CODE }));
     assert_eq!(
         states(&fx)[0],
@@ -1166,12 +1041,7 @@ fn an_error_redirect_ends_the_login_only_when_the_status_agrees() {
     let mut m = awaiting();
     let url = Url::parse(&format!("{REDIRECT}?error=access_denied")).unwrap();
     m.redirect(&url, at(2));
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        status_says("InProgress", None),
-        at(2),
-    );
+    let fx = respond(&mut m, Status, status_says("InProgress", None), at(2));
     assert!(states(&fx).is_empty());
     assert!(matches!(m.state(), LoginState::AwaitingUser { .. }));
 
@@ -1179,7 +1049,7 @@ fn an_error_redirect_ends_the_login_only_when_the_status_agrees() {
     let url = Url::parse(&format!("{REDIRECT}?code={CODE_ENCODED}")).unwrap();
     m.redirect(&url, at(2));
     for attempt in 0..5 {
-        let fx = respond(&mut m, RequestKind::Status, json(503, ""), at(3 + attempt));
+        let fx = respond(&mut m, Status, json(503, ""), at(3 + attempt));
         assert_eq!(timers(&fx)[0].0, TimerKind::Retry(RequestKind::Status));
         assert!(sent(&fx).is_empty(), "no exchange of an unconfirmed code");
         let fx = m.handle(
@@ -1199,7 +1069,8 @@ fn an_error_redirect_ends_the_login_only_when_the_status_agrees() {
 mod diagram {
     use super::*;
     use crate::machine_kit::diagram::{
-        CODE_EXPIRED, NOW, Probe, assert_matches, input, lifecycle_probes, observe,
+        CODE_EXPIRED, NOW, Probe, assert_matches, assert_terminal_agrees, input, lifecycle_probes,
+        observe,
     };
 
     fn confirming() -> SupervisedLoginMachine {
@@ -1211,12 +1082,7 @@ mod diagram {
 
     fn exchanging() -> SupervisedLoginMachine {
         let mut m = confirming();
-        respond(
-            &mut m,
-            RequestKind::Status,
-            status_says("Succeeded", Some(CODE)),
-            at(1),
-        );
+        respond(&mut m, Status, status_says("Succeeded", Some(CODE)), at(1));
         m
     }
 
@@ -1232,13 +1098,13 @@ mod diagram {
         exchanging,
         || {
             let mut m = exchanging();
-            respond(&mut m, RequestKind::Exchange, json(200, TOKENS_OK), at(2));
+            respond(&mut m, Exchange, json(200, TOKENS_OK), at(2));
             m
         },
         || {
             let mut m = machine();
             m.handle(Input::Start, at(0));
-            respond(&mut m, RequestKind::Initialize, json(401, ""), at(0));
+            respond(&mut m, Initialize, json(401, ""), at(0));
             m
         },
         || {
@@ -1249,7 +1115,7 @@ mod diagram {
         || {
             let mut m = awaiting();
             let body = r#"{"state":"NotApplicable"}"#;
-            respond(&mut m, RequestKind::Status, json(200, body), at(1));
+            respond(&mut m, Status, json(200, body), at(1));
             m
         },
         || {
@@ -1345,7 +1211,7 @@ mod diagram {
                 )
             }),
             p("exchange fatal", |m| {
-                response(m, Exchange, json(400, r#"{"error":"InvalidCode"}"#))
+                response(m, Exchange, json(400, INVALID_CODE))
             }),
             p("redirect code", |m| {
                 redirect(m, &format!("code={CODE_ENCODED}"))
@@ -1367,12 +1233,8 @@ mod diagram {
 
     #[test]
     fn terminal_means_the_same_everywhere() {
-        use crate::machine_kit::Machine;
         for fixture in FIXTURES {
-            let m = fixture();
-            let terminal = Machine::is_terminal(&m);
-            assert_eq!(m.state().is_terminal(), terminal, "{:?}", m.state());
-            assert_eq!(m.outcome().is_some(), terminal, "{:?}", m.state());
+            assert_terminal_agrees(&fixture(), LoginState::is_terminal);
         }
     }
 }
@@ -1383,12 +1245,7 @@ mod diagram {
 fn a_failed_login_quotes_its_correlation_id() {
     let mut m = awaiting();
     let id = m.correlation_id().expect("made at the first input");
-    let fx = respond(
-        &mut m,
-        RequestKind::Status,
-        json(200, r#"{"state":"Failed"}"#),
-        at(1),
-    );
+    let fx = respond(&mut m, Status, json(200, r#"{"state":"Failed"}"#), at(1));
     let shown = states(&fx);
     let [LoginState::Failed { error }] = shown.as_slice() else {
         panic!("not Failed: {shown:?}");
@@ -1418,7 +1275,7 @@ fn every_request_of_a_login_carries_its_correlation_id() {
         .map(|r| r.correlation_id().unwrap().to_owned())
         .collect();
     // Later inputs come with other entropy: the id stays.
-    let fx = respond(&mut m, RequestKind::Initialize, json(200, INIT_OK), at(1));
+    let fx = respond(&mut m, Initialize, json(200, INIT_OK), at(1));
     seen.extend(
         sent(&fx)
             .iter()

@@ -24,36 +24,23 @@ extension ObAuthError {
     }
 
     /// The stable machine-readable code (e.g. `bad_client_credentials`, `cancelled_by_user`).
-    public var code: String {
-        switch self {
-        case let .InvalidInput(_, code, _, _): return code
-        case let .RetryLater(code, _, _, _): return code
-        case let .UserAction(code, _, _): return code
-        case let .Reauthenticate(code, _, _): return code
-        case let .Fatal(code, _, _): return code
-        }
-    }
+    public var code: String { fields.code }
 
     /// The human-readable explanation (never contains a secret).
-    public var detail: String {
-        switch self {
-        case let .InvalidInput(_, _, detail, _): return detail
-        case let .RetryLater(_, detail, _, _): return detail
-        case let .UserAction(_, detail, _): return detail
-        case let .Reauthenticate(_, detail, _): return detail
-        case let .Fatal(_, detail, _): return detail
-        }
-    }
+    public var detail: String { fields.detail }
 
     /// The correlation id of the flow that failed (sent as `X-Correlation-Id` on each of its
     /// requests), for a support ticket to quote; `nil` for an error that belongs to no flow.
-    public var correlationId: String? {
+    public var correlationId: String? { fields.correlationId }
+
+    /// The fields every case carries, read in one place.
+    private var fields: (code: String, detail: String, correlationId: String?) {
         switch self {
-        case let .InvalidInput(_, _, _, id): return id
-        case let .RetryLater(_, _, _, id): return id
-        case let .UserAction(_, _, id): return id
-        case let .Reauthenticate(_, _, id): return id
-        case let .Fatal(_, _, id): return id
+        case let .InvalidInput(_, code, detail, id): return (code, detail, id)
+        case let .RetryLater(code, detail, _, id): return (code, detail, id)
+        case let .UserAction(code, detail, id): return (code, detail, id)
+        case let .Reauthenticate(code, detail, id): return (code, detail, id)
+        case let .Fatal(code, detail, id): return (code, detail, id)
         }
     }
 }
@@ -78,16 +65,34 @@ extension AuthorizationState {
     }
 }
 
-/// Bridges the core's state observer to an `AsyncStream` continuation. `Sendable` (checked): it
-/// holds only the continuation, which is.
-final class StreamObserver: StateObserver, Sendable {
-    private let continuation: AsyncStream<LoginState>.Continuation
+/// A flow's state, as `states()` streams it: the stream finishes after a terminal one.
+protocol FlowState: Sendable {
+    var isTerminal: Bool { get }
+}
 
-    init(_ continuation: AsyncStream<LoginState>.Continuation) {
+extension LoginState: FlowState {}
+extension AuthorizationState: FlowState {}
+
+/// Bridges the core's state observer (`StateObserver` of a login, `AuthorizationStateObserver`
+/// of an authorization flow) to an `AsyncStream` continuation. `Sendable` (checked): it holds
+/// only the continuation, which is.
+final class StreamObserver<State: FlowState>: Sendable {
+    private let continuation: AsyncStream<State>.Continuation
+
+    init(_ continuation: AsyncStream<State>.Continuation) {
         self.continuation = continuation
     }
 
-    func onState(state: LoginState) throws {
+    /// The stream behind `states()`: every state the observer that `register` hands the flow
+    /// sees, the terminal one last. No state is dropped (unbounded buffer: a flow has a handful
+    /// of states).
+    static func stream(_ register: (StreamObserver) -> Void) -> AsyncStream<State> {
+        AsyncStream(bufferingPolicy: .unbounded) { continuation in
+            register(StreamObserver(continuation))
+        }
+    }
+
+    fileprivate func forward(_ state: State) {
         continuation.yield(state)
         if state.isTerminal {
             continuation.finish()
@@ -95,20 +100,27 @@ final class StreamObserver: StateObserver, Sendable {
     }
 }
 
-/// Bridges an authorization flow's state observer to an `AsyncStream` continuation.
-final class AuthorizationStreamObserver: AuthorizationStateObserver, Sendable {
-    private let continuation: AsyncStream<AuthorizationState>.Continuation
-
-    init(_ continuation: AsyncStream<AuthorizationState>.Continuation) {
-        self.continuation = continuation
+extension StreamObserver: StateObserver where State == LoginState {
+    func onState(state: LoginState) throws {
+        forward(state)
     }
+}
 
+extension StreamObserver: AuthorizationStateObserver where State == AuthorizationState {
     func onState(state: AuthorizationState) throws {
-        continuation.yield(state)
-        if state.isTerminal {
-            continuation.finish()
-        }
+        forward(state)
     }
+}
+
+/// The body of `signIn()`: `start`, then `awaitTokens`' answer. Structured concurrency:
+/// cancelling the calling `Task` calls `cancel`.
+func startAndAwaitEnd<Tokens>(
+    start: () -> Void,
+    awaitTokens: () async throws -> Tokens,
+    cancel: @escaping @Sendable () -> Void
+) async throws -> Tokens {
+    start()
+    return try await withTaskCancellationHandler(operation: awaitTokens, onCancel: cancel)
 }
 
 extension SupervisedLogin {
@@ -116,21 +128,14 @@ extension SupervisedLogin {
     /// stream finishes after the terminal state. No state is dropped (unbounded buffer: a login
     /// has a handful of states). Each call registers its own observer.
     public func states() -> AsyncStream<LoginState> {
-        AsyncStream(bufferingPolicy: .unbounded) { continuation in
-            self.addObserver(observer: StreamObserver(continuation))
-        }
+        StreamObserver.stream { addObserver(observer: $0) }
     }
 
     /// Starts the login (if not started) and waits for its end: the tokens, or an
     /// `ObAuthError`. Structured concurrency: cancelling the calling `Task` cancels the login
     /// (unlike `awaitTokens()`, which leaves it running).
     public func signIn() async throws -> SupervisedTokens {
-        start()
-        return try await withTaskCancellationHandler {
-            try await self.awaitTokens()
-        } onCancel: {
-            self.cancel()
-        }
+        try await startAndAwaitEnd(start: start, awaitTokens: awaitTokens, cancel: { self.cancel() })
     }
 }
 
@@ -139,21 +144,14 @@ extension AuthorizationFlow {
     /// with the current one; the stream finishes after the terminal state. No state is dropped.
     /// Each call registers its own observer.
     public func states() -> AsyncStream<AuthorizationState> {
-        AsyncStream(bufferingPolicy: .unbounded) { continuation in
-            self.addObserver(observer: AuthorizationStreamObserver(continuation))
-        }
+        StreamObserver.stream { addObserver(observer: $0) }
     }
 
     /// Starts the flow (if not started) and waits for its end: the `TokenSet`, or an
     /// `ObAuthError`. Structured concurrency: cancelling the calling `Task` cancels the flow
     /// (unlike `awaitTokens()`, which leaves it running).
     public func signIn() async throws -> TokenSet {
-        start()
-        return try await withTaskCancellationHandler {
-            try await self.awaitTokens()
-        } onCancel: {
-            self.cancel()
-        }
+        try await startAndAwaitEnd(start: start, awaitTokens: awaitTokens, cancel: { self.cancel() })
     }
 }
 

@@ -27,14 +27,14 @@ import ObAuthFFI
 public final class URLSessionTransport: HttpTransport, @unchecked Sendable {
     // @unchecked: URLSession is thread-safe; the stored properties are immutable.
     private let session: URLSession
-    private let exchanges: Exchanges
+    private let exchanges: ExchangeCollector
 
     /// A transport over a session with `configuration`.
     public init(configuration: URLSessionConfiguration = .ephemeral) {
         configuration.httpCookieStorage = nil
         configuration.urlCache = nil
         configuration.urlCredentialStorage = nil
-        let exchanges = Exchanges()
+        let exchanges = ExchangeCollector()
         self.exchanges = exchanges
         session = URLSession(configuration: configuration, delegate: exchanges, delegateQueue: nil)
     }
@@ -54,18 +54,54 @@ public final class URLSessionTransport: HttpTransport, @unchecked Sendable {
             urlRequest.httpBody = Data(body.expose().utf8)
         }
         let task = session.dataTask(with: urlRequest)
-        exchanges.start(task, completion)
+        exchanges.start(task) { result in
+            switch result {
+            case let .success(answer):
+                completion.succeeded(response: HttpTransportResponse(
+                    status: UInt16(clamping: answer.status),
+                    headers: answer.headers.map { HttpHeader(name: $0.name, value: Secret($0.value)) },
+                    body: answer.body
+                ))
+            case .failure(is ExchangeCollector.NoResponse):
+                completion.failed(error: .Network(detail: "no HTTP response"))
+            case let .failure(error):
+                let code = (error as NSError).code
+                if (error as NSError).domain == NSURLErrorDomain && code == NSURLErrorTimedOut {
+                    completion.failed(error: .Timeout)
+                } else {
+                    // The error's description, never the request's headers or body.
+                    completion.failed(error: .Network(detail: "URLSession error \(code): \(error.localizedDescription)"))
+                }
+            }
+        }
         task.resume()
     }
 }
 
-/// The session's delegate: collects each task's response and body and completes its
-/// `HttpCompletion`; refuses redirects and HTTP authentication prompts (both are answers for the
-/// core to read).
-private final class Exchanges: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+/// One HTTP exchange as a client that follows no redirect sees it: a redirect and a 401 are
+/// answers like any other.
+struct ExchangeAnswer: Sendable {
+    let status: Int
+    /// The header fields, names lower-cased.
+    let headers: [(name: String, value: String)]
+    let body: Data
+}
+
+/// A session's delegate for a client that follows no redirect: collects each task's response and
+/// body and hands them, when the task ends, to the closure the task was started with; refuses
+/// redirects and HTTP authentication prompts (both are answers for the caller to read).
+/// Delegate-driven tasks only (FoundationNetworking asks no delegate about the redirects of a
+/// completion-handler task). `URLSessionTransport`'s delegate, and the test suite's stand-in
+/// browser's.
+final class ExchangeCollector: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     // @unchecked: `exchanges` is only touched under `lock`.
+    /// What a task ended with when there was no error and no HTTP response either.
+    struct NoResponse: Error {}
+
+    typealias Finish = @Sendable (Result<ExchangeAnswer, any Error>) -> Void
+
     private struct Exchange {
-        let completion: HttpCompletion
+        let finish: Finish
         var response: HTTPURLResponse?
         var body = Data()
     }
@@ -79,8 +115,9 @@ private final class Exchanges: NSObject, URLSessionDataDelegate, @unchecked Send
         return body(&exchanges)
     }
 
-    func start(_ task: URLSessionTask, _ completion: HttpCompletion) {
-        locked { $0[task.taskIdentifier] = Exchange(completion: completion) }
+    /// Collects `task`'s answer for `finish`; call before resuming the task.
+    func start(_ task: URLSessionTask, _ finish: @escaping Finish) {
+        locked { $0[task.taskIdentifier] = Exchange(finish: finish) }
     }
 
     func urlSession(
@@ -130,25 +167,15 @@ private final class Exchanges: NSObject, URLSessionDataDelegate, @unchecked Send
         guard let exchange = locked({ $0.removeValue(forKey: task.taskIdentifier) }) else { return }
         let response = exchange.response ?? (task.response as? HTTPURLResponse)
         if let response, error == nil || response.statusCode == 401 {
-            var headers: [HttpHeader] = []
+            var headers: [(name: String, value: String)] = []
             for (name, value) in response.allHeaderFields {
                 if let name = name as? String, let value = value as? String {
-                    headers.append(HttpHeader(name: name.lowercased(), value: Secret(value)))
+                    headers.append((name: name.lowercased(), value: value))
                 }
             }
-            exchange.completion.succeeded(response: HttpTransportResponse(
-                status: UInt16(clamping: response.statusCode), headers: headers, body: exchange.body
-            ))
-        } else if let error {
-            let code = (error as NSError).code
-            if (error as NSError).domain == NSURLErrorDomain && code == NSURLErrorTimedOut {
-                exchange.completion.failed(error: .Timeout)
-            } else {
-                // The error's description, never the request's headers or body.
-                exchange.completion.failed(error: .Network(detail: "URLSession error \(code): \(error.localizedDescription)"))
-            }
+            exchange.finish(.success(ExchangeAnswer(status: response.statusCode, headers: headers, body: exchange.body)))
         } else {
-            exchange.completion.failed(error: .Network(detail: "no HTTP response"))
+            exchange.finish(.failure(error ?? NoResponse()))
         }
     }
 }

@@ -37,6 +37,14 @@ extension WebViewFlow {
             return false
         }
     }
+
+    /// `decidePolicy(for:openExternally:)` as a `Bool`, for a navigation to `url` (`nil`, a
+    /// request without a URL, is never loaded). Free of WebKit's types, so that a stand-in of
+    /// them (the tests' on Linux) answers with this very code.
+    func shouldLoad(navigationTo url: URL?, openExternally: (URL) -> Void) -> Bool {
+        guard let url else { return false }
+        return shouldLoad(url, openExternally: openExternally)
+    }
 }
 
 #if canImport(WebKit)
@@ -49,8 +57,7 @@ extension WebViewFlow {
         for navigationAction: WKNavigationAction,
         openExternally: (URL) -> Void
     ) -> WKNavigationActionPolicy {
-        guard let url = navigationAction.request.url else { return .cancel }
-        return shouldLoad(url, openExternally: openExternally) ? .allow : .cancel
+        shouldLoad(navigationTo: navigationAction.request.url, openExternally: openExternally) ? .allow : .cancel
     }
 }
 #endif

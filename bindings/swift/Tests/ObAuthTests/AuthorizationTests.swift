@@ -18,8 +18,7 @@ private func pkceParams() -> AuthorizationParams {
 final class AuthorizationTests: ObAuthTestCase {
     /// Connect: consent page, redirect through decideNavigation, tokens with the consentId.
     func testConnectConsentPageRedirectThroughDecideNavigationTokensWithConsentId() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let exchanges = try await sandbox.stat("oauthCodeExchanges")
             let flow = try connectFlow(try sandboxClient(sandbox))
             XCTAssertEqual(flow.state(), .created, "state before start")
@@ -47,16 +46,14 @@ final class AuthorizationTests: ObAuthTestCase {
                   stateConsentId == consentId, refreshable
             else { return XCTFail("state \(shape(flow.state()))") }
             XCTAssertEqual(flow.handleRedirect(url: location), .ignored(reason: .flowFinished), "the same redirect again")
-            let after = try await sandbox.stat("oauthCodeExchanges")
-            XCTAssertEqual(after, exchanges + 1, "code exchanges at the sandbox")
+            try await assertEqual(await sandbox.stat("oauthCodeExchanges"), exchanges + 1, "code exchanges at the sandbox")
         }
     }
 
     /// Connect: a forged state is Rejected(state_mismatch) and nothing is exchanged; the genuine
     /// redirect then completes.
     func testConnectForgedStateIsRejectedNothingExchangedGenuineRedirectCompletes() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let flow = try connectFlow(try sandboxClient(sandbox))
             flow.start()
             let genuine = try await sandbox.consent(try authorizeUrl(flow), "approve")
@@ -84,24 +81,20 @@ final class AuthorizationTests: ObAuthTestCase {
                 return XCTFail("a forged redirect must not end the flow: \(shape(flow.state()))")
             }
             await pause(300) // time for a (wrong) exchange to reach the sandbox
-            let requestsAfterForged = try await sandbox.tokenRequestCount()
-            XCTAssertEqual(requestsAfterForged, tokenRequests, "token requests after the forged redirects")
-            let statAfterForged = try await sandbox.stat("oauthTokenRequests")
-            XCTAssertEqual(statAfterForged, tokenStat, "oauthTokenRequests after the forged redirects")
+            try await assertEqual(await sandbox.tokenRequestCount(), tokenRequests, "token requests after the forged redirects")
+            try await assertEqual(await sandbox.stat("oauthTokenRequests"), tokenStat, "oauthTokenRequests after the forged redirects")
 
             XCTAssertEqual(flow.handleRedirect(url: genuine), .codeAccepted, "the genuine redirect")
             let tokens = try await flow.awaitTokens().seen()
             XCTAssertFalse(tokens.accessToken.expose().isEmpty, "no access token")
-            let requestsAfter = try await sandbox.tokenRequestCount()
-            XCTAssertEqual(requestsAfter, tokenRequests + 1, "exactly one token request")
+            try await assertEqual(await sandbox.tokenRequestCount(), tokenRequests + 1, "exactly one token request")
         }
     }
 
     /// Connect: the user cancels at the consent page; `cancel()`; cancelling the Task of
     /// `signIn()`.
     func testConnectUserCancelsAtConsentPageCancelAndTaskCancellationOfSignIn() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let atBank = try connectFlow(try sandboxClient(sandbox))
             atBank.start()
             let location = try await sandbox.consent(try authorizeUrl(atBank), "cancel")
@@ -119,8 +112,7 @@ final class AuthorizationTests: ObAuthTestCase {
             byApp.start()
             byApp.cancel()
             let error = try await expectObAuthError("awaitTokens after cancel()") { try await byApp.awaitTokens().seen() }
-            XCTAssertEqual(error.category, .userAction, "category")
-            XCTAssertEqual(error.code, "cancelled_by_app", "code")
+            assertCategoryAndCode(error, .userAction, "cancelled_by_app")
             XCTAssertEqual(byApp.state(), .cancelled(by: .host), "state after cancel()")
 
             let abandoned = try connectFlow(try sandboxClient(sandbox))
@@ -138,8 +130,7 @@ final class AuthorizationTests: ObAuthTestCase {
 
     /// Connect: a wrong client secret fails the exchange with Fatal / bad_client_credentials.
     func testConnectWrongClientSecretIsFatalBadClientCredentials() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let flow = try connectFlow(try sandboxClient(sandbox, secret: "not-the-secret"))
             flow.start()
             let location = try await sandbox.consent(try authorizeUrl(flow), "approve")
@@ -158,8 +149,7 @@ final class AuthorizationTests: ObAuthTestCase {
 
     /// Connect: the navigation policy (wildcard redirect, allow, external, block).
     func testConnectNavigationPolicyWildcardRedirectAllowExternalBlock() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let flow = try connectFlow(try sandboxClient(sandbox))
             XCTAssertTrue(
                 flow.redirectUrl().hasPrefix("https://app.example.com/aiia-callback/"),
@@ -188,9 +178,7 @@ final class AuthorizationTests: ObAuthTestCase {
                 flow.decideNavigation(url: try authorizeUrl(flow)), .allow, "the authorize URL (loopback http)"
             )
             let early = flow.decideNavigation(url: "\(CONNECT_REDIRECT)?code=abc")
-            guard case let .intercept(outcome) = early, case .rejected = outcome else {
-                return XCTFail("a redirect without state: \(early)")
-            }
+            XCTAssertTrue(isRejectedRedirect(early), "a redirect without state: \(early)")
             guard case .awaitingUser = flow.state() else {
                 return XCTFail("a rejected redirect must not end the flow")
             }
@@ -201,8 +189,7 @@ final class AuthorizationTests: ObAuthTestCase {
     /// Connect: an observer and `states()` (AsyncStream<AuthorizationState>) see every state in
     /// order; a throwing observer is called for each too.
     func testConnectObserverAndStatesStreamSeeEveryStateInOrderThrowingObserverToo() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let flow = try connectFlow(try sandboxClient(sandbox))
             let observer = AuthorizationRecorder()
             let throwing = ThrowingObserver { HostFailure("host observer broke on \($0)") }
@@ -233,8 +220,7 @@ final class AuthorizationTests: ObAuthTestCase {
     /// Connect: snapshot -> new client -> restoreConnectFlow -> resume -> redirect -> complete;
     /// the final snapshot saved by persistTo restores the tokens.
     func testConnectSnapshotNewClientRestoreResumeRedirectComplete() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             var first: AuthorizationFlow? = try connectFlow(try sandboxClient(sandbox))
             first?.start()
             let awaiting = try unwrap(first, "flow").state()
@@ -269,8 +255,7 @@ final class AuthorizationTests: ObAuthTestCase {
     /// PKCE: discovery, public-client sign-in with an ID token, pkceTokens refresh as a public
     /// client.
     func testPkceDiscoveryPublicClientSignInWithIdTokenRefreshAsPublicClient() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let oidc = try OidcClient()
             let metadata = try await oidc.discover(issuer: sandbox.issuer)
             XCTAssertEqual(metadata.issuer, sandbox.issuer, "issuer")
@@ -289,8 +274,7 @@ final class AuthorizationTests: ObAuthTestCase {
             XCTAssertNotNil(tokens.idToken, "no ID token")
             XCTAssertNotNil(tokens.refreshToken, "no refresh token")
             XCTAssertNil(tokens.consentId, "consentId (Aiia only)")
-            let exchangeAuth = try await sandbox.lastTokenAuthMethod()
-            XCTAssertEqual(exchangeAuth, "none", "client authentication of the code exchange")
+            try await assertEqual(await sandbox.lastTokenAuthMethod(), "none", "client authentication of the code exchange")
 
             let grants = try await sandbox.stat("refreshGrants")
             let manager = try await oidc.pkceTokens(config: pkceConfig(sandbox), tokens: tokens)
@@ -298,10 +282,8 @@ final class AuthorizationTests: ObAuthTestCase {
             XCTAssertEqual(fresh.accessToken, tokens.accessToken, "fresh token before expiry")
             let renewed = try await manager.forceRenewal().seen()
             XCTAssertNotEqual(renewed.accessToken, tokens.accessToken, "forceRenewal kept the access token")
-            let grantsAfter = try await sandbox.stat("refreshGrants")
-            XCTAssertEqual(grantsAfter, grants + 1, "refresh grants")
-            let refreshAuth = try await sandbox.lastTokenAuthMethod()
-            XCTAssertEqual(refreshAuth, "none", "client authentication of the refresh")
+            try await assertEqual(await sandbox.stat("refreshGrants"), grants + 1, "refresh grants")
+            try await assertEqual(await sandbox.lastTokenAuthMethod(), "none", "client authentication of the refresh")
             XCTAssertEqual(renewed.idToken, tokens.idToken, "ID token kept across the refresh")
         }
     }
@@ -309,8 +291,7 @@ final class AuthorizationTests: ObAuthTestCase {
     /// PKCE: snapshot -> new OidcClient -> restorePkceFlow -> complete; another client id is
     /// refused.
     func testPkceSnapshotNewOidcClientRestorePkceFlowComplete() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             var first: AuthorizationFlow? = try await OidcClient().pkceFlow(config: pkceConfig(sandbox), params: pkceParams())
             first?.start()
             let snapshot = try unwrap(first, "flow").snapshot().seenSnapshot()
@@ -335,8 +316,7 @@ final class AuthorizationTests: ObAuthTestCase {
     /// prompt=consent (OIDC Core §11) and brings a refresh token; the caller's prompt is kept;
     /// parameters that would override the flow's own are InvalidInput before any request.
     func testPkceExtraAuthorizeParametersOfflineAccessConsentPromptOwnParametersRefused() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let oidc = try OidcClient()
             var params = pkceParams()
             params.loginHint = "jane@example.com"
@@ -376,8 +356,7 @@ final class AuthorizationTests: ObAuthTestCase {
 
     /// Authorization flows: invalid input names the field; bad snapshots are InvalidInput.
     func testAuthorizationFlowsInvalidInputNamesTheFieldBadSnapshotsAreInvalidInput() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let pattern = try expectObAuthErrorSync("redirect outside its pattern") {
                 try sandboxClient(sandbox).connectFlow(params: AuthorizationParams(
                     redirectUri: "https://app.example.com/elsewhere", redirectPattern: CONNECT_PATTERN
@@ -404,9 +383,7 @@ final class AuthorizationTests: ObAuthTestCase {
         let records = Recorder<LogRecord>()
         setLogSink(level: .trace) { records.append($0) }
         defer { clearLogSink() }
-        try await bounded {
-            let sandbox = try sandbox()
-            let client = try sandboxClient(sandbox)
+        try await withSandboxClient { sandbox, client in
             let flow = try connectFlow(client)
             flow.start()
             let location = try await sandbox.consent(try authorizeUrl(flow), "approve")

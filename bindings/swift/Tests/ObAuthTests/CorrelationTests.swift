@@ -10,8 +10,7 @@ final class CorrelationTests: XCTestCase {
     /// correlation id, the one its requests carried.
     func testAFailedLoginQuotesItsCorrelationId() async throws {
         try await bounded {
-            let (sandbox, user) = try await scriptedUser("corrfail", "fail", delayMs: 50)
-            let login = try supervisedLogin(try sandboxClient(sandbox), user)
+            let (sandbox, login) = try await scriptedLogin("corrfail", "fail", delayMs: 50)
             login.start()
             let error = try await expectObAuthError("awaitTokens") { try await login.awaitTokens() }
             let id = try unwrap(login.correlationId(), "a correlation id after start()")

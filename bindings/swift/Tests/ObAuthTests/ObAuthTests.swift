@@ -6,6 +6,39 @@
 import XCTest
 @testable import ObAuth
 
+/// The first state of `states`, then `cancel()`, and the last state before the stream finished.
+private func firstAndLastStates<State: Sendable>(
+    _ states: AsyncStream<State>,
+    cancellingAfterTheFirst cancel: () -> Void
+) async -> (first: State?, last: State?) {
+    var iterator = states.makeAsyncIterator()
+    let first = await iterator.next()
+    cancel()
+    var last: State?
+    while let state = await iterator.next() { last = state }
+    return (first, last)
+}
+
+/// The navigation policy of a flow of `offlineClient()` before it started, asked through
+/// `WebViewFlow`: the bank's web host loads, its app host opens outside, `javascript:` is
+/// blocked, and `redirect` (the flow's) is intercepted but ignored, nothing being awaited yet.
+private func assertPolicyBeforeStart(
+    _ flow: any WebViewFlow,
+    redirect: String,
+    file: StaticString = #filePath,
+    line: UInt = #line
+) {
+    XCTAssertEqual(flow.decideNavigation(url: "https://bank.example.com/"), .allow, file: file, line: line)
+    XCTAssertEqual(flow.decideNavigation(url: "https://mobilebank.example.com/a"), .openExternally, file: file, line: line)
+    XCTAssertEqual(flow.decideNavigation(url: "javascript:alert(1)"), .block, file: file, line: line)
+    XCTAssertEqual(
+        flow.decideNavigation(url: redirect),
+        .intercept(outcome: .ignored(reason: .notWaitingForRedirect)),
+        file: file,
+        line: line
+    )
+}
+
 final class ObAuthTests: ObAuthTestCase {
     func testInvalidConfigurationNamesTheField() {
         XCTAssertThrowsError(
@@ -24,25 +57,11 @@ final class ObAuthTests: ObAuthTestCase {
     }
 
     func testNavigationPolicyBeforeStart() throws {
-        let client = try ObAuthClient(config: ClientConfig(
-            apiUrl: "https://api.example.com",
-            clientId: "id",
-            clientSecret: Secret("secret"),
-            externalAppHosts: ["mobilebank.example.com"],
-            webHosts: ["bank.example.com"],
-            externalSchemes: ["bankid", "tel"]
-        ))
-        let login = try client.supervisedLogin(params: SupervisedLoginParams(
+        let login = try offlineClient().supervisedLogin(params: SupervisedLoginParams(
             userHash: "swift-test-user",
             redirectUrl: "https://app.example.com/aiia/callback"
         ))
-        XCTAssertEqual(login.decideNavigation(url: "https://bank.example.com/"), .allow)
-        XCTAssertEqual(login.decideNavigation(url: "https://mobilebank.example.com/a"), .openExternally)
-        XCTAssertEqual(login.decideNavigation(url: "javascript:alert(1)"), .block)
-        XCTAssertEqual(
-            login.decideNavigation(url: "https://app.example.com/aiia/callback?code=x"),
-            .intercept(outcome: .ignored(reason: .notWaitingForRedirect))
-        )
+        assertPolicyBeforeStart(login, redirect: "https://app.example.com/aiia/callback?code=x")
     }
 
     func testStatesStreamStartsWithTheCurrentState() async throws {
@@ -56,12 +75,8 @@ final class ObAuthTests: ObAuthTestCase {
                 userHash: "swift-test-user",
                 redirectUrl: "https://app.example.com/aiia/callback"
             ))
-            var iterator = login.states().makeAsyncIterator()
-            let first = await iterator.next()
+            let (first, last) = await firstAndLastStates(login.states(), cancellingAfterTheFirst: login.cancel)
             XCTAssertEqual(first, .created)
-            login.cancel()
-            var last: LoginState?
-            while let state = await iterator.next() { last = state }
             XCTAssertEqual(last, .cancelled(by: .host))
         }
     }
@@ -70,14 +85,7 @@ final class ObAuthTests: ObAuthTestCase {
 
     func testConnectFlowNavigationPolicyThroughWebViewFlow() throws {
         let flow = try offlineConnectFlow()
-        let webViewFlow: any WebViewFlow = flow
-        XCTAssertEqual(webViewFlow.decideNavigation(url: "https://bank.example.com/"), .allow)
-        XCTAssertEqual(flow.decideNavigation(url: "https://mobilebank.example.com/a"), .openExternally)
-        XCTAssertEqual(flow.decideNavigation(url: "javascript:alert(1)"), .block)
-        XCTAssertEqual(
-            flow.decideNavigation(url: "https://app.example.com/aiia-callback/x?code=c&state=s"),
-            .intercept(outcome: .ignored(reason: .notWaitingForRedirect))
-        )
+        assertPolicyBeforeStart(flow, redirect: "https://app.example.com/aiia-callback/x?code=c&state=s")
         flow.start()
         guard case let .awaitingUser(authorizeUrl) = flow.state() else {
             return XCTFail("expected awaitingUser, got \(flow.state())")
@@ -96,12 +104,8 @@ final class ObAuthTests: ObAuthTestCase {
     func testAuthorizationStatesStreamEndsWithCancelled() async throws {
         try await bounded {
             let flow = try offlineConnectFlow()
-            var iterator = flow.states().makeAsyncIterator()
-            let first = await iterator.next()
+            let (first, last) = await firstAndLastStates(flow.states(), cancellingAfterTheFirst: flow.cancel)
             XCTAssertEqual(first, .created)
-            flow.cancel()
-            var last: AuthorizationState?
-            while let state = await iterator.next() { last = state }
             XCTAssertEqual(last, .cancelled(by: .host))
             XCTAssertEqual(last?.isTerminal, true)
         }

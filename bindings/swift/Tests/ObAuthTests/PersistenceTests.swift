@@ -32,15 +32,13 @@ final class PersistenceTests: ObAuthTestCase {
             XCTAssertEqual(restored.handleRedirect(url: location), .codeAccepted, "redirect after restore")
             let tokens = try await restored.awaitTokens().seen()
             XCTAssertEqual(tokens.completedVia, .redirect, "completedVia")
-            let after = try await sandbox.successfulExchanges()
-            XCTAssertEqual(after, before + 1, "exactly one exchange")
+            try await assertEqual(await sandbox.successfulExchanges(), before + 1, "exactly one exchange")
         }
     }
 
     /// `persistTo` saves the login as it goes; the saved snapshot restores.
     func testPersistToSavesTheLoginAsItGoesTheSavedSnapshotRestores() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let storage = MemoryStorage()
             let user = uniqueUser("persist")
             try await sandbox.script(user, "approve", delayMs: 200)
@@ -72,14 +70,12 @@ final class PersistenceTests: ObAuthTestCase {
     /// A throwing host storage is a typed ObAuthError (RetryLater, storage), with the host's
     /// message in its detail: for any error and for an ObAuthError.
     func testThrowingHostStorageIsATypedObAuthError() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let untyped = try expectObAuthErrorSync("persistTo with a throwing storage") {
                 try supervisedLogin(try sandboxClient(sandbox), uniqueUser("badstore"))
                     .persistTo(storage: FailingStorage { HostFailure("keystore locked") }, key: "k")
             }
-            XCTAssertEqual(untyped.category, .retryLater, "category")
-            XCTAssertEqual(untyped.code, "storage", "code")
+            assertCategoryAndCode(untyped, .retryLater, "storage")
             XCTAssertTrue(untyped.detail.contains("keystore locked"), "detail: \(untyped.detail)")
 
             let typed = try expectObAuthErrorSync("persistTo with a storage throwing ObAuthError") {
@@ -88,16 +84,14 @@ final class PersistenceTests: ObAuthTestCase {
                     key: "k"
                 )
             }
-            XCTAssertEqual(typed.category, .retryLater, "category")
-            XCTAssertEqual(typed.code, "storage", "code")
+            assertCategoryAndCode(typed, .retryLater, "storage")
             XCTAssertTrue(typed.detail.contains("user not authenticated"), "detail: \(typed.detail)")
         }
     }
 
     /// A corrupt or future snapshot is InvalidInput.
     func testCorruptOrFutureSnapshotIsInvalidInput() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let corrupt = try expectObAuthErrorSync("corrupt snapshot") {
                 try sandboxClient(sandbox).restoreSupervisedLogin(snapshot: "{not json")
             }
@@ -116,8 +110,7 @@ final class PersistenceTests: ObAuthTestCase {
     /// Snapshot key: sealed snapshots restore with the key only; an edited one is refused and
     /// nothing is sent.
     func testSealedSnapshotsRestoreWithTheKeyOnlyAndAnEditedOneIsRefused() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let key = Secret("swift-integrity-key-from-the-keychain-0123456789")
             func keyed(_ key: Secret?) throws -> ObAuthClient {
                 try ObAuthClient(config: ClientConfig(
@@ -138,7 +131,7 @@ final class PersistenceTests: ObAuthTestCase {
             XCTAssertFalse(sealed.contains(key.expose()), "the key is in the snapshot")
             let edited = sealed.replacingOccurrences(of: user, with: String(user.reversed()))
             XCTAssertNotEqual(edited, sealed, "the edit applies")
-            let before = try await sandbox.stat("statusRequests")
+            let before = try await sandbox.settled("statusRequests")
             let withKey = try keyed(key)
             let withoutKey = try keyed(nil)
             let otherKey = try keyed(Secret("another-key-of-enough-length-0123456789"))

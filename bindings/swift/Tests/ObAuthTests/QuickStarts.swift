@@ -167,35 +167,67 @@ final class QuickStartApp: NSObject, WKNavigationDelegate {
     }
 }
 
+#if canImport(WebKit)
+/// Why the sign-in tests are skipped where WebKit is real.
+private func noScriptedUser() -> XCTSkip {
+    XCTSkip("a real WKWebView has no scripted user (the quick starts run on Linux)")
+}
+#else
+/// Runs a quick start's test `body` (bounded, on the main actor) with the sandbox and an app
+/// over a stand-in WebView whose user approves the provider's pages.
+private func signingInThroughTheWebView(
+    file: StaticString = #filePath,
+    line: UInt = #line,
+    _ body: @escaping @MainActor @Sendable (Sandbox, WKWebView, QuickStartApp) async throws -> Void
+) async throws {
+    try await bounded(file: file, line: line) { @MainActor in
+        let sandbox = try sandbox()
+        let webView = WKWebView(user: sandbox)
+        try await body(sandbox, webView, QuickStartApp(webView: webView))
+    }
+}
+
+/// Runs a supervised quick start (`quickStart`) and checks what every supervised sign-in
+/// through the WebView shows: no error on the user's side, the session token saved, the bank
+/// page loaded, one more successful code exchange at the sandbox.
+@MainActor
+private func expectSupervisedSignIn(
+    _ sandbox: Sandbox,
+    _ webView: WKWebView,
+    _ app: QuickStartApp,
+    _ quickStart: @MainActor () async throws -> Void
+) async throws {
+    let before = try await sandbox.successfulExchanges()
+    try await quickStart()
+    XCTAssertEqual(webView.userErrors, [], "the user's side")
+    let session = try app.keychain.load(key: "obauth.session")
+    XCTAssertFalse((session ?? "").isEmpty, "no session token saved")
+    XCTAssertTrue(
+        webView.loaded.contains { $0.contains("/v1/authentication/start") },
+        "the bank page was not loaded: \(webView.loaded)"
+    )
+    try await assertEqual(await sandbox.successfulExchanges(), before + 1, "exchanges at the sandbox")
+}
+#endif
+
 final class QuickStartTests: ObAuthTestCase {
     /// README quick start (Swift): supervised login, signed in through the WebView.
     func testReadmeQuickStartSwiftSupervisedLogin() async throws {
         #if canImport(WebKit)
-        throw XCTSkip("a real WKWebView has no scripted user (the quick starts run on Linux)")
+        throw noScriptedUser()
         #else
-        try await bounded { @MainActor in
-            let sandbox = try sandbox()
-            let before = try await sandbox.successfulExchanges()
-            let webView = WKWebView(user: sandbox)
-            let app = QuickStartApp(webView: webView)
-            try await app.supervisedQuickStart(
-                apiUrl: sandbox.baseUrl, clientId: sandbox.clientId, clientSecret: sandbox.clientSecret
-            )
+        try await signingInThroughTheWebView { sandbox, webView, app in
+            try await expectSupervisedSignIn(sandbox, webView, app) {
+                try await app.supervisedQuickStart(
+                    apiUrl: sandbox.baseUrl, clientId: sandbox.clientId, clientSecret: sandbox.clientSecret
+                )
+            }
             XCTAssertEqual(app.shown, [], "UI errors")
-            XCTAssertEqual(webView.userErrors, [], "the user's side")
-            let session = try app.keychain.load(key: "obauth.session")
-            XCTAssertFalse((session ?? "").isEmpty, "no session token saved")
-            XCTAssertTrue(
-                webView.loaded.contains { $0.contains("/v1/authentication/start") },
-                "the bank page was not loaded: \(webView.loaded)"
-            )
             XCTAssertFalse(webView.loaded.contains { $0.hasPrefix(REDIRECT) }, "the redirect was loaded in the WebView")
             // The redirect reaches the delegate once the user approved (the poll may have won).
             await eventually { webView.cancelled.contains { $0.hasPrefix(REDIRECT) } }
             XCTAssertTrue(webView.cancelled.contains { $0.hasPrefix(REDIRECT) }, "the redirect was not intercepted")
             XCTAssertEqual(app.openedExternally, [], "opened externally")
-            let after = try await sandbox.successfulExchanges()
-            XCTAssertEqual(after, before + 1, "exchanges at the sandbox")
         }
         #endif
     }
@@ -204,21 +236,13 @@ final class QuickStartTests: ObAuthTestCase {
     /// test script).
     func testReadmeQuickStartSwiftRelayMode() async throws {
         #if canImport(WebKit)
-        throw XCTSkip("a real WKWebView has no scripted user (the quick starts run on Linux)")
+        throw noScriptedUser()
         #else
-        try await bounded { @MainActor in
-            let sandbox = try sandbox()
+        try await signingInThroughTheWebView { sandbox, webView, app in
             let relay = try RelaySetup.load()
-            let before = try await sandbox.successfulExchanges()
-            let webView = WKWebView(user: sandbox)
-            let app = QuickStartApp(webView: webView)
-            try await app.relayQuickStart(relayUrl: relay.urls[0])
-            XCTAssertEqual(webView.userErrors, [], "the user's side")
-            let session = try app.keychain.load(key: "obauth.session")
-            XCTAssertFalse((session ?? "").isEmpty, "no session token saved")
-            XCTAssertTrue(webView.loaded.contains { $0.contains("/v1/authentication/start") }, "the bank page")
-            let after = try await sandbox.successfulExchanges()
-            XCTAssertEqual(after, before + 1, "exchanges at the sandbox")
+            try await expectSupervisedSignIn(sandbox, webView, app) {
+                try await app.relayQuickStart(relayUrl: relay.urls[0])
+            }
         }
         #endif
     }
@@ -226,12 +250,9 @@ final class QuickStartTests: ObAuthTestCase {
     /// README quick start (Swift): connect, then the TokenManager's fresh-token call.
     func testReadmeQuickStartSwiftConnectAndTokenManager() async throws {
         #if canImport(WebKit)
-        throw XCTSkip("a real WKWebView has no scripted user (the quick starts run on Linux)")
+        throw noScriptedUser()
         #else
-        try await bounded { @MainActor in
-            let sandbox = try sandbox()
-            let webView = WKWebView(user: sandbox)
-            let app = QuickStartApp(webView: webView)
+        try await signingInThroughTheWebView { sandbox, webView, app in
             try await app.connectQuickStart(
                 apiUrl: sandbox.baseUrl, clientId: sandbox.clientId, clientSecret: sandbox.clientSecret
             )

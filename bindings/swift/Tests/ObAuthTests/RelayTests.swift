@@ -116,11 +116,25 @@ private func relayClient(_ tokens: CountingTokens, _ relay: RelaySetup, instance
     try ObAuthClient.relay(relayUrl: relay.urls[instance], appTokenProvider: tokens)
 }
 
+/// A whole login through the relay by poll (the user of `subject` approves after `delayMs`)
+/// whose first app token has expired and whose fresh one works: the app token source, to count.
+private func loginWithAnExpiredAppToken(
+    _ sandbox: Sandbox,
+    _ relay: RelaySetup,
+    _ subject: String,
+    delayMs: Int
+) async throws -> CountingTokens {
+    try await sandbox.script(try relay.token(subject, "userHash"), "approve", delayMs: delayMs)
+    let tokens = CountingTokens(try relay.token(subject, "expired"), fresh: try relay.token(subject))
+    let login = try relayLogin(try relayClient(tokens, relay))
+    login.start()
+    _ = try await login.awaitTokens().seen()
+    return tokens
+}
+
 final class RelayTests: ObAuthTestCase {
     func testRelayLoginByPollProviderSeesTheDerivedUserHash() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
-            let relay = try RelaySetup.load()
+        try await withSandboxAndRelay { sandbox, relay in
             try await sandbox.script(try relay.token("sw-poll", "userHash"), "approve", delayMs: 300)
             let before = try await sandbox.successfulExchanges()
             let tokens = CountingTokens(try relay.token("sw-poll"))
@@ -129,16 +143,13 @@ final class RelayTests: ObAuthTestCase {
             let result = try await login.awaitTokens().seen()
             XCTAssertEqual(result.completedVia, .poll)
             XCTAssertFalse(result.accessToken.expose().isEmpty)
-            let after = try await sandbox.successfulExchanges()
-            XCTAssertEqual(after, before + 1, "exchanges")
+            try await assertEqual(await sandbox.successfulExchanges(), before + 1, "exchanges")
             XCTAssertEqual(tokens.refreshes, 0, "forced refreshes")
         }
     }
 
     func testRelayLoginByRedirect() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
-            let relay = try RelaySetup.load()
+        try await withSandboxAndRelay { sandbox, relay in
             // Hold the first long-poll so the redirect, not the poll, delivers the code.
             try await sandbox.fault("status", "delay", delayMs: 1500)
             let login = try relayLogin(try relayClient(CountingTokens(try relay.token("sw-redirect")), relay))
@@ -153,14 +164,8 @@ final class RelayTests: ObAuthTestCase {
     }
 
     func testRelayExpiredAppTokenIsRefreshedOnceAndTheLoginGoesOn() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
-            let relay = try RelaySetup.load()
-            try await sandbox.script(try relay.token("sw-expired", "userHash"), "approve", delayMs: 200)
-            let tokens = CountingTokens(try relay.token("sw-expired", "expired"), fresh: try relay.token("sw-expired"))
-            let login = try relayLogin(try relayClient(tokens, relay))
-            login.start()
-            _ = try await login.awaitTokens().seen()
+        try await withSandboxAndRelay { sandbox, relay in
+            let tokens = try await loginWithAnExpiredAppToken(sandbox, relay, "sw-expired", delayMs: 200)
             XCTAssertEqual(tokens.refreshes, 1, "forced refreshes")
         }
     }
@@ -181,9 +186,7 @@ final class RelayTests: ObAuthTestCase {
     }
 
     func testRelayRejectedAppTokensFailWithAppTokenRejectedAfterOneRetry() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
-            let relay = try RelaySetup.load()
+        try await withSandboxAndRelay { sandbox, relay in
             let before = try await sandbox.stat("initializeRequests")
             for kind in ["expired", "wrongSignature", "wrongAudience"] {
                 let bad = try relay.token("sw-rejected", kind)
@@ -198,15 +201,12 @@ final class RelayTests: ObAuthTestCase {
                 XCTAssertEqual(tokens.calls, 2, "\(kind): token requests")
                 XCTAssertFalse("\(error)".contains(bad), "\(kind): the token leaked into the error")
             }
-            let after = try await sandbox.stat("initializeRequests")
-            XCTAssertEqual(after, before, "initializations at the provider")
+            try await assertEqual(await sandbox.stat("initializeRequests"), before, "initializations at the provider")
         }
     }
 
     func testRelayAnotherUsersSessionHandleIsRefused() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
-            let relay = try RelaySetup.load()
+        try await withSandboxAndRelay { sandbox, relay in
             let alice = try relay.token("sw-alice")
             let bob = try relay.token("sw-bob")
             // By hand: Bob presents Alice's handle.
@@ -229,15 +229,12 @@ final class RelayTests: ObAuthTestCase {
             _ = try await sandbox.decide(authUrl, "approve")
             let error = try await expectObAuthError("Bob's restored login") { try await bobLogin.awaitTokens().seen() }
             XCTAssertNotEqual(caseName(error), "InvalidInput", "\(error)")
-            let after = try await sandbox.successfulExchanges()
-            XCTAssertEqual(after, before, "exchanges")
+            try await assertEqual(await sandbox.successfulExchanges(), before, "exchanges")
         }
     }
 
     func testRelayCodeFromAnotherSessionIsNeverExchanged() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
-            let relay = try RelaySetup.load()
+        try await withSandboxAndRelay { sandbox, relay in
             let token = try relay.token("sw-two-sessions")
             let (first, firstAuthUrl) = try await initialize(relay.urls[0], token)
             let (second, _) = try await initialize(relay.urls[0], token)
@@ -249,23 +246,19 @@ final class RelayTests: ObAuthTestCase {
                 json: #"{"code":"\#(code)","sessionId":"\#(second)"}"#
             )
             XCTAssertEqual(wrong.status, 403, wrong.body)
-            let unchanged = try await sandbox.successfulExchanges()
-            XCTAssertEqual(unchanged, before, "nothing exchanged")
+            try await assertEqual(await sandbox.successfulExchanges(), before, "nothing exchanged")
             // The code itself was good: with its own session's handle it is exchanged.
             let right = try await relayRequest(
                 "POST", relay.urls[0], "/v1/authentication/tokens", token: token,
                 json: #"{"code":"\#(code)","sessionId":"\#(first)"}"#
             )
             XCTAssertEqual(right.status, 200, right.body)
-            let after = try await sandbox.successfulExchanges()
-            XCTAssertEqual(after, before + 1, "one exchange")
+            try await assertEqual(await sandbox.successfulExchanges(), before + 1, "one exchange")
         }
     }
 
     func testRelayRedirectOffTheAllowlistIsRefused() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
-            let relay = try RelaySetup.load()
+        try await withSandboxAndRelay { sandbox, relay in
             let token = try relay.token("sw-allowlist")
             let evil = "https://evil.example.com/aiia/callback"
             let a = try await relayRequest(
@@ -279,15 +272,12 @@ final class RelayTests: ObAuthTestCase {
             login.start()
             let error = try await expectObAuthError("a login to \(evil)") { try await login.awaitTokens().seen() }
             XCTAssertNotEqual(error.category, .reauthenticate, "not an app-token problem: \(error)")
-            let after = try await sandbox.stat("initializeRequests")
-            XCTAssertEqual(after, before, "initializations at the provider")
+            try await assertEqual(await sandbox.stat("initializeRequests"), before, "initializations at the provider")
         }
     }
 
     func testRelayUserHashSentByTheDeviceIsIgnored() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
-            let relay = try RelaySetup.load()
+        try await withSandboxAndRelay { sandbox, relay in
             let victim = "sw-victim-\(DispatchTime.now().uptimeNanoseconds)"
             _ = try await initialize(relay.urls[0], try relay.token("sw-user-hash"), extra: #","userHash":"\#(victim)""#)
             let sessions = try await HTTP.send(URLRequest(url: try unwrap(URL(string: sandbox.baseUrl + "/_sandbox/sessions"), "URL")))
@@ -304,9 +294,7 @@ final class RelayTests: ObAuthTestCase {
     }
 
     func testRelayTwoInstancesServeOneLoginAlternately() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
-            let relay = try RelaySetup.load()
+        try await withSandboxAndRelay { sandbox, relay in
             XCTAssertEqual(relay.urls.count, 2, "the script starts two relays")
             let token = try relay.token("sw-two-instances")
             // By hand: initialize on one, poll on the other, back, exchange on the second.
@@ -341,9 +329,7 @@ final class RelayTests: ObAuthTestCase {
     /// Unattended login through the relay (`POST /v1/authentication/unattended`): the device
     /// sends no userHash (the relay derives it); a spent login token is `login_token_rejected`.
     func testRelayUnattendedLoginDeviceUserHashAndSpentTokenRefused() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
-            let relay = try RelaySetup.load()
+        try await withSandboxAndRelay { sandbox, relay in
             let derived = try relay.token("sw-unattended", "userHash")
             try await sandbox.script(derived, "approve", delayMs: 100)
             let client = try relayClient(CountingTokens(try relay.token("sw-unattended")), relay)
@@ -366,8 +352,7 @@ final class RelayTests: ObAuthTestCase {
             }
             XCTAssertEqual(caseName(spent), "Reauthenticate")
             XCTAssertEqual(spent.code, "login_token_rejected")
-            let unchanged = try await sandbox.stat("unattendedLogins")
-            XCTAssertEqual(unchanged, before + 1, "unattended logins after the refusals")
+            try await assertEqual(await sandbox.stat("unattendedLogins"), before + 1, "unattended logins after the refusals")
         }
     }
 
@@ -375,9 +360,7 @@ final class RelayTests: ObAuthTestCase {
     /// refresh at the relay (which authenticates them with the partner's Basic auth); a
     /// snapshot restores with the same consent page.
     func testRelayConnectGivesTokensRefreshGoesThroughTheRelay() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
-            let relay = try RelaySetup.load()
+        try await withSandboxAndRelay { sandbox, relay in
             let consent = ConsentPage(apiUrl: sandbox.baseUrl, clientId: sandbox.clientId)
             let params = AuthorizationParams(redirectUri: CONNECT_REDIRECT, redirectPattern: CONNECT_PATTERN)
             // Not a relay client: refused before anything is sent.
@@ -404,26 +387,21 @@ final class RelayTests: ObAuthTestCase {
             XCTAssertFalse(tokens.accessToken.expose().isEmpty, "no access token")
             XCTAssertNotNil(tokens.refreshToken, "no refresh token")
             XCTAssertEqual(tokens.consentId, queryParam(location, "consentId"), "consentId")
-            let exchangeAuth = try await sandbox.lastTokenAuthMethod()
-            XCTAssertEqual(exchangeAuth, "client_secret_basic", "the relay authenticated the exchange")
+            try await assertEqual(await sandbox.lastTokenAuthMethod(), "client_secret_basic", "the relay authenticated the exchange")
             XCTAssertGreaterThan(appTokens.calls, 0, "the app token was never asked for")
 
             let grants = try await sandbox.stat("refreshGrants")
             let renewed = try await client.connectTokens(tokens: tokens).forceRenewal().seen()
             XCTAssertNotEqual(renewed.accessToken, tokens.accessToken, "forceRenewal kept the access token")
-            let after = try await sandbox.stat("refreshGrants")
-            XCTAssertEqual(after, grants + 1, "refresh grants")
-            let refreshAuth = try await sandbox.lastTokenAuthMethod()
-            XCTAssertEqual(refreshAuth, "client_secret_basic", "the relay authenticated the refresh")
+            try await assertEqual(await sandbox.stat("refreshGrants"), grants + 1, "refresh grants")
+            try await assertEqual(await sandbox.lastTokenAuthMethod(), "client_secret_basic", "the relay authenticated the refresh")
         }
     }
 
     /// A connect redirect registered at the provider but off the relay's allowlist: the relay
     /// refuses the exchange, the code never reaches the provider's token endpoint.
     func testRelayConnectRedirectOffTheAllowlistIsRefused() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
-            let relay = try RelaySetup.load()
+        try await withSandboxAndRelay { sandbox, relay in
             // Registered at the provider (loopback, any port), not on the relay's allowlist.
             let redirect = "http://127.0.0.1:8765/connect-callback"
             let client = try relayClient(CountingTokens(try relay.token("sw-connect-allowlist")), relay)
@@ -441,8 +419,7 @@ final class RelayTests: ObAuthTestCase {
             XCTAssertNotEqual(error.code, "app_token_rejected", "not an app-token problem: \(error)")
             XCTAssertTrue("\(error)".contains("RedirectUrlNotAllowed"), "the relay's refusal is not named: \(error)")
             XCTAssertFalse("\(error)".contains(code), "the code is in the error")
-            let after = try await sandbox.stat("oauthTokenRequests")
-            XCTAssertEqual(after, before, "token requests at the provider (never exchanged)")
+            try await assertEqual(await sandbox.stat("oauthTokenRequests"), before, "token requests at the provider (never exchanged)")
         }
     }
 
@@ -452,14 +429,8 @@ final class RelayTests: ObAuthTestCase {
         let records = Recorder<LogRecord>()
         setLogSink(level: .trace) { records.append($0) }
         defer { clearLogSink() }
-        try await bounded {
-            let sandbox = try sandbox()
-            let relay = try RelaySetup.load()
-            try await sandbox.script(try relay.token("sw-secret", "userHash"), "approve", delayMs: 100)
-            let tokens = CountingTokens(try relay.token("sw-secret", "expired"), fresh: try relay.token("sw-secret"))
-            let login = try relayLogin(try relayClient(tokens, relay))
-            login.start()
-            _ = try await login.awaitTokens().seen()
+        try await withSandboxAndRelay { sandbox, relay in
+            _ = try await loginWithAnExpiredAppToken(sandbox, relay, "sw-secret", delayMs: 100)
             // The relay's answers, by hand.
             _ = try await initialize(relay.urls[1], try relay.token("sw-secret"))
             let env = ProcessInfo.processInfo.environment

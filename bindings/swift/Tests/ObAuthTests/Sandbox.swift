@@ -6,6 +6,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+@testable import ObAuth
 
 /// The sandbox (`obauth sandbox`) the tests talk to, and the user's browser on its pages.
 struct Sandbox: Sendable {
@@ -87,6 +88,21 @@ struct Sandbox: Sendable {
             throw TestFailure("no \(name) in /_sandbox/stats")
         }
         return value.intValue
+    }
+
+    /// Counter `name` once it has stood still for `quietMs`: a request a dropped flow had already
+    /// handed to the network (in the platform flavour, to URLSession) may still be on its way, and
+    /// a "nothing was sent" check must not count it. A flow that goes on polling after it was
+    /// dropped keeps the counter moving and still fails the check after this returns.
+    func settled(_ name: String, quietMs: UInt64 = 300) async throws -> Int {
+        var last = try await stat(name)
+        for _ in 0..<20 {
+            try await Task.sleep(nanoseconds: quietMs * 1_000_000)
+            let now = try await stat(name)
+            if now == last { return now }
+            last = now
+        }
+        throw TestFailure("\(name) never stood still for \(quietMs) ms")
     }
 
     /// Successful code exchanges so far.
@@ -248,9 +264,8 @@ struct Sandbox: Sendable {
 }
 
 /// One HTTP exchange without following redirects (a browser's view: the Location is the
-/// answer). A session per request whose delegate refuses redirects and collects the answer:
-/// FoundationNetworking consults the delegate about redirects only for delegate-driven tasks,
-/// not for completion-handler ones.
+/// answer), through the library's own delegate for that (`ExchangeCollector`, as
+/// `URLSessionTransport` sends), a session per request.
 enum HTTP {
     struct Answer: Sendable {
         let status: Int
@@ -262,85 +277,18 @@ enum HTTP {
     static func send(_ request: URLRequest) async throws -> Answer {
         var request = request
         request.timeoutInterval = 10
-        let collector = Collector()
-        let session = URLSession(configuration: .ephemeral, delegate: collector, delegateQueue: nil)
+        let exchanges = ExchangeCollector()
+        let session = URLSession(configuration: .ephemeral, delegate: exchanges, delegateQueue: nil)
         defer { session.finishTasksAndInvalidate() }
-        return try await withCheckedThrowingContinuation { continuation in
-            collector.start(continuation)
-            session.dataTask(with: request).resume()
+        let answer: ExchangeAnswer = try await withCheckedThrowingContinuation { continuation in
+            let task = session.dataTask(with: request)
+            exchanges.start(task) { continuation.resume(with: $0) }
+            task.resume()
         }
-    }
-
-    private final class Collector: NSObject, URLSessionDataDelegate, Sendable {
-        private struct State {
-            var continuation: CheckedContinuation<Answer, any Error>?
-            var status = 0
-            var headers: [String: String] = [:]
-            var body = Data()
-        }
-
-        private let state = Locked(State())
-
-        func start(_ continuation: CheckedContinuation<Answer, any Error>) {
-            state.withLock { $0.continuation = continuation }
-        }
-
-        func urlSession(
-            _ session: URLSession,
-            task: URLSessionTask,
-            willPerformHTTPRedirection response: HTTPURLResponse,
-            newRequest request: URLRequest,
-            completionHandler: @escaping @Sendable (URLRequest?) -> Void
-        ) {
-            completionHandler(nil)
-        }
-
-        func urlSession(
-            _ session: URLSession,
-            dataTask: URLSessionDataTask,
-            didReceive response: URLResponse,
-            completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
-        ) {
-            record(response)
-            completionHandler(.allow)
-        }
-
-        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-            state.withLock { $0.body.append(data) }
-        }
-
-        func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-            if let response = task.response { record(response) }
-            let (continuation, answer): (CheckedContinuation<Answer, any Error>?, Answer) = state.withLock { state in
-                let continuation = state.continuation
-                state.continuation = nil
-                let answer = Answer(
-                    status: state.status,
-                    headers: state.headers,
-                    body: String(decoding: state.body, as: UTF8.self)
-                )
-                return (continuation, answer)
-            }
-            if let error {
-                continuation?.resume(throwing: error)
-            } else {
-                continuation?.resume(returning: answer)
-            }
-        }
-
-        private func record(_ response: URLResponse) {
-            guard let http = response as? HTTPURLResponse else { return }
-            var headers: [String: String] = [:]
-            for (name, value) in http.allHeaderFields {
-                if let name = name as? String, let value = value as? String {
-                    headers[name.lowercased()] = value
-                }
-            }
-            let status = http.statusCode
-            state.withLock { state in
-                state.status = status
-                state.headers = headers
-            }
-        }
+        return Answer(
+            status: answer.status,
+            headers: Dictionary(answer.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last }),
+            body: String(decoding: answer.body, as: UTF8.self)
+        )
     }
 }

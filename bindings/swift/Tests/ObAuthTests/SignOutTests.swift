@@ -47,8 +47,7 @@ final class SignOutTests: ObAuthTestCase {
     /// signOut revokes the refresh token, then the access token, clears the storage and builds
     /// the logout URL; the sandbox sends the user back with the state.
     func testSignOutRevokesBothTokensClearsStorageAndBuildsTheLogoutUrl() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let oidc = try OidcClient()
             let tokens = try await signedIn(oidc, sandbox)
             let manager = try await oidc.pkceTokens(config: signOutConfig(sandbox), tokens: tokens)
@@ -99,15 +98,13 @@ final class SignOutTests: ObAuthTestCase {
                 try await oidc.revoke(config: signOutConfig(sandbox), token: Secret(""), hint: .accessToken)
             }
             XCTAssertEqual(caseName(empty), "InvalidInput", "case")
-            let afterEmpty = try await sandbox.stat("revocationRequests")
-            XCTAssertEqual(afterEmpty, before, "nothing sent for an empty token")
+            try await assertEqual(await sandbox.stat("revocationRequests"), before, "nothing sent for an empty token")
         }
     }
 
     /// A failed revocation is reported and the tokens are forgotten anyway.
     func testAFailedRevocationIsReportedAndTheTokensAreForgottenAnyway() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let oidc = try OidcClient()
             let manager = try await oidc.pkceTokens(
                 config: signOutConfig(sandbox),

@@ -228,6 +228,33 @@ func bounded(
     }
 }
 
+/// `bounded` with the sandbox of this run: how most test bodies begin.
+func withSandbox(
+    file: StaticString = #filePath,
+    line: UInt = #line,
+    _ body: @escaping @Sendable (Sandbox) async throws -> Void
+) async throws {
+    try await bounded(file: file, line: line) { try await body(try sandbox()) }
+}
+
+/// `bounded` with the sandbox of this run and a client of it (`sandboxClient`).
+func withSandboxClient(
+    file: StaticString = #filePath,
+    line: UInt = #line,
+    _ body: @escaping @Sendable (Sandbox, ObAuthClient) async throws -> Void
+) async throws {
+    try await withSandbox(file: file, line: line) { sandbox in try await body(sandbox, try sandboxClient(sandbox)) }
+}
+
+/// `bounded` with the sandbox of this run and the relays in front of it (`RelaySetup.load`).
+func withSandboxAndRelay(
+    file: StaticString = #filePath,
+    line: UInt = #line,
+    _ body: @escaping @Sendable (Sandbox, RelaySetup) async throws -> Void
+) async throws {
+    try await withSandbox(file: file, line: line) { sandbox in try await body(sandbox, try RelaySetup.load()) }
+}
+
 /// Waits (bounded) until `condition` holds, polling every 20 ms; false if it never did. Runs
 /// on the caller's actor (the condition may read main-actor state).
 @discardableResult
@@ -242,6 +269,20 @@ func eventually(
         try? await Task.sleep(nanoseconds: 20_000_000)
     }
     return true
+}
+
+/// `XCTAssertEqual` of a value that takes an `await` to read (a sandbox counter, say), which
+/// XCTest's own autoclosures cannot: `try await assertEqual(await sandbox.stat("x"), before + 1, "x")`.
+func assertEqual<T: Equatable>(
+    _ value: @autoclosure () async throws -> T,
+    _ expected: T,
+    _ message: String,
+    isolation: isolated (any Actor)? = #isolation,
+    file: StaticString = #filePath,
+    line: UInt = #line
+) async rethrows {
+    let actual = try await value()
+    XCTAssertEqual(actual, expected, message, file: file, line: line)
 }
 
 /// Sleeps `milliseconds`.
@@ -299,6 +340,18 @@ private func thrownObAuthError(
     }
     XCTFail("\(what): expected an ObAuthError, got \(thrown)", file: file, line: line)
     throw TestFailure("\(what): expected an ObAuthError, got \(thrown)")
+}
+
+/// Fails unless `error` is of `category` with `code`.
+func assertCategoryAndCode(
+    _ error: ObAuthError,
+    _ category: ErrorCategory,
+    _ code: String,
+    file: StaticString = #filePath,
+    line: UInt = #line
+) {
+    XCTAssertEqual(error.category, category, "category", file: file, line: line)
+    XCTAssertEqual(error.code, code, "code", file: file, line: line)
 }
 
 /// The `field` of an `InvalidInput` error, or nil for any other case.
@@ -371,6 +424,13 @@ let pollSequence = [
 ]
 
 let connectSequence = ["Created", "AwaitingUser", "CodeReceived", "Exchanging", "Authenticated"]
+
+/// Whether `navigation` is a redirect of the flow, intercepted and rejected (a forged or
+/// incomplete one).
+func isRejectedRedirect(_ navigation: Navigation) -> Bool {
+    guard case let .intercept(outcome) = navigation, case .rejected = outcome else { return false }
+    return true
+}
 
 /// The login's bank page, once it waits for the user (through `states()`).
 ///
@@ -519,6 +579,13 @@ func scriptedUser(_ tag: String, _ script: String, delayMs: Int = 0) async throw
     let user = uniqueUser(tag)
     try await sandbox.script(user, script, delayMs: delayMs)
     return (sandbox, user)
+}
+
+/// The sandbox and a supervised login of a fresh user whose bank page follows `script` (after
+/// `delayMs`), not started.
+func scriptedLogin(_ tag: String, _ script: String, delayMs: Int = 0) async throws -> (Sandbox, SupervisedLogin) {
+    let (sandbox, user) = try await scriptedUser(tag, script, delayMs: delayMs)
+    return (sandbox, try supervisedLogin(try sandboxClient(sandbox), user))
 }
 
 /// The sandbox of this run (`OBAUTH_SANDBOX_URL`, set by bindings/scripts/test-swift.sh).

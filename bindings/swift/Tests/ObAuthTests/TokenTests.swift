@@ -29,8 +29,7 @@ private func credentials(
 final class TokenTests: ObAuthTestCase {
     /// Client credentials, post with a token URL; the token is reused until it nears expiry.
     func testClientCredentialsPostWithTokenUrlTokenReusedUntilExpiry() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let grants = try await sandbox.stat("clientCredentialsGrants")
             let posts = try await sandbox.stat("clientSecretPostRequests")
             let manager = try await OidcClient().clientCredentials(config: credentials(
@@ -46,29 +45,23 @@ final class TokenTests: ObAuthTestCase {
             let second = try await manager.freshToken().seen()
             XCTAssertEqual(second, token, "the second freshToken()")
             XCTAssertEqual(manager.renewals(), 1, "renewals")
-            let grantsAfter = try await sandbox.stat("clientCredentialsGrants")
-            XCTAssertEqual(grantsAfter, grants + 1, "client-credentials grants")
-            let postsAfter = try await sandbox.stat("clientSecretPostRequests")
-            XCTAssertEqual(postsAfter, posts + 1, "client_secret_post requests")
-            let method = try await sandbox.lastTokenAuthMethod()
-            XCTAssertEqual(method, "client_secret_post", "authMethod")
+            try await assertEqual(await sandbox.stat("clientCredentialsGrants"), grants + 1, "client-credentials grants")
+            try await assertEqual(await sandbox.stat("clientSecretPostRequests"), posts + 1, "client_secret_post requests")
+            try await assertEqual(await sandbox.lastTokenAuthMethod(), "client_secret_post", "authMethod")
         }
     }
 
     /// Client credentials, basic with an issuer (discovery); a wrong secret is Fatal; a token
     /// URL and an issuer together are refused.
     func testClientCredentialsBasicWithIssuerWrongSecretIsFatal() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let oidc = try OidcClient()
             let basic = try await sandbox.stat("clientSecretBasicRequests")
             let manager = try await oidc.clientCredentials(config: credentials(sandbox, .basic, issuer: sandbox.issuer))
             let token = try await manager.freshToken().seen()
             XCTAssertFalse(token.accessToken.expose().isEmpty, "empty access token")
-            let basicAfter = try await sandbox.stat("clientSecretBasicRequests")
-            XCTAssertEqual(basicAfter, basic + 1, "client_secret_basic requests")
-            let method = try await sandbox.lastTokenAuthMethod()
-            XCTAssertEqual(method, "client_secret_basic", "authMethod")
+            try await assertEqual(await sandbox.stat("clientSecretBasicRequests"), basic + 1, "client_secret_basic requests")
+            try await assertEqual(await sandbox.lastTokenAuthMethod(), "client_secret_basic", "authMethod")
 
             let wrong = try await oidc.clientCredentials(
                 config: credentials(sandbox, .basic, issuer: sandbox.issuer, secret: "not-the-secret")
@@ -89,8 +82,7 @@ final class TokenTests: ObAuthTestCase {
 
     /// The fresh-token call: the current token until expiry; forceRenewal refreshes once.
     func testFreshTokenCurrentUntilExpiryForceRenewalRefreshesOnce() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let tokens = try await signInByConnect(sandbox, try sandboxClient(sandbox))
             let manager = try sandboxClient(sandbox).connectTokens(tokens: tokens, skewMs: 60_000)
             let fresh = try await manager.freshToken().seen()
@@ -99,8 +91,7 @@ final class TokenTests: ObAuthTestCase {
             let grants = try await sandbox.stat("refreshGrants")
             let renewed = try await manager.forceRenewal().seen()
             XCTAssertNotEqual(renewed.accessToken, tokens.accessToken, "forceRenewal kept the access token")
-            let grantsAfter = try await sandbox.stat("refreshGrants")
-            XCTAssertEqual(grantsAfter, grants + 1, "refresh grants at the sandbox")
+            try await assertEqual(await sandbox.stat("refreshGrants"), grants + 1, "refresh grants at the sandbox")
             XCTAssertEqual(manager.renewals(), 1, "renewals")
             XCTAssertEqual(renewed.consentId, tokens.consentId, "consentId kept across the refresh")
             XCTAssertEqual(manager.current(), renewed, "current()")
@@ -111,8 +102,7 @@ final class TokenTests: ObAuthTestCase {
 
     /// The fresh-token call: concurrent freshToken() callers share one renewal.
     func testFreshTokenConcurrentCallersShareOneRenewal() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let tokens = try await signInByConnect(sandbox, try sandboxClient(sandbox))
             // Held tokens that have already expired: every caller needs a renewal.
             var expired = tokens
@@ -131,16 +121,14 @@ final class TokenTests: ObAuthTestCase {
             XCTAssertEqual(Set(results.map(\.accessToken)).count, 1, "distinct tokens handed out")
             XCTAssertNotEqual(results.first?.accessToken, tokens.accessToken, "the expired token was handed out")
             XCTAssertEqual(manager.renewals(), 1, "renewals")
-            let grantsAfter = try await sandbox.stat("refreshGrants")
-            XCTAssertEqual(grantsAfter, grants + 1, "refresh grants at the sandbox")
+            try await assertEqual(await sandbox.stat("refreshGrants"), grants + 1, "refresh grants at the sandbox")
         }
     }
 
     /// The fresh-token call: a revoked refresh token is Reauthenticate / invalid_grant, and the
     /// stored tokens are cleared.
     func testFreshTokenRevokedRefreshTokenIsReauthenticateStorageCleared() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let tokens = try await signInByConnect(sandbox, try sandboxClient(sandbox))
             let manager = try sandboxClient(sandbox).connectTokens(tokens: tokens)
             let storage = MemoryStorage()
@@ -151,8 +139,7 @@ final class TokenTests: ObAuthTestCase {
             XCTAssertGreaterThanOrEqual(revoked, 1, "nothing revoked")
             let error = try await expectObAuthError("forceRenewal after revocation") { try await manager.forceRenewal().seen() }
             XCTAssertEqual(caseName(error), "Reauthenticate", "case")
-            XCTAssertEqual(error.category, .reauthenticate, "category")
-            XCTAssertEqual(error.code, "invalid_grant", "code")
+            assertCategoryAndCode(error, .reauthenticate, "invalid_grant")
             let again = try await expectObAuthError("freshToken after invalid_grant") { try await manager.freshToken().seen() }
             XCTAssertEqual(caseName(again), "Reauthenticate", "case of the later call")
             XCTAssertEqual(again.code, "invalid_grant", "code of the later call")
@@ -163,8 +150,7 @@ final class TokenTests: ObAuthTestCase {
 
     /// Session tokens: sliding expiry via applyExpiryHeader, session_expired after it.
     func testSessionTokensSlidingExpiryViaApplyExpiryHeaderSessionExpiredAfterIt() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let now = nowWholeSeconds()
             let supervised = SupervisedTokens(
                 accessToken: Secret("session-access-token"),
@@ -199,8 +185,7 @@ final class TokenTests: ObAuthTestCase {
 
     /// TokenManager.persistTo: the saved JSON reads back; a throwing storage is a typed error.
     func testTokenManagerPersistToSavedJsonReadsBackThrowingStorageIsTypedError() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let tokens = TokenSet(
                 accessToken: Secret("at-123"),
                 expiresAt: nowWholeSeconds().addingTimeInterval(3600),
@@ -217,8 +202,7 @@ final class TokenTests: ObAuthTestCase {
                 try sandboxClient(sandbox).connectTokens(tokens: tokens)
                     .persistTo(storage: FailingStorage { HostFailure("keystore locked") }, key: "k")
             }
-            XCTAssertEqual(untyped.category, .retryLater, "category")
-            XCTAssertEqual(untyped.code, "storage", "code")
+            assertCategoryAndCode(untyped, .retryLater, "storage")
             XCTAssertTrue(untyped.detail.contains("keystore locked"), "detail: \(untyped.detail)")
             let typed = try expectObAuthErrorSync("persistTo with a storage throwing ObAuthError") {
                 try sandboxClient(sandbox).connectTokens(tokens: tokens).persistTo(

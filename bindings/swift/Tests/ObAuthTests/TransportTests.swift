@@ -23,8 +23,7 @@ final class TransportTests: ObAuthTestCase {
     /// A host transport gets what the core decided (method, URL, time-out, content type, the
     /// partner credentials), and printing its requests shows no secret.
     func testHostTransportSendsWhatTheCoreDecidedAndPrintsNoSecret() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let recording = RecordingTransport()
             setHttpTransport(transport: recording)
             defer { restoreFlavourTransport() }
@@ -51,8 +50,7 @@ final class TransportTests: ObAuthTestCase {
     /// client fails with InvalidInput on `httpTransport` (the default flavour falls back to its
     /// built-in client).
     func testWithoutATransportOnlyTheDefaultFlavourBuildsAClient() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             clearHttpTransport()
             defer { restoreFlavourTransport() }
             if isPlatformFlavour {

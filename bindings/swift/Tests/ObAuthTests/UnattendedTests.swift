@@ -27,9 +27,7 @@ private func expired(_ tokens: SupervisedTokens) -> SupervisedTokens {
 final class UnattendedTests: ObAuthTestCase {
     /// Unattended login replaces the login token; a spent one is `login_token_rejected`.
     func testUnattendedLoginReplacesTheLoginTokenASpentOneIsRejected() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
-            let client = try sandboxClient(sandbox)
+        try await withSandboxClient { sandbox, client in
             let user = uniqueUser("unatt")
             let first = try await signedIn(sandbox, client, user)
             let second = try await client.unattendedLogin(userHash: user, loginToken: first.loginToken)
@@ -51,9 +49,7 @@ final class UnattendedTests: ObAuthTestCase {
 
     /// resumeSession: current, renewed, then the reasons a supervised login is required.
     func testResumeSessionCurrentRenewedSupervisedLoginRequired() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
-            let client = try sandboxClient(sandbox)
+        try await withSandboxClient { sandbox, client in
             let user = uniqueUser("resume")
             let tokens = try await signedIn(sandbox, client, user)
             guard case let .current(current) = try await client.resumeSession(userHash: user, tokens: tokens) else {
@@ -82,16 +78,13 @@ final class UnattendedTests: ObAuthTestCase {
             guard case .supervisedLoginRequired(.unattendedNotSupported) = unsupported else {
                 return XCTFail("a bank without unattended logins: \(unsupported)")
             }
-            let after = try await sandbox.stat("unattendedRequests")
-            XCTAssertEqual(after, before, "decided without a request")
+            try await assertEqual(await sandbox.stat("unattendedRequests"), before, "decided without a request")
         }
     }
 
     /// resumeStoredSession replaces the stored tokens; nothing stored is NO_STORED_LOGIN.
     func testResumeStoredSessionReplacesTheStoredTokens() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
-            let client = try sandboxClient(sandbox)
+        try await withSandboxClient { sandbox, client in
             let user = uniqueUser("stored")
             let tokens = try await signedIn(sandbox, client, user)
             let storage = MemoryStorage()
@@ -110,8 +103,7 @@ final class UnattendedTests: ObAuthTestCase {
 
     /// A connect redirect without code ends the flow with `start_again`; a forged one is refused.
     func testConnectRedirectWithoutCodeEndsTheFlowWithStartAgain() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             try await sandbox.consentScript("return_without_code")
             do {
                 let flow = try connectFlow(try sandboxClient(sandbox))
@@ -144,8 +136,7 @@ final class UnattendedTests: ObAuthTestCase {
 
     /// Every request of a login carries its correlation id.
     func testEveryRequestOfALoginCarriesItsCorrelationId() async throws {
-        try await bounded {
-            let sandbox = try sandbox()
+        try await withSandbox { sandbox in
             let user = uniqueUser("corr")
             try await sandbox.script(user, "approve", delayMs: 50)
             let before = try await sandbox.correlationIds("tokens").count

@@ -2,7 +2,7 @@
 // quick starts and their app use: `WKWebView.load(_:)`, `navigationDelegate`,
 // `WKNavigationDelegate.webView(_:decidePolicyFor:decisionHandler:)`, `WKNavigationAction`,
 // `WKNavigationActionPolicy`, and the ObAuth layer's `decidePolicy(for:openExternally:)` over
-// them (its WebKit-independent half, `shouldLoad(_:openExternally:)`, is the layer's own).
+// them (the decision, `shouldLoad(navigationTo:openExternally:)`, is the layer's own code).
 //
 // Its user approves whatever the provider's page asks, through the sandbox (the bank page: a
 // decision; a hosted OAuth page: a consent), like the stub WebView of the Kotlin QuickStarts.
@@ -14,7 +14,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import ObAuth
+@testable import ObAuth
 
 /// WebKit's handle of a navigation.
 final class WKNavigation: Sendable {}
@@ -102,14 +102,10 @@ final class WKWebView {
 
 extension WebViewFlow {
     /// The ObAuth layer's `decidePolicy(for:openExternally:)`, for the stand-in's types: the
-    /// same body over the layer's `shouldLoad(_:openExternally:)`.
+    /// layer's own answer (`shouldLoad(navigationTo:openExternally:)`) in the stand-in's policy.
     @MainActor
-    func decidePolicy(
-        for navigationAction: WKNavigationAction,
-        openExternally: (URL) -> Void
-    ) -> WKNavigationActionPolicy {
-        guard let url = navigationAction.request.url else { return .cancel }
-        return shouldLoad(url, openExternally: openExternally) ? .allow : .cancel
+    func decidePolicy(for navigationAction: WKNavigationAction, openExternally: (URL) -> Void) -> WKNavigationActionPolicy {
+        shouldLoad(navigationTo: navigationAction.request.url, openExternally: openExternally) ? .allow : .cancel
     }
 }
 #endif

@@ -6,13 +6,11 @@ package dev.obauth.test
 import dev.obauth.AuthorizationParams
 import dev.obauth.AuthorizationState
 import dev.obauth.CancelOrigin
-import dev.obauth.ClientConfig
 import dev.obauth.ErrorCategory
 import dev.obauth.ObAuthClient
 import dev.obauth.ObAuthException
 import dev.obauth.OidcClient
 import dev.obauth.PkceConfig
-import dev.obauth.Secret
 import dev.obauth.TokenSet
 import dev.obauth.category
 import dev.obauth.code
@@ -25,7 +23,6 @@ import dev.obauth.isTerminal
 import dev.obauth.signIn
 import dev.obauth.states
 import kotlinx.coroutines.async
-import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.filterIsInstance
 import kotlinx.coroutines.flow.first
@@ -55,17 +52,6 @@ fun AuthorizationFlow.authorizeUrl(): String {
         ?: throw TestFailure("expected AwaitingUser, got $state")
 }
 
-fun connectClient(sandbox: Sandbox, secret: String = sandbox.clientSecret) = ObAuthClient(
-    ClientConfig(
-        apiUrl = sandbox.baseUrl,
-        clientId = sandbox.clientId,
-        clientSecret = Secret(secret),
-        externalAppHosts = listOf(BANK_APP_HOST),
-        webHosts = listOf("bank.example.com"),
-        externalSchemes = listOf("bankid", "tel"),
-    ),
-)
-
 fun ObAuthClient.connect(): AuthorizationFlow = connectFlow(
     AuthorizationParams(redirectUri = CONNECT_REDIRECT, redirectPattern = CONNECT_PATTERN),
     accountsGroupName = "kt-group",
@@ -80,8 +66,8 @@ suspend fun signInByConnect(sandbox: Sandbox, client: ObAuthClient): TokenSet {
     return flow.awaitTokens().seen()
 }
 
-class AuthorizationTests(private val sandbox: Sandbox) {
-    private fun client(secret: String = sandbox.clientSecret) = connectClient(sandbox, secret)
+class AuthorizationTests(private val sandbox: Sandbox) : Suite() {
+    private fun client(secret: String = sandbox.clientSecret) = sandboxClient(sandbox, secret)
 
     private fun pkceConfig() = PkceConfig(issuer = sandbox.issuer, clientId = sandbox.publicClientId)
 
@@ -91,21 +77,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
 
     private val connectSequence = listOf("Created", "AwaitingUser", "CodeReceived", "Exchanging", "Authenticated")
 
-    fun all(): List<Test> = listOf(
-        Test("connect: consent page, redirect through decideNavigation, tokens with consentId") { connectHappyPath() },
-        Test("connect: a forged state is Rejected(state_mismatch), nothing exchanged; the genuine redirect completes") { forgedState() },
-        Test("connect: user cancels at the consent page, cancel(), coroutine cancellation of signIn()") { cancels() },
-        Test("connect: wrong client secret fails the exchange with Fatal / bad_client_credentials") { connectWrongSecret() },
-        Test("connect: navigation policy (wildcard redirect, allow, external, block)") { navigationPolicy() },
-        Test("connect: observer and Flow<AuthorizationState> see every state in order; a throwing observer too") { observerSequence() },
-        Test("connect: snapshot -> new client -> restoreConnectFlow -> resume -> redirect -> complete") { snapshotRestore() },
-        Test("PKCE: discovery, public-client sign-in with ID token, pkceTokens refresh as public client") { pkceLogin() },
-        Test("PKCE: snapshot -> new OidcClient -> restorePkceFlow -> complete") { pkceRestore() },
-        Test("PKCE: extra authorize parameters; offline_access sends prompt=consent; the flow's own are refused") { pkceExtras() },
-        Test("authorization flows: invalid input names the field; bad snapshots are InvalidInput") { invalidInput() },
-    )
-
-    private suspend fun connectHappyPath() {
+    private val connectHappyPath = test("connect: consent page, redirect through decideNavigation, tokens with consentId") {
         val exchanges = sandbox.stat("oauthCodeExchanges")
         val flow = client().connect()
         expectEqual(AuthorizationState.Created, flow.state(), "state before start")
@@ -139,7 +111,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         expectEqual(exchanges + 1, sandbox.stat("oauthCodeExchanges"), "code exchanges at the sandbox")
     }
 
-    private suspend fun forgedState() {
+    private val forgedState = test("connect: a forged state is Rejected(state_mismatch), nothing exchanged; the genuine redirect completes") {
         val flow = client().connect()
         flow.start()
         val genuine = sandbox.consent(flow.authorizeUrl(), "approve")
@@ -169,7 +141,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         expectEqual(tokenRequests + 1, sandbox.tokenRequestCount(), "exactly one token request")
     }
 
-    private suspend fun cancels() {
+    private val cancels = test("connect: user cancels at the consent page, cancel(), coroutine cancellation of signIn()") {
         val atBank = client().connect()
         atBank.start()
         val location = sandbox.consent(atBank.authorizeUrl(), "cancel")
@@ -193,7 +165,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         expectEqual(AuthorizationState.Cancelled(CancelOrigin.HOST), abandoned.state(), "state after the timeout")
     }
 
-    private suspend fun connectWrongSecret() {
+    private val connectWrongSecret = test("connect: wrong client secret fails the exchange with Fatal / bad_client_credentials") {
         val flow = client(secret = "not-the-secret").connect()
         flow.start()
         expectEqual(RedirectOutcome.CodeAccepted, flow.handleRedirect(sandbox.consent(flow.authorizeUrl(), "approve")), "redirect")
@@ -204,7 +176,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         check(state is AuthorizationState.Failed && state.error.category == ErrorCategory.FATAL) { "state $state" }
     }
 
-    private fun navigationPolicy() {
+    private val navigationPolicy = test("connect: navigation policy (wildcard redirect, allow, external, block)") {
         val flow = client().connect()
         check(flow.redirectUrl().startsWith("https://app.example.com/aiia-callback/")) { "redirectUrl ${flow.redirectUrl()}" }
         val cases = listOf(
@@ -229,7 +201,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         flow.cancel()
     }
 
-    private suspend fun observerSequence() = coroutineScope {
+    private val observerSequence = test("connect: observer and Flow<AuthorizationState> see every state in order; a throwing observer too") {
         val flow = client().connect()
         val seen = Collections.synchronizedList(mutableListOf<AuthorizationState>())
         val throwingCalls = AtomicInteger()
@@ -262,7 +234,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         expectEqual(connectSequence.size, throwingCalls.get(), "calls of the throwing observer")
     }
 
-    private suspend fun snapshotRestore() {
+    private val snapshotRestore = test("connect: snapshot -> new client -> restoreConnectFlow -> resume -> redirect -> complete") {
         val first = client().connect()
         first.start()
         val awaiting = first.state()
@@ -289,7 +261,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         expectEqual("invalid_snapshot", wrongKind.code, "code")
     }
 
-    private suspend fun pkceLogin() {
+    private val pkceLogin = test("PKCE: discovery, public-client sign-in with ID token, pkceTokens refresh as public client") {
         val oidc = OidcClient()
         val metadata = oidc.discover(sandbox.issuer)
         expectEqual(sandbox.issuer, metadata.issuer, "issuer")
@@ -318,7 +290,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         expectEqual(tokens.idToken, renewed.idToken, "ID token kept across the refresh")
     }
 
-    private suspend fun pkceRestore() {
+    private val pkceRestore = test("PKCE: snapshot -> new OidcClient -> restorePkceFlow -> complete") {
         val first = OidcClient().pkceFlow(pkceConfig(), pkceParams())
         first.start()
         val snapshot = first.snapshot().seenSnapshot()
@@ -334,7 +306,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         check(restored.signIn().seen().idToken != null) { "no ID token after restore" }
     }
 
-    private suspend fun pkceExtras() {
+    private val pkceExtras = test("PKCE: extra authorize parameters; offline_access sends prompt=consent; the flow's own are refused") {
         val oidc = OidcClient()
         val flow = oidc.pkceFlow(
             pkceConfig(),
@@ -372,7 +344,7 @@ class AuthorizationTests(private val sandbox: Sandbox) {
         }
     }
 
-    private suspend fun invalidInput() {
+    private val invalidInput = test("authorization flows: invalid input names the field; bad snapshots are InvalidInput") {
         val pattern = expectThrows<ObAuthException.InvalidInput>("redirect outside its pattern") {
             client().connectFlow(
                 AuthorizationParams(redirectUri = "https://app.example.com/elsewhere", redirectPattern = CONNECT_PATTERN),

@@ -24,7 +24,6 @@ import dev.obauth.isTerminal
 import dev.obauth.setLogSink
 import dev.obauth.signIn
 import dev.obauth.states
-import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.filterIsInstance
 import kotlinx.coroutines.flow.first
@@ -36,22 +35,13 @@ import java.util.concurrent.atomic.AtomicInteger
 const val REDIRECT = "https://app.example.com/aiia/callback"
 const val BANK_APP_HOST = "mobilebank.example.com"
 
-class LoginTests(private val sandbox: Sandbox) {
+class LoginTests(private val sandbox: Sandbox) : Suite() {
     private var users = 0
 
     /** A fresh userHash per login, so scripts never leak between tests. */
     private fun user(tag: String) = "kt-$tag-${++users}-${System.nanoTime() % 100000}".take(64)
 
-    private fun client(secret: String = sandbox.clientSecret) = ObAuthClient(
-        ClientConfig(
-            apiUrl = sandbox.baseUrl,
-            clientId = sandbox.clientId,
-            clientSecret = Secret(secret),
-            externalAppHosts = listOf(BANK_APP_HOST),
-            webHosts = listOf("bank.example.com"),
-            externalSchemes = listOf("bankid", "tel"),
-        ),
-    )
+    private fun client(secret: String = sandbox.clientSecret) = sandboxClient(sandbox, secret)
 
     private fun login(client: ObAuthClient, user: String): SupervisedLogin =
         client.supervisedLogin(SupervisedLoginParams(userHash = user, redirectUrl = REDIRECT))
@@ -72,22 +62,7 @@ class LoginTests(private val sandbox: Sandbox) {
         "CodeReceived(POLL)", "Exchanging(POLL)", "Authenticated(POLL)",
     )
 
-    fun all(): List<Test> = listOf(
-        Test("supervised login by poll, observer sees every state in order") { byPoll() },
-        Test("states() as a Flow ends with the terminal state") { flowOfStates() },
-        Test("supervised login by redirect through the navigation policy") { byRedirect() },
-        Test("user cancels at the bank: the redirect carries the error") { userCancelsAtBank() },
-        Test("cancel() ends the login with UserAction / cancelled_by_app") { hostCancels() },
-        Test("cancelling the coroutine of signIn() cancels the login") { coroutineCancel() },
-        Test("wrong client secret is an ObAuthException with category Fatal") { wrongSecret() },
-        Test("invalid configuration and parameters name the field") { invalidInput() },
-        Test("navigation policy: allow, intercept, open externally, block") { navigationPolicy() },
-        Test("throwing host observer and log sink do not break the login") { throwingHostTraits() },
-        Test("log sink receives the core's logs without secrets") { logsWithoutSecrets() },
-        Test("a blocking observer does not stall the login") { blockingObserver() },
-    )
-
-    private suspend fun byPoll() {
+    private val byPoll = test("supervised login by poll, observer sees every state in order") {
         val user = user("poll")
         sandbox.script(user, "approve", delayMs = 300)
         val before = sandbox.successfulExchanges()
@@ -111,7 +86,7 @@ class LoginTests(private val sandbox: Sandbox) {
         expectEqual(before + 1, sandbox.successfulExchanges(), "exchanges at the sandbox")
     }
 
-    private suspend fun flowOfStates() = coroutineScope {
+    private val flowOfStates = test("states() as a Flow ends with the terminal state") {
         val user = user("flow")
         sandbox.script(user, "approve", delayMs = 200)
         val login = login(client(), user)
@@ -124,7 +99,7 @@ class LoginTests(private val sandbox: Sandbox) {
         expectEqual(listOf("Authenticated(POLL)"), login.states().toList().map(::shape), "late collection")
     }
 
-    private suspend fun byRedirect() {
+    private val byRedirect = test("supervised login by redirect through the navigation policy") {
         val user = user("redirect")
         sandbox.script(user, "page")
         // Hold the first status long-poll so the redirect deterministically wins the race.
@@ -152,7 +127,7 @@ class LoginTests(private val sandbox: Sandbox) {
         expectEqual(before + 1, sandbox.successfulExchanges(), "exactly one exchange")
     }
 
-    private suspend fun userCancelsAtBank() {
+    private val userCancelsAtBank = test("user cancels at the bank: the redirect carries the error") {
         val user = user("usercancel")
         sandbox.script(user, "page")
         sandbox.fault("status", "delay", delayMs = 1500)
@@ -167,7 +142,7 @@ class LoginTests(private val sandbox: Sandbox) {
         expectEqual(LoginState.Cancelled(CancelOrigin.USER), login.state(), "state")
     }
 
-    private suspend fun hostCancels() {
+    private val hostCancels = test("cancel() ends the login with UserAction / cancelled_by_app") {
         val user = user("cancel")
         sandbox.script(user, "never")
         val login = login(client(), user)
@@ -185,7 +160,7 @@ class LoginTests(private val sandbox: Sandbox) {
         )
     }
 
-    private suspend fun coroutineCancel() {
+    private val coroutineCancel = test("cancelling the coroutine of signIn() cancels the login") {
         val user = user("cocancel")
         sandbox.script(user, "never")
         val login = login(client(), user)
@@ -194,7 +169,7 @@ class LoginTests(private val sandbox: Sandbox) {
         expectEqual(LoginState.Cancelled(CancelOrigin.HOST), login.state(), "state after the timeout")
     }
 
-    private suspend fun wrongSecret() {
+    private val wrongSecret = test("wrong client secret is an ObAuthException with category Fatal") {
         val login = login(client(secret = "not-the-secret"), user("badsecret"))
         login.start()
         val e = expectThrows<ObAuthException>("awaitTokens") { login.awaitTokens().seen() }
@@ -206,7 +181,7 @@ class LoginTests(private val sandbox: Sandbox) {
         check(state is LoginState.Failed && state.error.category == ErrorCategory.FATAL) { "state $state" }
     }
 
-    private fun invalidInput() {
+    private val invalidInput = test("invalid configuration and parameters name the field") {
         val e = expectThrows<ObAuthException.InvalidInput>("plain http to a remote host") {
             ObAuthClient(ClientConfig("http://api.example.com", "id", Secret("secret")))
         }
@@ -218,7 +193,7 @@ class LoginTests(private val sandbox: Sandbox) {
         expectEqual("clientSecret", empty.field, "field")
     }
 
-    private suspend fun navigationPolicy() {
+    private val navigationPolicy = test("navigation policy: allow, intercept, open externally, block") {
         val user = user("nav")
         sandbox.script(user, "never")
         val login = login(client(), user)
@@ -248,7 +223,7 @@ class LoginTests(private val sandbox: Sandbox) {
         login.cancel()
     }
 
-    private suspend fun throwingHostTraits() {
+    private val throwingHostTraits = test("throwing host observer and log sink do not break the login") {
         val calls = AtomicInteger()
         setLogSink(LogLevel.TRACE) { throw IllegalStateException("log sink broke") }
         try {
@@ -276,26 +251,7 @@ class LoginTests(private val sandbox: Sandbox) {
         }
     }
 
-    private suspend fun blockingObserver() {
-        val user = user("slowobs")
-        sandbox.script(user, "approve", delayMs = 100)
-        val login = login(client(), user)
-        val release = java.util.concurrent.CountDownLatch(1)
-        login.addObserver(object : StateObserver {
-            override fun onState(state: LoginState) {
-                release.await(10, java.util.concurrent.TimeUnit.SECONDS) // host code that hangs
-            }
-        })
-        try {
-            login.start()
-            val tokens = kotlinx.coroutines.withTimeout(5_000) { login.awaitTokens().seen() }
-            expectEqual(CodeSource.POLL, tokens.completedVia, "completedVia")
-        } finally {
-            release.countDown()
-        }
-    }
-
-    private suspend fun logsWithoutSecrets() {
+    private val logsWithoutSecrets = test("log sink receives the core's logs without secrets") {
         val records = Collections.synchronizedList(mutableListOf<LogRecord>())
         setLogSink(LogLevel.TRACE) { records.add(it) }
         try {
@@ -315,6 +271,25 @@ class LoginTests(private val sandbox: Sandbox) {
             }
         } finally {
             clearLogSink()
+        }
+    }
+
+    private val blockingObserver = test("a blocking observer does not stall the login") {
+        val user = user("slowobs")
+        sandbox.script(user, "approve", delayMs = 100)
+        val login = login(client(), user)
+        val release = java.util.concurrent.CountDownLatch(1)
+        login.addObserver(object : StateObserver {
+            override fun onState(state: LoginState) {
+                release.await(10, java.util.concurrent.TimeUnit.SECONDS) // host code that hangs
+            }
+        })
+        try {
+            login.start()
+            val tokens = kotlinx.coroutines.withTimeout(5_000) { login.awaitTokens().seen() }
+            expectEqual(CodeSource.POLL, tokens.completedVia, "completedVia")
+        } finally {
+            release.countDown()
         }
     }
 }

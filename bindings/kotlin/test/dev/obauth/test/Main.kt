@@ -11,6 +11,7 @@ import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Deferred
 import kotlinx.coroutines.async
+import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.runBlocking
@@ -38,6 +39,23 @@ inline fun <reified E : Throwable> expectThrows(what: String, block: () -> Unit)
 }
 
 class Test(val name: String, val body: suspend () -> Unit)
+
+/**
+ * A group of tests, each declared where its body is (`private val byPoll = test("what it checks")
+ * { ... }`): the name stays beside the code, and no list repeats them. [all] gives them in
+ * declaration order (property initialisers run top to bottom). A body runs in a coroutine scope
+ * of its own, so it can start coroutines that the test then waits for.
+ */
+abstract class Suite {
+    private val tests = mutableListOf<Test>()
+
+    /** Declares the test [name]; returns it (the property's value, for nothing else). */
+    protected fun test(name: String, body: suspend CoroutineScope.() -> Unit): Test =
+        Test(name) { coroutineScope { body() } }.also { tests.add(it) }
+
+    /** Every test declared so far, in declaration order. */
+    fun all(): List<Test> = tests.toList()
+}
 
 /**
  * Collects every state of [states] until the flow ends; returns once subscribed (the first

@@ -48,7 +48,7 @@ class FailingStorage(private val failure: () -> Exception) : SecureStorage {
     override fun remove(key: String) = throw failure()
 }
 
-class PersistenceTests(private val sandbox: Sandbox) {
+class PersistenceTests(private val sandbox: Sandbox) : Suite() {
     private var users = 0
 
     private fun user(tag: String) = "kt-$tag-${++users}-${System.nanoTime() % 100000}".take(64)
@@ -59,15 +59,7 @@ class PersistenceTests(private val sandbox: Sandbox) {
     private fun login(user: String): SupervisedLogin =
         client().supervisedLogin(SupervisedLoginParams(userHash = user, redirectUrl = REDIRECT))
 
-    fun all(): List<Test> = listOf(
-        Test("snapshot -> new client -> restore -> complete by redirect") { snapshotRestoreComplete() },
-        Test("persistTo saves the login as it goes; the saved snapshot restores") { persistTo() },
-        Test("a throwing host storage is a typed ObAuthException (RetryLater, storage)") { throwingStorage() },
-        Test("a corrupt or future snapshot is InvalidInput") { badSnapshots() },
-        Test("snapshot key: sealed snapshots restore with the key only; an edited one is refused, nothing sent") { sealedSnapshots() },
-    )
-
-    private suspend fun snapshotRestoreComplete() {
+    private val snapshotRestoreComplete = test("snapshot -> new client -> restore -> complete by redirect") {
         val user = user("restore")
         sandbox.script(user, "page")
         val before = sandbox.successfulExchanges()
@@ -90,7 +82,7 @@ class PersistenceTests(private val sandbox: Sandbox) {
         expectEqual(before + 1, sandbox.successfulExchanges(), "exactly one exchange")
     }
 
-    private suspend fun persistTo() {
+    private val persistTo = test("persistTo saves the login as it goes; the saved snapshot restores") {
         val storage = MemoryStorage()
         val user = user("persist")
         sandbox.script(user, "approve", delayMs = 200)
@@ -116,7 +108,7 @@ class PersistenceTests(private val sandbox: Sandbox) {
         expectEqual(tokens.accessToken, done.awaitTokens().seen().accessToken, "tokens from the restored snapshot")
     }
 
-    private fun throwingStorage() {
+    private val throwingStorage = test("a throwing host storage is a typed ObAuthException (RetryLater, storage)") {
         val untyped = expectThrows<ObAuthException>("persistTo with a throwing storage") {
             login(user("badstore")).persistTo(FailingStorage { IOException("keystore locked") }, "k")
         }
@@ -134,7 +126,18 @@ class PersistenceTests(private val sandbox: Sandbox) {
         check("user not authenticated" in typed.detail) { "detail: ${typed.detail}" }
     }
 
-    private suspend fun sealedSnapshots() {
+    private val badSnapshots = test("a corrupt or future snapshot is InvalidInput") {
+        val corrupt = expectThrows<ObAuthException.InvalidInput>("corrupt snapshot") {
+            client().restoreSupervisedLogin("{not json")
+        }
+        expectEqual("invalid_snapshot", corrupt.code, "code")
+        val future = expectThrows<ObAuthException.InvalidInput>("future snapshot") {
+            client().restoreSupervisedLogin("""{"version":999,"kind":"supervised_login","flow":{}}""")
+        }
+        expectEqual("unsupported_snapshot_version", future.code, "code")
+    }
+
+    private val sealedSnapshots = test("snapshot key: sealed snapshots restore with the key only; an edited one is refused, nothing sent") {
         val key = Secret("kt-integrity-key-from-the-keystore-0123456789")
         fun keyed(key: Secret?) = ObAuthClient(
             ClientConfig(sandbox.baseUrl, sandbox.clientId, Secret(sandbox.clientSecret), snapshotKey = key),
@@ -151,7 +154,7 @@ class PersistenceTests(private val sandbox: Sandbox) {
         // Another user's hash, a forged bank page: edits the configuration checks cannot see.
         val edited = sealed.replace(user, user.reversed())
         check(edited != sealed) { "the edit did not apply" }
-        val before = sandbox.stat("statusRequests")
+        val before = sandbox.settled("statusRequests")
         for ((what, client, text) in listOf(
             Triple("edited", keyed(key), edited),
             Triple("without the key", keyed(null), sealed),
@@ -170,16 +173,5 @@ class PersistenceTests(private val sandbox: Sandbox) {
         val location = sandbox.decide(awaiting.authUrl, "approve")
         expectEqual(RedirectOutcome.CodeAccepted, restored.handleRedirect(location), "redirect after restore")
         restored.awaitTokens().seen()
-    }
-
-    private fun badSnapshots() {
-        val corrupt = expectThrows<ObAuthException.InvalidInput>("corrupt snapshot") {
-            client().restoreSupervisedLogin("{not json")
-        }
-        expectEqual("invalid_snapshot", corrupt.code, "code")
-        val future = expectThrows<ObAuthException.InvalidInput>("future snapshot") {
-            client().restoreSupervisedLogin("""{"version":999,"kind":"supervised_login","flow":{}}""")
-        }
-        expectEqual("unsupported_snapshot_version", future.code, "code")
     }
 }

@@ -27,7 +27,6 @@ import dev.obauth.shouldOverrideUrlLoading
 import dev.obauth.signIn
 import dev.obauth.states
 import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.launch
 import java.io.File
 import java.util.Collections
@@ -184,15 +183,8 @@ suspend fun App.connectQuickStart(scope: CoroutineScope, webView: WebView, apiUr
 
 // --- the tests ---------------------------------------------------------------------------------
 
-class QuickStartTests(private val sandbox: Sandbox) {
-    fun all(): List<Test> = listOf(
-        Test("README quick start (Kotlin): supervised login") { supervised() },
-        Test("README quick start (Kotlin): connect + TokenManager") { connect() },
-        Test("README quick start (Kotlin): relay mode") { relay() },
-        Test("README quick starts are the code compiled here (Kotlin) and in QuickStarts.swift") { readmeMatches() },
-    )
-
-    private suspend fun supervised() = coroutineScope {
+class QuickStartTests(private val sandbox: Sandbox) : Suite() {
+    private val supervised = test("README quick start (Kotlin): supervised login") {
         val app = App()
         val webView = WebView(sandbox)
         app.supervisedQuickStart(this, webView, sandbox.baseUrl, sandbox.clientId, sandbox.clientSecret)
@@ -202,19 +194,7 @@ class QuickStartTests(private val sandbox: Sandbox) {
         check(webView.loaded.none { it.startsWith(REDIRECT) }) { "the redirect was loaded in the WebView" }
     }
 
-    private suspend fun relay() = coroutineScope {
-        val relay = RelaySetup.fromProperties() ?: throw TestFailure("no relay (bindings/scripts/test-kotlin.sh starts one)")
-        Backend.token = dev.obauth.testing.AppTokens(relay.appSecret, relay.audience, relay.relayKey).mint("kt-quickstart")
-        val before = sandbox.successfulExchanges()
-        val app = App()
-        val webView = WebView(sandbox)
-        app.relayQuickStart(this, webView, relay.urls[0])
-        check(app.keystore.values["obauth.session"]?.isNotEmpty() == true) { "no session token saved" }
-        check(webView.loaded.any { "/v1/authentication/start" in it }) { "the bank page was not loaded: ${webView.loaded}" }
-        expectEqual(before + 1, sandbox.successfulExchanges(), "exchanges")
-    }
-
-    private suspend fun connect() = coroutineScope {
+    private val connect = test("README quick start (Kotlin): connect + TokenManager") {
         val app = App()
         val webView = WebView(sandbox)
         app.connectQuickStart(this, webView, sandbox.baseUrl, sandbox.clientId, sandbox.clientSecret)
@@ -226,9 +206,21 @@ class QuickStartTests(private val sandbox: Sandbox) {
         check(webView.loaded.none { it.startsWith(CONNECT_REDIRECT) }) { "the redirect was loaded in the WebView" }
     }
 
+    private val relay = test("README quick start (Kotlin): relay mode") {
+        val relay = RelaySetup.fromProperties() ?: throw TestFailure("no relay (bindings/scripts/test-kotlin.sh starts one)")
+        Backend.token = dev.obauth.testing.AppTokens(relay.appSecret, relay.audience, relay.relayKey).mint("kt-quickstart")
+        val before = sandbox.successfulExchanges()
+        val app = App()
+        val webView = WebView(sandbox)
+        app.relayQuickStart(this, webView, relay.urls[0])
+        check(app.keystore.values["obauth.session"]?.isNotEmpty() == true) { "no session token saved" }
+        check(webView.loaded.any { "/v1/authentication/start" in it }) { "the bank page was not loaded: ${webView.loaded}" }
+        expectEqual(before + 1, sandbox.successfulExchanges(), "exchanges")
+    }
+
     /** The READMEs' snippet blocks (bindings/README.md and the root README.md) equal the marked
      *  regions of the compiled sources. */
-    private fun readmeMatches() {
+    private val readmesMatch = test("README quick starts are the code compiled here (Kotlin) and in QuickStarts.swift") {
         for (path in listOf("bindings/README.md", "README.md")) readmeMatches(path)
     }
 

@@ -34,23 +34,15 @@ private fun expectHidden(what: String, value: Any, vararg markers: String) {
     }
 }
 
-class RedactionTests {
-    fun all(): List<Test> = listOf(
-        Test("redaction: ClientConfig prints no client secret") { clientConfig() },
-        Test("redaction: ClientCredentialsConfig prints no client secret") { clientCredentialsConfig() },
-        Test("redaction: TokenSet prints no access, refresh or ID token") { tokenSet() },
-        Test("redaction: SupervisedTokens prints no access or login token") { supervisedTokens() },
-        Test("redaction: a Secret prints [redacted]; expose() gives the value; equal by value") { secretItself() },
-    )
-
-    private fun clientConfig() {
+class RedactionTests : Suite() {
+    private val clientConfig = test("redaction: ClientConfig prints no client secret") {
         val config = ClientConfig(apiUrl = "https://api.example.com", clientId = "id", clientSecret = secret("MARKER-client-secret"))
         expectHidden("ClientConfig", config, "MARKER-client-secret")
         expectHidden("ClientConfig.copy", config.copy(clientId = "other"), "MARKER-client-secret")
         expectEqual("MARKER-client-secret", config.clientSecret.expose(), "expose()")
     }
 
-    private fun clientCredentialsConfig() {
+    private val clientCredentialsConfig = test("redaction: ClientCredentialsConfig prints no client secret") {
         val config = ClientCredentialsConfig(
             clientId = "id",
             clientSecret = secret("MARKER-cc-secret"),
@@ -61,7 +53,7 @@ class RedactionTests {
         expectEqual("MARKER-cc-secret", config.clientSecret.expose(), "expose()")
     }
 
-    private fun tokenSet() {
+    private val tokenSet = test("redaction: TokenSet prints no access, refresh or ID token") {
         val tokens = TokenSet(
             accessToken = secret("MARKER-access"),
             expiresAt = Instant.ofEpochSecond(1_900_000_000),
@@ -74,7 +66,7 @@ class RedactionTests {
         expectEqual("MARKER-refresh", tokens.refreshToken?.expose(), "expose()")
     }
 
-    private fun supervisedTokens() {
+    private val supervisedTokens = test("redaction: SupervisedTokens prints no access or login token") {
         val tokens = SupervisedTokens(
             accessToken = secret("MARKER-session"),
             accessTokenExpires = Instant.ofEpochSecond(1_900_000_000),
@@ -90,7 +82,7 @@ class RedactionTests {
         expectEqual("MARKER-login", tokens.loginToken.expose(), "expose()")
     }
 
-    private fun secretItself() {
+    private val secretItself = test("redaction: a Secret prints [redacted]; expose() gives the value; equal by value") {
         val secret = Secret("MARKER-secret")
         expectHidden("Secret", secret, "MARKER-secret")
         expectEqual("[redacted]", secret.toString(), "toString()")

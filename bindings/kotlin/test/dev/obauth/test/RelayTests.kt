@@ -79,7 +79,7 @@ class CountingTokens(@Volatile var current: String, private val fresh: String) :
     }
 }
 
-class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
+class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) : Suite() {
     private val http: HttpClient = HttpClient.newBuilder()
         .followRedirects(HttpClient.Redirect.NEVER)
         .connectTimeout(Duration.ofSeconds(5))
@@ -91,24 +91,6 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
 
     /** A fresh subject (the integrator's user id) per test. */
     private fun subject(tag: String) = "kt-relay-$tag-${++subjects}-${System.nanoTime() % 100000}"
-
-    fun all(): List<Test> = listOf(
-        Test("relay: login by poll, the provider sees the derived userHash") { byPoll() },
-        Test("relay: login by redirect") { byRedirect() },
-        Test("relay: an expired app token is refreshed once and the login goes on") { expiredThenFresh() },
-        Test("relay: app token missing or malformed is InvalidAppToken") { missingToken() },
-        Test("relay: expired / wrong signature / wrong audience: app_token_rejected after one retry") { rejectedTokens() },
-        Test("relay: another user's session handle is refused") { anotherUsersHandle() },
-        Test("relay: a code from another session is never exchanged") { codeFromAnotherSession() },
-        Test("relay: a redirect URL off the allowlist is refused") { redirectNotAllowed() },
-        Test("relay: a userHash sent by the device is ignored") { userHashIgnored() },
-        Test("relay: two relay instances serve one login alternately") { twoInstances() },
-        Test("relay: unattended login through the relay; a device userHash and a spent token are refused") { unattended() },
-        Test("relay: connect through the relay gives tokens, the refresh goes through the relay too") { connectAndRefresh() },
-        Test("relay: a connect redirect off the allowlist is refused, the code never exchanged") { connectOffAllowlist() },
-        // Last: reads every relay log line written by the tests above.
-        Test("relay: the partner secret is in no response and no log line") { noPartnerSecret() },
-    )
 
     private val appTokens = AppTokens(relay.appSecret, relay.audience, relay.relayKey)
 
@@ -172,7 +154,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
 
     // ---- the tests ----
 
-    private suspend fun byPoll() {
+    private val byPoll = test("relay: login by poll, the provider sees the derived userHash") {
         val sub = subject("poll")
         sandbox.script(userHash(sub), "approve", delayMs = 300)
         val before = sandbox.successfulExchanges()
@@ -186,7 +168,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         expectEqual(0, tokens.refreshes.get(), "forced refreshes")
     }
 
-    private suspend fun byRedirect() {
+    private val byRedirect = test("relay: login by redirect") {
         val sub = subject("redirect")
         // Hold the first long-poll so the redirect, not the poll, delivers the code.
         sandbox.fault("status", "delay", delayMs = 1500)
@@ -199,7 +181,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         expectEqual(CodeSource.REDIRECT, login.awaitTokens().seen().completedVia, "completedVia")
     }
 
-    private suspend fun expiredThenFresh() {
+    private val expiredThenFresh = test("relay: an expired app token is refreshed once and the login goes on") {
         val sub = subject("expired")
         sandbox.script(userHash(sub), "approve", delayMs = 200)
         val tokens = CountingTokens(mint(sub, expiresIn = -120), mint(sub))
@@ -209,7 +191,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         expectEqual(1, tokens.refreshes.get(), "forced refreshes")
     }
 
-    private fun missingToken() {
+    private val missingToken = test("relay: app token missing or malformed is InvalidAppToken") {
         for (token in listOf(null, "not-a-jwt", "")) {
             val a = post(relay.urls[0], "/v1/authentication/initialize", token, """{"redirectUrl":"$REDIRECT"}""")
             expectEqual(401, a.status, "initialize with token <$token>")
@@ -218,7 +200,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         }
     }
 
-    private suspend fun rejectedTokens() {
+    private val rejectedTokens = test("relay: expired / wrong signature / wrong audience: app_token_rejected after one retry") {
         val sub = subject("rejected")
         val cases = mapOf(
             "expired" to mint(sub, expiresIn = -120),
@@ -242,7 +224,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         expectEqual(before, sandbox.stat("initializeRequests"), "initializations at the provider")
     }
 
-    private suspend fun anotherUsersHandle() {
+    private val anotherUsersHandle = test("relay: another user's session handle is refused") {
         val alice = subject("alice")
         val bob = subject("bob")
         // By hand: Bob presents Alice's handle.
@@ -268,7 +250,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         expectEqual(before, sandbox.successfulExchanges(), "exchanges")
     }
 
-    private fun codeFromAnotherSession() {
+    private val codeFromAnotherSession = test("relay: a code from another session is never exchanged") {
         val sub = subject("twosessions")
         val token = mint(sub)
         val (first, firstAuthUrl) = initialize(relay.urls[0], token)
@@ -285,7 +267,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         expectEqual(before + 1, sandbox.successfulExchanges(), "one exchange")
     }
 
-    private suspend fun redirectNotAllowed() {
+    private val redirectNotAllowed = test("relay: a redirect URL off the allowlist is refused") {
         val sub = subject("allowlist")
         val evil = "https://evil.example.com/aiia/callback"
         val a = post(relay.urls[0], "/v1/authentication/initialize", mint(sub), """{"redirectUrl":"$evil"}""")
@@ -300,7 +282,48 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         expectEqual(before, sandbox.stat("initializeRequests"), "initializations at the provider")
     }
 
-    private suspend fun unattended() {
+    private val userHashIgnored = test("relay: a userHash sent by the device is ignored") {
+        val sub = subject("userhash")
+        val victim = "kt-victim-" + System.nanoTime()
+        initialize(relay.urls[0], mint(sub), extra = ""","userHash":"$victim"""")
+        val sessions = sessionsJson()
+        check(!sessions.contains(victim)) { "the device's userHash reached the provider" }
+        check(sessions.contains("\"userHash\":\"${userHash(sub)}\"")) { "no session for the derived userHash" }
+        // The bindings do not even take one in relay mode.
+        val e = expectThrows<ObAuthException.InvalidInput>("a userHash in relay mode") {
+            client(CountingTokens(mint(sub), mint(sub)))
+                .supervisedLogin(SupervisedLoginParams(userHash = victim, redirectUrl = REDIRECT))
+        }
+        expectEqual("userHash", e.field, "field")
+    }
+
+    private fun consentPage() = ConsentPage(apiUrl = sandbox.baseUrl, clientId = sandbox.clientId)
+
+    private val twoInstances = test("relay: two relay instances serve one login alternately") {
+        check(relay.urls.size == 2) { "the script starts two relays" }
+        val sub = subject("twoinstances")
+        // By hand: initialize on one, poll on the other, back, exchange on the first.
+        val token = mint(sub)
+        val (handle, authUrl) = initialize(relay.urls[0], token)
+        expectEqual(200, get(relay.urls[1], "/v1/authentication/$handle/status?pollTimeout=0", token).status, "status on the second")
+        val location = sandbox.decide(authUrl, "approve")
+        expectEqual(200, get(relay.urls[0], "/v1/authentication/$handle/status?pollTimeout=0", token).status, "status on the first")
+        val exchange = post(relay.urls[1], "/v1/authentication/tokens", token, """{"code":"${code(location)}","sessionId":"$handle"}""")
+        expectEqual(200, exchange.status, "exchange on the second: ${exchange.body}")
+        // Through the bindings: started against one instance, restored and finished against the other.
+        val tokens = CountingTokens(mint(sub), mint(sub))
+        val first = login(client(tokens, relay.urls[0]))
+        first.start()
+        val url = awaitingUser(first).authUrl
+        val snapshot = first.snapshot().seenSnapshot()
+        first.cancel()
+        val second = client(tokens, relay.urls[1]).restoreSupervisedLogin(snapshot)
+        second.resume()
+        sandbox.decide(url, "approve")
+        expectEqual(CodeSource.POLL, second.awaitTokens().seen().completedVia, "completedVia")
+    }
+
+    private val unattended = test("relay: unattended login through the relay; a device userHash and a spent token are refused") {
         val sub = subject("unattended")
         sandbox.script(userHash(sub), "approve", delayMs = 100)
         val client = client(CountingTokens(mint(sub), mint(sub)))
@@ -325,13 +348,16 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         expectEqual(before + 1, sandbox.stat("unattendedLogins"), "unattended logins after the refusals")
     }
 
-    private fun consentPage() = ConsentPage(apiUrl = sandbox.baseUrl, clientId = sandbox.clientId)
+    private fun sessionsJson(): String {
+        val request = HttpRequest.newBuilder(URI.create(sandbox.baseUrl.trimEnd('/') + "/_sandbox/sessions")).GET().build()
+        return http.send(request, HttpResponse.BodyHandlers.ofString()).body()
+    }
 
-    private suspend fun connectAndRefresh() {
+    private val connectAndRefresh = test("relay: connect through the relay gives tokens, the refresh goes through the relay too") {
         val sub = subject("connect")
         // Not a relay client: refused before anything is sent.
         val direct = expectThrows<ObAuthException.InvalidInput>("relayConnectFlow on a direct client") {
-            connectClient(sandbox).relayConnectFlow(consentPage(), AuthorizationParams(redirectUri = CONNECT_REDIRECT))
+            sandboxClient(sandbox).relayConnectFlow(consentPage(), AuthorizationParams(redirectUri = CONNECT_REDIRECT))
         }
         expectEqual("relayUrl", direct.field, "field")
 
@@ -366,7 +392,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         expectEqual("client_secret_basic", sandbox.lastTokenAuthMethod(), "client authentication of the refresh")
     }
 
-    private suspend fun connectOffAllowlist() {
+    private val connectOffAllowlist = test("relay: a connect redirect off the allowlist is refused, the code never exchanged") {
         val sub = subject("connect-allowlist")
         // Registered at the provider (loopback, any port), not on the relay's allowlist.
         val redirect = "http://127.0.0.1:8765/connect-callback"
@@ -387,51 +413,7 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) {
         expectEqual(before, sandbox.stat("oauthTokenRequests"), "token requests at the provider (never exchanged)")
     }
 
-    private fun sessionsJson(): String {
-        val request = HttpRequest.newBuilder(URI.create(sandbox.baseUrl.trimEnd('/') + "/_sandbox/sessions")).GET().build()
-        return http.send(request, HttpResponse.BodyHandlers.ofString()).body()
-    }
-
-    private fun userHashIgnored() {
-        val sub = subject("userhash")
-        val victim = "kt-victim-" + System.nanoTime()
-        initialize(relay.urls[0], mint(sub), extra = ""","userHash":"$victim"""")
-        val sessions = sessionsJson()
-        check(!sessions.contains(victim)) { "the device's userHash reached the provider" }
-        check(sessions.contains("\"userHash\":\"${userHash(sub)}\"")) { "no session for the derived userHash" }
-        // The bindings do not even take one in relay mode.
-        val e = expectThrows<ObAuthException.InvalidInput>("a userHash in relay mode") {
-            client(CountingTokens(mint(sub), mint(sub)))
-                .supervisedLogin(SupervisedLoginParams(userHash = victim, redirectUrl = REDIRECT))
-        }
-        expectEqual("userHash", e.field, "field")
-    }
-
-    private suspend fun twoInstances() {
-        check(relay.urls.size == 2) { "the script starts two relays" }
-        val sub = subject("twoinstances")
-        // By hand: initialize on one, poll on the other, back, exchange on the first.
-        val token = mint(sub)
-        val (handle, authUrl) = initialize(relay.urls[0], token)
-        expectEqual(200, get(relay.urls[1], "/v1/authentication/$handle/status?pollTimeout=0", token).status, "status on the second")
-        val location = sandbox.decide(authUrl, "approve")
-        expectEqual(200, get(relay.urls[0], "/v1/authentication/$handle/status?pollTimeout=0", token).status, "status on the first")
-        val exchange = post(relay.urls[1], "/v1/authentication/tokens", token, """{"code":"${code(location)}","sessionId":"$handle"}""")
-        expectEqual(200, exchange.status, "exchange on the second: ${exchange.body}")
-        // Through the bindings: started against one instance, restored and finished against the other.
-        val tokens = CountingTokens(mint(sub), mint(sub))
-        val first = login(client(tokens, relay.urls[0]))
-        first.start()
-        val url = awaitingUser(first).authUrl
-        val snapshot = first.snapshot().seenSnapshot()
-        first.cancel()
-        val second = client(tokens, relay.urls[1]).restoreSupervisedLogin(snapshot)
-        second.resume()
-        sandbox.decide(url, "approve")
-        expectEqual(CodeSource.POLL, second.awaitTokens().seen().completedVia, "completedVia")
-    }
-
-    private suspend fun noPartnerSecret() {
+    private val noPartnerSecret = test("relay: the partner secret is in no response and no log line") {
         val records = Collections.synchronizedList(mutableListOf<LogRecord>())
         setLogSink(LogLevel.TRACE) { records.add(it) }
         try {

@@ -1,7 +1,11 @@
 // Test plumbing: the sandbox's /_sandbox control API and a stand-in for the user's browser on
-// the sandbox's bank page, over java.net.http (no extra libraries).
+// the sandbox's bank page, over java.net.http (no extra libraries); the client the tests build
+// against it.
 package dev.obauth.test
 
+import dev.obauth.ClientConfig
+import dev.obauth.ObAuthClient
+import dev.obauth.Secret
 import java.net.URI
 import java.net.URLEncoder
 import java.net.http.HttpClient
@@ -101,6 +105,23 @@ class Sandbox(val baseUrl: String) {
         return match.groupValues[1].toLong()
     }
 
+    /**
+     * Counter [name] once it has stood still for [quietMs]: a request a closed flow had already
+     * handed to the network (in the platform flavour, to HttpURLConnection) may still be on its
+     * way, and a "nothing was sent" check must not count it. A flow that goes on polling after it
+     * was closed keeps the counter moving and still fails the check after this returns.
+     */
+    fun settled(name: String, quietMs: Long = 300): Long {
+        var last = stat(name)
+        repeat(20) {
+            Thread.sleep(quietMs)
+            val now = stat(name)
+            if (now == last) return now
+            last = now
+        }
+        error("$name never stood still for $quietMs ms")
+    }
+
     /** Successful code exchanges so far. */
     fun successfulExchanges(): Long = stat("successfulExchanges")
 
@@ -137,8 +158,13 @@ class Sandbox(val baseUrl: String) {
             .firstOrNull { it[0] == "startToken" }?.get(1)
             ?: error("no startToken in the auth URL")
         val form = "startToken=$startToken&decision=" + URLEncoder.encode(decision, "UTF-8")
+        return submitDecision(URI.create(authUrl).resolve("/v1/authentication/start/decision"), form)
+    }
+
+    /** Posts the user's decision [form] to [action]; returns the answer's Location (the redirect). */
+    private fun submitDecision(action: URI, form: String): String {
         val answer = http.send(
-            HttpRequest.newBuilder(URI.create(authUrl).resolve("/v1/authentication/start/decision"))
+            HttpRequest.newBuilder(action)
                 .timeout(Duration.ofSeconds(10))
                 .header("content-type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form))
@@ -181,20 +207,25 @@ class Sandbox(val baseUrl: String) {
         val request = Regex("name=\"request\" value=\"([^\"]*)\"").find(form.groupValues[2])
             ?.groupValues?.get(1)?.let(::unescapeHtml) ?: error("no hidden request field")
         val body = "request=" + URLEncoder.encode(request, "UTF-8") + "&decision=" + URLEncoder.encode(decision, "UTF-8")
-        val answer = http.send(
-            HttpRequest.newBuilder(url.resolve(unescapeHtml(form.groupValues[1])))
-                .timeout(Duration.ofSeconds(10))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build(),
-            HttpResponse.BodyHandlers.ofString(),
-        )
-        return answer.headers().firstValue("location").orElseThrow {
-            IllegalStateException("the decision answered ${answer.statusCode()} without a redirect")
-        }
+        return submitDecision(url.resolve(unescapeHtml(form.groupValues[1])), body)
     }
 
     private fun unescapeHtml(text: String): String = text
         .replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">")
         .replace("&amp;", "&")
 }
+
+/**
+ * A client of the sandbox with the navigation policy the tests expect (its bank app host, web
+ * host and external schemes); [secret] replaces the client secret.
+ */
+fun sandboxClient(sandbox: Sandbox, secret: String = sandbox.clientSecret) = ObAuthClient(
+    ClientConfig(
+        apiUrl = sandbox.baseUrl,
+        clientId = sandbox.clientId,
+        clientSecret = Secret(secret),
+        externalAppHosts = listOf(BANK_APP_HOST),
+        webHosts = listOf("bank.example.com"),
+        externalSchemes = listOf("bankid", "tel"),
+    ),
+)

@@ -20,12 +20,7 @@ import java.net.http.HttpClient
 import java.net.http.HttpRequest
 import java.net.http.HttpResponse
 
-class SignOutTests(private val sandbox: Sandbox) {
-    fun all() = listOf(
-        Test("sign-out: revokes refresh then access token, clears storage, logout URL with state") { signOut() },
-        Test("sign-out: a failed revocation is reported and the tokens are forgotten anyway") { failedRevocation() },
-    )
-
+class SignOutTests(private val sandbox: Sandbox) : Suite() {
     private fun config() = PkceConfig(issuer = sandbox.issuer, clientId = sandbox.publicClientId)
 
     private suspend fun signedIn(oidc: OidcClient): TokenSet {
@@ -38,7 +33,7 @@ class SignOutTests(private val sandbox: Sandbox) {
         return tokens
     }
 
-    private suspend fun signOut() {
+    private val signOut = test("sign-out: revokes refresh then access token, clears storage, logout URL with state") {
         val oidc = OidcClient()
         val tokens = signedIn(oidc)
         val manager = oidc.pkceTokens(config(), tokens)
@@ -85,7 +80,7 @@ class SignOutTests(private val sandbox: Sandbox) {
         expectEqual(before, sandbox.stat("revocationRequests"), "nothing sent for an empty token")
     }
 
-    private suspend fun failedRevocation() {
+    private val failedRevocation = test("sign-out: a failed revocation is reported and the tokens are forgotten anyway") {
         val oidc = OidcClient()
         val manager = oidc.pkceTokens(config(), signedIn(oidc))
         sandbox.fault("revocation", "server_error")

@@ -29,8 +29,8 @@ import java.time.temporal.ChronoUnit
 /** Now, to the millisecond: the core's instants carry milliseconds. */
 private fun nowMs(): Instant = Instant.now().truncatedTo(ChronoUnit.MILLIS)
 
-class TokenTests(private val sandbox: Sandbox) {
-    private fun client() = connectClient(sandbox)
+class TokenTests(private val sandbox: Sandbox) : Suite() {
+    private fun client() = sandboxClient(sandbox)
 
     private fun credentials(
         auth: ClientAuth,
@@ -47,17 +47,7 @@ class TokenTests(private val sandbox: Sandbox) {
         scope = scope,
     )
 
-    fun all(): List<Test> = listOf(
-        Test("client credentials: Post with a token URL; the token is reused until it nears expiry") { clientCredentialsPost() },
-        Test("client credentials: Basic with an issuer (discovery); wrong secret is Fatal") { clientCredentialsBasic() },
-        Test("fresh token: current token until expiry, forceRenewal refreshes once") { freshAndForced() },
-        Test("fresh token: concurrent freshToken() calls share one renewal") { singleFlight() },
-        Test("fresh token: a revoked refresh token is Reauthenticate / invalid_grant, storage cleared") { revoked() },
-        Test("session tokens: sliding expiry via applyExpiryHeader, session_expired after it") { sessionTokens() },
-        Test("TokenManager.persistTo: saved JSON reads back; a throwing storage is a typed error") { persistence() },
-    )
-
-    private suspend fun clientCredentialsPost() {
+    private val clientCredentialsPost = test("client credentials: Post with a token URL; the token is reused until it nears expiry") {
         val grants = sandbox.stat("clientCredentialsGrants")
         val posts = sandbox.stat("clientSecretPostRequests")
         val manager = OidcClient().clientCredentials(
@@ -76,7 +66,7 @@ class TokenTests(private val sandbox: Sandbox) {
         expectEqual("client_secret_post", sandbox.lastTokenAuthMethod(), "authMethod")
     }
 
-    private suspend fun clientCredentialsBasic() {
+    private val clientCredentialsBasic = test("client credentials: Basic with an issuer (discovery); wrong secret is Fatal") {
         val oidc = OidcClient()
         val basic = sandbox.stat("clientSecretBasicRequests")
         val manager = oidc.clientCredentials(credentials(ClientAuth.BASIC, issuer = sandbox.issuer))
@@ -96,7 +86,7 @@ class TokenTests(private val sandbox: Sandbox) {
         expectEqual("tokenUrl", both.field, "field")
     }
 
-    private suspend fun freshAndForced() {
+    private val freshAndForced = test("fresh token: current token until expiry, forceRenewal refreshes once") {
         val tokens = signInByConnect(sandbox, client())
         val manager = client().connectTokens(tokens, skewMs = 60_000uL)
         expectEqual(tokens, manager.freshToken().seen(), "fresh token well before expiry")
@@ -111,7 +101,7 @@ class TokenTests(private val sandbox: Sandbox) {
         expectEqual(renewed.accessToken, manager.freshToken().seen().accessToken, "freshToken() after the renewal")
     }
 
-    private suspend fun singleFlight() {
+    private val singleFlight = test("fresh token: concurrent freshToken() calls share one renewal") {
         val tokens = signInByConnect(sandbox, client())
         // Held tokens that have already expired: every caller needs a renewal.
         val manager = client().connectTokens(tokens.copy(expiresAt = Instant.now().minusSeconds(5)))
@@ -125,7 +115,7 @@ class TokenTests(private val sandbox: Sandbox) {
         expectEqual(grants + 1, sandbox.stat("refreshGrants"), "refresh grants at the sandbox")
     }
 
-    private suspend fun revoked() {
+    private val revoked = test("fresh token: a revoked refresh token is Reauthenticate / invalid_grant, storage cleared") {
         val tokens = signInByConnect(sandbox, client())
         val manager = client().connectTokens(tokens)
         val storage = MemoryStorage()
@@ -141,7 +131,7 @@ class TokenTests(private val sandbox: Sandbox) {
         expectEqual(null, storage.values["obauth.tokens"], "stored tokens after invalid_grant")
     }
 
-    private suspend fun sessionTokens() {
+    private val sessionTokens = test("session tokens: sliding expiry via applyExpiryHeader, session_expired after it") {
         val supervised = SupervisedTokens(
             accessToken = Secret("session-access-token"),
             accessTokenExpires = nowMs().plusSeconds(600),
@@ -169,7 +159,7 @@ class TokenTests(private val sandbox: Sandbox) {
         expectEqual(0uL, manager.renewals(), "renewals (sessions never renew)")
     }
 
-    private fun persistence() {
+    private val persistence = test("TokenManager.persistTo: saved JSON reads back; a throwing storage is a typed error") {
         val tokens = TokenSet(
             accessToken = Secret("at-123"),
             expiresAt = nowMs().plusSeconds(3600),

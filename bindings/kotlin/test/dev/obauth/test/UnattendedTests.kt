@@ -22,7 +22,7 @@ import dev.obauth.ffi.supervisedTokensFromJson
 import dev.obauth.ffi.supervisedTokensToJson
 import java.time.Instant
 
-class UnattendedTests(private val sandbox: Sandbox) {
+class UnattendedTests(private val sandbox: Sandbox) : Suite() {
     private var users = 0
     private fun user(tag: String) = "kt-$tag-${++users}-${System.nanoTime() % 100000}".take(64)
 
@@ -43,16 +43,7 @@ class UnattendedTests(private val sandbox: Sandbox) {
 
     private fun SupervisedTokens.expired() = copy(accessTokenExpires = Instant.EPOCH)
 
-    fun all(): List<Test> = listOf(
-        Test("unattended login replaces the login token; a spent one is login_token_rejected") { unattended() },
-        Test("resumeSession: current, renewed, supervised login required") { resume() },
-        Test("resumeStoredSession replaces the stored tokens") { resumeStored() },
-        Test("connect redirect without code ends the flow with start_again") { startAgain() },
-        Test("every request of a login carries its correlation id") { correlation() },
-        Test("a login failed at the bank quotes its correlation id") { failedCorrelation() },
-    )
-
-    private suspend fun unattended() {
+    private val unattended = test("unattended login replaces the login token; a spent one is login_token_rejected") {
         val client = client()
         val user = user("unatt")
         val first = signedIn(client, user)
@@ -72,7 +63,7 @@ class UnattendedTests(private val sandbox: Sandbox) {
         expectEqual("userHash", bad.field, "field")
     }
 
-    private suspend fun resume() {
+    private val resume = test("resumeSession: current, renewed, supervised login required") {
         val client = client()
         val user = user("resume")
         val tokens = signedIn(client, user)
@@ -105,7 +96,7 @@ class UnattendedTests(private val sandbox: Sandbox) {
         expectEqual(before, sandbox.stat("unattendedRequests"), "unattended requests")
     }
 
-    private suspend fun resumeStored() {
+    private val resumeStored = test("resumeStoredSession replaces the stored tokens") {
         val client = client()
         val user = user("stored")
         val tokens = signedIn(client, user)
@@ -121,10 +112,10 @@ class UnattendedTests(private val sandbox: Sandbox) {
         )
     }
 
-    private suspend fun startAgain() {
+    private val startAgain = test("connect redirect without code ends the flow with start_again") {
         sandbox.consentScript("return_without_code")
         try {
-            val flow = connectClient(sandbox).connect()
+            val flow = sandboxClient(sandbox).connect()
             flow.start()
             val location = sandbox.followToApp(flow.authorizeUrl(), CONNECT_REDIRECT)
             check(queryParam(location, "state") != null && queryParam(location, "code") == null) { location }
@@ -145,7 +136,7 @@ class UnattendedTests(private val sandbox: Sandbox) {
         }
     }
 
-    private suspend fun correlation() {
+    private val correlation = test("every request of a login carries its correlation id") {
         val client = client()
         val user = user("corr")
         sandbox.script(user, "approve", delayMs = 50)
@@ -161,7 +152,7 @@ class UnattendedTests(private val sandbox: Sandbox) {
         check(sandbox.correlationIds("status").contains(id)) { "no status poll carried $id" }
     }
 
-    private suspend fun failedCorrelation() {
+    private val failedCorrelation = test("a login failed at the bank quotes its correlation id") {
         val user = user("corrfail")
         sandbox.script(user, "fail", delayMs = 50)
         val login = client().supervisedLogin(SupervisedLoginParams(userHash = user, redirectUrl = REDIRECT))
