@@ -24,6 +24,10 @@ cargo fmt --all -- --check
 echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+echo "== cargo doc of the library crates (broken or private links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet \
+    -p obauth -p obauth-protocol -p obauth-relay -p obauth-sandbox -p obauth-ffi
+
 echo "== cargo test (unit, property, sandbox, end-to-end, oidc-provider interop, CLI contract)"
 cargo test --workspace
 

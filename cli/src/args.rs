@@ -119,6 +119,56 @@ impl PartnerArgs {
     }
 }
 
+/// The deadline, relay mode and `--qr`, shared by `login` and `connect` (in this order after
+/// each command's own flags). In relay mode `login` needs none of [`PartnerArgs`]; `connect`
+/// still names the consent page (`--api-url`, `--client-id`) and only the secret moves to the
+/// relay, which is why `connect` words `--relay-url`'s help its own way.
+#[derive(Debug, Args)]
+pub struct FlowArgs {
+    /// The overall deadline in seconds.
+    #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
+    pub timeout: Option<String>,
+    /// Relay mode: the app's relay (`obauth relay`) instead of partner credentials.
+    #[arg(long, value_name = "URL", allow_hyphen_values = true)]
+    pub relay_url: Option<String>,
+    /// Relay mode: the app token the relay checks [or OBAUTH_APP_TOKEN].
+    #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
+    pub app_token: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub qr: QrFlag,
+}
+
+impl FlowArgs {
+    /// Relay mode's client configuration: the app token from the flag or the environment (asked
+    /// for first), then the relay's URL.
+    pub fn relay_config(&self) -> Result<obauth::ClientConfig, UsageError> {
+        let token = obauth::Secret::new(required(
+            &self.app_token,
+            "app-token",
+            Some("OBAUTH_APP_TOKEN"),
+        )?);
+        Ok(obauth::ClientConfig::relay(
+            required(&self.relay_url, "relay-url", None)?,
+            fixed_token(token),
+        ))
+    }
+}
+
+/// The one app token the command line gave: there is no fresher one to ask for, so a refusal
+/// is final.
+fn fixed_token(
+    token: obauth::Secret,
+) -> impl Fn(bool) -> Result<obauth::Secret, obauth::Error> + Send + Sync {
+    move |force_refresh| {
+        if force_refresh {
+            Err(obauth::Error::AppTokenRejected)
+        } else {
+            Ok(token.clone())
+        }
+    }
+}
+
 /// `obauth login`.
 #[derive(Debug, Args)]
 #[command(override_usage = "\
@@ -139,18 +189,9 @@ pub struct LoginArgs {
     /// The status long-poll window in seconds.
     #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
     pub poll_timeout: Option<String>,
-    /// The overall deadline in seconds.
-    #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
-    pub timeout: Option<String>,
-    /// Relay mode: the app's relay (`obauth relay`) instead of partner credentials.
-    #[arg(long, value_name = "URL", allow_hyphen_values = true)]
-    pub relay_url: Option<String>,
-    /// Relay mode: the app token the relay checks [or OBAUTH_APP_TOKEN].
-    #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
-    pub app_token: Option<String>,
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub qr: QrFlag,
+    pub flow: FlowArgs,
 }
 
 /// `obauth unattended`.
@@ -177,6 +218,9 @@ obauth connect --api-url URL --client-id ID --client-secret SECRET --redirect-ur
                       [--scope SCOPE] [--timeout SECS] [--qr]
        obauth connect --relay-url URL --app-token TOKEN --api-url URL --client-id ID
                       --redirect-uri URI [--scope SCOPE] [--timeout SECS] [--qr]")]
+#[command(mut_arg("relay_url", |arg| arg.help(
+    "Relay mode: the app's relay (`obauth relay`) exchanges the code; no client secret"
+)))]
 pub struct ConnectArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -188,18 +232,9 @@ pub struct ConnectArgs {
     /// Requested scopes, space-delimited (default: accounts offline_access).
     #[arg(long, value_name = "SCOPE", allow_hyphen_values = true)]
     pub scope: Option<String>,
-    /// The overall deadline in seconds.
-    #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
-    pub timeout: Option<String>,
-    /// Relay mode: the app's relay (`obauth relay`) exchanges the code; no client secret.
-    #[arg(long, value_name = "URL", allow_hyphen_values = true)]
-    pub relay_url: Option<String>,
-    /// Relay mode: the app token the relay checks [or OBAUTH_APP_TOKEN].
-    #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
-    pub app_token: Option<String>,
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub qr: QrFlag,
+    pub flow: FlowArgs,
 }
 
 /// `obauth pkce`.
@@ -479,6 +514,51 @@ mod tests {
         let missing = parse(&["connect", "--scope"]).unwrap_err();
         assert_eq!(missing.kind(), ErrorKind::InvalidValue);
         assert!(parse(&["demo", "extra"]).is_err());
+    }
+
+    /// `login` and `connect` share [`FlowArgs`]; `connect` keeps its own words for
+    /// `--relay-url` (only the secret moves to the relay there).
+    #[test]
+    fn login_and_connect_share_the_flow_flags_with_their_own_relay_help() {
+        let cli = Cli::command();
+        let help = |command: &str, flag: &str| {
+            let sub = cli.find_subcommand(command).unwrap();
+            let arg = sub
+                .get_arguments()
+                .find(|a| a.get_long() == Some(flag))
+                .unwrap_or_else(|| panic!("{command} --{flag}"));
+            arg.get_help().unwrap().to_string()
+        };
+        assert_eq!(
+            help("login", "relay-url"),
+            "Relay mode: the app's relay (`obauth relay`) instead of partner credentials"
+        );
+        assert_eq!(
+            help("connect", "relay-url"),
+            "Relay mode: the app's relay (`obauth relay`) exchanges the code; no client secret"
+        );
+        for flag in ["timeout", "app-token", "qr"] {
+            assert_eq!(help("login", flag), help("connect", flag), "{flag}");
+        }
+        let Command::Connect(c) = parse(&[
+            "connect",
+            "--relay-url",
+            "http://127.0.0.1:9",
+            "--app-token",
+            "t",
+            "--timeout",
+            "5",
+            "--qr",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!()
+        };
+        assert_eq!(c.flow.relay_url.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(c.flow.app_token.as_deref(), Some("t"));
+        assert_eq!(c.flow.timeout.as_deref(), Some("5"));
+        assert!(c.flow.qr.qr);
     }
 
     #[test]

@@ -19,7 +19,7 @@ fn options(a: &ConnectArgs) -> Result<(ClientConfig, AuthorizationParams), Usage
     let mut params =
         AuthorizationParams::new(args::required(&a.redirect_uri, "redirect-uri", None)?);
     params.scope = a.scope.clone();
-    if let Some(t) = args::seconds(&a.timeout, "timeout")? {
+    if let Some(t) = args::seconds(&a.flow.timeout, "timeout")? {
         params.timeout = t;
     }
     Ok((config, params))
@@ -27,10 +27,10 @@ fn options(a: &ConnectArgs) -> Result<(ClientConfig, AuthorizationParams), Usage
 
 /// Runs the command; returns the exit code.
 pub async fn run(a: ConnectArgs) -> i32 {
-    if a.relay_url.is_some() {
+    if a.flow.relay_url.is_some() {
         return crate::connect_relay::run(a).await;
     }
-    if a.app_token.is_some() {
+    if a.flow.app_token.is_some() {
         return args::usage_error(
             "connect",
             UsageError("--app-token needs --relay-url".into()),
@@ -45,7 +45,7 @@ pub async fn run(a: ConnectArgs) -> i32 {
         Ok(f) => f,
         Err(e) => return exit::report(&e),
     };
-    run_authorization(&flow, timeout, a.qr.qr, FIELDS).await
+    run_authorization(&flow, timeout, a.flow.qr.qr, FIELDS).await
 }
 
 /// The stdout object's fields (partner and relay mode).

@@ -8,7 +8,7 @@
 //! cannot get a fresh app token, so a token the relay refuses (`InvalidAppToken`) ends the run:
 //! `app_token_rejected`, exit 6. `--client-secret` is refused (exit 2): the relay holds it.
 
-use obauth::{AuthorizationParams, Client, ClientConfig, ConsentPage, Secret};
+use obauth::{AuthorizationParams, Client, ClientConfig, ConsentPage};
 
 use crate::args::{self, ConnectArgs, UsageError};
 use crate::drive::run_authorization;
@@ -26,15 +26,7 @@ fn options(a: &ConnectArgs) -> Result<Options, UsageError> {
             "--client-secret cannot be combined with --relay-url (the relay holds it)".into(),
         ));
     }
-    let token = Secret::new(args::required(
-        &a.app_token,
-        "app-token",
-        Some("OBAUTH_APP_TOKEN"),
-    )?);
-    let config = ClientConfig::relay(
-        args::required(&a.relay_url, "relay-url", None)?,
-        crate::login::fixed_token(token),
-    );
+    let config = a.flow.relay_config()?;
     let consent = ConsentPage::new(
         args::required(&a.partner.api_url, "api-url", None)?,
         args::required(&a.partner.client_id, "client-id", Some("OBAUTH_CLIENT_ID"))?,
@@ -42,7 +34,7 @@ fn options(a: &ConnectArgs) -> Result<Options, UsageError> {
     let mut params =
         AuthorizationParams::new(args::required(&a.redirect_uri, "redirect-uri", None)?);
     params.scope = a.scope.clone();
-    if let Some(t) = args::seconds(&a.timeout, "timeout")? {
+    if let Some(t) = args::seconds(&a.flow.timeout, "timeout")? {
         params.timeout = t;
     }
     Ok(Options {
@@ -62,7 +54,7 @@ pub async fn run(a: ConnectArgs) -> i32 {
     match Client::new(opts.config)
         .and_then(|c| c.relay_connect_flow(&opts.consent, opts.params, None, None))
     {
-        Ok(flow) => run_authorization(&flow, timeout, a.qr.qr, crate::connect::FIELDS).await,
+        Ok(flow) => run_authorization(&flow, timeout, a.flow.qr.qr, crate::connect::FIELDS).await,
         Err(e) => exit::report(&e),
     }
 }

@@ -10,7 +10,7 @@
 //! fresh app token, so a token the relay refuses (`InvalidAppToken`) ends the run at once:
 //! `app_token_rejected`, exit 6.
 
-use obauth::{Client, ClientConfig, Error, Secret, SupervisedLoginParams, SupervisedTokens};
+use obauth::{Client, ClientConfig, SupervisedLoginParams, SupervisedTokens};
 
 use crate::args::{self, LoginArgs, UsageError};
 use crate::drive::{RedirectSource, drive};
@@ -22,7 +22,7 @@ struct Options {
 }
 
 fn options(a: &LoginArgs) -> Result<Options, UsageError> {
-    let (config, user_hash) = if a.relay_url.is_some() {
+    let (config, user_hash) = if a.flow.relay_url.is_some() {
         // The partner-mode flags that relay mode refuses (the relay holds what they name).
         let partner_flag = a
             .partner
@@ -33,18 +33,9 @@ fn options(a: &LoginArgs) -> Result<Options, UsageError> {
                 "--{flag} cannot be combined with --relay-url (the relay holds it)"
             )));
         }
-        let token = Secret::new(args::required(
-            &a.app_token,
-            "app-token",
-            Some("OBAUTH_APP_TOKEN"),
-        )?);
-        let config = ClientConfig::relay(
-            args::required(&a.relay_url, "relay-url", None)?,
-            fixed_token(token),
-        );
-        (config, String::new())
+        (a.flow.relay_config()?, String::new())
     } else {
-        if a.app_token.is_some() {
+        if a.flow.app_token.is_some() {
             return Err(UsageError("--app-token needs --relay-url".into()));
         }
         (
@@ -59,22 +50,10 @@ fn options(a: &LoginArgs) -> Result<Options, UsageError> {
     if let Some(poll) = args::seconds(&a.poll_timeout, "poll-timeout")? {
         params.poll_timeout = poll;
     }
-    if let Some(timeout) = args::seconds(&a.timeout, "timeout")? {
+    if let Some(timeout) = args::seconds(&a.flow.timeout, "timeout")? {
         params.timeout = timeout;
     }
     Ok(Options { config, params })
-}
-
-/// The one app token the command line gave: there is no fresher one to ask for, so a refusal
-/// is final.
-pub fn fixed_token(token: Secret) -> impl Fn(bool) -> Result<Secret, Error> + Send + Sync {
-    move |force_refresh| {
-        if force_refresh {
-            Err(Error::AppTokenRejected)
-        } else {
-            Ok(token.clone())
-        }
-    }
 }
 
 /// Runs the command; returns the exit code.
@@ -100,7 +79,7 @@ pub async fn run(a: LoginArgs) -> i32 {
             return exit::OTHER;
         }
     };
-    let outcome = drive(&login, source, timeout, a.qr.qr).await;
+    let outcome = drive(&login, source, timeout, a.flow.qr.qr).await;
     match outcome {
         Ok(tokens) => {
             println!("{}", tokens_json(&tokens));

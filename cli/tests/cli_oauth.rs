@@ -12,18 +12,16 @@ use tokio::process::Command;
 
 mod common;
 
-use common::{APP_LINK, Running, SECRET, http, run, sandbox};
+use common::{
+    APP_LINK, Running, SECRET, follow_to_app, forge_state, http, loopback_redirect, obauth_command,
+    run, sandbox, sorted_keys, submit_decision,
+};
 const ARITMA_SCOPE: &str = "banking.channel.psd2 banking.ais.read";
 
 fn obauth(sandbox: &Sandbox, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
-    cmd.args(args)
-        .env("OBAUTH_CLIENT_ID", sandbox.client_id())
-        .env("OBAUTH_CLIENT_SECRET", sandbox.client_secret())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+    let mut cmd = obauth_command(args);
+    cmd.env("OBAUTH_CLIENT_ID", sandbox.client_id())
+        .env("OBAUTH_CLIENT_SECRET", sandbox.client_secret());
     cmd
 }
 
@@ -41,6 +39,13 @@ fn connect_command(sandbox: &Sandbox, redirect: &str) -> Command {
             "60",
         ],
     )
+}
+
+/// `obauth connect` to the app link, started: the redirect is pasted on its stdin.
+fn connect_pasting(sandbox: &Sandbox) -> Running {
+    let mut cmd = connect_command(sandbox, APP_LINK);
+    cmd.stdin(Stdio::piped());
+    Running::spawn(cmd)
 }
 
 /// Plays the user on the Aiia consent flow: loads the authorize URL, follows the provider's 302
@@ -63,22 +68,8 @@ async fn consent(sandbox: &Sandbox, auth_url: &str, decision: &str) -> String {
         .await
         .unwrap();
     assert!(page.contains("id=\"approve\""), "{page}");
-    let marker = "name=\"request\" value=\"";
-    let start = page.find(marker).expect("a request field") + marker.len();
-    let request = &page[start..start + page[start..].find('"').unwrap()];
-    let form = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("request", request)
-        .append_pair("decision", decision)
-        .finish();
-    let answer = http
-        .post(format!("{}/v1/oauth/connect/decision", sandbox.base_url()))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 302);
-    answer.headers()["location"].to_str().unwrap().to_owned()
+    let decision_url = format!("{}/v1/oauth/connect/decision", sandbox.base_url());
+    submit_decision(&page, &decision_url, decision).await
 }
 
 /// The decoded value of a query parameter (percent-decoded once; `+` stays `+`).
@@ -107,11 +98,8 @@ fn percent_encoding_decode(s: &str) -> String {
 }
 
 fn assert_connect_json(json: &serde_json::Value, location: &str) {
-    let object = json.as_object().expect("an object");
-    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        sorted_keys(json),
         [
             "access_token",
             "consent_id",
@@ -142,12 +130,7 @@ fn assert_connect_json(json: &serde_json::Value, location: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_with_a_loopback_redirect_prints_tokens_json() {
     let sb = sandbox().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let redirect = loopback_redirect();
     let mut running = Running::spawn(connect_command(&sb, &redirect));
     let auth_url = running.auth_url().await;
     assert!(
@@ -182,9 +165,7 @@ async fn connect_with_a_loopback_redirect_prints_tokens_json() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_with_an_https_redirect_reads_it_from_stdin() {
     let sb = sandbox().await;
-    let mut cmd = connect_command(&sb, APP_LINK);
-    cmd.stdin(Stdio::piped());
-    let mut running = Running::spawn(cmd);
+    let mut running = connect_pasting(&sb);
     let auth_url = running.auth_url().await;
     let location = consent(&sb, &auth_url, "approve").await;
     assert!(location.starts_with(&format!("{APP_LINK}?")), "{location}");
@@ -205,22 +186,11 @@ async fn connect_with_an_https_redirect_reads_it_from_stdin() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_with_a_forged_state_exits_8_without_an_exchange() {
     let sb = sandbox().await;
-    let mut cmd = connect_command(&sb, APP_LINK);
-    cmd.stdin(Stdio::piped());
-    let mut running = Running::spawn(cmd);
+    let mut running = connect_pasting(&sb);
     let auth_url = running.auth_url().await;
     let location = consent(&sb, &auth_url, "approve").await;
     let state = query_value(&location, "state").unwrap();
-    let forged_state = format!(
-        "{}{}",
-        if state.starts_with('A') { "B" } else { "A" },
-        &state[1..]
-    );
-    let forged = location.replacen(
-        &format!("state={state}"),
-        &format!("state={forged_state}"),
-        1,
-    );
+    let forged = forge_state(&location, &state);
     assert_ne!(forged, location);
     running.type_line(&forged).await;
     let r = running.finish().await;
@@ -258,14 +228,10 @@ async fn token_with_post_at_the_token_url() {
     .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let json = r.json();
-    let mut keys: Vec<&str> = json
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    assert_eq!(keys, ["access_token", "expires_in", "scope", "token_type"]);
+    assert_eq!(
+        sorted_keys(&json),
+        ["access_token", "expires_in", "scope", "token_type"]
+    );
     assert_eq!(json["token_type"], "Bearer");
     assert_eq!(json["scope"], ARITMA_SCOPE);
     let expires_in = json["expires_in"].as_u64().unwrap();
@@ -369,9 +335,7 @@ async fn token_with_both_token_url_and_issuer_exits_2_before_any_request() {
 async fn connect_cancelled_or_foreign_url_on_stdin() {
     let sb = sandbox().await;
     // The user cancels at the consent page and pastes the resulting redirect.
-    let mut cmd = connect_command(&sb, APP_LINK);
-    cmd.stdin(Stdio::piped());
-    let mut running = Running::spawn(cmd);
+    let mut running = connect_pasting(&sb);
     let auth_url = running.auth_url().await;
     let location = consent(&sb, &auth_url, "cancel").await;
     assert_eq!(
@@ -385,9 +349,7 @@ async fn connect_cancelled_or_foreign_url_on_stdin() {
     assert!(r.stdout.trim().is_empty());
 
     // A URL that is not the redirect at all.
-    let mut cmd = connect_command(&sb, APP_LINK);
-    cmd.stdin(Stdio::piped());
-    let mut running = Running::spawn(cmd);
+    let mut running = connect_pasting(&sb);
     running.auth_url().await;
     running
         .type_line("https://elsewhere.example.com/callback?code=abc&state=def")
@@ -410,12 +372,7 @@ async fn connect_cancelled_or_foreign_url_on_stdin() {
 async fn connect_redirect_without_code_exits_3_and_a_forged_one_exits_8() {
     let sb = sandbox().await;
     sb.script_consent(obauth_sandbox::ConsentScript::ReturnWithoutCode);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let redirect = loopback_redirect();
     let mut running = Running::spawn(connect_command(&sb, &redirect));
     let auth_url = running.auth_url().await;
     let location = follow_to_app(&sb, &auth_url, &redirect).await;
@@ -431,9 +388,7 @@ async fn connect_redirect_without_code_exits_3_and_a_forged_one_exits_8() {
     assert!(r.stdout.trim().is_empty());
 
     // The same redirect with a forged state (pasted on stdin): the forged-state error.
-    let mut cmd = connect_command(&sb, APP_LINK);
-    cmd.stdin(Stdio::piped());
-    let mut running = Running::spawn(cmd);
+    let mut running = connect_pasting(&sb);
     let auth_url = running.auth_url().await;
     let location = follow_to_app(&sb, &auth_url, APP_LINK).await;
     let state = query_value(&location, "state").unwrap();
@@ -444,22 +399,4 @@ async fn connect_redirect_without_code_exits_3_and_a_forged_one_exits_8() {
     assert_eq!(r.code, 8, "{}", r.stderr);
     assert!(r.error_line().contains("state"), "{}", r.stderr);
     assert_eq!(sb.stats().oauth_token_requests, 0);
-}
-
-/// Follows the provider's redirects from `auth_url` (a consent script decides at once) until
-/// one leads to the app's `redirect`; returns that `Location`.
-async fn follow_to_app(sandbox: &Sandbox, auth_url: &str, redirect: &str) -> String {
-    let mut next = auth_url.to_owned();
-    for _ in 0..5 {
-        let answer = http().get(&next).send().await.unwrap();
-        assert_eq!(answer.status(), 302, "{next}");
-        next = answer.headers()["location"].to_str().unwrap().to_owned();
-        if next.starts_with(redirect) {
-            return next;
-        }
-        if next.starts_with('/') {
-            next = format!("{}{next}", sandbox.base_url());
-        }
-    }
-    panic!("no redirect to the app");
 }

@@ -12,21 +12,18 @@ use tokio::process::Command;
 
 mod common;
 
-use common::{Running, http, run, sandbox};
+use common::{
+    Running, forge_state, http, loopback_redirect, obauth_command, run, sandbox, sorted_keys,
+    submit_decision,
+};
 
 const STDIN_REDIRECT: &str = "https://app.example.com/oidc/callback";
 /// What the QR code is drawn with; none of it appears in any other output.
 const QR_BLOCKS: &[char] = &['█', '▀', '▄'];
 
 fn obauth(sandbox: &Sandbox, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
-    cmd.args(args)
-        .env("OBAUTH_CLIENT_SECRET", sandbox.client_secret())
-        .env_remove("OBAUTH_CLIENT_ID")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+    let mut cmd = obauth_command(args);
+    cmd.env("OBAUTH_CLIENT_SECRET", sandbox.client_secret());
     cmd
 }
 
@@ -50,38 +47,14 @@ fn pkce_command(sandbox: &Sandbox, redirect: &str, extra: &[&str]) -> Command {
     cmd
 }
 
-fn loopback_redirect() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    format!("http://127.0.0.1:{port}/callback")
-}
-
 /// Plays the user on the provider's sign-in page: loads the authorize URL, posts the decision
 /// and returns the `Location` back to the app.
 async fn decide(sandbox: &Sandbox, auth_url: &str, decision: &str) -> String {
-    let http = http();
-    let page = http.get(auth_url).send().await.unwrap();
+    let page = http().get(auth_url).send().await.unwrap();
     assert_eq!(page.status(), 200, "the sign-in page");
     let page = page.text().await.unwrap();
-    let marker = "name=\"request\" value=\"";
-    let start = page.find(marker).expect("a request field") + marker.len();
-    let request = &page[start..start + page[start..].find('"').unwrap()];
-    let form = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("request", request)
-        .append_pair("decision", decision)
-        .finish();
-    let answer = http
-        .post(format!("{}/authorize/decision", sandbox.issuer()))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 302);
-    answer.headers()["location"].to_str().unwrap().to_owned()
+    let decision_url = format!("{}/authorize/decision", sandbox.issuer());
+    submit_decision(&page, &decision_url, decision).await
 }
 
 fn query_map(url: &str) -> std::collections::HashMap<String, String> {
@@ -90,17 +63,6 @@ fn query_map(url: &str) -> std::collections::HashMap<String, String> {
         .query_pairs()
         .into_owned()
         .collect()
-}
-
-fn keys(json: &serde_json::Value) -> Vec<String> {
-    let mut keys: Vec<String> = json
-        .as_object()
-        .expect("an object")
-        .keys()
-        .cloned()
-        .collect();
-    keys.sort_unstable();
-    keys
 }
 
 /// `obauth pkce` with a loopback redirect, `offline_access` and extra parameters: the authorize
@@ -151,7 +113,7 @@ async fn pkce_on_loopback_then_refresh_as_a_public_client() {
     );
     let json = r.json();
     assert_eq!(
-        keys(&json),
+        sorted_keys(&json),
         [
             "access_token",
             "expires_in",
@@ -203,7 +165,7 @@ async fn pkce_on_loopback_then_refresh_as_a_public_client() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let json = r.json();
     assert_eq!(
-        keys(&json),
+        sorted_keys(&json),
         [
             "access_token",
             "expires_in",
@@ -354,16 +316,7 @@ async fn pkce_forged_state_exits_8_and_denial_exits_3() {
     );
     let location = decide(&sb, &auth_url, "approve").await;
     let state = query_map(&location)["state"].clone();
-    let forged_state = format!(
-        "{}{}",
-        if state.starts_with('A') { "B" } else { "A" },
-        &state[1..]
-    );
-    let forged = location.replacen(
-        &format!("state={state}"),
-        &format!("state={forged_state}"),
-        1,
-    );
+    let forged = forge_state(&location, &state);
     assert_ne!(forged, location);
     running.type_line(&forged).await;
     let r = running.finish().await;

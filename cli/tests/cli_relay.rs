@@ -3,7 +3,6 @@
 //! initialized with an app token, SIGTERM ending it cleanly, usage errors (exit 2), and that no
 //! secret is ever printed.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use jsonwebtoken::{EncodingKey, Header};
@@ -14,26 +13,31 @@ use tokio::process::{Child, Command};
 
 mod common;
 
-use common::{APP_LINK, SECRET, run, sandbox};
+use common::{APP_LINK, Running, SECRET, follow_to_app, obauth_command, run, sandbox, sorted_keys};
 
 const RELAY_KEY: &str = "cli-test-relay-key-0123456789abcdef-0123456789";
 const APP_SECRET: &str = "cli-test-app-secret-0123456789abcdef-012345";
 const APP_SECRET_VAR: &str = "OBAUTH_TEST_APP_JWT_SECRET";
 
 fn relay_command(sandbox: &Sandbox, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
-    cmd.args(["relay", "--listen", "127.0.0.1:0", "--upstream"])
-        .arg(sandbox.base_url())
-        .args(extra)
-        .env("OBAUTH_CLIENT_ID", sandbox.client_id())
-        .env("OBAUTH_CLIENT_SECRET", sandbox.client_secret())
+    relay_command_to(
+        &sandbox.base_url(),
+        sandbox.client_id(),
+        sandbox.client_secret(),
+        extra,
+    )
+}
+
+/// `obauth relay` on a free loopback port in front of `upstream`, with the partner credentials,
+/// the relay key and the app tokens' HS256 secret in its environment.
+fn relay_command_to(upstream: &str, client_id: &str, secret: &str, extra: &[&str]) -> Command {
+    let mut cmd = obauth_command(&["relay", "--listen", "127.0.0.1:0", "--upstream", upstream]);
+    cmd.args(extra)
+        .env("OBAUTH_CLIENT_ID", client_id)
+        .env("OBAUTH_CLIENT_SECRET", secret)
         .env("OBAUTH_RELAY_KEY", RELAY_KEY)
         .env(APP_SECRET_VAR, APP_SECRET)
-        .env_remove("OBAUTH_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        .env_remove("OBAUTH_LOG");
     cmd
 }
 
@@ -363,22 +367,12 @@ async fn usage_errors_exit_2_with_one_error_line_and_no_secret() {
         );
     }
     // A plain-http upstream that is not loopback is refused (the secret would travel in clear).
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
-    cmd.args([
-        "relay",
-        "--listen",
-        "127.0.0.1:0",
-        "--upstream",
+    let cmd = relay_command_to(
         "http://provider.example",
-        "--jwt-hs256-secret-env",
-        APP_SECRET_VAR,
-    ])
-    .env("OBAUTH_CLIENT_ID", "id")
-    .env("OBAUTH_CLIENT_SECRET", SECRET)
-    .env("OBAUTH_RELAY_KEY", RELAY_KEY)
-    .env(APP_SECRET_VAR, APP_SECRET)
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+        "id",
+        SECRET,
+        &["--jwt-hs256-secret-env", APP_SECRET_VAR],
+    );
     let r = run(cmd).await;
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.error_line().contains("--upstream must be https"));
@@ -424,15 +418,8 @@ async fn tls_flags_serve_https() {
 }
 
 fn relay_login(relay: &RunningRelay, token: &str, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
-    cmd.args(["login", "--relay-url", &relay.base, "--app-token", token])
-        .args(["--redirect-url", APP_LINK])
-        .args(extra)
-        .env_remove("OBAUTH_CLIENT_ID")
-        .env_remove("OBAUTH_CLIENT_SECRET")
-        .env_remove("OBAUTH_APP_TOKEN")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
+    let mut cmd = obauth_command(&["login", "--relay-url", &relay.base, "--app-token", token]);
+    cmd.args(["--redirect-url", APP_LINK]).args(extra);
     cmd
 }
 
@@ -482,22 +469,22 @@ async fn login_relay_mode_usage_errors_exit_2() {
         &["--user-hash", "test-user-id"][..],
         &["--api-url", "http://127.0.0.1:9"][..],
     ] {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
-        cmd.arg("login")
-            .args(relay_args)
+        let mut cmd = obauth_command(&["login"]);
+        cmd.args(relay_args)
             .args(["--redirect-url", APP_LINK])
-            .args(extra)
-            .stdin(Stdio::null());
+            .args(extra);
         let out = run(cmd).await;
         assert_eq!(out.code, 2, "{extra:?}: {}", out.stderr);
         assert!(out.error_line().contains("--relay-url"), "{}", out.stderr);
     }
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
-    cmd.args(["login", "--relay-url", "http://127.0.0.1:9"])
-        .args(["--redirect-url", APP_LINK])
-        .env_remove("OBAUTH_APP_TOKEN")
-        .stdin(Stdio::null());
-    let out = run(cmd).await;
+    let out = run(obauth_command(&[
+        "login",
+        "--relay-url",
+        "http://127.0.0.1:9",
+        "--redirect-url",
+        APP_LINK,
+    ]))
+    .await;
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.error_line().contains("--app-token"), "{}", out.stderr);
 }
@@ -507,77 +494,21 @@ async fn login_relay_mode_usage_errors_exit_2() {
 /// the sandbox's consent page (approved), pastes the redirect on stdin. Returns the run and the
 /// redirect.
 async fn relay_connect(sb: &Sandbox, relay: &RunningRelay, token: &str) -> (common::Run, String) {
-    use tokio::io::AsyncWriteExt;
     sb.script_consent(obauth_sandbox::ConsentScript::Approve);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
-    cmd.args(["connect", "--relay-url", &relay.base, "--app-token", token])
-        .args(["--api-url", &sb.base_url(), "--client-id", sb.client_id()])
+    let mut cmd = obauth_command(&["connect", "--relay-url", &relay.base, "--app-token", token]);
+    cmd.args(["--api-url", &sb.base_url(), "--client-id", sb.client_id()])
         .args(["--redirect-uri", APP_LINK, "--timeout", "60"])
-        .env_remove("OBAUTH_CLIENT_ID")
-        .env_remove("OBAUTH_CLIENT_SECRET")
-        .env_remove("OBAUTH_APP_TOKEN")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let mut child = cmd.spawn().unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut seen = String::new();
-    let auth_url = loop {
-        let line = tokio::time::timeout(Duration::from_secs(30), stderr.next_line())
-            .await
-            .expect("auth_url in time")
-            .unwrap()
-            .unwrap_or_else(|| panic!("stderr closed before auth_url: {seen}"));
-        seen.push_str(&line);
-        seen.push('\n');
-        if let Some(url) = line.strip_prefix("auth_url: ") {
-            break url.to_owned();
-        }
-    };
+        .stdin(std::process::Stdio::piped());
+    let mut running = Running::spawn(cmd);
+    let auth_url = running.auth_url().await;
     // The consent page is the provider's, with the public client id.
     assert!(
         auth_url.starts_with(&format!("{}/v1/oauth/connect?", sb.base_url())),
         "{auth_url}"
     );
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap();
-    let mut next = auth_url;
-    for _ in 0..4 {
-        let resp = browser.get(&next).send().await.unwrap();
-        assert_eq!(resp.status().as_u16(), 302, "{next}");
-        next = resp.headers()["location"].to_str().unwrap().to_owned();
-        if next.starts_with('/') {
-            next = sb.base_url() + &next;
-        }
-        if next.starts_with(APP_LINK) {
-            break;
-        }
-    }
-    assert!(next.starts_with(APP_LINK), "{next}");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(format!("{next}\n").as_bytes())
-        .await
-        .unwrap();
-    drop(stdin);
-    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("obauth connect finished")
-        .unwrap();
-    while let Ok(Some(line)) = stderr.next_line().await {
-        seen.push_str(&line);
-        seen.push('\n');
-    }
-    let run = common::Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: seen,
-    };
-    (run, next)
+    let location = follow_to_app(sb, &auth_url, APP_LINK).await;
+    running.type_line(&location).await;
+    (running.finish().await, location)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -588,15 +519,8 @@ async fn connect_through_the_relay_prints_tokens_json_like_connect() {
     let (out, location) = relay_connect(&sb, &relay, &token).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     let json = out.json();
-    let mut keys: Vec<&str> = json
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        sorted_keys(&json),
         [
             "access_token",
             "consent_id",
@@ -670,21 +594,15 @@ async fn connect_relay_mode_usage_errors_exit_2() {
         (&["--api-url", "http://127.0.0.1:9"][..], "--client-id"),
         (&["--client-id", "c"][..], "--api-url"),
     ] {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
-        cmd.args(base)
-            .args(extra)
-            .env_remove("OBAUTH_CLIENT_ID")
-            .env_remove("OBAUTH_CLIENT_SECRET")
-            .stdin(Stdio::null());
+        let mut cmd = obauth_command(&base);
+        cmd.args(extra);
         let out = run(cmd).await;
         assert_eq!(out.code, 2, "{extra:?}: {}", out.stderr);
         assert!(out.error_line().contains(named), "{}", out.stderr);
     }
     // An insecure consent page is refused before anything is sent.
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
-    cmd.args(base)
-        .args(["--api-url", "http://bank.example", "--client-id", "c"])
-        .stdin(Stdio::null());
+    let mut cmd = obauth_command(&base);
+    cmd.args(["--api-url", "http://bank.example", "--client-id", "c"]);
     let out = run(cmd).await;
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.error_line().contains("apiUrl"), "{}", out.stderr);

@@ -3,38 +3,40 @@
 //! supervised login" for a refused login token, exit 2 before any request for bad input, and
 //! no secret on stderr.
 
-use std::process::Stdio;
-
 use obauth_sandbox::{Outcome, Sandbox};
 use serde_json::{Value, json};
 use tokio::process::Command;
 
 mod common;
 
-use common::{APP_LINK, run, sandbox};
+use common::{APP_LINK, obauth_command, run, sandbox, sorted_keys};
 
 const USER: &str = "unattended-cli-user";
 
 fn unattended(sandbox: &Sandbox, user_hash: &str, login_token: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
-    cmd.args([
+    unattended_as(sandbox, sandbox.client_secret(), user_hash, login_token)
+}
+
+/// `obauth unattended` with the given client secret.
+fn unattended_as(sandbox: &Sandbox, secret: &str, user_hash: &str, login_token: &str) -> Command {
+    obauth_command(&[
         "unattended",
         "--api-url",
         &sandbox.base_url(),
         "--client-id",
         sandbox.client_id(),
         "--client-secret",
-        sandbox.client_secret(),
+        secret,
         "--user-hash",
         user_hash,
         "--login-token",
         login_token,
     ])
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .kill_on_drop(true);
-    cmd
+}
+
+/// An answer's body as JSON.
+async fn json_body(answer: reqwest::Result<reqwest::Response>) -> Value {
+    serde_json::from_str(&answer.unwrap().text().await.unwrap()).unwrap()
 }
 
 /// A supervised login for `user` straight over HTTP; its tokens answer.
@@ -48,42 +50,35 @@ async fn logged_in(sandbox: &Sandbox, user: &str) -> Value {
             .body(body.to_string())
             .send()
     };
-    let init: Value = post(
-        "/v1/authentication/initialize",
-        json!({ "userHash": user, "redirectUrl": APP_LINK }),
+    let init = json_body(
+        post(
+            "/v1/authentication/initialize",
+            json!({ "userHash": user, "redirectUrl": APP_LINK }),
+        )
+        .await,
     )
-    .await
-    .unwrap()
-    .text()
-    .await
-    .map(|t| serde_json::from_str(&t).unwrap())
-    .unwrap();
+    .await;
     let session_id = init["sessionId"].as_str().unwrap();
     assert!(sandbox.complete_session(session_id, Outcome::Approve));
-    let status: Value = http
-        .get(format!(
+    let status = json_body(
+        http.get(format!(
             "{}/v1/authentication/{session_id}/status",
             sandbox.base_url()
         ))
         .header("X-Client-Id", sandbox.client_id())
         .header("X-Client-Secret", sandbox.client_secret())
         .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap();
-    post(
-        "/v1/authentication/tokens",
-        json!({ "code": status["code"] }),
+        .await,
+    )
+    .await;
+    json_body(
+        post(
+            "/v1/authentication/tokens",
+            json!({ "code": status["code"] }),
+        )
+        .await,
     )
     .await
-    .unwrap()
-    .text()
-    .await
-    .map(|t| serde_json::from_str(&t).unwrap())
-    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,15 +89,8 @@ async fn unattended_prints_the_login_json_without_completed_via() {
     let r = run(unattended(&sb, USER, old)).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let out = r.json();
-    let mut keys: Vec<&str> = out
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        sorted_keys(&out),
         [
             "access_token",
             "access_token_expires",
@@ -171,16 +159,14 @@ async fn bad_input_exits_2_before_any_request_and_bad_credentials_exit_6() {
     let r = run(unattended(&sb, "bad hash!", "some-token")).await;
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.error_line().contains("userHash"), "{}", r.stderr);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
-    cmd.args([
+    let mut cmd = obauth_command(&[
         "unattended",
         "--api-url",
         &sb.base_url(),
         "--user-hash",
         USER,
     ]);
-    cmd.env_remove("OBAUTH_LOGIN_TOKEN")
-        .env("OBAUTH_CLIENT_ID", "x")
+    cmd.env("OBAUTH_CLIENT_ID", "x")
         .env("OBAUTH_CLIENT_SECRET", "y");
     let r = run(cmd).await;
     assert_eq!(r.code, 2, "{}", r.stderr);
@@ -192,21 +178,7 @@ async fn bad_input_exits_2_before_any_request_and_bad_credentials_exit_6() {
     let r = run(cmd).await;
     assert_eq!(r.code, 2, "--client-secret given twice: {}", r.stderr);
 
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
-    cmd.args([
-        "unattended",
-        "--api-url",
-        &sb.base_url(),
-        "--client-id",
-        sb.client_id(),
-        "--client-secret",
-        "wrong-secret",
-        "--user-hash",
-        USER,
-        "--login-token",
-        "some-token",
-    ]);
-    let r = run(cmd).await;
+    let r = run(unattended_as(&sb, "wrong-secret", USER, "some-token")).await;
     assert_eq!(r.code, 6, "{}", r.stderr);
     assert!(!r.stderr.contains("wrong-secret"));
 }

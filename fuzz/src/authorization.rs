@@ -29,7 +29,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use obauth_protocol::authorization::{
     AuthorizationMachine, AuthorizationParams, AuthorizationState,
 };
-use obauth_protocol::flow::{Flow, Input, RedirectOutcome};
+use obauth_protocol::flow::{Flow, RedirectOutcome};
 use obauth_protocol::http::{HttpRequest, RequestKind};
 use obauth_protocol::oauth::{FlowSecrets, TokenSet, s256_challenge};
 use obauth_protocol::redirect::{RedirectPattern, RedirectQuery};
@@ -38,8 +38,8 @@ use obauth_protocol::snapshot::FlowKind;
 use obauth_protocol::timestamp::Timestamp;
 use url::Url;
 
-use crate::common::{self, Clock, creds, number, snapshot_of};
-use crate::script::{self, lines, word};
+use crate::common::{self, Session, creds, number, snapshot_of};
+use crate::script::{self, lines};
 
 /// The flow's `state`.
 pub const STATE: &str = "state-abcdefghijklmnopqrstuvwxyz0123456789";
@@ -136,16 +136,14 @@ pub fn run(data: &[u8]) -> Option<(AuthorizationMachine, FlowKind)> {
     let mut config = Config::default();
     let mut machine: Option<AuthorizationMachine> = None;
     let mut expected: Option<Expected> = None;
-    let mut clock = Clock::default();
-    let mut entropy = 7u64;
-    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut session = Session::new(7);
     // The code exchanged, when it arrived, and whether the machine was restored since.
     let mut exchanged: Option<(String, obauth_protocol::flow::Ctx, bool)> = None;
     let mut placeholders = script::Placeholders {
         state: STATE.into(),
         nonce: NONCE.into(),
         client_id: common::CLIENT_ID.into(),
-        now_secs: clock.now.unix_millis() / 1000,
+        now_secs: session.clock.now.unix_millis() / 1000,
         id_token: String::new(),
     };
 
@@ -164,22 +162,10 @@ pub fn run(data: &[u8]) -> Option<(AuthorizationMachine, FlowKind)> {
             "authorize-endpoint" if configuring => config.authorize = Some(text),
             "token-endpoint" if configuring => config.token = Some(text),
             "id-token" => placeholders.set_id_token(line.arg),
-            "at" | "wall" | "mono" => {
-                let secs = number(&text).unwrap_or(0);
-                match line.cmd {
-                    "at" => clock.at(secs),
-                    "wall" => clock.wall(secs),
-                    _ => clock.pass(secs),
-                }
-                placeholders.now_secs = clock.now.unix_millis() / 1000;
+            cmd if session.setting(cmd, &text) => {
+                placeholders.now_secs = session.clock.now.unix_millis() / 1000;
             }
-            "entropy" => entropy = number(&text).unwrap_or(0),
-            "header" => {
-                let (name, value) = text.split_once(':').unwrap_or((&text, ""));
-                headers.push((name.to_owned(), value.to_owned()));
-            }
-            "start" | "resume" | "cancel" | "timer" | "respond" | "transport" | "redirect"
-            | "restore" => {
+            cmd if common::MACHINE_COMMANDS.contains(&cmd) => {
                 let m = match machine.as_mut() {
                     Some(m) => m,
                     None => {
@@ -190,61 +176,27 @@ pub fn run(data: &[u8]) -> Option<(AuthorizationMachine, FlowKind)> {
                     }
                 };
                 let expected = expected.as_ref().expect("set with the machine");
-                let c = clock.ctx(entropy);
+                let c = session.ctx();
                 let before = m.state();
                 let snapshot_before = snapshot_of(m);
-                let mut redirect = None;
-                let effects = match line.cmd {
-                    "start" => m.handle(Input::Start, c),
-                    "resume" => m.handle(Input::Resume, c),
-                    "cancel" => m.handle(Input::Cancel, c),
-                    "timer" => match common::timer_kind(text.trim()) {
-                        Some(t) => m.handle(Input::Timer(t), c),
-                        None => continue,
-                    },
-                    "respond" | "transport" => {
-                        let (kind, rest) = word(line.arg);
-                        let Some(kind) = common::request_kind(kind) else {
-                            continue;
-                        };
-                        let result = if line.cmd == "respond" {
-                            let (status, body) = word(rest);
-                            let status = number(status).unwrap_or(200);
-                            let body = placeholders.expand(body);
-                            common::response(status, &std::mem::take(&mut headers), &body)
-                        } else {
-                            common::transport_failure(&String::from_utf8_lossy(rest))
-                        };
-                        m.handle(Input::Response { kind, result }, c)
-                    }
-                    "redirect" => {
-                        let Ok(url) = Url::parse(text.trim()) else {
-                            continue;
-                        };
-                        let (outcome, effects) = m.redirect(&url, c);
-                        redirect = Some((outcome, url));
-                        effects
-                    }
-                    _ => {
+                let Some(fed) = session.feed(
+                    m,
+                    &line,
+                    &text,
+                    |_, _, body| placeholders.expand(body),
+                    |m| {
                         *m = AuthorizationMachine::restore(&creds, &snapshot_before, config.kind())
                             .unwrap_or_else(|e| panic!("own snapshot does not restore: {e}"));
                         if let Some((_, _, restored_since)) = exchanged.as_mut() {
                             *restored_since = true;
                         }
-                        Vec::new()
-                    }
+                    },
+                ) else {
+                    continue;
                 };
+                let effects = &fed.effects;
 
-                let _ = format!("{effects:?} {:?} {m:?}", m.state());
-
-                if let Some((outcome, url)) = &redirect {
-                    let matches = m.redirect_pattern().matches(url);
-                    if !matches {
-                        assert_eq!(*outcome, RedirectOutcome::NotForThisFlow, "{url}");
-                        assert!(effects.is_empty());
-                    } else {
-                        assert_ne!(*outcome, RedirectOutcome::NotForThisFlow, "{url}");
-                    }
+                if let Some((outcome, url)) = &fed.redirect {
                     if matches!(
                         outcome,
                         RedirectOutcome::CodeAccepted | RedirectOutcome::ProviderError(_)
@@ -265,13 +217,13 @@ pub fn run(data: &[u8]) -> Option<(AuthorizationMachine, FlowKind)> {
                         let code = query.get("code").expect("single code").expect("a code");
                         assert!(!code.is_empty());
                         assert_eq!(query.get("error").expect("single error"), None);
-                        let sent = common::sends(&effects);
+                        let sent = common::sends(effects);
                         assert_eq!(sent.len(), 1, "one exchange for an accepted code");
                         assert_eq!(expected.code_of(sent[0]).as_deref(), Some(code));
                     }
                 }
 
-                for request in common::sends(&effects) {
+                for request in common::sends(effects) {
                     assert_eq!(request.kind, RequestKind::Exchange);
                     let code = expected.check_exchange(request);
                     match &exchanged {
@@ -295,26 +247,25 @@ pub fn run(data: &[u8]) -> Option<(AuthorizationMachine, FlowKind)> {
                     }
                 }
 
-                if before.is_terminal() {
-                    assert!(effects.is_empty(), "a finished flow acted: {effects:?}");
-                    assert_eq!(snapshot_of(m), snapshot_before, "a finished flow changed");
-                }
+                common::check_step(
+                    m,
+                    &fed,
+                    before.is_terminal(),
+                    &snapshot_before,
+                    AuthorizationState::is_terminal,
+                );
                 let state = m.state();
-                if let Some(last) = common::last_state(&effects) {
-                    assert_eq!(last, state, "the last State effect is not state()");
-                }
-                assert_eq!(m.outcome().is_some(), state.is_terminal());
                 if let AuthorizationState::AwaitingUser { authorize_url } = &state {
                     expected.check_authorize_url(authorize_url);
                 }
                 if !before.is_terminal()
                     && let Some(Ok(tokens)) = m.outcome()
                 {
-                    expected.check_tokens(&tokens, clock.now);
+                    expected.check_tokens(&tokens, session.clock.now);
                 }
                 common::check_timers(
-                    &effects,
-                    (!clock.wall_went_back).then(|| config.params().timeout),
+                    effects,
+                    (!session.clock.wall_went_back).then(|| config.params().timeout),
                     None,
                 );
                 check_snapshot_round_trip(m, config.kind());
@@ -482,11 +433,10 @@ pub fn check_snapshot_round_trip(m: &AuthorizationMachine, kind: FlowKind) {
     let text = snapshot_of(m);
     let restored = AuthorizationMachine::restore(&creds(), &text, kind)
         .unwrap_or_else(|e| panic!("a snapshot does not restore: {e}\n{text}"));
-    assert_eq!(
-        snapshot_of(&restored),
-        text,
-        "a restored snapshot re-encodes differently"
-    );
+    common::check_restored(m, &text, &restored, |state| match state {
+        AuthorizationState::Failed { error } => Some(error.clone()),
+        _ => None,
+    });
     let other = match kind {
         FlowKind::Pkce => FlowKind::AiiaConnect,
         _ => FlowKind::Pkce,
@@ -495,12 +445,4 @@ pub fn check_snapshot_round_trip(m: &AuthorizationMachine, kind: FlowKind) {
         AuthorizationMachine::restore(&creds(), &text, other).is_err(),
         "a snapshot restored as the other kind"
     );
-    let (a, b) = (m.state(), restored.state());
-    match (&a, &b) {
-        (AuthorizationState::Failed { error: x }, AuthorizationState::Failed { error: y }) => {
-            assert_eq!(x.category, y.category);
-            assert_eq!(x.to_string(), y.to_string());
-        }
-        _ => assert_eq!(a, b, "a restored machine shows another state"),
-    }
 }

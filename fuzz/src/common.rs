@@ -1,13 +1,17 @@
-//! Fixtures shared by the targets: the client, the clock, responses, and effect checks.
+//! Fixtures shared by the targets: the client, the clock, responses, effect checks, and the
+//! part of the script interpreter both machine targets run ([`Session`], [`check_step`]).
 
 use std::time::Duration;
 
 use obauth_protocol::config::{ClientConfig, Credentials};
-use obauth_protocol::error::Error;
-use obauth_protocol::flow::{Ctx, Effect, Flow, TimerKind};
+use obauth_protocol::error::{Error, ErrorInfo};
+use obauth_protocol::flow::{Ctx, Effect, Flow, Input, RedirectOutcome, TimerKind};
 use obauth_protocol::http::{HttpResponse, HttpResult, RequestKind, TransportFailure};
 use obauth_protocol::secret::Secret;
 use obauth_protocol::timestamp::{Monotonic, Timestamp};
+use url::Url;
+
+use crate::script::{Line, word};
 
 /// The API root every fixture client uses.
 pub const API_URL: &str = "https://api.example.com";
@@ -221,4 +225,180 @@ pub fn body_field(request: &obauth_protocol::http::HttpRequest, name: &str) -> O
 /// Parses a decimal number leniently (scripts are mutated bytes): `None` when it is not one.
 pub fn number<T: std::str::FromStr>(text: &str) -> Option<T> {
     text.trim().parse().ok()
+}
+
+/// The script commands that feed the machine something ([`Session::feed`]); the first of them
+/// builds the machine from the configuration lines before it.
+pub const MACHINE_COMMANDS: [&str; 8] = [
+    "start",
+    "resume",
+    "cancel",
+    "timer",
+    "respond",
+    "transport",
+    "redirect",
+    "restore",
+];
+
+/// What both machine interpreters keep between script lines: the clocks, the entropy of the
+/// next input and the headers of the next response.
+pub struct Session {
+    /// The wall and monotonic clocks.
+    pub clock: Clock,
+    /// The next inputs' random number.
+    pub entropy: u64,
+    headers: Vec<(String, String)>,
+}
+
+/// What one machine command did.
+pub struct Fed<S> {
+    /// The effects the machine returned.
+    pub effects: Vec<Effect<S>>,
+    /// For `redirect`: what the machine said of the URL, and the URL.
+    pub redirect: Option<(RedirectOutcome, Url)>,
+}
+
+impl Session {
+    /// A session at [`T0_MS`] with this entropy.
+    pub fn new(entropy: u64) -> Self {
+        Session {
+            clock: Clock::default(),
+            entropy,
+            headers: Vec::new(),
+        }
+    }
+
+    /// `at`, `wall`, `mono`, `entropy` and `header` (`text` is the argument, placeholders
+    /// expanded): applied, `true`; any other command: `false`.
+    pub fn setting(&mut self, cmd: &str, text: &str) -> bool {
+        match cmd {
+            "at" => self.clock.at(number(text).unwrap_or(0)),
+            "wall" => self.clock.wall(number(text).unwrap_or(0)),
+            "mono" => self.clock.pass(number(text).unwrap_or(0)),
+            "entropy" => self.entropy = number(text).unwrap_or(0),
+            "header" => {
+                let (name, value) = text.split_once(':').unwrap_or((text, ""));
+                self.headers.push((name.to_owned(), value.to_owned()));
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// The context of the next input.
+    pub fn ctx(&self) -> Ctx {
+        self.clock.ctx(self.entropy)
+    }
+
+    /// Feeds `m` what a [`MACHINE_COMMANDS`] line asks for (`text`: its argument with the
+    /// placeholders expanded). Each machine adds its own part: `body` turns a `respond` line's
+    /// kind, status and raw body into the body the machine reads (placeholders, or reading the
+    /// answer on the side); `restore` rebuilds the machine from its own snapshot. `None`: the
+    /// line names no timer, request kind or URL, and means nothing.
+    pub fn feed<F: Flow + std::fmt::Debug>(
+        &mut self,
+        m: &mut F,
+        line: &Line,
+        text: &str,
+        body: impl FnOnce(RequestKind, u16, &[u8]) -> Vec<u8>,
+        restore: impl FnOnce(&mut F),
+    ) -> Option<Fed<F::State>> {
+        let c = self.ctx();
+        let mut redirect = None;
+        let effects = match line.cmd {
+            "start" => m.handle(Input::Start, c),
+            "resume" => m.handle(Input::Resume, c),
+            "cancel" => m.handle(Input::Cancel, c),
+            "timer" => m.handle(Input::Timer(timer_kind(text.trim())?), c),
+            "respond" | "transport" => {
+                let (kind, rest) = word(line.arg);
+                let kind = request_kind(kind)?;
+                let result = if line.cmd == "respond" {
+                    let (status, raw) = word(rest);
+                    let status = number(status).unwrap_or(200);
+                    let body = body(kind, status, raw);
+                    response(status, &std::mem::take(&mut self.headers), &body)
+                } else {
+                    transport_failure(&String::from_utf8_lossy(rest))
+                };
+                m.handle(Input::Response { kind, result }, c)
+            }
+            "redirect" => {
+                let url = Url::parse(text.trim()).ok()?;
+                let (outcome, effects) = m.redirect(&url, c);
+                redirect = Some((outcome, url));
+                effects
+            }
+            _ => {
+                restore(m);
+                Vec::new()
+            }
+        };
+        // Format everything a host may log (exercises the redacting Debug impls).
+        let _ = format!("{effects:?} {:?} {m:?}", m.state());
+        Some(Fed { effects, redirect })
+    }
+}
+
+/// What holds after every machine command, whatever the machine: a redirect its pattern does
+/// not match is not for this flow and does nothing (one it matches is never called that); a
+/// flow that had finished (`was_terminal`, its snapshot then `snapshot_before`) neither acts
+/// nor changes; the last `State` effect is `state()`; `outcome()` is there exactly when the
+/// state is terminal (`is_terminal`, the machine's own rule).
+pub fn check_step<F: Flow>(
+    m: &F,
+    fed: &Fed<F::State>,
+    was_terminal: bool,
+    snapshot_before: &str,
+    is_terminal: impl Fn(&F::State) -> bool,
+) where
+    F::State: PartialEq,
+{
+    if let Some((outcome, url)) = &fed.redirect {
+        if m.redirect_pattern().matches(url) {
+            assert_ne!(*outcome, RedirectOutcome::NotForThisFlow, "{url}");
+        } else {
+            assert_eq!(*outcome, RedirectOutcome::NotForThisFlow, "{url}");
+            assert!(fed.effects.is_empty());
+        }
+    }
+    if was_terminal {
+        assert!(
+            fed.effects.is_empty(),
+            "a finished flow acted: {:?}",
+            fed.effects
+        );
+        assert_eq!(snapshot_of(m), snapshot_before, "a finished flow changed");
+    }
+    let state = m.state();
+    if let Some(last) = last_state(&fed.effects) {
+        assert_eq!(last, state, "the last State effect is not state()");
+    }
+    assert_eq!(m.outcome().is_some(), is_terminal(&state));
+}
+
+/// A machine and `restored`, rebuilt from its snapshot `text`: the snapshot re-encodes the
+/// same, and the restored machine shows the same state; a failure (`failure` reads it from a
+/// state) keeps its category and message only, as snapshots do.
+pub fn check_restored<F: Flow>(
+    m: &F,
+    text: &str,
+    restored: &F,
+    failure: impl Fn(&F::State) -> Option<ErrorInfo>,
+) where
+    F::State: PartialEq,
+{
+    assert_eq!(
+        snapshot_of(restored),
+        text,
+        "a restored snapshot re-encodes differently"
+    );
+    let (a, b) = (m.state(), restored.state());
+    match (failure(&a), failure(&b)) {
+        (Some(x), Some(y)) => {
+            assert_eq!(x.category, y.category);
+            assert_eq!(x.to_string(), y.to_string());
+        }
+        _ => assert_eq!(a, b, "a restored machine shows another state"),
+    }
 }

@@ -16,11 +16,11 @@ use axum::middleware::{self, Next};
 use common::*;
 use obauth::{
     AuthorizationParams, AuthorizationState, Client, ClientConfig, CodeSource, ConsentPage, Error,
-    ErrorCategory, LoginState, RedirectOutcome, Secret, SupervisedLoginParams,
+    ErrorCategory, LoginState, RedirectOutcome, Secret, SupervisedLogin, SupervisedLoginParams,
 };
 use obauth_relay::{Relay, ServeOptions, serve};
 use obauth_sandbox::{ClientAuthMethod, ConsentScript, Endpoint, Fault, UserScript};
-use reqwest::header::{CONTENT_TYPE, LOCATION};
+use reqwest::header::LOCATION;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -130,27 +130,21 @@ impl Rig {
         Client::new(ClientConfig::relay(self.base.clone(), provider(tokens))).unwrap()
     }
 
-    /// Plays the user on the hosted page: approves; returns the redirect's location.
-    async fn approve(&self, auth_url: &str) -> String {
-        let start_token = auth_url
-            .split_once("startToken=")
-            .unwrap()
-            .1
-            .split('&')
-            .next()
-            .unwrap()
-            .to_owned();
-        let resp = self
-            .h
-            .http
-            .post(self.h.sandbox.base_url() + "/v1/authentication/start/decision")
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(format!("startToken={start_token}&decision=approve"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status().as_u16(), 302);
-        resp.headers()[LOCATION].to_str().unwrap().to_owned()
+    /// The poll-login prologue: `sub` will approve at the bank `after` the login starts; a
+    /// client with `tokens` starts a supervised login through the relay. Returns both.
+    fn start_polled_login(
+        &self,
+        sub: &str,
+        after: Duration,
+        tokens: &Arc<Tokens>,
+    ) -> (Client, SupervisedLogin) {
+        self.h
+            .sandbox
+            .script_user(&self.h.user_hash(sub), UserScript::ApproveAfter(after));
+        let client = self.client(tokens);
+        let login = client.supervised_login(params()).unwrap();
+        login.start();
+        (client, login)
     }
 
     fn seen(&self) -> Vec<Seen> {
@@ -206,14 +200,8 @@ async fn auth_url_of(states: &mut obauth::StateStream<LoginState>) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn success_by_poll_through_the_relay() {
     let r = rig().await;
-    r.h.sandbox.script_user(
-        &r.h.user_hash("alice"),
-        UserScript::ApproveAfter(Duration::from_millis(300)),
-    );
     let tokens = Tokens::valid("alice");
-    let client = r.client(&tokens);
-    let login = client.supervised_login(params()).unwrap();
-    login.start();
+    let (_client, login) = r.start_polled_login("alice", Duration::from_millis(300), &tokens);
     let result = login.wait().await.expect("authenticated");
     assert_eq!(result.completed_via, CodeSource::Poll);
     assert!(!result.session.token().expose().is_empty());
@@ -265,7 +253,7 @@ async fn success_by_redirect_through_the_relay() {
     let mut states = login.subscribe();
     login.start();
     let auth_url = auth_url_of(&mut states).await;
-    let location = r.approve(&auth_url).await;
+    let location = r.h.approve(&auth_url).await;
     assert!(location.starts_with(REDIRECT), "{location}");
     assert_eq!(
         login.handle_redirect(&location),
@@ -280,14 +268,8 @@ async fn success_by_redirect_through_the_relay() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_app_token_is_refreshed_once_and_the_login_goes_on() {
     let r = rig().await;
-    r.h.sandbox.script_user(
-        &r.h.user_hash("carol"),
-        UserScript::ApproveAfter(Duration::from_millis(200)),
-    );
     let tokens = Tokens::new(expired("carol"), token("carol"));
-    let client = r.client(&tokens);
-    let login = client.supervised_login(params()).unwrap();
-    login.start();
+    let (_client, login) = r.start_polled_login("carol", Duration::from_millis(200), &tokens);
     login.wait().await.expect("authenticated");
     assert_eq!(tokens.refreshes.load(Ordering::SeqCst), 1);
     let seen = r.seen();
@@ -365,7 +347,7 @@ async fn snapshot_restore_complete_through_the_relay() {
     let client = r.client(&tokens);
     let login = client.restore_supervised_login(&snapshot).unwrap();
     login.resume();
-    r.approve(&auth_url).await;
+    r.h.approve(&auth_url).await;
     let result = login.wait().await.expect("authenticated");
     assert_eq!(result.completed_via, CodeSource::Poll);
     assert_eq!(r.h.sandbox.stats().successful_exchanges, 1);
@@ -412,14 +394,8 @@ async fn relay_mode_refuses_partner_secrets_and_user_hashes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unattended_login_through_the_relay() {
     let r = rig().await;
-    r.h.sandbox.script_user(
-        &r.h.user_hash("carol"),
-        UserScript::ApproveAfter(Duration::from_millis(100)),
-    );
     let tokens = Tokens::valid("carol");
-    let client = r.client(&tokens);
-    let login = client.supervised_login(params()).unwrap();
-    login.start();
+    let (client, login) = r.start_polled_login("carol", Duration::from_millis(100), &tokens);
     let first = login.wait().await.expect("authenticated");
     assert!(first.login.supports_unattended);
 
@@ -641,6 +617,14 @@ async fn a_connect_redirect_off_the_allowlist_is_refused_by_the_relay() {
     let error = flow.wait().await.expect_err("refused");
     assert!(!error.to_string().contains(code), "{error}");
     assert!(r.h.sandbox.token_requests().is_empty(), "never exchanged");
+    // A set-up error (the redirect is missing from the relay's allowlist): signing in again
+    // cannot help, so it is Fatal, not a refused code, and the relay's refusal is named.
+    assert_eq!(error.category(), ErrorCategory::Fatal, "{error}");
+    assert_eq!(error.code(), "unexpected_status", "{error}");
+    assert!(
+        error.to_string().contains("RedirectUrlNotAllowed"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -12,29 +12,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
 use obauth_relay::{Limits, RateLimit, ServeOptions, derive_user_hash};
 use obauth_sandbox::{Outcome, SessionState, UserScript};
-use reqwest::header::{CONTENT_TYPE, LOCATION};
 use serde_json::json;
 
-/// Plays the user on the hosted page: approves, and returns the `code` of the redirect.
+/// Plays the user on the hosted page: approves, and returns the redirect and its `code`.
 async fn approve_on_page(h: &Harness, auth_url: &str) -> (String, String) {
-    let start_token = auth_url
-        .split_once("startToken=")
-        .unwrap()
-        .1
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
-    let resp = h
-        .http
-        .post(h.sandbox.base_url() + "/v1/authentication/start/decision")
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(format!("startToken={start_token}&decision=approve"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 302);
-    let location = resp.headers()[LOCATION].to_str().unwrap().to_owned();
+    let location = h.approve(auth_url).await;
     let url = url::Url::parse(&location).unwrap();
     let code = url
         .query_pairs()

@@ -44,13 +44,18 @@ pub fn client(sandbox: &Sandbox) -> Client {
 
 /// A client with the sandbox's client id and the given secret.
 pub fn client_with(sandbox: &Sandbox, secret: &str) -> Client {
+    Client::new(client_config(sandbox, secret)).expect("a valid client configuration")
+}
+
+/// The configuration of [`client_with`], for a test that changes more of it.
+pub fn client_config(sandbox: &Sandbox, secret: &str) -> ClientConfig {
     let mut config = ClientConfig::new(sandbox.base_url(), sandbox.client_id(), secret);
     config.retry = fast_retry();
     config.request_timeout = Duration::from_secs(10);
     // The bank app scheme the navigation tests expect to be handed to the OS (issue 10 #3:
     // only listed schemes leave the WebView).
     config.external_schemes = vec!["bankid".into()];
-    Client::new(config).expect("a valid client configuration")
+    config
 }
 
 /// Login parameters for `user_hash` with [`REDIRECT_URL`], a 1 s poll window and a 20 s deadline

@@ -39,7 +39,8 @@ pub use checks::{
     outcome, session_id_of, spin_for,
 };
 pub use harness::{
-    REDIRECT_URL, begin, client, client_with, fast_retry, params, peek_code, sandbox, sandbox_with,
+    REDIRECT_URL, begin, client, client_config, client_with, fast_retry, params, peek_code,
+    sandbox, sandbox_with,
 };
 pub use recorder::{Recorder, Stamped};
 pub use secrets::Secrets;

@@ -260,14 +260,22 @@ pub fn connect_params(redirect_uri: &str) -> AuthorizationParams {
     p
 }
 
-/// Runs a whole connect flow on `client` (approving on the consent page) and returns the tokens
-/// and the redirect that delivered the code.
-pub async fn connect_tokens(client: &Client) -> (TokenSet, String) {
+/// The set-up of most connect scenarios: a connect flow on `client` to [`CONNECT_REDIRECT`],
+/// started, and the user approving on the consent page. Returns the flow and the redirect with
+/// the code, not yet handed to the flow (the test decides when, how and to which flow).
+pub async fn approved_connect_flow(client: &Client) -> (AuthorizationFlow, String) {
     let flow = client
         .connect_flow(connect_params(CONNECT_REDIRECT), None, None)
         .expect("valid connect parameters");
     flow.start();
     let location = OAuthBrowser::new().approve(&authorize_url(&flow)).await;
+    (flow, location)
+}
+
+/// Runs a whole connect flow on `client` (approving on the consent page) and returns the tokens
+/// and the redirect that delivered the code.
+pub async fn connect_tokens(client: &Client) -> (TokenSet, String) {
+    let (flow, location) = approved_connect_flow(client).await;
     assert_eq!(
         flow.handle_redirect(&location),
         RedirectOutcome::CodeAccepted

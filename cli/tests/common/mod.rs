@@ -1,8 +1,10 @@
-//! What the CLI contract tests share: running the real `obauth` binary and reading its outputs,
-//! and an in-process sandbox to run it against.
+//! What the CLI contract tests share: running the real `obauth` binary and reading its outputs
+//! (to the end with [`run`], or line by line while it waits for the user with [`Running`]), an
+//! in-process sandbox to run it against, and the browser's part on the provider's pages.
 
 #![allow(dead_code)]
 
+use std::process::Stdio;
 use std::time::Duration;
 
 use obauth_sandbox::{Sandbox, SandboxConfig};
@@ -65,6 +67,31 @@ pub async fn sandbox() -> Sandbox {
     Sandbox::start(SandboxConfig::default()).await.unwrap()
 }
 
+/// The environment variables `obauth` reads credentials from; no test inherits them from the
+/// shell that runs it (each sets the ones it means).
+const CREDENTIAL_VARIABLES: [&str; 5] = [
+    "OBAUTH_CLIENT_ID",
+    "OBAUTH_CLIENT_SECRET",
+    "OBAUTH_APP_TOKEN",
+    "OBAUTH_LOGIN_TOKEN",
+    "OBAUTH_REFRESH_TOKEN",
+];
+
+/// `obauth ARGS` as the tests start it: stdin empty (pipe it to type a redirect), both outputs
+/// piped, killed if the test ends first, no credentials from the environment.
+pub fn obauth_command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for var in CREDENTIAL_VARIABLES {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
 /// Runs `cmd` to the end (at most a minute) and collects its outputs.
 pub async fn run(mut cmd: Command) -> Run {
     let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
@@ -99,7 +126,7 @@ impl Running {
     /// Reads stderr up to the `auth_url:` line and returns the URL.
     pub async fn auth_url(&mut self) -> String {
         loop {
-            let line = tokio::time::timeout(Duration::from_secs(20), self.stderr.next_line())
+            let line = tokio::time::timeout(Duration::from_secs(30), self.stderr.next_line())
                 .await
                 .expect("auth_url in time")
                 .unwrap()
@@ -154,4 +181,79 @@ pub fn http() -> reqwest::Client {
         .no_proxy()
         .build()
         .unwrap()
+}
+
+/// A loopback redirect on a port nobody listens on yet (`obauth` listens there).
+pub fn loopback_redirect() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}/callback")
+}
+
+/// A JSON object's keys, sorted.
+pub fn sorted_keys(json: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = json
+        .as_object()
+        .expect("an object")
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+/// Plays the user on a provider's consent or sign-in `page` (HTML with a hidden `request`
+/// field): posts `decision` to `decision_url` and returns the `Location` back to the app.
+pub async fn submit_decision(page: &str, decision_url: &str, decision: &str) -> String {
+    let marker = "name=\"request\" value=\"";
+    let start = page.find(marker).expect("a request field") + marker.len();
+    let request = &page[start..start + page[start..].find('"').unwrap()];
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("request", request)
+        .append_pair("decision", decision)
+        .finish();
+    let answer = http()
+        .post(decision_url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 302);
+    answer.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// Follows the provider's redirects from `auth_url` (a consent script decides at once) until
+/// one leads to the app's `redirect`; returns that `Location`.
+pub async fn follow_to_app(sandbox: &Sandbox, auth_url: &str, redirect: &str) -> String {
+    let mut next = auth_url.to_owned();
+    for _ in 0..5 {
+        let answer = http().get(&next).send().await.unwrap();
+        assert_eq!(answer.status(), 302, "{next}");
+        next = answer.headers()["location"].to_str().unwrap().to_owned();
+        if next.starts_with(redirect) {
+            return next;
+        }
+        if next.starts_with('/') {
+            next = format!("{}{next}", sandbox.base_url());
+        }
+    }
+    panic!("no redirect to the app");
+}
+
+/// The redirect `location` with its `state` changed in the first character: a forged redirect.
+pub fn forge_state(location: &str, state: &str) -> String {
+    let forged_state = format!(
+        "{}{}",
+        if state.starts_with('A') { "B" } else { "A" },
+        &state[1..]
+    );
+    location.replacen(
+        &format!("state={state}"),
+        &format!("state={forged_state}"),
+        1,
+    )
 }

@@ -55,10 +55,10 @@ impl fmt::Debug for Transport {
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = HttpResult> + Send + 'a>>;
 
 /// Moves one request's bytes: reqwest in the default build, the app's networking in the
-/// platform-networking flavour of the mobile library. [`Transport`] has already refused what must
-/// not be sent and, around the sender, enforces the time-out, the body limit ([`MAX_BODY`]) and
-/// which response headers reach the flows; a sender must not follow redirects, and returns error
-/// statuses (4xx/5xx) as responses, not failures.
+/// platform-networking flavour of the mobile library. The driver's transport has already refused
+/// what must not be sent and, around the sender, enforces the time-out, the body limit
+/// ([`MAX_BODY`]) and which response headers reach the flows; a sender must not follow
+/// redirects, and returns error statuses (4xx/5xx) as responses, not failures.
 pub trait HttpSender: Send + Sync {
     /// Sends `request` once.
     fn send(&self, request: HttpRequest) -> SendFuture<'_>;
@@ -67,7 +67,7 @@ pub trait HttpSender: Send + Sync {
 static HOST_SENDER: RwLock<Option<Arc<dyn HttpSender>>> = RwLock::new(None);
 
 /// Installs (`Some`) or removes (`None`) the process-wide sender of the host's networking: every
-/// [`Transport`] built afterwards sends through it; transports already built keep theirs.
+/// client built afterwards sends through it; clients already built keep theirs.
 pub fn set_host_sender(sender: Option<Arc<dyn HttpSender>>) {
     *HOST_SENDER.write().unwrap_or_else(|e| e.into_inner()) = sender;
 }

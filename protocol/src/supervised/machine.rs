@@ -550,7 +550,7 @@ fn read_redirect_url(url: &Url) -> RedirectReply {
         Ok((
             q.get("code")?.map(str::to_owned),
             q.get("error")?.map(str::to_owned),
-            q.get("error_description")?.map(str::to_owned),
+            q.text("error_description")?,
         ))
     });
     match params {

@@ -438,17 +438,22 @@ fn redirect_classification() {
         RedirectOutcome::Ignored(IgnoredReason::FlowFinished)
     );
 
-    let mut m = awaiting();
-    let url = Url::parse(&format!(
-        "{REDIRECT}?error=failed&error_description=Bank%20said%20no"
-    ));
-    let (outcome, _) = m.redirect(&url.unwrap(), at(2));
-    assert_eq!(
-        outcome,
-        RedirectOutcome::ProviderError(Error::LoginFailed {
-            detail: Some("Bank said no".into())
-        })
-    );
+    // The description is form-encoded text (RFC 6749 §4.1.2.1), as the connect flow reads it:
+    // `%20` and `+` are spaces.
+    for description in ["Bank%20said%20no", "Bank+said+no"] {
+        let mut m = awaiting();
+        let url = Url::parse(&format!(
+            "{REDIRECT}?error=failed&error_description={description}"
+        ));
+        let (outcome, _) = m.redirect(&url.unwrap(), at(2));
+        assert_eq!(
+            outcome,
+            RedirectOutcome::ProviderError(Error::LoginFailed {
+                detail: Some("Bank said no".into())
+            }),
+            "{description}"
+        );
+    }
 }
 
 #[test]

@@ -243,6 +243,34 @@ pub struct Harness {
     pub http: reqwest::Client,
 }
 
+impl Harness {
+    /// Plays the user on the provider's hosted page of a supervised login: approves, and
+    /// returns the `Location` of the redirect back to the app.
+    pub async fn approve(&self, auth_url: &str) -> String {
+        let start_token = auth_url
+            .split_once("startToken=")
+            .unwrap()
+            .1
+            .split('&')
+            .next()
+            .unwrap()
+            .to_owned();
+        let resp = self
+            .http
+            .post(self.sandbox.base_url() + "/v1/authentication/start/decision")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(format!("startToken={start_token}&decision=approve"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 302);
+        resp.headers()[reqwest::header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
 pub async fn sandbox() -> Sandbox {
     Sandbox::start(SandboxConfig::default()).await.unwrap()
 }

@@ -205,21 +205,44 @@ fn query(url: &str) -> HashMap<String, String> {
         .collect()
 }
 
-/// A signed-in PKCE session (with `offline_access` in `scope`, the flow sends
-/// `prompt=consent`, so oidc-provider issues a refresh token: OIDC Core §11).
-async fn sign_in(oidc: &OidcClient, issuer: &str, scope: &str) -> TokenSet {
+/// A PKCE flow the user has been through: the flow, its authorize URL, and the redirect back
+/// to the app, not yet handed to the flow (as a WebView holds it).
+struct Authorized {
+    flow: AuthorizationFlow,
+    url: String,
+    redirect: String,
+}
+
+/// The prologue of the PKCE tests: a flow at `issuer` for `scope`, started, and alice at the
+/// provider's pages approving (or, with `approve` false, denying) it.
+async fn authorized(oidc: &OidcClient, issuer: &str, scope: &str, approve: bool) -> Authorized {
     let flow = oidc
         .pkce_flow(&pkce_config(issuer), params(scope))
         .await
         .unwrap();
     flow.start();
     let url = awaiting_url(&flow);
-    let redirect = Browser::new().authorize(&url, "alice", true).await;
+    let redirect = Browser::new().authorize(&url, "alice", approve).await;
+    Authorized {
+        flow,
+        url,
+        redirect,
+    }
+}
+
+/// Hands the redirect to the flow (a code, accepted) and waits for the tokens.
+async fn complete(a: &Authorized) -> TokenSet {
     assert_eq!(
-        flow.handle_redirect(&redirect),
+        a.flow.handle_redirect(&a.redirect),
         RedirectOutcome::CodeAccepted
     );
-    finished(&flow).await.expect("signed in")
+    finished(&a.flow).await.expect("signed in")
+}
+
+/// A signed-in PKCE session (with `offline_access` in `scope`, the flow sends
+/// `prompt=consent`, so oidc-provider issues a refresh token: OIDC Core §11).
+async fn sign_in(oidc: &OidcClient, issuer: &str, scope: &str) -> TokenSet {
+    complete(&authorized(oidc, issuer, scope, true).await).await
 }
 
 fn claims(jwt: &Secret) -> serde_json::Value {
@@ -357,22 +380,12 @@ async fn pkce_without_offline_access_at_both_issuers() {
     let p = provider().await;
     let oidc = OidcClient::new().unwrap();
     for issuer in [&p.root, &p.path] {
-        let flow = oidc
-            .pkce_flow(&pkce_config(issuer), params("openid"))
-            .await
-            .unwrap();
-        flow.start();
-        let url = awaiting_url(&flow);
+        let a = authorized(&oidc, issuer, "openid", true).await;
         // Sent exactly as registered (no trailing slash added).
-        assert_eq!(query(&url)["redirect_uri"], APP);
-        let redirect = Browser::new().authorize(&url, "alice", true).await;
+        assert_eq!(query(&a.url)["redirect_uri"], APP);
         // RFC 9207: the provider names itself in the redirect.
-        assert_eq!(query(&redirect)["iss"], *issuer);
-        assert_eq!(
-            flow.handle_redirect(&redirect),
-            RedirectOutcome::CodeAccepted
-        );
-        let tokens = finished(&flow).await.expect("signed in");
+        assert_eq!(query(&a.redirect)["iss"], *issuer);
+        let tokens = complete(&a).await;
         assert!(tokens.refresh_token.is_none(), "no offline_access asked");
         let id = claims(tokens.id_token.as_ref().expect("an ID token"));
         assert_eq!(id["iss"], issuer.as_str());
@@ -385,19 +398,9 @@ async fn pkce_without_offline_access_at_both_issuers() {
 async fn pkce_without_openid_sends_no_nonce_and_is_accepted() {
     let p = provider().await;
     let oidc = OidcClient::new().unwrap();
-    let flow = oidc
-        .pkce_flow(&pkce_config(&p.root), params("api.read"))
-        .await
-        .unwrap();
-    flow.start();
-    let url = awaiting_url(&flow);
-    assert!(!query(&url).contains_key("nonce"));
-    let redirect = Browser::new().authorize(&url, "alice", true).await;
-    assert_eq!(
-        flow.handle_redirect(&redirect),
-        RedirectOutcome::CodeAccepted
-    );
-    let tokens = finished(&flow).await.expect("signed in");
+    let a = authorized(&oidc, &p.root, "api.read", true).await;
+    assert!(!query(&a.url).contains_key("nonce"));
+    let tokens = complete(&a).await;
     assert!(tokens.id_token.is_none());
 }
 
@@ -407,19 +410,9 @@ async fn pkce_without_openid_sends_no_nonce_and_is_accepted() {
 async fn pkce_with_offline_access_gives_a_refresh_token() {
     let p = provider().await;
     let oidc = OidcClient::new().unwrap();
-    let flow = oidc
-        .pkce_flow(&pkce_config(&p.path), params("openid offline_access"))
-        .await
-        .unwrap();
-    flow.start();
-    let url = awaiting_url(&flow);
-    assert_eq!(query(&url)["prompt"], "consent");
-    let redirect = Browser::new().authorize(&url, "alice", true).await;
-    assert_eq!(
-        flow.handle_redirect(&redirect),
-        RedirectOutcome::CodeAccepted
-    );
-    let tokens = finished(&flow).await.expect("signed in");
+    let a = authorized(&oidc, &p.path, "openid offline_access", true).await;
+    assert_eq!(query(&a.url)["prompt"], "consent");
+    let tokens = complete(&a).await;
     assert!(tokens.refresh_token.is_some(), "offline_access honoured");
     assert_eq!(tokens.scope.as_deref(), Some("openid offline_access"));
 }
@@ -462,14 +455,7 @@ async fn refresh_rotates_and_a_reused_refresh_token_revokes_the_grant() {
 async fn the_user_denies_consent() {
     let p = provider().await;
     let oidc = OidcClient::new().unwrap();
-    let flow = oidc
-        .pkce_flow(&pkce_config(&p.path), params("openid"))
-        .await
-        .unwrap();
-    flow.start();
-    let redirect = Browser::new()
-        .authorize(&awaiting_url(&flow), "alice", false)
-        .await;
+    let Authorized { flow, redirect, .. } = authorized(&oidc, &p.path, "openid", false).await;
     assert_eq!(query(&redirect)["error"], "access_denied");
     let outcome = flow.handle_redirect(&redirect);
     assert_eq!(
@@ -525,14 +511,7 @@ async fn restore_mid_flow_from_a_snapshot() {
 async fn rfc9207_a_redirect_naming_another_issuer_is_refused() {
     let p = provider().await;
     let oidc = OidcClient::new().unwrap();
-    let flow = oidc
-        .pkce_flow(&pkce_config(&p.path), params("openid"))
-        .await
-        .unwrap();
-    flow.start();
-    let redirect = Browser::new()
-        .authorize(&awaiting_url(&flow), "alice", true)
-        .await;
+    let Authorized { flow, redirect, .. } = authorized(&oidc, &p.path, "openid", true).await;
     // The mix-up: the same response, claiming to come from the other (root) provider.
     let mut forged = Url::parse(&redirect).unwrap();
     let pairs: Vec<(String, String)> = forged

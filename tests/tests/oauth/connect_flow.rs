@@ -323,11 +323,7 @@ async fn duplicate_redirect_while_exchanging_is_ignored() {
         Fault::Delay(Duration::from_millis(300)),
     );
     let client = client(&sandbox);
-    let flow = client
-        .connect_flow(connect_params(CONNECT_REDIRECT), None, None)
-        .unwrap();
-    flow.start();
-    let location = OAuthBrowser::new().approve(&authorize_url(&flow)).await;
+    let (flow, location) = approved_connect_flow(&client).await;
     let code = query::value(&location, "code").unwrap();
     assert_eq!(
         flow.handle_redirect(&location),
@@ -476,11 +472,7 @@ async fn concurrent_deliveries_of_one_redirect_exchange_once() {
         Fault::Delay(Duration::from_millis(200)),
     );
     let client = client(&sandbox);
-    let flow = client
-        .connect_flow(connect_params(CONNECT_REDIRECT), None, None)
-        .unwrap();
-    flow.start();
-    let location = OAuthBrowser::new().approve(&authorize_url(&flow)).await;
+    let (flow, location) = approved_connect_flow(&client).await;
     // The WebView, the Universal Link handler and a retrying scene delegate all deliver the
     // same redirect at once, from their own threads.
     let barrier = std::sync::Barrier::new(8);
@@ -560,11 +552,7 @@ async fn rejected_exchanges_end_the_flow() {
     })
     .await;
     let client = client(&sandbox);
-    let flow = client
-        .connect_flow(connect_params(CONNECT_REDIRECT), None, None)
-        .unwrap();
-    flow.start();
-    let location = OAuthBrowser::new().approve(&authorize_url(&flow)).await;
+    let (flow, location) = approved_connect_flow(&client).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         flow.handle_redirect(&location),
@@ -587,11 +575,7 @@ async fn rejected_exchanges_end_the_flow() {
     // A wrong client secret: 401 at the exchange, not retried, never printed.
     let wrong = "definitely-not-the-secret";
     let client = obauth_e2e::client_with(&sandbox, wrong);
-    let flow = client
-        .connect_flow(connect_params(CONNECT_REDIRECT), None, None)
-        .unwrap();
-    flow.start();
-    let location = OAuthBrowser::new().approve(&authorize_url(&flow)).await;
+    let (flow, location) = approved_connect_flow(&client).await;
     assert_eq!(
         flow.handle_redirect(&location),
         RedirectOutcome::CodeAccepted

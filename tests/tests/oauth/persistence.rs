@@ -488,11 +488,7 @@ async fn a_restored_failed_flow_keeps_its_error_category() {
     let right = client(&sandbox);
 
     // A connect flow whose exchange is refused (401): Failed(BadClientCredentials), Fatal.
-    let flow = wrong
-        .connect_flow(connect_params(CONNECT_REDIRECT), None, None)
-        .unwrap();
-    flow.start();
-    let location = OAuthBrowser::new().approve(&authorize_url(&flow)).await;
+    let (flow, location) = approved_connect_flow(&wrong).await;
     flow.handle_redirect(&location);
     let before = finished(&flow).await.unwrap_err();
     assert_eq!(before, Error::BadClientCredentials);

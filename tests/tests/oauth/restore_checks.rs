@@ -6,21 +6,15 @@
 
 use std::time::Duration;
 
-use obauth::{AuthorizationState, Client, ClientConfig, Error, RedirectOutcome, Secret};
+use obauth::{AuthorizationState, Client, Error, RedirectOutcome, Secret};
 use obauth_e2e::oauth_browser::*;
-use obauth_e2e::{client, fast_retry, sandbox};
+use obauth_e2e::{client, client_config, sandbox};
 use obauth_sandbox::{Endpoint, Fault, Sandbox};
 
 const KEY: &str = "integrity-key-kept-in-the-keystore-0123456789";
 
 fn keyed_client(sandbox: &Sandbox, key: Option<&str>) -> Client {
-    let mut config = ClientConfig::new(
-        sandbox.base_url(),
-        sandbox.client_id(),
-        sandbox.client_secret(),
-    );
-    config.retry = fast_retry();
-    config.request_timeout = Duration::from_secs(10);
+    let mut config = client_config(sandbox, sandbox.client_secret());
     config.snapshot_key = key.map(Secret::new);
     Client::new(config).expect("a valid client configuration")
 }
@@ -34,11 +28,7 @@ async fn exchanging_snapshot(sandbox: &Sandbox, client: &Client) -> String {
             retry_after_secs: 30,
         },
     );
-    let flow = client
-        .connect_flow(connect_params(CONNECT_REDIRECT), None, None)
-        .unwrap();
-    flow.start();
-    let location = OAuthBrowser::new().approve(&authorize_url(&flow)).await;
+    let (flow, location) = approved_connect_flow(client).await;
     assert_eq!(
         flow.handle_redirect(&location),
         RedirectOutcome::CodeAccepted
