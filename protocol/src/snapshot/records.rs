@@ -44,38 +44,49 @@ pub(crate) struct SupervisedSnapshotV1 {
     pub correlation_id: Option<CorrelationId>,
 }
 
-/// Where a supervised login was, tagged by `"phase"` (read through [`SupervisedPhaseFieldsV1`]).
-#[derive(Clone, Debug, Serialize)]
-#[serde(tag = "phase")]
-pub(crate) enum SupervisedPhaseV1 {
-    #[serde(rename = "created")]
-    Created,
-    #[serde(rename = "initializing")]
-    Initializing,
-    #[serde(rename = "awaiting")]
-    Awaiting {
-        auth_url: String,
-        session_id: String,
-    },
-    #[serde(rename = "exchanging")]
-    Exchanging {
-        via: CodeSourceV1,
-        code: Secret,
-        received_at: Timestamp,
-        /// Relay mode only: the session (handle) the code is for; absent otherwise.
-        #[serde(default, skip_serializing_if = "String::is_empty")]
-        session_id: String,
-    },
-    #[serde(rename = "authenticated")]
-    Authenticated { tokens: SupervisedTokensV1 },
-    #[serde(rename = "failed")]
-    Failed { error: ErrorV1 },
-    #[serde(rename = "cancelled")]
-    Cancelled { by: CancelOriginV1 },
-    #[serde(rename = "not_applicable")]
-    NotApplicable,
-    #[serde(rename = "timed_out")]
-    TimedOut,
+/// The frozen V1 supervised phases, written once: the record below, and in the tests the
+/// reference reading (serde's internally tagged derive) the flat reader is compared with.
+macro_rules! supervised_phases_v1 {
+    ($(#[$attr:meta])* $vis:vis $name:ident) => {
+        $(#[$attr])*
+        #[serde(tag = "phase")]
+        $vis enum $name {
+            #[serde(rename = "created")]
+            Created,
+            #[serde(rename = "initializing")]
+            Initializing,
+            #[serde(rename = "awaiting")]
+            Awaiting {
+                auth_url: String,
+                session_id: String,
+            },
+            #[serde(rename = "exchanging")]
+            Exchanging {
+                via: CodeSourceV1,
+                code: Secret,
+                received_at: Timestamp,
+                /// Relay mode only: the session (handle) the code is for; absent otherwise.
+                #[serde(default, skip_serializing_if = "String::is_empty")]
+                session_id: String,
+            },
+            #[serde(rename = "authenticated")]
+            Authenticated { tokens: SupervisedTokensV1 },
+            #[serde(rename = "failed")]
+            Failed { error: ErrorV1 },
+            #[serde(rename = "cancelled")]
+            Cancelled { by: CancelOriginV1 },
+            #[serde(rename = "not_applicable")]
+            NotApplicable,
+            #[serde(rename = "timed_out")]
+            TimedOut,
+        }
+    };
+}
+
+supervised_phases_v1! {
+    /// Where a supervised login was, tagged by `"phase"` (read through [`SupervisedPhaseFieldsV1`]).
+    #[derive(Clone, Debug, Serialize)]
+    pub(crate) SupervisedPhaseV1
 }
 
 /// How the code reached the app.
@@ -166,29 +177,39 @@ pub(crate) enum AuthorizationKindV1 {
     Pkce,
 }
 
-/// Where an authorization-code flow was, tagged by `"phase"` (read through
-/// [`AuthorizationPhaseFieldsV1`]).
-#[derive(Clone, Debug, Serialize)]
-#[serde(tag = "phase")]
-pub(crate) enum AuthorizationPhaseV1 {
-    #[serde(rename = "created")]
-    Created,
-    #[serde(rename = "awaiting")]
-    Awaiting,
-    #[serde(rename = "exchanging")]
-    Exchanging {
-        code: Secret,
-        consent_id: Option<String>,
-        received_at: Timestamp,
-    },
-    #[serde(rename = "authenticated")]
-    Authenticated { tokens: TokenSetV1 },
-    #[serde(rename = "failed")]
-    Failed { error: ErrorV1 },
-    #[serde(rename = "cancelled")]
-    Cancelled { by: CancelOriginV1 },
-    #[serde(rename = "timed_out")]
-    TimedOut,
+/// The frozen V1 authorization phases, written once (as `supervised_phases_v1!`).
+macro_rules! authorization_phases_v1 {
+    ($(#[$attr:meta])* $vis:vis $name:ident) => {
+        $(#[$attr])*
+        #[serde(tag = "phase")]
+        $vis enum $name {
+            #[serde(rename = "created")]
+            Created,
+            #[serde(rename = "awaiting")]
+            Awaiting,
+            #[serde(rename = "exchanging")]
+            Exchanging {
+                code: Secret,
+                consent_id: Option<String>,
+                received_at: Timestamp,
+            },
+            #[serde(rename = "authenticated")]
+            Authenticated { tokens: TokenSetV1 },
+            #[serde(rename = "failed")]
+            Failed { error: ErrorV1 },
+            #[serde(rename = "cancelled")]
+            Cancelled { by: CancelOriginV1 },
+            #[serde(rename = "timed_out")]
+            TimedOut,
+        }
+    };
+}
+
+authorization_phases_v1! {
+    /// Where an authorization-code flow was, tagged by `"phase"` (read through
+    /// [`AuthorizationPhaseFieldsV1`]).
+    #[derive(Clone, Debug, Serialize)]
+    pub(crate) AuthorizationPhaseV1
 }
 
 /// Tokens from a token endpoint.
@@ -586,59 +607,14 @@ mod tests {
     use super::*;
     use serde_json::{Map, Value, json};
 
-    #[derive(Serialize, Deserialize)]
-    #[serde(tag = "phase")]
-    enum TaggedSupervised {
-        #[serde(rename = "created")]
-        Created,
-        #[serde(rename = "initializing")]
-        Initializing,
-        #[serde(rename = "awaiting")]
-        Awaiting {
-            auth_url: String,
-            session_id: String,
-        },
-        #[serde(rename = "exchanging")]
-        Exchanging {
-            via: CodeSourceV1,
-            code: Secret,
-            received_at: Timestamp,
-            #[serde(default, skip_serializing_if = "String::is_empty")]
-            session_id: String,
-        },
-        #[serde(rename = "authenticated")]
-        Authenticated { tokens: SupervisedTokensV1 },
-        #[serde(rename = "failed")]
-        Failed { error: ErrorV1 },
-        #[serde(rename = "cancelled")]
-        Cancelled { by: CancelOriginV1 },
-        #[serde(rename = "not_applicable")]
-        NotApplicable,
-        #[serde(rename = "timed_out")]
-        TimedOut,
+    supervised_phases_v1! {
+        #[derive(Serialize, Deserialize)]
+        TaggedSupervised
     }
 
-    #[derive(Serialize, Deserialize)]
-    #[serde(tag = "phase")]
-    enum TaggedAuthorization {
-        #[serde(rename = "created")]
-        Created,
-        #[serde(rename = "awaiting")]
-        Awaiting,
-        #[serde(rename = "exchanging")]
-        Exchanging {
-            code: Secret,
-            consent_id: Option<String>,
-            received_at: Timestamp,
-        },
-        #[serde(rename = "authenticated")]
-        Authenticated { tokens: TokenSetV1 },
-        #[serde(rename = "failed")]
-        Failed { error: ErrorV1 },
-        #[serde(rename = "cancelled")]
-        Cancelled { by: CancelOriginV1 },
-        #[serde(rename = "timed_out")]
-        TimedOut,
+    authorization_phases_v1! {
+        #[derive(Serialize, Deserialize)]
+        TaggedAuthorization
     }
 
     /// Reads `input` both ways; both must accept it (into the same JSON) or both refuse it.
