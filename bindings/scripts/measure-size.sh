@@ -30,7 +30,7 @@ export RUSTFLAGS="$MOBILE_LINK_FLAGS $(obauth_mobile_rustflags)"
 exports_of() { nm -D --defined-only "$1" | awk '$3 !~ /^UNIFFI_META_/ { print $3 }'; }
 
 # build NAME PACKAGE LIBFILE [cargo args...]: builds, keeps an unstripped and a stripped copy.
-# The shipped libraries leave UniFFI's metadata out (lib/mobile-build.sh,
+# The measured libraries leave UniFFI's metadata out (lib/mobile-build.sh; build-aar.sh not yet:
 # obauth_metadata_version_script): the first link lists its symbols, the second (only the
 # library crate is relinked) makes them local.
 build() {
