@@ -24,7 +24,16 @@ impl RedirectPattern {
     /// Parses and checks a redirect URI. `allow_wildcard` is set by flows whose provider accepts
     /// registered patterns such as `https://mydomain.com/aiia-callback/*`.
     pub fn parse(field: &'static str, value: &str, allow_wildcard: bool) -> Result<Self, Error> {
-        let value = value.trim();
+        // The flows send the redirect exactly as configured (a provider compares it as a
+        // string) and match redirects against the parsed form. `Url::parse` drops tabs and
+        // newlines, trims control characters and spaces and encodes inner spaces, so such a
+        // value would be sent as one URL and matched as another: refused, whitespace included.
+        if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(Error::invalid(
+                field,
+                "must not contain spaces or control characters",
+            ));
+        }
         let (text, wildcard) = match value.strip_suffix('*') {
             // `…/aiia-callback*` would also match `/aiia-callbackEVIL`: the prefix must end at a
             // path segment.
@@ -272,6 +281,37 @@ mod tests {
         ] {
             let p = RedirectPattern::parse("r", text, true).unwrap();
             assert_eq!(RedirectPattern::parse("r", &p.as_str(), true).unwrap(), p);
+        }
+    }
+
+    /// A value `Url::parse` would have to clean up (tabs and newlines dropped, ends trimmed,
+    /// inner spaces encoded) is refused: the flows send the configured text and would match
+    /// redirects against another URL than the one the provider saw.
+    #[test]
+    fn whitespace_and_control_characters_are_refused() {
+        for text in [
+            "https://app.example.com/c\tb",
+            "https://app.example.com/cb\n",
+            " https://app.example.com/cb",
+            "https://app.example.com/cb ",
+            "https://app.example.com/my cb",
+            "https://app.exa\u{0}mple.com/cb",
+            "\u{1}https://app.example.com/cb",
+            "https://app.example.com/cb/\u{a0}*",
+        ] {
+            for wildcard in [false, true] {
+                let err = RedirectPattern::parse("redirectUri", text, wildcard);
+                assert!(
+                    matches!(
+                        err,
+                        Err(Error::InvalidInput {
+                            field: "redirectUri",
+                            ..
+                        })
+                    ),
+                    "{text:?}: {err:?}"
+                );
+            }
         }
     }
 
