@@ -11,7 +11,7 @@ use tokio::io::AsyncBufReadExt;
 use crate::exit;
 use crate::loopback::LoopbackListener;
 use crate::progress::{Progress, Render};
-use crate::tokens_out::{Field, token_json};
+use crate::tokens_out::{self, Field};
 
 /// How long a finished login waits for the browser to reach the loopback redirect.
 const BROWSER_GRACE: Duration = Duration::from_secs(2);
@@ -155,11 +155,5 @@ pub async fn run_authorization(
     if matches!(source, RedirectSource::Stdin) {
         eprintln!("after approving, paste the URL the browser was redirected to, then press Enter");
     }
-    match drive(flow, source, timeout, qr).await {
-        Ok(tokens) => {
-            println!("{}", token_json(&tokens, fields));
-            exit::OK
-        }
-        Err(e) => exit::report(&e),
-    }
+    tokens_out::print(drive(flow, source, timeout, qr).await, fields)
 }

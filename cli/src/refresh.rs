@@ -11,7 +11,7 @@ use obauth::{DEFAULT_REFRESH_SKEW, Error, OidcClient, Secret};
 use crate::args::{self, RefreshArgs};
 use crate::exit;
 use crate::token::client_config;
-use crate::tokens_out::{Field, token_json};
+use crate::tokens_out::{self, Field};
 
 /// Runs the command; returns the exit code.
 pub async fn run(a: RefreshArgs) -> i32 {
@@ -39,26 +39,20 @@ pub async fn run(a: RefreshArgs) -> i32 {
         Err(e) => Err(e),
     };
     match result {
-        Ok(tokens) => {
-            println!(
-                "{}",
-                token_json(
-                    &tokens,
-                    &[
-                        Field::AccessToken,
-                        Field::RefreshToken,
-                        Field::TokenType,
-                        Field::ExpiresIn,
-                        Field::Scope
-                    ]
-                )
-            );
-            exit::OK
-        }
+        // Only here is a refused grant the stored one: sign in again (exit 9).
         Err(Error::InvalidGrant) => {
             eprintln!("error: {}", Error::InvalidGrant);
             exit::SIGN_IN_AGAIN
         }
-        Err(e) => exit::report(&e),
+        result => tokens_out::print(
+            result,
+            &[
+                Field::AccessToken,
+                Field::RefreshToken,
+                Field::TokenType,
+                Field::ExpiresIn,
+                Field::Scope,
+            ],
+        ),
     }
 }

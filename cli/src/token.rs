@@ -10,7 +10,7 @@ use obauth::{ClientAuth, ClientCredentialsConfig, DEFAULT_REFRESH_SKEW, OidcClie
 
 use crate::args::{self, TokenArgs, TokenClientArgs, UsageError};
 use crate::exit;
-use crate::tokens_out::{Field, token_json};
+use crate::tokens_out::{self, Field};
 
 /// The endpoint and client of `token` and `refresh`: exactly one of `--token-url` and
 /// `--issuer`; `--client-auth` one of `allowed` (the first is the default); a secret unless the
@@ -82,22 +82,13 @@ pub async fn run(a: TokenArgs) -> i32 {
         Ok(manager) => manager.fresh_token().await,
         Err(e) => Err(e),
     };
-    match result {
-        Ok(tokens) => {
-            println!(
-                "{}",
-                token_json(
-                    &tokens,
-                    &[
-                        Field::AccessToken,
-                        Field::TokenType,
-                        Field::ExpiresIn,
-                        Field::Scope
-                    ]
-                )
-            );
-            exit::OK
-        }
-        Err(e) => exit::report(&e),
-    }
+    tokens_out::print(
+        result,
+        &[
+            Field::AccessToken,
+            Field::TokenType,
+            Field::ExpiresIn,
+            Field::Scope,
+        ],
+    )
 }

@@ -1,8 +1,10 @@
 //! The one JSON object a token-returning command prints on stdout, built in one place from a
 //! [`TokenSet`] and the fields that command's contract names.
 
-use obauth::TokenSet;
+use obauth::{Error, TokenSet};
 use serde_json::{Map, Value, json};
+
+use crate::exit;
 
 /// A field of a token object.
 #[derive(Clone, Copy, Debug)]
@@ -21,6 +23,18 @@ pub enum Field {
     Scope,
     /// `consent_id` (Aiia's; `null` if none).
     ConsentId,
+}
+
+/// A token-returning command's ending: the tokens' JSON object with `fields` on stdout (exit 0),
+/// or the error line and its exit code.
+pub fn print(result: Result<TokenSet, Error>, fields: &[Field]) -> i32 {
+    match result {
+        Ok(tokens) => {
+            println!("{}", token_json(&tokens, fields));
+            exit::OK
+        }
+        Err(e) => exit::report(&e),
+    }
 }
 
 /// The JSON object with `fields`, in that order.
