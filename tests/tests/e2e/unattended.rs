@@ -245,19 +245,11 @@ async fn a_failed_login_quotes_its_correlation_id() {
         "{info:?}"
     );
 
-    let log = sandbox.correlation_log();
-    let kinds: Vec<&str> = log.iter().map(|r| r.endpoint).collect();
+    let kinds = endpoints_carrying(&sandbox, &id);
     assert!(
         kinds.contains(&"initialize") && kinds.contains(&"status"),
         "{kinds:?}"
     );
-    for record in &log {
-        assert_eq!(
-            record.correlation_id.as_deref(),
-            Some(id.as_str()),
-            "{record:?}"
-        );
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -274,8 +266,7 @@ async fn every_request_of_a_login_carries_one_correlation_id() {
         "{id}"
     );
 
-    let log = sandbox.correlation_log();
-    let kinds: Vec<&str> = log.iter().map(|r| r.endpoint).collect();
+    let kinds = endpoints_carrying(&sandbox, &id);
     assert!(
         kinds.contains(&"initialize") && kinds.contains(&"tokens"),
         "{kinds:?}"
@@ -284,13 +275,6 @@ async fn every_request_of_a_login_carries_one_correlation_id() {
         kinds.iter().filter(|k| **k == "status").count() >= 2,
         "{kinds:?}"
     );
-    for record in &log {
-        assert_eq!(
-            record.correlation_id.as_deref(),
-            Some(id.as_str()),
-            "{record:?}"
-        );
-    }
     // Another login gets another id.
     let other_user = "corr-other-0001";
     sandbox.script_user(
@@ -300,4 +284,14 @@ async fn every_request_of_a_login_carries_one_correlation_id() {
     let (other, _) = begin(&client(&sandbox), params(other_user));
     outcome(&other).await.expect("authenticated");
     assert_ne!(other.correlation_id(), Some(id));
+}
+
+/// The endpoints the sandbox's correlation log recorded, once every one of those requests is
+/// checked to have carried the flow's `id`.
+fn endpoints_carrying(sandbox: &Sandbox, id: &str) -> Vec<&'static str> {
+    let log = sandbox.correlation_log();
+    for record in &log {
+        assert_eq!(record.correlation_id.as_deref(), Some(id), "{record:?}");
+    }
+    log.iter().map(|r| r.endpoint).collect()
 }
