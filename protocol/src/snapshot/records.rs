@@ -85,7 +85,8 @@ macro_rules! supervised_phases_v1 {
 
 supervised_phases_v1! {
     /// Where a supervised login was, tagged by `"phase"` (read through [`SupervisedPhaseFieldsV1`]).
-    #[derive(Clone, Debug, Serialize)]
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    #[serde(try_from = "SupervisedPhaseFieldsV1")]
     pub(crate) SupervisedPhaseV1
 }
 
@@ -208,7 +209,8 @@ macro_rules! authorization_phases_v1 {
 authorization_phases_v1! {
     /// Where an authorization-code flow was, tagged by `"phase"` (read through
     /// [`AuthorizationPhaseFieldsV1`]).
-    #[derive(Clone, Debug, Serialize)]
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    #[serde(try_from = "AuthorizationPhaseFieldsV1")]
     pub(crate) AuthorizationPhaseV1
 }
 
@@ -343,14 +345,6 @@ impl TryFrom<SupervisedPhaseFieldsV1> for SupervisedPhaseV1 {
     }
 }
 
-impl<'de> Deserialize<'de> for SupervisedPhaseV1 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        SupervisedPhaseFieldsV1::deserialize(deserializer)?
-            .try_into()
-            .map_err(serde::de::Error::custom)
-    }
-}
-
 /// The `"phase"` tag of an authorization-code flow.
 #[derive(Deserialize)]
 #[serde(variant_identifier)]
@@ -414,14 +408,6 @@ impl TryFrom<AuthorizationPhaseFieldsV1> for AuthorizationPhaseV1 {
             },
             Tag::TimedOut => Self::TimedOut,
         })
-    }
-}
-
-impl<'de> Deserialize<'de> for AuthorizationPhaseV1 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        AuthorizationPhaseFieldsV1::deserialize(deserializer)?
-            .try_into()
-            .map_err(serde::de::Error::custom)
     }
 }
 
