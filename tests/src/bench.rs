@@ -88,3 +88,14 @@ pub fn percentile(values: &mut [f64], p: f64) -> f64 {
     let rank = ((p / 100.0) * values.len() as f64).ceil() as usize;
     values[rank.clamp(1, values.len()) - 1]
 }
+
+/// The numbers a measuring child process printed on its stdout line, in order (anything else
+/// on the line is skipped), with the line itself for assertion messages.
+pub fn printed_numbers(stdout: &[u8]) -> (String, Vec<f64>) {
+    let line = String::from_utf8_lossy(stdout).into_owned();
+    let numbers = line
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    (line, numbers)
+}

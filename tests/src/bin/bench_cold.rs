@@ -24,7 +24,9 @@ use std::time::{Duration, Instant};
 
 use obauth::{Client, ClientConfig, LoginState, SupervisedLoginParams};
 use obauth_e2e::REDIRECT_URL;
-use obauth_e2e::bench::{SANDBOX_CHILD, percentile, serve_sandbox_child, spawn_sandbox};
+use obauth_e2e::bench::{
+    SANDBOX_CHILD, percentile, printed_numbers, serve_sandbox_child, spawn_sandbox,
+};
 
 const RUN_CHILD: &str = "--run-child";
 const PHASES: [&str; 5] = ["load", "runtime", "client", "first request", "total"];
@@ -56,11 +58,7 @@ fn orchestrate(lib: &str, runs: usize) {
             .output()
             .expect("the measured process runs");
         let process = started.elapsed().as_secs_f64() * 1000.0;
-        let line = String::from_utf8_lossy(&out.stdout);
-        let values: Vec<f64> = line
-            .split_whitespace()
-            .filter_map(|v| v.parse().ok())
-            .collect();
+        let (line, values) = printed_numbers(&out.stdout);
         assert!(
             out.status.success() && values.len() == PHASES.len(),
             "{line}"

@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 
 use obauth::{Client, ClientConfig, LoginState, SupervisedLogin, SupervisedLoginParams};
 use obauth_e2e::REDIRECT_URL;
-use obauth_e2e::bench::{SANDBOX_CHILD, rss_bytes, serve_sandbox_child, spawn_sandbox};
+use obauth_e2e::bench::{
+    SANDBOX_CHILD, printed_numbers, rss_bytes, serve_sandbox_child, spawn_sandbox,
+};
 
 const MEASURE_CHILD: &str = "--measure-child";
 const WARM_UP: usize = 20;
@@ -48,11 +50,7 @@ fn orchestrate(n: usize) {
             .args([MEASURE_CHILD, &sandbox.base_url, &n.to_string()])
             .output()
             .expect("the measuring process runs");
-        let line = String::from_utf8_lossy(&out.stdout);
-        let fields: Vec<f64> = line
-            .split_whitespace()
-            .filter_map(|v| v.parse().ok())
-            .collect();
+        let (line, fields) = printed_numbers(&out.stdout);
         assert!(
             out.status.success() && fields.len() == 3,
             "{mode}: {line} {}",
