@@ -6,18 +6,23 @@
 #   ANDROID_NDK_HOME=... bindings/scripts/build-aar.sh
 #
 # Steps:
-#   1. cargo-ndk (installed with `cargo install` if missing) builds libobauth_ffi.so with the
+#   1. The Kotlin bindings are generated in library mode from the unstripped host library
+#      (generate.sh) into bindings/android/src/main/generated/; from the same library comes the
+#      linker version script that leaves UniFFI's metadata (≈ 61 KB per ABI, read only by the
+#      generator) out of the shipped libraries (lib/mobile-build.sh; measure-size.sh links its
+#      measured library the same way and checks its exports).
+#   2. cargo-ndk (installed with `cargo install` if missing) builds libobauth_ffi.so with the
 #      release-mobile profile for arm64-v8a, armeabi-v7a, x86_64 and x86 (API 24) into
-#      bindings/android/src/main/jniLibs/<abi>/, with LLD's --icf=all and Android packed
-#      relocations (--pack-dyn-relocs=android; RELR needs API 28). It runs `cargo rustc
-#      --crate-type cdylib`, not `cargo build`: with `lib` among the crate's crate types cargo
-#      would leave LTO out (lib/mobile-build.sh). Build paths are remapped out of the binary.
-#      OBAUTH_FLAVOUR=platform builds the platform-networking flavour (no HTTP client or TLS
-#      stack; the app installs dev.obauth.HttpUrlConnectionTransport with setHttpTransport, and
-#      ObAuthAndroid.init, which initializes the TLS verifier, must not be called).
-#   2. The Kotlin bindings are generated in library mode from the unstripped host library
-#      (generate.sh) into bindings/android/src/main/generated/.
-#   3. The .so files are stripped with the NDK's llvm-strip (after generation, never before).
+#      bindings/android/src/main/jniLibs/<abi>/, with LLD's --icf=all, Android packed
+#      relocations (--pack-dyn-relocs=android; RELR needs API 28) and that version script. It
+#      runs `cargo rustc --crate-type cdylib`, not `cargo build`: with `lib` among the crate's
+#      crate types cargo would leave LTO out (lib/mobile-build.sh). Build paths are remapped out
+#      of the binary. OBAUTH_FLAVOUR=platform builds the platform-networking flavour (no HTTP
+#      client or TLS stack; the app installs dev.obauth.HttpUrlConnectionTransport with
+#      setHttpTransport, and ObAuthAndroid.init, which initializes the TLS verifier, must not be
+#      called).
+#   3. Each .so must export every function of the host library and no metadata; it is then
+#      stripped with the NDK's llvm-strip.
 #   4. gradle assembleRelease packages the AAR: the .so files, the generated Kotlin, the
 #      dev.obauth coroutine layer, ObAuthAndroid.init (TLS verifier) and the dependencies
 #      (JNA as @aar, kotlinx-coroutines-android, rustls-platform-verifier's Kotlin component).
@@ -35,26 +40,51 @@ command -v cargo-ndk >/dev/null || cargo install cargo-ndk --locked
 rustup target add aarch64-linux-android armv7-linux-androideabi x86_64-linux-android \
     i686-linux-android >/dev/null
 
+NDK_BIN="$(ls -d "$ANDROID_NDK_HOME"/toolchains/llvm/prebuilt/*/bin | head -n1)"
+OUT="$ROOT/target/android/bindings" "$ROOT/bindings/scripts/generate.sh"
+GENERATED="$ANDROID_DIR/src/main/generated"
+rm -rf "$GENERATED" && mkdir -p "$GENERATED"
+cp -R "$ROOT/target/android/bindings/kotlin/." "$GENERATED/"
+# The host library generate.sh read (generate.sh's layout for the flavour) gives the version
+# script that leaves UniFFI's metadata out, and the exports every ABI must have.
+case "$(uname -s)" in
+    Darwin) HOST_LIB_FILE=libobauth_ffi.dylib ;;
+    *) HOST_LIB_FILE=libobauth_ffi.so ;;
+esac
+if [[ "${OBAUTH_FLAVOUR:-default}" == default ]]; then
+    HOST_LIB="$ROOT/target/debug/$HOST_LIB_FILE"
+else
+    HOST_LIB="$ROOT/target/flavours/$OBAUTH_FLAVOUR/$HOST_LIB_FILE"
+fi
+METADATA_MAP="$ROOT/target/android/uniffi-metadata.map"
+NM="$NDK_BIN/llvm-nm" obauth_metadata_version_script "$HOST_LIB" "$METADATA_MAP"
+
 JNI_LIBS="$ANDROID_DIR/src/main/jniLibs"
 rm -rf "$JNI_LIBS"
 NDK_ARGS=()
 for abi in "${ABIS[@]}"; do NDK_ARGS+=(-t "$abi"); done
 FLAVOUR_ARGS=()
 read -r -a FLAVOUR_ARGS <<<"$(obauth_flavour_args)"
+LINK_ARGS=()
+mapfile -t LINK_ARGS < <(obauth_metadata_link_args "$METADATA_MAP")
 RUSTFLAGS="-C link-arg=-Wl,--icf=all -C link-arg=-Wl,--pack-dyn-relocs=android $(obauth_mobile_rustflags)" \
     cargo ndk "${NDK_ARGS[@]}" --platform "$API" -o "$JNI_LIBS" \
     rustc --lib -p obauth-ffi --profile release-mobile --crate-type cdylib \
-    --target-dir "$ROOT/target/android" "${FLAVOUR_ARGS[@]}"
+    --target-dir "$ROOT/target/android" "${FLAVOUR_ARGS[@]}" -- "${LINK_ARGS[@]}"
 
-OUT="$ROOT/target/android/bindings" "$ROOT/bindings/scripts/generate.sh"
-GENERATED="$ANDROID_DIR/src/main/generated"
-rm -rf "$GENERATED" && mkdir -p "$GENERATED"
-cp -R "$ROOT/target/android/bindings/kotlin/." "$GENERATED/"
-
-STRIP="$(ls "$ANDROID_NDK_HOME"/toolchains/llvm/prebuilt/*/bin/llvm-strip | head -n1)"
 for abi in "${ABIS[@]}"; do
-    "$STRIP" --strip-unneeded "$JNI_LIBS/$abi/libobauth_ffi.so"
-    echo "build-aar: $abi $(wc -c <"$JNI_LIBS/$abi/libobauth_ffi.so") bytes"
+    so="$JNI_LIBS/$abi/libobauth_ffi.so"
+    # Every function the bindings were generated against is exported (the Android build adds
+    # its JNI entry point, android.rs), and no metadata is left.
+    missing="$(comm -23 <(NM="$NDK_BIN/llvm-nm" obauth_exports_of "$HOST_LIB") \
+        <(NM="$NDK_BIN/llvm-nm" obauth_exports_of "$so"))"
+    left="$(NM="$NDK_BIN/llvm-nm" obauth_library_symbols "$so" | awk '/^UNIFFI_META_/')"
+    if [[ -n "$missing" || -n "$left" ]]; then
+        echo "build-aar: $abi: exports missing (${missing//$'\n'/ }) or UniFFI metadata left" >&2
+        exit 1
+    fi
+    "$NDK_BIN/llvm-strip" --strip-unneeded "$so"
+    echo "build-aar: $abi $(wc -c <"$so") bytes"
 done
 
 (cd "$ANDROID_DIR" && "${GRADLE:-gradle}" --no-daemon assembleRelease)

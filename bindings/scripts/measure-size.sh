@@ -4,7 +4,8 @@
 # fixture bindings/size-floor (ObAuth's dependency stack with one exported async method), built
 # in one run with identical settings — the release-mobile profile, one crate type per build so
 # that LTO is applied (lib/mobile-build.sh says why), the mobile link flags, the build-path
-# remapping, UniFFI's metadata left out — and stripped. BENCHMARKS.md records it.
+# remapping, UniFFI's metadata left out as build-aar.sh leaves it out — and stripped.
+# BENCHMARKS.md records it.
 #
 #   bindings/scripts/measure-size.sh
 #
@@ -26,26 +27,26 @@ mkdir -p "$OUT_DIR"
 MOBILE_LINK_FLAGS="-C link-arg=-Wl,--icf=all -C link-arg=-Wl,-z,pack-relative-relocs"
 export RUSTFLAGS="$MOBILE_LINK_FLAGS $(obauth_mobile_rustflags)"
 
-# The dynamic symbols of a library other than UniFFI's metadata.
-exports_of() { nm -D --defined-only "$1" | awk '$3 !~ /^UNIFFI_META_/ { print $3 }'; }
-
 # build NAME PACKAGE LIBFILE [cargo args...]: builds, keeps an unstripped and a stripped copy.
-# The measured libraries leave UniFFI's metadata out (lib/mobile-build.sh; build-aar.sh not yet:
-# obauth_metadata_version_script): the first link lists its symbols, the second (only the
-# library crate is relinked) makes them local.
+# UniFFI's metadata is left out as build-aar.sh leaves it out (lib/mobile-build.sh): the version
+# script comes from a debug host build of the same package and flavour (target/size-host, plain
+# flags: the stand-in for generate.sh's library), and the shipped library must then export
+# exactly the functions that build does, without the metadata.
 build() {
     local name="$1" package="$2" file="$3"
     shift 3
-    cargo_mobile_lib cdylib "$package" --quiet --target-dir "$TARGET_DIR" "$@"
+    env -u RUSTFLAGS cargo rustc --lib -p "$package" --crate-type cdylib --quiet \
+        --target-dir "$ROOT/target/size-host" "$@"
+    local host="$ROOT/target/size-host/debug/$file"
+    obauth_metadata_version_script "$host" "$OUT_DIR/$name.map"
+    local link_args
+    mapfile -t link_args < <(obauth_metadata_link_args "$OUT_DIR/$name.map")
+    cargo_mobile_lib cdylib "$package" --quiet --target-dir "$TARGET_DIR" "$@" -- "${link_args[@]}"
     local built="$TARGET_DIR/release-mobile/$file"
-    obauth_metadata_version_script "$built" "$OUT_DIR/$name.map"
-    exports_of "$built" >"$OUT_DIR/$name.exports"
-    cargo_mobile_lib cdylib "$package" --quiet --target-dir "$TARGET_DIR" "$@" \
-        -- -C "link-arg=-Wl,--version-script=$OUT_DIR/$name.map"
-    # Every other export (the functions the bindings call) is still there, the metadata not.
-    if ! exports_of "$built" | cmp -s - "$OUT_DIR/$name.exports" ||
-        nm -D --defined-only "$built" | grep -q ' UNIFFI_META_'; then
-        echo "measure-size: $name: hiding the UniFFI metadata changed the other exports" >&2
+    local left
+    left="$(obauth_library_symbols "$built" | awk '/^UNIFFI_META_/')"
+    if [[ -n "$left" ]] || ! cmp -s <(obauth_exports_of "$built") <(obauth_exports_of "$host"); then
+        echo "measure-size: $name: the library's exports are not the host build's functions without the metadata" >&2
         exit 1
     fi
     cp "$built" "$OUT_DIR/$name.so"

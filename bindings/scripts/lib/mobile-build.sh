@@ -44,19 +44,44 @@ obauth_flavour_args() {
 
 # obauth_metadata_version_script LIBRARY MAP
 # Writes MAP, a linker version script that makes the UniFFI metadata statics (`UNIFFI_META_*`,
-# one per export, type and namespace: ≈ 48 KB) of LIBRARY local, so that `--gc-sections` drops
-# them from a shipped library linked with `-Wl,--version-script=MAP`. uniffi-bindgen reads the
-# metadata only from the library it generates from (generate.sh: the unstripped host build);
-# nothing reads it at run time (the bindings call the exported checksum functions, which stay).
-# The names are listed one by one because rustc's own version script names every exported
-# symbol exactly, and an exact name wins over a wildcard (`UNIFFI_META_*;` alone changes
-# nothing). Link with `-Wl,--undefined-version` too when MAP comes from another build.
+# one per export, type and namespace: ≈ 48 KB) local, so that `--gc-sections` drops them from a
+# shipped library linked with `obauth_metadata_link_args MAP`. LIBRARY is a host build of the
+# same crate and flavour (the unstripped debug library generate.sh builds, which uniffi-bindgen
+# reads the metadata from): the metadata's names depend only on the exported items, not on the
+# target or profile, so one map serves every ABI. Nothing reads the metadata at run time (the
+# bindings call the exported checksum functions, which stay). The names are listed one by one
+# because rustc's own version script names every exported symbol exactly, and an exact name
+# wins over a wildcard (`UNIFFI_META_*;` alone changes nothing).
 obauth_metadata_version_script() {
     local library="$1" map="$2"
     {
         echo "{"
         echo "  local:"
-        nm -D --defined-only "$library" | awk '$3 ~ /^UNIFFI_META_/ { print "    " $3 ";" }'
+        obauth_library_symbols "$library" | awk '/^UNIFFI_META_/ { print "    " $0 ";" }'
         echo "};"
     } >"$map"
 }
+
+# obauth_metadata_link_args MAP: the rustc arguments, one per line (`mapfile`), for the library
+# crate only (after `--` of `cargo rustc`) that link with MAP. `--undefined-version`: LLD refuses a version script naming
+# a symbol the output does not define, and a map from the host build may name one that a
+# target's build lacks.
+obauth_metadata_link_args() {
+    printf '%s\n' -C "link-arg=-Wl,--version-script=$1" -C "link-arg=-Wl,--undefined-version"
+}
+
+# obauth_library_symbols LIBRARY: the global symbols LIBRARY defines (for a shared library: what
+# it exports), C names (a Mach-O library's leading underscore removed), with `nm` or the `NM`
+# given (the NDK's llvm-nm reads both an Android library and a macOS host library).
+obauth_library_symbols() {
+    local macho=0
+    case "$(od -An -tx1 -N4 "$1" | tr -d ' \n')" in
+        cffaedfe | cefaedfe) macho=1 ;;
+    esac
+    "${NM:-nm}" --extern-only --defined-only "$1" |
+        awk -v macho="$macho" '{ s = $NF; if (macho) sub(/^_/, "", s); print s }'
+}
+
+# obauth_exports_of LIBRARY: its exports other than UniFFI's metadata (the functions the bindings
+# call), sorted.
+obauth_exports_of() { obauth_library_symbols "$1" | awk '!/^UNIFFI_META_/' | sort; }
