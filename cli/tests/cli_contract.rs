@@ -2,34 +2,22 @@
 //! exit codes, the `auth_url:` line, the single stdout JSON object, the `error:` line, and that
 //! the client secret never appears in any output.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use obauth_sandbox::{Endpoint, Fault, Sandbox, UserScript};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 
 mod common;
 
-use common::{APP_LINK, Run, SECRET, run, sandbox};
+use common::{APP_LINK, Running, SECRET, http, loopback_redirect, obauth_command, run, sandbox};
 
 fn login_command(sandbox: &Sandbox, user_hash: &str, redirect: &str, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
-    cmd.args([
-        "login",
-        "--api-url",
-        &sandbox.base_url(),
-        "--user-hash",
-        user_hash,
-    ])
-    .args(["--redirect-url", redirect])
-    .args(extra)
-    .env("OBAUTH_CLIENT_ID", sandbox.client_id())
-    .env("OBAUTH_CLIENT_SECRET", sandbox.client_secret())
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .kill_on_drop(true);
+    let base_url = sandbox.base_url();
+    let mut cmd = obauth_command(&["login", "--api-url", &base_url, "--user-hash", user_hash]);
+    cmd.args(["--redirect-url", redirect])
+        .args(extra)
+        .env("OBAUTH_CLIENT_ID", sandbox.client_id())
+        .env("OBAUTH_CLIENT_SECRET", sandbox.client_secret());
     cmd
 }
 
@@ -81,39 +69,16 @@ async fn poll_success_prints_tokens_json() {
 #[tokio::test]
 async fn loopback_redirect_races_the_poll_with_exactly_one_exchange() {
     let sb = sandbox().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let redirect = format!("http://127.0.0.1:{port}/callback");
-    let mut child = login_command(
+    let redirect = loopback_redirect();
+    let mut running = Running::spawn(login_command(
         &sb,
         "cli-user-redirect",
         &redirect,
         &["--client-secret", SECRET],
-    )
-    .spawn()
-    .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut seen = String::new();
-    let auth_url = loop {
-        let line = tokio::time::timeout(Duration::from_secs(20), stderr.next_line())
-            .await
-            .expect("auth_url in time")
-            .unwrap()
-            .expect("stderr open");
-        seen.push_str(&line);
-        seen.push('\n');
-        if let Some(url) = line.strip_prefix("auth_url: ") {
-            break url.to_owned();
-        }
-    };
+    ));
+    let auth_url = running.auth_url().await;
     // Play the browser: load the bank page, click Approve, follow the redirect to the listener.
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = http();
     let page = http
         .get(&auth_url)
         .send()
@@ -150,27 +115,7 @@ async fn loopback_redirect_races_the_poll_with_exactly_one_exchange() {
     assert_eq!(landing.status(), 200);
     assert!(landing.text().await.unwrap().contains("close this window"));
 
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .await
-        .unwrap();
-    while let Some(line) = stderr.next_line().await.unwrap() {
-        seen.push_str(&line);
-        seen.push('\n');
-    }
-    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    let r = Run {
-        code: status.code().unwrap(),
-        stdout,
-        stderr: seen,
-    };
+    let r = running.finish().await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let via = r.json()["completed_via"].as_str().unwrap().to_owned();
     assert!(via == "redirect" || via == "poll", "{via}");
@@ -321,12 +266,10 @@ async fn invalid_input_exits_2_before_any_request() {
                 None => args.extend(pair.iter().cloned()),
             }
         }
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
+        let mut cmd = obauth_command(&[]);
         cmd.args(&args)
             .env("OBAUTH_CLIENT_ID", sb.client_id())
-            .env("OBAUTH_CLIENT_SECRET", SECRET)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .env("OBAUTH_CLIENT_SECRET", SECRET);
         let r = run(cmd).await;
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
         assert!(
@@ -337,13 +280,7 @@ async fn invalid_input_exits_2_before_any_request() {
         r.assert_no_secret(&[]);
     }
     // A missing argument.
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
-    cmd.args(["login", "--api-url", &sb.base_url()])
-        .env_remove("OBAUTH_CLIENT_ID")
-        .env_remove("OBAUTH_CLIENT_SECRET")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let r = run(cmd).await;
+    let r = run(obauth_command(&["login", "--api-url", &sb.base_url()])).await;
     assert_eq!(r.code, 2);
     assert!(r.error_line().starts_with("error: missing --client-id"));
     let stats = sb.stats();
@@ -360,14 +297,7 @@ async fn invalid_input_exits_2_before_any_request() {
 
 #[tokio::test]
 async fn demo_runs_every_scenario() {
-    let r = run({
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_obauth"));
-        cmd.arg("demo")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd
-    })
-    .await;
+    let r = run(obauth_command(&["demo"])).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("every scenario ended as expected"));
     assert!(r.stderr.contains("via redirect") && r.stderr.contains("via poll"));
