@@ -88,6 +88,17 @@ pub enum Error {
         /// The provider's short error code from the body, if any.
         code: Option<String>,
     },
+    /// Relay mode: the relay (`obauth relay`) refused the flow's redirect URL, which is not on
+    /// its allowlist (`400 {"error":"RedirectUrlNotAllowed"}`). A set-up error, the same for
+    /// every user: allow the URL in the relay (`--allow-redirect`) or fix the app's redirect.
+    /// Signing in again cannot help.
+    #[error(
+        "the relay refused the redirect URL at {endpoint} (RedirectUrlNotAllowed): allow it with the relay's --allow-redirect"
+    )]
+    RedirectUrlNotAllowed {
+        /// Which endpoint the relay refused.
+        endpoint: &'static str,
+    },
     /// The provider refused the request's input and named the fields at fault (its
     /// `{"error", "details": {"validationErrors": {Field: […]}}}` body). Only the error code and
     /// the field names are kept (sanitized, at most eight): the provider's messages are free
@@ -335,6 +346,7 @@ impl Error {
             | Error::AppTokenRejected => ErrorCategory::Reauthenticate,
             Error::BadClientCredentials
             | Error::UnexpectedStatus { .. }
+            | Error::RedirectUrlNotAllowed { .. }
             | Error::MalformedResponse { .. }
             | Error::SessionNotFound
             | Error::NotApplicable
@@ -358,6 +370,7 @@ impl Error {
             Error::ServerError { .. } => "server_error",
             Error::RateLimited { .. } => "rate_limited",
             Error::UnexpectedStatus { .. } => "unexpected_status",
+            Error::RedirectUrlNotAllowed { .. } => "redirect_url_not_allowed",
             Error::ProviderInvalidInput { .. } => "provider_invalid_input",
             Error::LoginTokenRejected { .. } => "login_token_rejected",
             Error::StartAgain => "start_again",

@@ -157,8 +157,9 @@ pub enum ObAuthError {
     /// callback that threw.
     #[error("{detail}")]
     Fatal {
-        /// Stable code: `bad_client_credentials`, `unexpected_status`, `malformed_response`,
-        /// `session_not_found`, `not_applicable`, `invalid_redirect`, `state_mismatch`,
+        /// Stable code: `bad_client_credentials`, `unexpected_status`,
+        /// `redirect_url_not_allowed` (relay mode: the relay's allowlist lacks the redirect),
+        /// `malformed_response`, `session_not_found`, `not_applicable`, `invalid_redirect`, `state_mismatch`,
         /// `authorization_error`, `nonce_mismatch`, `host_callback` (a host callback threw
         /// something other than an `ObAuthError`), `internal`.
         code: String,

@@ -232,13 +232,21 @@ pub fn classify(
 /// The most field names kept from one provider error body.
 const MAX_FIELDS: usize = 8;
 
+/// The relay's (`obauth relay`) code for a redirect that is not on its allowlist, answered with
+/// 400 on every call that carries the flow's redirect.
+pub(crate) const RELAY_REDIRECT_NOT_ALLOWED: &str = "RedirectUrlNotAllowed";
+
 /// Reads a provider's 4xx error body. The provider's shape is
 /// `{"error":"InvalidInput","details":{"reason":"…","validationErrors":{"Field":["…"]}}}`:
 /// with field names it is [`Error::ProviderInvalidInput`] (the code and the fields, sanitized,
-/// at most eight), otherwise [`Error::UnexpectedStatus`] with the code. The `reason` and the
-/// messages are free text written from what was sent, so they are never kept.
+/// at most eight), otherwise [`Error::UnexpectedStatus`] with the code — except the relay's
+/// `400 RedirectUrlNotAllowed`, [`Error::RedirectUrlNotAllowed`]. The `reason` and the messages
+/// are free text written from what was sent, so they are never kept.
 pub fn provider_error(endpoint: &'static str, status: u16, body: &[u8]) -> Error {
     let code = provider_error_code(body);
+    if status == 400 && code.as_deref() == Some(RELAY_REDIRECT_NOT_ALLOWED) {
+        return Error::RedirectUrlNotAllowed { endpoint };
+    }
     let fields = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .and_then(|value| {

@@ -231,23 +231,16 @@ pub(crate) fn page_host(url: &str) -> Vec<String> {
         .collect()
 }
 
-/// The relay's (`obauth relay`) refusal of a redirect that is not on its allowlist
-/// (`400 {"error":"RedirectUrlNotAllowed"}`), also on a connect code exchange.
-pub(crate) const RELAY_REDIRECT_NOT_ALLOWED: &str = "RedirectUrlNotAllowed";
-
 /// A token endpoint's failure to exchange a code: transient, a refused code (4xx), or another
-/// error. A relay refusing the flow's redirect is not a refused code: the app's set-up is wrong
-/// (the redirect is missing from the relay's allowlist) and signing in again cannot help, so it
-/// stays [`Error::UnexpectedStatus`] (category `Fatal`) with the relay's code named.
+/// error. A relay refusing the flow's redirect ([`Error::RedirectUrlNotAllowed`], read as such
+/// by [`crate::http::provider_error`]) is not a refused code: the app's set-up is wrong and
+/// signing in again cannot help, so it stays what it is (category `Fatal`).
 pub(crate) fn exchange_failure<T>(failure: Failure) -> Reply<T> {
     if failure.is_transient() {
         return Reply::Transient(failure);
     }
     Reply::Fatal(match failure.error {
-        Error::UnexpectedStatus { status, code, .. }
-            if (400..500).contains(&status)
-                && code.as_deref() != Some(RELAY_REDIRECT_NOT_ALLOWED) =>
-        {
+        Error::UnexpectedStatus { status, code, .. } if (400..500).contains(&status) => {
             Error::CodeRejected { status, code }
         }
         error => error,
@@ -813,29 +806,36 @@ mod tests {
     #[test]
     fn a_refused_code_is_reauthenticate_and_a_redirect_off_the_relay_allowlist_is_fatal() {
         use crate::error::ErrorCategory;
-        let fatal = |status: u16, code: Option<&str>| {
-            let failure = Failure::from(Error::UnexpectedStatus {
-                endpoint: "token",
+        // As the token endpoint's 4xx answer is read: its body through `provider_error`.
+        let fatal = |status: u16, body: &str| {
+            let failure = Failure::from(crate::http::provider_error(
+                "token",
                 status,
-                code: code.map(str::to_owned),
-            });
+                body.as_bytes(),
+            ));
             match exchange_failure::<()>(failure) {
                 Reply::Fatal(e) => e,
                 other => panic!("{other:?}"),
             }
         };
-        let refused = fatal(400, Some("invalid_request"));
+        let refused = fatal(400, r#"{"error":"invalid_request"}"#);
         assert!(matches!(refused, Error::CodeRejected { status: 400, .. }));
         assert_eq!(refused.category(), ErrorCategory::Reauthenticate);
-        assert_eq!(fatal(401, None).category(), ErrorCategory::Reauthenticate);
+        assert_eq!(fatal(401, "").category(), ErrorCategory::Reauthenticate);
 
-        let setup = fatal(400, Some(RELAY_REDIRECT_NOT_ALLOWED));
+        let setup = fatal(400, r#"{"error":"RedirectUrlNotAllowed"}"#);
+        assert_eq!(setup, Error::RedirectUrlNotAllowed { endpoint: "token" });
         assert_eq!(setup.category(), ErrorCategory::Fatal);
-        assert_eq!(setup.code(), "unexpected_status");
+        assert_eq!(setup.code(), "redirect_url_not_allowed");
         assert!(
             setup.to_string().contains("RedirectUrlNotAllowed"),
             "{setup}"
         );
+        // Another status with that code is not the relay's refusal.
+        assert!(matches!(
+            fatal(403, r#"{"error":"RedirectUrlNotAllowed"}"#),
+            Error::CodeRejected { status: 403, .. }
+        ));
     }
 
     #[test]

@@ -620,7 +620,7 @@ async fn a_connect_redirect_off_the_allowlist_is_refused_by_the_relay() {
     // A set-up error (the redirect is missing from the relay's allowlist): signing in again
     // cannot help, so it is Fatal, not a refused code, and the relay's refusal is named.
     assert_eq!(error.category(), ErrorCategory::Fatal, "{error}");
-    assert_eq!(error.code(), "unexpected_status", "{error}");
+    assert_eq!(error.code(), "redirect_url_not_allowed", "{error}");
     assert!(
         error.to_string().contains("RedirectUrlNotAllowed"),
         "{error}"

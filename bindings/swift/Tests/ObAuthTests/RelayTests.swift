@@ -416,7 +416,8 @@ final class RelayTests: ObAuthTestCase {
             let before = try await sandbox.stat("oauthTokenRequests")
             XCTAssertEqual(flow.handleRedirect(url: location), .codeAccepted, "the redirect")
             let error = try await expectObAuthError("the exchange for \(redirect)") { try await flow.awaitTokens().seen() }
-            XCTAssertNotEqual(error.code, "app_token_rejected", "not an app-token problem: \(error)")
+            XCTAssertEqual(error.code, "redirect_url_not_allowed", "a set-up error: \(error)")
+            XCTAssertEqual(error.category, .fatal, "a set-up error is Fatal: \(error)")
             XCTAssertTrue("\(error)".contains("RedirectUrlNotAllowed"), "the relay's refusal is not named: \(error)")
             XCTAssertFalse("\(error)".contains(code), "the code is in the error")
             try await assertEqual(await sandbox.stat("oauthTokenRequests"), before, "token requests at the provider (never exchanged)")

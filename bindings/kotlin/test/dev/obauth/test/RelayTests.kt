@@ -407,7 +407,8 @@ class RelayTests(private val sandbox: Sandbox, private val relay: RelaySetup) : 
         val before = sandbox.stat("oauthTokenRequests")
         expectEqual(RedirectOutcome.CodeAccepted, flow.handleRedirect(location), "the redirect")
         val e = expectThrows<ObAuthException>("awaitTokens") { flow.awaitTokens().seen() }
-        check(e.code != "app_token_rejected") { "not an app-token problem: $e" }
+        check(e is ObAuthException.Fatal) { "a set-up error is Fatal: $e" }
+        expectEqual("redirect_url_not_allowed", e.code, "code")
         check("RedirectUrlNotAllowed" in e.toString()) { "the relay's refusal is not named: $e" }
         check(!e.toString().contains(code)) { "the code is in the error" }
         expectEqual(before, sandbox.stat("oauthTokenRequests"), "token requests at the provider (never exchanged)")
