@@ -39,8 +39,10 @@ fi
 # The sandbox binary and the library the tests load: the same package set as generate.sh and
 # test-kotlin.sh, so this is a no-op after them.
 cargo build --quiet -p obauth-ffi -p obauth-uniffi-bindgen -p obauth-cli
-SO="$ROOT/target/debug/libobauth_ffi.so"
-[[ -f "$SO" ]] || { echo "test-jvm: no libobauth_ffi.so" >&2; exit 1; }
+# shellcheck source=../../bindings/scripts/lib/mobile-build.sh
+source "$ROOT/bindings/scripts/lib/mobile-build.sh"
+SO="$(obauth_host_library default)"
+[[ -f "$SO" ]] || { echo "test-jvm: no $SO" >&2; exit 1; }
 if [[ "$SO" -nt "$GENERATED_KT" ]]; then
     # Bindings older than the library would fail UniFFI's checksum check at the first call.
     echo "test-jvm: the library is newer than the generated bindings; regenerating"

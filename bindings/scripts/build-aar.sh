@@ -45,17 +45,9 @@ OUT="$ROOT/target/android/bindings" "$ROOT/bindings/scripts/generate.sh"
 GENERATED="$ANDROID_DIR/src/main/generated"
 rm -rf "$GENERATED" && mkdir -p "$GENERATED"
 cp -R "$ROOT/target/android/bindings/kotlin/." "$GENERATED/"
-# The host library generate.sh read (generate.sh's layout for the flavour) gives the version
-# script that leaves UniFFI's metadata out, and the exports every ABI must have.
-case "$(uname -s)" in
-    Darwin) HOST_LIB_FILE=libobauth_ffi.dylib ;;
-    *) HOST_LIB_FILE=libobauth_ffi.so ;;
-esac
-if [[ "${OBAUTH_FLAVOUR:-default}" == default ]]; then
-    HOST_LIB="$ROOT/target/debug/$HOST_LIB_FILE"
-else
-    HOST_LIB="$ROOT/target/flavours/$OBAUTH_FLAVOUR/$HOST_LIB_FILE"
-fi
+# The host library generate.sh read gives the version script that leaves UniFFI's metadata out,
+# and the exports every ABI must have.
+HOST_LIB="$(obauth_host_library "${OBAUTH_FLAVOUR:-default}")"
 METADATA_MAP="$ROOT/target/android/uniffi-metadata.map"
 NM="$NDK_BIN/llvm-nm" obauth_metadata_version_script "$HOST_LIB" "$METADATA_MAP"
 

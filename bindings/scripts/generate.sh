@@ -30,31 +30,22 @@ else
     DEFAULT_OUT="$ROOT/target/bindings-$FLAVOUR"
 fi
 OUT="${OUT:-$DEFAULT_OUT}"
-case "$(uname -s)" in
-    Darwin) LIB_EXT=dylib ;;
-    *) LIB_EXT=so ;;
-esac
-
 if [[ "$PROFILE" == debug && "$FLAVOUR" == default ]]; then
     # The same package set as test-kotlin.sh (the sandbox CLI included), so that cargo unifies
     # features once and the library the tests load is the very file bindgen read.
     cargo build --quiet -p obauth-ffi -p obauth-uniffi-bindgen -p obauth-cli
-    TARGET_DIR="$ROOT/target/debug"
 else
     CARGO_PROFILE="$PROFILE"
     [[ "$PROFILE" == debug ]] && CARGO_PROFILE=dev
     cargo build --quiet -p obauth-ffi --profile "$CARGO_PROFILE" "${FLAVOUR_ARGS[@]}"
     cargo build --quiet -p obauth-uniffi-bindgen
-    TARGET_DIR="$ROOT/target/$PROFILE"
-    if [[ "$FLAVOUR" != default ]]; then
-        FLAVOUR_DIR="$ROOT/target/flavours/$FLAVOUR"
-        [[ "$PROFILE" == debug ]] || FLAVOUR_DIR="$FLAVOUR_DIR/$PROFILE"
-        mkdir -p "$FLAVOUR_DIR"
-        cp "$TARGET_DIR/libobauth_ffi.$LIB_EXT" "$FLAVOUR_DIR/"
-        TARGET_DIR="$FLAVOUR_DIR"
-    fi
 fi
-LIB="$TARGET_DIR/libobauth_ffi.$LIB_EXT"
+LIB="$(obauth_host_library "$FLAVOUR" "$PROFILE")"
+if [[ "$FLAVOUR" != default ]]; then
+    # Kept apart from the default library (obauth_host_library in lib/mobile-build.sh).
+    mkdir -p "$(dirname "$LIB")"
+    cp "$(obauth_host_library default "$PROFILE")" "$LIB"
+fi
 BINDGEN="$ROOT/target/debug/uniffi-bindgen"
 
 rm -rf "$OUT/kotlin" "$OUT/swift"

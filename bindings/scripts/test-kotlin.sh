@@ -23,11 +23,13 @@ OUT="$ROOT/target/kotlin-test"
 FLAVOUR="${OBAUTH_FLAVOUR:-default}"
 if [[ "$FLAVOUR" == default ]]; then
     GENERATED="$ROOT/target/bindings/kotlin"
-    LIBDIR="$ROOT/target/debug"
 else
     GENERATED="$ROOT/target/bindings-$FLAVOUR/kotlin"
-    LIBDIR="$ROOT/target/flavours/$FLAVOUR"
 fi
+# shellcheck source=lib/mobile-build.sh
+source "$ROOT/bindings/scripts/lib/mobile-build.sh"
+LIBRARY="$(obauth_host_library "$FLAVOUR")"
+LIBDIR="$(dirname "$LIBRARY")"
 for f in "$KOTLINC" "$JNA" "$LIB/kotlinx-coroutines-core-jvm.jar" "$GENERATED/dev/obauth/ffi/obauth_ffi.kt"; do
     [[ -e "$f" ]] || { echo "test-kotlin: missing $f (run bindings/scripts/test-all.sh)" >&2; exit 1; }
 done
@@ -35,7 +37,7 @@ done
 # The sandbox binary (the CLI) and the library the tests load: the same package set as
 # generate.sh, so this is a no-op after it and the library is the one the bindings came from.
 cargo build --quiet -p obauth-ffi -p obauth-uniffi-bindgen -p obauth-cli
-[[ -f "$LIBDIR/libobauth_ffi.so" ]] || { echo "test-kotlin: no $LIBDIR/libobauth_ffi.so (run generate.sh with OBAUTH_FLAVOUR=$FLAVOUR)" >&2; exit 1; }
+[[ -f "$LIBRARY" ]] || { echo "test-kotlin: no $LIBRARY (run generate.sh with OBAUTH_FLAVOUR=$FLAVOUR)" >&2; exit 1; }
 
 CP="$LIB/kotlin-stdlib.jar:$LIB/kotlinx-coroutines-core-jvm.jar:$JNA"
 SOURCES=("$GENERATED" "$ROOT/bindings/kotlin/src" "$ROOT/bindings/kotlin/test")

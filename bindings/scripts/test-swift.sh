@@ -39,13 +39,13 @@ PROTOCOL_HEADER="$ROOT/bindings/swift/Sources/ObAuthFFIFFI/ObAuthProtocolFFI.h"
 
 # The sandbox binary and the library: the same package set as generate.sh (a no-op after it).
 cargo build --quiet -p obauth-ffi -p obauth-uniffi-bindgen -p obauth-cli
-if [[ "$FLAVOUR" == default ]]; then
-    SO="$ROOT/target/debug/libobauth_ffi.so"
-else
+# shellcheck source=lib/mobile-build.sh
+source "$ROOT/bindings/scripts/lib/mobile-build.sh"
+SO="$(obauth_host_library "$FLAVOUR")"
+if [[ "$FLAVOUR" != default ]]; then
     # Always (re)generated: the in-tree bindings are the last generate.sh run's (a no-op build
     # when fresh; the files are rewritten only when they differ).
     "$ROOT/bindings/scripts/generate.sh"
-    SO="$ROOT/target/flavours/$FLAVOUR/libobauth_ffi.so"
 fi
 [[ -f "$SO" ]] || { echo "test-swift: no $SO" >&2; exit 1; }
 if [[ ! -f "$GENERATED" || ! -f "$HEADER" || ! -f "$PROTOCOL_HEADER" || "$SO" -nt "$GENERATED" ]]; then

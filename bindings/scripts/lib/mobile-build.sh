@@ -42,6 +42,27 @@ obauth_flavour_args() {
     esac
 }
 
+# obauth_host_library FLAVOUR [PROFILE]: the path of the host (unstripped) library generate.sh
+# builds and reads for FLAVOUR and PROFILE (debug by default), which the tests load and
+# build-aar.sh takes its metadata map from. The default flavour stays where cargo puts it; another
+# flavour is kept under target/flavours/, because the next default build replaces the file in
+# target/<profile>/.
+obauth_host_library() {
+    local flavour="$1" profile="${2:-debug}" dir ext
+    if [[ "$flavour" == default ]]; then
+        dir="$ROOT/target/$profile"
+    elif [[ "$profile" == debug ]]; then
+        dir="$ROOT/target/flavours/$flavour"
+    else
+        dir="$ROOT/target/flavours/$flavour/$profile"
+    fi
+    case "$(uname -s)" in
+        Darwin) ext=dylib ;;
+        *) ext=so ;;
+    esac
+    echo "$dir/libobauth_ffi.$ext"
+}
+
 # obauth_metadata_version_script LIBRARY MAP
 # Writes MAP, a linker version script that makes the UniFFI metadata statics (`UNIFFI_META_*`,
 # one per export, type and namespace: ≈ 48 KB) local, so that `--gc-sections` drops them from a
