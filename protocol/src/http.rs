@@ -243,12 +243,14 @@ pub(crate) const RELAY_REDIRECT_NOT_ALLOWED: &str = "RedirectUrlNotAllowed";
 /// `400 RedirectUrlNotAllowed`, [`Error::RedirectUrlNotAllowed`]. The `reason` and the messages
 /// are free text written from what was sent, so they are never kept.
 pub fn provider_error(endpoint: &'static str, status: u16, body: &[u8]) -> Error {
-    let code = provider_error_code(body);
+    // Read once; the code and the fields both come from it.
+    let value = serde_json::from_slice::<serde_json::Value>(body).ok();
+    let code = value.as_ref().and_then(code_of);
     if status == 400 && code.as_deref() == Some(RELAY_REDIRECT_NOT_ALLOWED) {
         return Error::RedirectUrlNotAllowed { endpoint };
     }
-    let fields = serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
+    let fields = value
+        .as_ref()
         .and_then(|value| {
             value
                 .get("details")?
@@ -297,7 +299,11 @@ fn is_field_name(raw: &str) -> bool {
 
 /// The `error` (or `errorType`/`code`) field of a JSON error body, sanitized.
 pub fn provider_error_code(body: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    code_of(&serde_json::from_slice(body).ok()?)
+}
+
+/// The `error` (or `errorType`/`code`) field of a parsed JSON error body, sanitized.
+fn code_of(value: &serde_json::Value) -> Option<String> {
     ["error", "errorType", "code"]
         .iter()
         .find_map(|k| value.get(k).and_then(|v| v.as_str()))

@@ -84,9 +84,9 @@ obauth_metadata_version_script() {
 }
 
 # obauth_metadata_link_args MAP: the rustc arguments, one per line (`mapfile`), for the library
-# crate only (after `--` of `cargo rustc`) that link with MAP. `--undefined-version`: LLD refuses a version script naming
-# a symbol the output does not define, and a map from the host build may name one that a
-# target's build lacks.
+# crate only (after `--` of `cargo rustc`) that link with MAP. `--undefined-version`: LLD
+# refuses a version script naming a symbol the output does not define, and a map from the host
+# build may name one that a target's build lacks.
 obauth_metadata_link_args() {
     printf '%s\n' -C "link-arg=-Wl,--version-script=$1" -C "link-arg=-Wl,--undefined-version"
 }
